@@ -1,0 +1,15 @@
+// The structs behind the opaque C handles. Each owns its core object; the C API functions are
+// thin: check arguments, call the core, map errors (guard.h).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "train/model.h"
+
+struct nnstate_network {
+  explicit nnstate_network(uint64_t seed) : model(seed) {}
+  nnstate::Model model;
+  // Tensor names handed out by nnstate_network_tensor_info, rebuilt when layers change.
+  std::vector<std::string> tensor_names;
+};

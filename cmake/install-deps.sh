@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages libnnstate needs to build and test; does nothing when all are present.
+# Usage: cmake/install-deps.sh [--with-bench]   (--with-bench adds PyTorch for the benchmarks)
+set -euo pipefail
+packages=(cmake g++ make pkg-config libopenblas-dev libflatbuffers-dev flatbuffers-compiler doctest-dev)
+if [[ "${1:-}" == "--with-bench" ]]; then packages+=(python3-torch python3-numpy); fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+echo "install-deps: installing ${missing[*]}" >&2
+sudo_cmd=()
+[[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,218 @@
+/*
+ * libnnstate: train neural networks from C and never lose their training state.
+ *
+ * Conventions (apply to every function below unless its comment says otherwise):
+ * - Fallible functions return an nnstate_status: NNSTATE_OK (0) or a negative error code.
+ *   On error, nnstate_last_error() describes what went wrong, naming the values involved.
+ * - Objects are opaque handles created by nnstate_<object>_create(&out, ...) and released by
+ *   nnstate_<object>_free(), which accepts NULL. On error *out is set to NULL.
+ * - Pointers passed in are borrowed for the duration of the call only; nothing is retained.
+ *   Strings returned as const char * are owned by the library (lifetime stated per function).
+ * - Arrays are passed with their element count; a count that does not match the shape the
+ *   call needs is an NNSTATE_ERR_SHAPE_MISMATCH with both sizes in the message.
+ * - Threading: a handle may be used by one thread at a time; distinct handles are independent
+ *   and may be used concurrently. nnstate_last_error() is per thread.
+ * - Options structs begin with struct_size; initialise them with their _init function, which
+ *   sets struct_size and the defaults, then change the fields you need.
+ * - No function aborts or lets an exception escape on bad input.
+ *
+ * This header is plain C99 and needs only <stdint.h> and <stddef.h>.
+ */
+#ifndef NNSTATE_NNSTATE_H
+#define NNSTATE_NNSTATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define NNSTATE_API __attribute__((visibility("default")))
+#else
+#define NNSTATE_API
+#endif
+
+/* ---- Versions ---------------------------------------------------------------------------- */
+
+#define NNSTATE_VERSION_MAJOR 0
+#define NNSTATE_VERSION_MINOR 1
+#define NNSTATE_VERSION_PATCH 0
+/* The ABI version, equal to the shared library's SOVERSION (libnnstate.so.1). */
+#define NNSTATE_ABI_VERSION 1
+
+/* "0.1.0": the version of the library actually loaded. Static string, never NULL. */
+NNSTATE_API const char *nnstate_version_string(void);
+/* The loaded library's ABI version (its SOVERSION). */
+NNSTATE_API int32_t nnstate_abi_version(void);
+
+/* ---- Status and errors ------------------------------------------------------------------- */
+
+/* Status codes. Numbers are fixed forever; new codes are only appended. */
+typedef int32_t nnstate_status;
+#define NNSTATE_OK 0
+#define NNSTATE_ERR_INVALID_ARGUMENT (-1) /* NULL pointer, bad option value, unknown enum */
+#define NNSTATE_ERR_SHAPE_MISMATCH (-2)   /* array length or tensor shape does not fit */
+#define NNSTATE_ERR_OUT_OF_MEMORY (-3)
+#define NNSTATE_ERR_IO (-4)               /* a file could not be read or written */
+#define NNSTATE_ERR_CORRUPT (-5)          /* a checkpoint failed validation */
+#define NNSTATE_ERR_VERSION (-6)          /* unsupported format or options struct version */
+#define NNSTATE_ERR_NOT_FOUND (-7)        /* no tensor / key / file of that name */
+#define NNSTATE_ERR_STATE (-8)            /* call not valid now (e.g. no optimizer set) */
+#define NNSTATE_ERR_INTERNAL (-9)         /* a bug in libnnstate: please report it */
+
+/* A short static description of a status code ("invalid argument"); never NULL. */
+NNSTATE_API const char *nnstate_status_string(nnstate_status status);
+/* The message of the last error on the calling thread, or "" if none. Owned by the library,
+ * valid until the next libnnstate call on this thread. Never NULL. */
+NNSTATE_API const char *nnstate_last_error(void);
+
+/* ---- Enumerations (values fixed forever; passed as int32_t) ------------------------------ */
+
+#define NNSTATE_LAYER_LINEAR 1
+#define NNSTATE_LAYER_RELU 2
+#define NNSTATE_LAYER_LEAKY_RELU 3
+#define NNSTATE_LAYER_TANH 4
+#define NNSTATE_LAYER_SIGMOID 5
+#define NNSTATE_LAYER_GELU 6
+
+#define NNSTATE_LOSS_MSE 1           /* targets: one float per output value */
+#define NNSTATE_LOSS_CROSS_ENTROPY 2 /* outputs are logits [N, C]; targets: N class indices
+                                        stored as floats (0.0 .. C-1) */
+#define NNSTATE_LOSS_BCE_WITH_LOGITS 3 /* targets: one float in [0, 1] per output value */
+
+#define NNSTATE_OPTIMIZER_SGD 1
+#define NNSTATE_OPTIMIZER_ADAM 2
+#define NNSTATE_OPTIMIZER_ADAMW 3
+
+#define NNSTATE_ROLE_PARAMETER 0 /* trainable tensor */
+#define NNSTATE_ROLE_BUFFER 1    /* non-trainable state (e.g. running statistics) */
+
+/* ---- Networks ---------------------------------------------------------------------------- */
+
+/* A network with its loss, optimizer and random streams: the unit of training state. */
+typedef struct nnstate_network nnstate_network;
+
+/* Creates an empty network. `seed` derives every random stream (parameter initialisation,
+ * shuffling, dropout): the same seed and calls give bitwise-identical results.
+ * Errors: INVALID_ARGUMENT (out is NULL), OUT_OF_MEMORY. Free with nnstate_network_free. */
+NNSTATE_API nnstate_status nnstate_network_create(nnstate_network **out, uint64_t seed);
+/* Releases the network and everything it owns. NULL is ignored. */
+NNSTATE_API void nnstate_network_free(nnstate_network *network);
+
+/* Appends torch.nn.Linear(in_features, out_features, bias != 0), weight [out, in], initialised
+ * as PyTorch does (U(-1/sqrt(in), 1/sqrt(in)) for weight, then bias). The first Linear fixes
+ * the network's input size; later ones must take the previous layer's output size.
+ * Errors: INVALID_ARGUMENT (sizes <= 0), SHAPE_MISMATCH (in_features differs from the previous
+ * output; the message gives both), STATE (optimizer already set). */
+NNSTATE_API nnstate_status nnstate_network_add_linear(nnstate_network *network,
+                                                      int64_t in_features, int64_t out_features,
+                                                      int32_t bias);
+/* Appends an element-wise activation: NNSTATE_LAYER_RELU, _TANH, _SIGMOID, or _GELU (exact).
+ * Errors: INVALID_ARGUMENT (other kinds: use the functions below), STATE. */
+NNSTATE_API nnstate_status nnstate_network_add_activation(nnstate_network *network,
+                                                          int32_t layer_kind);
+/* Appends torch.nn.LeakyReLU(negative_slope) (PyTorch's default slope is 0.01). */
+NNSTATE_API nnstate_status nnstate_network_add_leaky_relu(nnstate_network *network,
+                                                          float negative_slope);
+/* Appends torch.nn.GELU(approximate = tanh_approximation ? "tanh" : "none"). */
+NNSTATE_API nnstate_status nnstate_network_add_gelu(nnstate_network *network,
+                                                    int32_t tanh_approximation);
+
+/* Number of layers. Errors: INVALID_ARGUMENT (NULL). */
+NNSTATE_API nnstate_status nnstate_network_layer_count(const nnstate_network *network,
+                                                       size_t *out);
+/* Number of floats in one input sample and in one output sample.
+ * Errors: INVALID_ARGUMENT, STATE (no layer fixes the input size yet). */
+NNSTATE_API nnstate_status nnstate_network_input_size(const nnstate_network *network,
+                                                      size_t *out);
+NNSTATE_API nnstate_status nnstate_network_output_size(const nnstate_network *network,
+                                                       size_t *out);
+/* Number of trainable scalars (like sum(p.numel() for p in model.parameters())). */
+NNSTATE_API nnstate_status nnstate_network_parameter_count(const nnstate_network *network,
+                                                           uint64_t *out);
+
+/* Selects the loss: NNSTATE_LOSS_*. Errors: INVALID_ARGUMENT (unknown kind). */
+NNSTATE_API nnstate_status nnstate_network_set_loss(nnstate_network *network, int32_t loss_kind);
+
+/* ---- Optimizers -------------------------------------------------------------------------- */
+
+/* Hyper-parameters with PyTorch's meaning (torch.optim.SGD / Adam / AdamW). */
+typedef struct nnstate_optimizer_options {
+  uint32_t struct_size; /* sizeof(nnstate_optimizer_options), set by _init */
+  int32_t kind;         /* NNSTATE_OPTIMIZER_* */
+  double lr;
+  double beta1, beta2, eps; /* Adam, AdamW */
+  double weight_decay;      /* L2 for SGD and Adam, decoupled for AdamW */
+  int32_t amsgrad;          /* Adam, AdamW: non-zero enables AMSGrad */
+  int32_t maximize;         /* non-zero maximises the objective */
+  double momentum;          /* SGD */
+  double dampening;         /* SGD */
+  int32_t nesterov;         /* SGD: needs momentum > 0 and dampening == 0 */
+} nnstate_optimizer_options;
+
+/* Fills `options` with PyTorch's defaults for `kind`: lr 1e-3, betas (0.9, 0.999), eps 1e-8,
+ * weight_decay 0 (AdamW: 1e-2), everything else 0. Errors: INVALID_ARGUMENT (NULL, kind). */
+NNSTATE_API nnstate_status nnstate_optimizer_options_init(nnstate_optimizer_options *options,
+                                                          int32_t kind);
+/* Sets the network's optimizer over all its parameters, with fresh state (step 0). Call after
+ * the last layer is added. Errors: INVALID_ARGUMENT (NULL, invalid values as PyTorch refuses
+ * them), VERSION (struct_size unknown), STATE (no layers). */
+NNSTATE_API nnstate_status nnstate_network_set_optimizer(nnstate_network *network,
+                                                         const nnstate_optimizer_options *options);
+/* Current learning rate of the optimizer, and a way to change it between steps. */
+NNSTATE_API nnstate_status nnstate_network_get_lr(const nnstate_network *network, double *out);
+NNSTATE_API nnstate_status nnstate_network_set_lr(nnstate_network *network, double lr);
+
+/* ---- Training and inference -------------------------------------------------------------- */
+
+/* One optimisation step on a mini-batch: forward in training mode, loss, backward, optimizer
+ * update. `inputs` holds batch_size * input_size floats (row-major, sample after sample);
+ * `targets` holds what the loss needs (see NNSTATE_LOSS_*). Writes the mean loss before the
+ * update to *loss_out unless it is NULL. After the first step with a given batch size, a step
+ * allocates no memory.
+ * Errors: INVALID_ARGUMENT (NULL arrays, batch_size 0, invalid class index), SHAPE_MISMATCH
+ * (counts), STATE (no loss or optimizer). On error the parameters are unchanged. */
+NNSTATE_API nnstate_status nnstate_network_train_step(nnstate_network *network,
+                                                      const float *inputs, size_t input_count,
+                                                      const float *targets, size_t target_count,
+                                                      size_t batch_size, float *loss_out);
+/* Mean loss on a batch in inference mode, without any update. */
+NNSTATE_API nnstate_status nnstate_network_evaluate(nnstate_network *network,
+                                                    const float *inputs, size_t input_count,
+                                                    const float *targets, size_t target_count,
+                                                    size_t batch_size, float *loss_out);
+/* Inference: writes batch_size * output_size floats to `outputs` (output_count must equal
+ * that). Errors: INVALID_ARGUMENT, SHAPE_MISMATCH, STATE (no layers). */
+NNSTATE_API nnstate_status nnstate_network_predict(nnstate_network *network, const float *inputs,
+                                                   size_t input_count, size_t batch_size,
+                                                   float *outputs, size_t output_count);
+
+/* ---- Tensors by name --------------------------------------------------------------------- */
+
+/* Number of named tensors (parameters and buffers) in state_dict order. */
+NNSTATE_API nnstate_status nnstate_network_tensor_count(const nnstate_network *network,
+                                                        size_t *out);
+/* Describes tensor `index` (0 .. count-1): its state_dict name ("0.weight"; owned by the
+ * network, valid until a layer is added or the network is freed), its role
+ * (NNSTATE_ROLE_*), its rank and dims (dims must have room for 4). Any output may be NULL.
+ * Errors: INVALID_ARGUMENT (NULL network, index out of range). */
+NNSTATE_API nnstate_status nnstate_network_tensor_info(const nnstate_network *network,
+                                                       size_t index, const char **name,
+                                                       int32_t *role, int32_t *rank,
+                                                       int64_t *dims);
+/* Copies a tensor's values out; `count` must equal its number of elements.
+ * Errors: INVALID_ARGUMENT (NULL), NOT_FOUND (no tensor of that name), SHAPE_MISMATCH. */
+NNSTATE_API nnstate_status nnstate_network_get_tensor(const nnstate_network *network,
+                                                      const char *name, float *values,
+                                                      size_t count);
+/* Overwrites a tensor's values; `count` must equal its number of elements. */
+NNSTATE_API nnstate_status nnstate_network_set_tensor(nnstate_network *network, const char *name,
+                                                      const float *values, size_t count);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NNSTATE_NNSTATE_H */

@@ -1,0 +1,116 @@
+#include "layers/activations.h"
+
+#include <cmath>
+
+namespace nnstate {
+namespace {
+
+LayerConfig config_of(LayerKind kind) {
+  LayerConfig c;
+  c.kind = kind;
+  return c;
+}
+
+constexpr double kSqrt2OverPi = 0.7978845608028654;   // sqrt(2 / pi)
+constexpr double kInvSqrt2 = 0.7071067811865476;      // 1 / sqrt(2)
+constexpr double kInvSqrt2Pi = 0.3989422804014327;    // 1 / sqrt(2 pi)
+constexpr double kGeluCubic = 0.044715;
+
+}  // namespace
+
+void Activation::forward(const Tensor &input, Tensor &output, const RunContext &) {
+  apply(input.data(), output.data(), input.numel());
+}
+
+void Activation::backward(const Tensor &input, const Tensor &output, const Tensor &grad_output,
+                          Tensor *grad_input) {
+  if (grad_input) {
+    apply_gradient(input.data(), output.data(), grad_output.data(), grad_input->data(),
+                   input.numel());
+  }
+}
+
+LayerConfig ReLU::config() const { return config_of(LayerKind::relu); }
+
+void ReLU::apply(const float *x, float *y, int64_t n) const {
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+void ReLU::apply_gradient(const float *, const float *y, const float *dy, float *dx,
+                          int64_t n) const {
+  // PyTorch's threshold_backward: the gradient at exactly 0 is 0.
+  for (int64_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+LayerConfig LeakyReLU::config() const {
+  LayerConfig c = config_of(LayerKind::leaky_relu);
+  c.negative_slope = negative_slope_;
+  return c;
+}
+
+void LeakyReLU::apply(const float *x, float *y, int64_t n) const {
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : x[i] * negative_slope_;
+}
+
+void LeakyReLU::apply_gradient(const float *x, const float *, const float *dy, float *dx,
+                               int64_t n) const {
+  for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : dy[i] * negative_slope_;
+}
+
+LayerConfig Tanh::config() const { return config_of(LayerKind::tanh); }
+
+void Tanh::apply(const float *x, float *y, int64_t n) const {
+  for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
+}
+
+void Tanh::apply_gradient(const float *, const float *y, const float *dy, float *dx,
+                          int64_t n) const {
+  for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+}
+
+LayerConfig Sigmoid::config() const { return config_of(LayerKind::sigmoid); }
+
+void Sigmoid::apply(const float *x, float *y, int64_t n) const {
+  for (int64_t i = 0; i < n; ++i) y[i] = 1.0f / (1.0f + std::exp(-x[i]));
+}
+
+void Sigmoid::apply_gradient(const float *, const float *y, const float *dy, float *dx,
+                             int64_t n) const {
+  for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * y[i] * (1.0f - y[i]);
+}
+
+LayerConfig GELU::config() const {
+  LayerConfig c = config_of(LayerKind::gelu);
+  c.gelu_tanh = tanh_approximation_;
+  return c;
+}
+
+void GELU::apply(const float *x, float *y, int64_t n) const {
+  for (int64_t i = 0; i < n; ++i) {
+    double v = x[i];
+    double cdf = tanh_approximation_
+                     ? 0.5 * (1.0 + std::tanh(kSqrt2OverPi * (v + kGeluCubic * v * v * v)))
+                     : 0.5 * (1.0 + std::erf(v * kInvSqrt2));
+    y[i] = static_cast<float>(v * cdf);
+  }
+}
+
+void GELU::apply_gradient(const float *x, const float *, const float *dy, float *dx,
+                          int64_t n) const {
+  for (int64_t i = 0; i < n; ++i) {
+    double v = x[i], derivative;
+    if (tanh_approximation_) {
+      double inner = kSqrt2OverPi * (v + kGeluCubic * v * v * v);
+      double t = std::tanh(inner);
+      double inner_derivative = kSqrt2OverPi * (1.0 + 3.0 * kGeluCubic * v * v);
+      derivative = 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * inner_derivative;
+    } else {
+      double cdf = 0.5 * (1.0 + std::erf(v * kInvSqrt2));
+      double pdf = kInvSqrt2Pi * std::exp(-0.5 * v * v);
+      derivative = cdf + v * pdf;
+    }
+    dx[i] = static_cast<float>(dy[i] * derivative);
+  }
+}
+
+}  // namespace nnstate

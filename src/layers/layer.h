@@ -1,0 +1,86 @@
+// The layer interface and the state visitor: the single place where a layer reports its tensors
+// (parameters and buffers) and its configuration. Saving, loading, parameter counting and
+// optimizer registration all go through visit_state; there is no other list of tensors.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "tensor/tensor.h"
+
+namespace nnstate {
+
+class Rng;
+
+// Layer kinds. The numbers are persisted in checkpoints and the C API: append only.
+enum class LayerKind : int32_t {
+  linear = 1,
+  relu = 2,
+  leaky_relu = 3,
+  tanh = 4,
+  sigmoid = 5,
+  gelu = 6,
+};
+
+// Everything needed to rebuild a layer (not its tensors). Fields are only ever appended.
+struct LayerConfig {
+  LayerKind kind = LayerKind::linear;
+  int64_t in_features = 0;      // linear
+  int64_t out_features = 0;     // linear
+  bool bias = true;             // linear
+  float negative_slope = 0.01f; // leaky_relu
+  bool gelu_tanh = false;       // gelu: the tanh approximation instead of the exact erf form
+
+  bool operator==(const LayerConfig &o) const;
+};
+
+const char *layer_kind_name(LayerKind kind);
+
+enum class TensorRole : int32_t {
+  parameter = 0,  // trainable, has a gradient
+  buffer = 1,     // state that is not trained (e.g. BatchNorm running statistics)
+};
+
+class StateVisitor {
+ public:
+  virtual ~StateVisitor() = default;
+  // Called once per layer, before that layer's tensors.
+  virtual void layer(size_t index, const LayerConfig &config) {
+    (void)index;
+    (void)config;
+  }
+  // `name` is the PyTorch state_dict name ("0.weight"); `grad` is null for buffers.
+  virtual void tensor(const std::string &name, TensorRole role, Tensor &value, Tensor *grad) = 0;
+};
+
+// What a forward pass needs besides its input.
+struct RunContext {
+  bool training = false;
+  Rng *dropout_rng = nullptr;
+};
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+
+  virtual LayerConfig config() const = 0;
+  // The output shape for an input shape (batch first); throws Error on a mismatch.
+  virtual Shape output_shape(const Shape &input) const = 0;
+  // The per-sample input shape this layer requires, or rank 0 when any shape is accepted.
+  virtual Shape required_sample_shape() const { return Shape{}; }
+
+  // `output` has already been resized to output_shape(input.shape()).
+  virtual void forward(const Tensor &input, Tensor &output, const RunContext &context) = 0;
+  // Sets (does not accumulate) the parameter gradients and, when grad_input is non-null,
+  // writes the gradient with respect to the input (already sized like input).
+  virtual void backward(const Tensor &input, const Tensor &output, const Tensor &grad_output,
+                        Tensor *grad_input) = 0;
+
+  // Reports this layer's tensors with names prefixed by `prefix` (e.g. "0.").
+  virtual void visit_tensors(const std::string &prefix, StateVisitor &visitor) {
+    (void)prefix;
+    (void)visitor;
+  }
+};
+
+}  // namespace nnstate

@@ -1,0 +1,95 @@
+#include "layers/linear.h"
+
+#include <cblas.h>
+
+#include <cmath>
+
+#include "train/rng.h"
+#include "util/error.h"
+
+namespace nnstate {
+
+Linear::Linear(int64_t in_features, int64_t out_features, bool bias, Rng *init_rng)
+    : in_features_(in_features), out_features_(out_features), has_bias_(bias) {
+  if (in_features <= 0 || out_features <= 0) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT, "Linear needs positive sizes, got in_features " +
+                                           std::to_string(in_features) + ", out_features " +
+                                           std::to_string(out_features));
+  }
+  weight_ = Tensor(Shape{out_features, in_features});
+  weight_grad_ = Tensor(weight_.shape());
+  if (has_bias_) {
+    bias_ = Tensor(Shape{out_features});
+    bias_grad_ = Tensor(bias_.shape());
+  }
+  if (init_rng) {
+    // kaiming_uniform_(a=sqrt(5)) reduces to U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+    float bound = static_cast<float>(1.0 / std::sqrt(static_cast<double>(in_features)));
+    for (int64_t i = 0; i < weight_.numel(); ++i) weight_[i] = init_rng->uniform(-bound, bound);
+    for (int64_t i = 0; i < bias_.numel(); ++i) bias_[i] = init_rng->uniform(-bound, bound);
+  }
+}
+
+LayerConfig Linear::config() const {
+  LayerConfig c;
+  c.kind = LayerKind::linear;
+  c.in_features = in_features_;
+  c.out_features = out_features_;
+  c.bias = has_bias_;
+  return c;
+}
+
+Shape Linear::output_shape(const Shape &input) const {
+  if (input.rank != 2 || input[1] != in_features_) {
+    fail(NNSTATE_ERR_SHAPE_MISMATCH, "Linear(" + std::to_string(in_features_) + ", " +
+                                         std::to_string(out_features_) + ") expects input [N, " +
+                                         std::to_string(in_features_) + "], got " +
+                                         input.to_string());
+  }
+  return Shape{input[0], out_features_};
+}
+
+void Linear::forward(const Tensor &input, Tensor &output, const RunContext &) {
+  const int n = static_cast<int>(input.shape()[0]);
+  const int in = static_cast<int>(in_features_), out = static_cast<int>(out_features_);
+  float beta = 0.0f;
+  if (has_bias_) {
+    for (int r = 0; r < n; ++r) {
+      float *row = output.data() + static_cast<int64_t>(r) * out;
+      for (int j = 0; j < out; ++j) row[j] = bias_[j];
+    }
+    beta = 1.0f;
+  }
+  // Y[n, out] = X[n, in] * W^T + Y
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in, 1.0f, input.data(), in,
+              weight_.data(), in, beta, output.data(), out);
+}
+
+void Linear::backward(const Tensor &input, const Tensor &, const Tensor &grad_output,
+                      Tensor *grad_input) {
+  const int n = static_cast<int>(input.shape()[0]);
+  const int in = static_cast<int>(in_features_), out = static_cast<int>(out_features_);
+  // dW[out, in] = dY^T[out, n] * X[n, in]
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, 1.0f, grad_output.data(), out,
+              input.data(), in, 0.0f, weight_grad_.data(), in);
+  if (has_bias_) {
+    bias_grad_.zero();
+    float *db = bias_grad_.data();
+    for (int r = 0; r < n; ++r) {
+      const float *row = grad_output.data() + static_cast<int64_t>(r) * out;
+      for (int j = 0; j < out; ++j) db[j] += row[j];
+    }
+  }
+  if (grad_input) {
+    // dX[n, in] = dY[n, out] * W[out, in]
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in, out, 1.0f, grad_output.data(),
+                out, weight_.data(), in, 0.0f, grad_input->data(), in);
+  }
+}
+
+void Linear::visit_tensors(const std::string &prefix, StateVisitor &visitor) {
+  visitor.tensor(prefix + "weight", TensorRole::parameter, weight_, &weight_grad_);
+  if (has_bias_) visitor.tensor(prefix + "bias", TensorRole::parameter, bias_, &bias_grad_);
+}
+
+}  // namespace nnstate

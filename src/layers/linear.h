@@ -1,0 +1,30 @@
+// Fully connected layer with PyTorch's layout (weight [out, in]) and default initialisation.
+#pragma once
+
+#include "layers/layer.h"
+
+namespace nnstate {
+
+class Linear final : public Layer {
+ public:
+  // Initialises like torch.nn.Linear: weight then bias, both U(-1/sqrt(in), 1/sqrt(in)),
+  // drawn from `init_rng` (or left at zero when it is null).
+  Linear(int64_t in_features, int64_t out_features, bool bias, Rng *init_rng);
+
+  LayerConfig config() const override;
+  Shape output_shape(const Shape &input) const override;
+  Shape required_sample_shape() const override { return Shape{in_features_}; }
+  void forward(const Tensor &input, Tensor &output, const RunContext &context) override;
+  void backward(const Tensor &input, const Tensor &output, const Tensor &grad_output,
+                Tensor *grad_input) override;
+  void visit_tensors(const std::string &prefix, StateVisitor &visitor) override;
+
+ private:
+  int64_t in_features_;
+  int64_t out_features_;
+  bool has_bias_;
+  Tensor weight_, weight_grad_;
+  Tensor bias_, bias_grad_;
+};
+
+}  // namespace nnstate

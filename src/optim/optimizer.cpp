@@ -1,0 +1,90 @@
+#include "optim/optimizer.h"
+
+#include <cmath>
+
+#include "layers/sequential.h"
+#include "optim/adam.h"
+#include "optim/sgd.h"
+#include "util/error.h"
+
+namespace nnstate {
+namespace {
+
+void require(bool ok, const std::string &what, double value) {
+  if (!ok) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT,
+         "invalid optimizer option " + what + ": " + std::to_string(value));
+  }
+}
+
+}  // namespace
+
+const char *optimizer_kind_name(OptimizerKind kind) {
+  switch (kind) {
+    case OptimizerKind::sgd: return "SGD";
+    case OptimizerKind::adam: return "Adam";
+    case OptimizerKind::adamw: return "AdamW";
+  }
+  return "unknown";
+}
+
+OptimizerConfig default_optimizer_config(OptimizerKind kind) {
+  OptimizerConfig c;
+  c.kind = kind;
+  if (kind == OptimizerKind::adamw) c.weight_decay = 1e-2;
+  return c;
+}
+
+void validate_optimizer_config(const OptimizerConfig &c) {
+  if (c.kind != OptimizerKind::sgd && c.kind != OptimizerKind::adam &&
+      c.kind != OptimizerKind::adamw) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT,
+         "unknown optimizer kind " + std::to_string(static_cast<int32_t>(c.kind)));
+  }
+  require(std::isfinite(c.lr) && c.lr >= 0.0, "lr (must be >= 0)", c.lr);
+  require(std::isfinite(c.weight_decay) && c.weight_decay >= 0.0, "weight_decay (must be >= 0)",
+          c.weight_decay);
+  if (c.kind == OptimizerKind::sgd) {
+    require(std::isfinite(c.momentum) && c.momentum >= 0.0, "momentum (must be >= 0)",
+            c.momentum);
+    require(std::isfinite(c.dampening), "dampening (must be finite)", c.dampening);
+    if (c.nesterov && (c.momentum <= 0.0 || c.dampening != 0.0)) {
+      fail(NNSTATE_ERR_INVALID_ARGUMENT,
+           "nesterov momentum requires momentum > 0 and dampening == 0, got momentum " +
+               std::to_string(c.momentum) + ", dampening " + std::to_string(c.dampening));
+    }
+  } else {
+    require(std::isfinite(c.eps) && c.eps >= 0.0, "eps (must be >= 0)", c.eps);
+    require(c.beta1 >= 0.0 && c.beta1 < 1.0, "beta1 (must be in [0, 1))", c.beta1);
+    require(c.beta2 >= 0.0 && c.beta2 < 1.0, "beta2 (must be in [0, 1))", c.beta2);
+  }
+}
+
+Optimizer::Optimizer(const OptimizerConfig &config) : config_(config) {
+  validate_optimizer_config(config);
+}
+
+void Optimizer::set_lr(double lr) {
+  require(std::isfinite(lr) && lr >= 0.0, "lr (must be >= 0)", lr);
+  config_.lr = lr;
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig &config,
+                                          std::vector<ParamRef> params) {
+  validate_optimizer_config(config);
+  if (config.kind == OptimizerKind::sgd) return std::make_unique<SGD>(config, std::move(params));
+  return std::make_unique<Adam>(config, std::move(params));
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig &config, Sequential &network) {
+  struct Collector : StateVisitor {
+    std::vector<ParamRef> params;
+    void tensor(const std::string &name, TensorRole role, Tensor &value, Tensor *grad) override {
+      if (role == TensorRole::parameter) params.push_back(ParamRef{name, &value, grad});
+    }
+  } collector;
+  network.visit_state(collector);
+  return make_optimizer(config, std::move(collector.params));
+}
+
+}  // namespace nnstate

@@ -1,0 +1,48 @@
+// Tensor: float32, row-major, 64-byte aligned storage that is reused when the shape shrinks or
+// grows within its capacity, so a training step reallocates nothing once sizes are known.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "tensor/shape.h"
+
+namespace nnstate {
+
+class Tensor {
+ public:
+  Tensor() = default;
+  // A zero-filled tensor of this shape.
+  explicit Tensor(const Shape &shape);
+  Tensor(const Tensor &other);
+  Tensor &operator=(const Tensor &other);
+  Tensor(Tensor &&other) noexcept;
+  Tensor &operator=(Tensor &&other) noexcept;
+  ~Tensor();
+
+  // Changes the shape, keeping the storage when it is large enough. Contents are unspecified
+  // after a resize that grows the tensor.
+  void resize(const Shape &shape);
+  void fill(float value);
+  void zero() { fill(0.0f); }
+
+  const Shape &shape() const { return shape_; }
+  int64_t numel() const { return numel_; }
+  size_t byte_size() const { return static_cast<size_t>(numel_) * sizeof(float); }
+  float *data() { return data_; }
+  const float *data() const { return data_; }
+  float &operator[](int64_t i) { return data_[i]; }
+  float operator[](int64_t i) const { return data_[i]; }
+
+ private:
+  void reserve(int64_t count);
+  void release();
+
+  float *data_ = nullptr;
+  int64_t numel_ = 0;
+  int64_t capacity_ = 0;
+  size_t alignment_ = 0;
+  Shape shape_;
+};
+
+}  // namespace nnstate

@@ -1,0 +1,93 @@
+#include "train/model.h"
+
+#include <cstring>
+
+#include "layers/factory.h"
+#include "util/error.h"
+
+namespace nnstate {
+
+Model::Model(uint64_t seed)
+    : seed_(seed), init_rng_(seed, RngStream::init), dropout_rng_(seed, RngStream::dropout) {}
+
+void Model::add_layer(const LayerConfig &config) {
+  if (optimizer_) {
+    fail(NNSTATE_ERR_STATE, "cannot add a layer after the optimizer is set");
+  }
+  network_.add(make_layer(config, &init_rng_));
+}
+
+void Model::set_loss(LossKind kind) { loss_ = make_loss(kind); }
+
+void Model::set_optimizer(const OptimizerConfig &config) {
+  if (network_.size() == 0) fail(NNSTATE_ERR_STATE, "add layers before setting the optimizer");
+  optimizer_ = make_optimizer(config, network_);
+}
+
+Loss &Model::require_loss() {
+  if (!loss_) fail(NNSTATE_ERR_STATE, "no loss is set");
+  return *loss_;
+}
+
+const Tensor &Model::run_forward(const float *inputs, int64_t input_count, int64_t batch,
+                                 bool training) {
+  if (batch <= 0) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT, "batch size must be positive, got " + std::to_string(batch));
+  }
+  const int64_t per_sample = network_.sample_input_size();
+  if (input_count / batch != per_sample || input_count % batch != 0) {
+    fail(NNSTATE_ERR_SHAPE_MISMATCH,
+         "inputs: expected " + std::to_string(batch) + " samples of shape " +
+             network_.sample_input_shape().to_string() + " = " +
+             std::to_string(batch * per_sample) + " floats, got " + std::to_string(input_count));
+  }
+  RunContext context;
+  context.training = training;
+  context.dropout_rng = &dropout_rng_;
+  return network_.forward(inputs, batch, context);
+}
+
+void Model::check_targets(const Tensor &output, int64_t target_count) const {
+  const int64_t expected = loss_->target_count(output.shape());
+  if (target_count != expected) {
+    fail(NNSTATE_ERR_SHAPE_MISMATCH, std::string("targets: ") + loss_kind_name(loss_->kind()) +
+                                         " on outputs " + output.shape().to_string() +
+                                         " expects " + std::to_string(expected) +
+                                         " target values, got " + std::to_string(target_count));
+  }
+}
+
+float Model::train_step(const float *inputs, int64_t input_count, const float *targets,
+                        int64_t target_count, int64_t batch) {
+  Loss &loss = require_loss();
+  if (!optimizer_) fail(NNSTATE_ERR_STATE, "no optimizer is set");
+  const Tensor &output = run_forward(inputs, input_count, batch, true);
+  check_targets(output, target_count);
+  float value = loss.compute(output, targets, &network_.output_grad());
+  network_.backward();
+  optimizer_->step();
+  return value;
+}
+
+float Model::evaluate(const float *inputs, int64_t input_count, const float *targets,
+                      int64_t target_count, int64_t batch) {
+  Loss &loss = require_loss();
+  const Tensor &output = run_forward(inputs, input_count, batch, false);
+  check_targets(output, target_count);
+  return loss.compute(output, targets, nullptr);
+}
+
+void Model::predict(const float *inputs, int64_t input_count, int64_t batch, float *outputs,
+                    int64_t output_count) {
+  const Tensor &output = run_forward(inputs, input_count, batch, false);
+  if (output_count != output.numel()) {
+    fail(NNSTATE_ERR_SHAPE_MISMATCH, "outputs: the network produces " +
+                                         output.shape().to_string() + " = " +
+                                         std::to_string(output.numel()) +
+                                         " floats, the buffer holds " +
+                                         std::to_string(output_count));
+  }
+  std::memcpy(outputs, output.data(), output.byte_size());
+}
+
+}  // namespace nnstate

@@ -1,0 +1,60 @@
+// A trainable model: the network, its loss, its optimizer and the random streams, i.e. the unit
+// of training state that a checkpoint captures and a C API network handle owns.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "layers/sequential.h"
+#include "losses/loss.h"
+#include "optim/optimizer.h"
+#include "train/rng.h"
+
+namespace nnstate {
+
+class Model {
+ public:
+  // `seed` derives every random stream (initialisation, shuffling, dropout).
+  explicit Model(uint64_t seed);
+
+  Sequential &network() { return network_; }
+  uint64_t seed() const { return seed_; }
+  Rng &init_rng() { return init_rng_; }
+  Rng &dropout_rng() { return dropout_rng_; }
+
+  // Builds a layer (initialised from the init stream) and appends it. Refused once an
+  // optimizer is set, since its state would no longer cover every parameter.
+  void add_layer(const LayerConfig &config);
+  void set_loss(LossKind kind);
+  // Replaces the optimizer with a new one whose state starts empty.
+  void set_optimizer(const OptimizerConfig &config);
+  Loss *loss() { return loss_.get(); }
+  Optimizer *optimizer() { return optimizer_.get(); }
+
+  // Forward, loss, backward and one optimizer update on a mini-batch of `batch` samples.
+  // Returns the mean loss before the update. Sizes are checked (inputs: batch * sample input
+  // size; targets: loss->target_count of the output).
+  float train_step(const float *inputs, int64_t input_count, const float *targets,
+                   int64_t target_count, int64_t batch);
+  // Mean loss in inference mode, no update.
+  float evaluate(const float *inputs, int64_t input_count, const float *targets,
+                 int64_t target_count, int64_t batch);
+  // Outputs in inference mode: batch * sample output size floats.
+  void predict(const float *inputs, int64_t input_count, int64_t batch, float *outputs,
+               int64_t output_count);
+
+ private:
+  const Tensor &run_forward(const float *inputs, int64_t input_count, int64_t batch,
+                            bool training);
+  void check_targets(const Tensor &output, int64_t target_count) const;
+  Loss &require_loss();
+
+  uint64_t seed_;
+  Rng init_rng_;
+  Rng dropout_rng_;
+  Sequential network_;
+  std::unique_ptr<Loss> loss_;
+  std::unique_ptr<Optimizer> optimizer_;
+};
+
+}  // namespace nnstate

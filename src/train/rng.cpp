@@ -1,0 +1,91 @@
+#include "train/rng.h"
+
+#include <cmath>
+
+#include "util/error.h"
+
+namespace nnstate {
+namespace {
+
+constexpr uint32_t kMul0 = 0xD2511F53u;
+constexpr uint32_t kMul1 = 0xCD9E8D57u;
+constexpr uint32_t kWeyl0 = 0x9E3779B9u;
+constexpr uint32_t kWeyl1 = 0xBB67AE85u;
+
+inline void mul_hi_lo(uint32_t a, uint32_t b, uint32_t &hi, uint32_t &lo) {
+  uint64_t product = static_cast<uint64_t>(a) * b;
+  hi = static_cast<uint32_t>(product >> 32);
+  lo = static_cast<uint32_t>(product);
+}
+
+}  // namespace
+
+std::array<uint32_t, 4> philox4x32_10(std::array<uint32_t, 4> ctr, std::array<uint32_t, 2> key) {
+  for (int round = 0; round < 10; ++round) {
+    uint32_t hi0, lo0, hi1, lo1;
+    mul_hi_lo(kMul0, ctr[0], hi0, lo0);
+    mul_hi_lo(kMul1, ctr[2], hi1, lo1);
+    ctr = {hi1 ^ ctr[1] ^ key[0], lo1, hi0 ^ ctr[3] ^ key[1], lo0};
+    key[0] += kWeyl0;
+    key[1] += kWeyl1;
+  }
+  return ctr;
+}
+
+Rng::Rng(uint64_t seed, RngStream stream) {
+  state_.seed = seed;
+  state_.stream = static_cast<uint32_t>(stream);
+}
+
+Rng::Rng(const RngState &state) : state_(state) {
+  if (!valid(state)) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT,
+         "invalid RNG state: position " + std::to_string(state.position) +
+                                            " (must be 0..4, and 4 when block is 0)");
+  }
+  if (state_.position < 4) {
+    // Regenerate the partly used block: the state stores only where we are in it.
+    uint64_t current = state_.block - 1;
+    buffer_ = philox4x32_10(
+        {static_cast<uint32_t>(current), static_cast<uint32_t>(current >> 32), state_.stream, 0},
+        {static_cast<uint32_t>(state_.seed), static_cast<uint32_t>(state_.seed >> 32)});
+  }
+}
+
+uint32_t Rng::next_u32() {
+  if (state_.position == 4) {
+    uint64_t b = state_.block++;
+    buffer_ = philox4x32_10(
+        {static_cast<uint32_t>(b), static_cast<uint32_t>(b >> 32), state_.stream, 0},
+        {static_cast<uint32_t>(state_.seed), static_cast<uint32_t>(state_.seed >> 32)});
+    state_.position = 0;
+  }
+  return buffer_[state_.position++];
+}
+
+float Rng::uniform() { return static_cast<float>(next_u32() >> 8) * (1.0f / 16777216.0f); }
+
+float Rng::uniform(float low, float high) { return low + (high - low) * uniform(); }
+
+float Rng::normal() {
+  // 1 - u is in (0, 1], so the logarithm is finite.
+  double u1 = 1.0 - static_cast<double>(uniform());
+  double u2 = static_cast<double>(uniform());
+  return static_cast<float>(std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2));
+}
+
+uint32_t Rng::below(uint32_t bound) {
+  if (bound == 0) fail(NNSTATE_ERR_INVALID_ARGUMENT, "Rng::below needs a positive bound");
+  uint64_t m = static_cast<uint64_t>(next_u32()) * bound;
+  uint32_t low = static_cast<uint32_t>(m);
+  if (low < bound) {
+    uint32_t threshold = (0u - bound) % bound;
+    while (low < threshold) {
+      m = static_cast<uint64_t>(next_u32()) * bound;
+      low = static_cast<uint32_t>(m);
+    }
+  }
+  return static_cast<uint32_t>(m >> 32);
+}
+
+}  // namespace nnstate
