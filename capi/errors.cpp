@@ -17,32 +17,51 @@ nnstate_status set_error(nnstate_status status, const std::string &message) {
   return status;
 }
 
-void clear_error() { last_error_message.clear(); }
+void clear_error() {
+  last_error_message.clear();
+}
 
 }  // namespace nnstate::capi
 
 extern "C" {
 
-const char *nnstate_version_string(void) { return "0.1.0"; }
+const char *nnstate_version_string(void) {
+  return "0.1.0";
+}
 
-int32_t nnstate_abi_version(void) { return NNSTATE_ABI_VERSION; }
+int32_t nnstate_abi_version(void) {
+  return NNSTATE_ABI_VERSION;
+}
 
 const char *nnstate_status_string(nnstate_status status) {
   switch (status) {
-    case NNSTATE_OK: return "ok";
-    case NNSTATE_ERR_INVALID_ARGUMENT: return "invalid argument";
-    case NNSTATE_ERR_SHAPE_MISMATCH: return "shape mismatch";
-    case NNSTATE_ERR_OUT_OF_MEMORY: return "out of memory";
-    case NNSTATE_ERR_IO: return "input/output error";
-    case NNSTATE_ERR_CORRUPT: return "corrupt checkpoint";
-    case NNSTATE_ERR_VERSION: return "unsupported version";
-    case NNSTATE_ERR_NOT_FOUND: return "not found";
-    case NNSTATE_ERR_STATE: return "invalid state";
-    case NNSTATE_ERR_INTERNAL: return "internal error";
-    default: return "unknown status";
+    case NNSTATE_OK:
+      return "ok";
+    case NNSTATE_ERR_INVALID_ARGUMENT:
+      return "invalid argument";
+    case NNSTATE_ERR_SHAPE_MISMATCH:
+      return "shape mismatch";
+    case NNSTATE_ERR_OUT_OF_MEMORY:
+      return "out of memory";
+    case NNSTATE_ERR_IO:
+      return "input/output error";
+    case NNSTATE_ERR_CORRUPT:
+      return "corrupt checkpoint";
+    case NNSTATE_ERR_VERSION:
+      return "unsupported version";
+    case NNSTATE_ERR_NOT_FOUND:
+      return "not found";
+    case NNSTATE_ERR_STATE:
+      return "invalid state";
+    case NNSTATE_ERR_INTERNAL:
+      return "internal error";
+    default:
+      return "unknown status";
   }
 }
 
-const char *nnstate_last_error(void) { return nnstate::capi::last_error_message.c_str(); }
+const char *nnstate_last_error(void) {
+  return nnstate::capi::last_error_message.c_str();
+}
 
 }  // extern "C"

@@ -34,8 +34,8 @@ nnstate::Tensor &find_tensor(nnstate_network *network, const char *name) {
   TensorLookup lookup(name);
   network->model.network().visit_state(lookup);
   if (!lookup.found) {
-    nnstate::fail(NNSTATE_ERR_NOT_FOUND, std::string("the network has no tensor named \"") + name +
-                                             "\"");
+    nnstate::fail(NNSTATE_ERR_NOT_FOUND,
+                  std::string("the network has no tensor named \"") + name + "\"");
   }
   return *lookup.found;
 }
@@ -43,9 +43,9 @@ nnstate::Tensor &find_tensor(nnstate_network *network, const char *name) {
 void check_count(const nnstate::Tensor &tensor, const char *name, size_t count) {
   if (count != static_cast<size_t>(tensor.numel())) {
     nnstate::fail(NNSTATE_ERR_SHAPE_MISMATCH,
-                  std::string("tensor \"") + name + "\" has shape " +
-                      tensor.shape().to_string() + " = " + std::to_string(tensor.numel()) +
-                      " values, the buffer holds " + std::to_string(count));
+                  std::string("tensor \"") + name + "\" has shape " + tensor.shape().to_string() +
+                      " = " + std::to_string(tensor.numel()) + " values, the buffer holds " +
+                      std::to_string(count));
   }
 }
 
@@ -74,7 +74,9 @@ nnstate_status nnstate_network_create(nnstate_network **out, uint64_t seed) {
   });
 }
 
-void nnstate_network_free(nnstate_network *network) { delete network; }
+void nnstate_network_free(nnstate_network *network) {
+  delete network;
+}
 
 nnstate_status nnstate_network_add_linear(nnstate_network *network, int64_t in_features,
                                           int64_t out_features, int32_t bias) {
@@ -183,11 +185,11 @@ nnstate_status nnstate_network_set_optimizer(nnstate_network *network,
     require_arg(network, "network");
     require_arg(options, "options");
     if (options->struct_size != sizeof *options) {
-      nnstate::fail(NNSTATE_ERR_VERSION,
-                    "nnstate_optimizer_options.struct_size is " +
-                        std::to_string(options->struct_size) + ", this library knows " +
-                        std::to_string(sizeof *options) +
-                        " (call nnstate_optimizer_options_init first)");
+      nnstate::fail(NNSTATE_ERR_VERSION, "nnstate_optimizer_options.struct_size is " +
+                                             std::to_string(options->struct_size) +
+                                             ", this library knows " +
+                                             std::to_string(sizeof *options) +
+                                             " (call nnstate_optimizer_options_init first)");
     }
     nnstate::OptimizerConfig c;
     c.kind = static_cast<nnstate::OptimizerKind>(options->kind);
@@ -226,8 +228,7 @@ nnstate_status nnstate_network_set_lr(nnstate_network *network, double lr) {
 
 nnstate_status nnstate_network_train_step(nnstate_network *network, const float *inputs,
                                           size_t input_count, const float *targets,
-                                          size_t target_count, size_t batch_size,
-                                          float *loss_out) {
+                                          size_t target_count, size_t batch_size, float *loss_out) {
   return guard([&] {
     require_arg(network, "network");
     require_arg(inputs, "inputs");
@@ -307,8 +308,7 @@ nnstate_status nnstate_network_tensor_info(const nnstate_network *network, size_
     if (index >= describer.seen) {
       nnstate::fail(NNSTATE_ERR_INVALID_ARGUMENT, "tensor index " + std::to_string(index) +
                                                       " is out of range (the network has " +
-                                                      std::to_string(describer.seen) +
-                                                      " tensors)");
+                                                      std::to_string(describer.seen) + " tensors)");
     }
     if (handle->tensor_names != describer.names) handle->tensor_names = std::move(describer.names);
     if (name) *name = handle->tensor_names[index].c_str();

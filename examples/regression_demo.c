@@ -82,9 +82,9 @@ int main(int argc, char **argv) {
         for (f = 0; f < FEATURES; ++f) batch_x[j * FEATURES + f] = x[s * FEATURES + f];
         batch_y[j] = y[s];
       }
-      check(nnstate_network_train_step(net, batch_x, BATCH * FEATURES, batch_y, BATCH, BATCH,
-                                       &loss),
-            "train_step");
+      check(
+          nnstate_network_train_step(net, batch_x, BATCH * FEATURES, batch_y, BATCH, BATCH, &loss),
+          "train_step");
       sum += loss;
     }
     train_loss = (float)(sum / (TRAIN / BATCH));

@@ -55,12 +55,12 @@ typedef int32_t nnstate_status;
 #define NNSTATE_ERR_INVALID_ARGUMENT (-1) /* NULL pointer, bad option value, unknown enum */
 #define NNSTATE_ERR_SHAPE_MISMATCH (-2)   /* array length or tensor shape does not fit */
 #define NNSTATE_ERR_OUT_OF_MEMORY (-3)
-#define NNSTATE_ERR_IO (-4)               /* a file could not be read or written */
-#define NNSTATE_ERR_CORRUPT (-5)          /* a checkpoint failed validation */
-#define NNSTATE_ERR_VERSION (-6)          /* unsupported format or options struct version */
-#define NNSTATE_ERR_NOT_FOUND (-7)        /* no tensor / key / file of that name */
-#define NNSTATE_ERR_STATE (-8)            /* call not valid now (e.g. no optimizer set) */
-#define NNSTATE_ERR_INTERNAL (-9)         /* a bug in libnnstate: please report it */
+#define NNSTATE_ERR_IO (-4)        /* a file could not be read or written */
+#define NNSTATE_ERR_CORRUPT (-5)   /* a checkpoint failed validation */
+#define NNSTATE_ERR_VERSION (-6)   /* unsupported format or options struct version */
+#define NNSTATE_ERR_NOT_FOUND (-7) /* no tensor / key / file of that name */
+#define NNSTATE_ERR_STATE (-8)     /* call not valid now (e.g. no optimizer set) */
+#define NNSTATE_ERR_INTERNAL (-9)  /* a bug in libnnstate: please report it */
 
 /* A short static description of a status code ("invalid argument"); never NULL. */
 NNSTATE_API const char *nnstate_status_string(nnstate_status status);
@@ -77,9 +77,10 @@ NNSTATE_API const char *nnstate_last_error(void);
 #define NNSTATE_LAYER_SIGMOID 5
 #define NNSTATE_LAYER_GELU 6
 
-#define NNSTATE_LOSS_MSE 1           /* targets: one float per output value */
-#define NNSTATE_LOSS_CROSS_ENTROPY 2 /* outputs are logits [N, C]; targets: N class indices
-                                        stored as floats (0.0 .. C-1) */
+#define NNSTATE_LOSS_MSE 1 /* targets: one float per output value */
+#define NNSTATE_LOSS_CROSS_ENTROPY                                                            \
+  2                                    /* outputs are logits [N, C]; targets: N class indices \
+                                          stored as floats (0.0 .. C-1) */
 #define NNSTATE_LOSS_BCE_WITH_LOGITS 3 /* targets: one float in [0, 1] per output value */
 
 #define NNSTATE_OPTIMIZER_SGD 1
@@ -106,9 +107,8 @@ NNSTATE_API void nnstate_network_free(nnstate_network *network);
  * the network's input size; later ones must take the previous layer's output size.
  * Errors: INVALID_ARGUMENT (sizes <= 0), SHAPE_MISMATCH (in_features differs from the previous
  * output; the message gives both), STATE (optimizer already set). */
-NNSTATE_API nnstate_status nnstate_network_add_linear(nnstate_network *network,
-                                                      int64_t in_features, int64_t out_features,
-                                                      int32_t bias);
+NNSTATE_API nnstate_status nnstate_network_add_linear(nnstate_network *network, int64_t in_features,
+                                                      int64_t out_features, int32_t bias);
 /* Appends an element-wise activation: NNSTATE_LAYER_RELU, _TANH, _SIGMOID, or _GELU (exact).
  * Errors: INVALID_ARGUMENT (other kinds: use the functions below), STATE. */
 NNSTATE_API nnstate_status nnstate_network_add_activation(nnstate_network *network,
@@ -121,14 +121,11 @@ NNSTATE_API nnstate_status nnstate_network_add_gelu(nnstate_network *network,
                                                     int32_t tanh_approximation);
 
 /* Number of layers. Errors: INVALID_ARGUMENT (NULL). */
-NNSTATE_API nnstate_status nnstate_network_layer_count(const nnstate_network *network,
-                                                       size_t *out);
+NNSTATE_API nnstate_status nnstate_network_layer_count(const nnstate_network *network, size_t *out);
 /* Number of floats in one input sample and in one output sample.
  * Errors: INVALID_ARGUMENT, STATE (no layer fixes the input size yet). */
-NNSTATE_API nnstate_status nnstate_network_input_size(const nnstate_network *network,
-                                                      size_t *out);
-NNSTATE_API nnstate_status nnstate_network_output_size(const nnstate_network *network,
-                                                       size_t *out);
+NNSTATE_API nnstate_status nnstate_network_input_size(const nnstate_network *network, size_t *out);
+NNSTATE_API nnstate_status nnstate_network_output_size(const nnstate_network *network, size_t *out);
 /* Number of trainable scalars (like sum(p.numel() for p in model.parameters())). */
 NNSTATE_API nnstate_status nnstate_network_parameter_count(const nnstate_network *network,
                                                            uint64_t *out);
@@ -174,15 +171,15 @@ NNSTATE_API nnstate_status nnstate_network_set_lr(nnstate_network *network, doub
  * allocates no memory.
  * Errors: INVALID_ARGUMENT (NULL arrays, batch_size 0, invalid class index), SHAPE_MISMATCH
  * (counts), STATE (no loss or optimizer). On error the parameters are unchanged. */
-NNSTATE_API nnstate_status nnstate_network_train_step(nnstate_network *network,
-                                                      const float *inputs, size_t input_count,
-                                                      const float *targets, size_t target_count,
-                                                      size_t batch_size, float *loss_out);
+NNSTATE_API nnstate_status nnstate_network_train_step(nnstate_network *network, const float *inputs,
+                                                      size_t input_count, const float *targets,
+                                                      size_t target_count, size_t batch_size,
+                                                      float *loss_out);
 /* Mean loss on a batch in inference mode, without any update. */
-NNSTATE_API nnstate_status nnstate_network_evaluate(nnstate_network *network,
-                                                    const float *inputs, size_t input_count,
-                                                    const float *targets, size_t target_count,
-                                                    size_t batch_size, float *loss_out);
+NNSTATE_API nnstate_status nnstate_network_evaluate(nnstate_network *network, const float *inputs,
+                                                    size_t input_count, const float *targets,
+                                                    size_t target_count, size_t batch_size,
+                                                    float *loss_out);
 /* Inference: writes batch_size * output_size floats to `outputs` (output_count must equal
  * that). Errors: INVALID_ARGUMENT, SHAPE_MISMATCH, STATE (no layers). */
 NNSTATE_API nnstate_status nnstate_network_predict(nnstate_network *network, const float *inputs,
@@ -198,10 +195,9 @@ NNSTATE_API nnstate_status nnstate_network_tensor_count(const nnstate_network *n
  * network, valid until a layer is added or the network is freed), its role
  * (NNSTATE_ROLE_*), its rank and dims (dims must have room for 4). Any output may be NULL.
  * Errors: INVALID_ARGUMENT (NULL network, index out of range). */
-NNSTATE_API nnstate_status nnstate_network_tensor_info(const nnstate_network *network,
-                                                       size_t index, const char **name,
-                                                       int32_t *role, int32_t *rank,
-                                                       int64_t *dims);
+NNSTATE_API nnstate_status nnstate_network_tensor_info(const nnstate_network *network, size_t index,
+                                                       const char **name, int32_t *role,
+                                                       int32_t *rank, int64_t *dims);
 /* Copies a tensor's values out; `count` must equal its number of elements.
  * Errors: INVALID_ARGUMENT (NULL), NOT_FOUND (no tensor of that name), SHAPE_MISMATCH. */
 NNSTATE_API nnstate_status nnstate_network_get_tensor(const nnstate_network *network,

@@ -11,9 +11,9 @@ LayerConfig config_of(LayerKind kind) {
   return c;
 }
 
-constexpr double kSqrt2OverPi = 0.7978845608028654;   // sqrt(2 / pi)
-constexpr double kInvSqrt2 = 0.7071067811865476;      // 1 / sqrt(2)
-constexpr double kInvSqrt2Pi = 0.3989422804014327;    // 1 / sqrt(2 pi)
+constexpr double kSqrt2OverPi = 0.7978845608028654;  // sqrt(2 / pi)
+constexpr double kInvSqrt2 = 0.7071067811865476;     // 1 / sqrt(2)
+constexpr double kInvSqrt2Pi = 0.3989422804014327;   // 1 / sqrt(2 pi)
 constexpr double kGeluCubic = 0.044715;
 
 }  // namespace
@@ -30,7 +30,9 @@ void Activation::backward(const Tensor &input, const Tensor &output, const Tenso
   }
 }
 
-LayerConfig ReLU::config() const { return config_of(LayerKind::relu); }
+LayerConfig ReLU::config() const {
+  return config_of(LayerKind::relu);
+}
 
 void ReLU::apply(const float *x, float *y, int64_t n) const {
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
@@ -57,7 +59,9 @@ void LeakyReLU::apply_gradient(const float *x, const float *, const float *dy, f
   for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : dy[i] * negative_slope_;
 }
 
-LayerConfig Tanh::config() const { return config_of(LayerKind::tanh); }
+LayerConfig Tanh::config() const {
+  return config_of(LayerKind::tanh);
+}
 
 void Tanh::apply(const float *x, float *y, int64_t n) const {
   for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
@@ -68,7 +72,9 @@ void Tanh::apply_gradient(const float *, const float *y, const float *dy, float 
   for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
 }
 
-LayerConfig Sigmoid::config() const { return config_of(LayerKind::sigmoid); }
+LayerConfig Sigmoid::config() const {
+  return config_of(LayerKind::sigmoid);
+}
 
 void Sigmoid::apply(const float *x, float *y, int64_t n) const {
   for (int64_t i = 0; i < n; ++i) y[i] = 1.0f / (1.0f + std::exp(-x[i]));

@@ -15,12 +15,18 @@ bool LayerConfig::operator==(const LayerConfig &o) const {
 
 const char *layer_kind_name(LayerKind kind) {
   switch (kind) {
-    case LayerKind::linear: return "Linear";
-    case LayerKind::relu: return "ReLU";
-    case LayerKind::leaky_relu: return "LeakyReLU";
-    case LayerKind::tanh: return "Tanh";
-    case LayerKind::sigmoid: return "Sigmoid";
-    case LayerKind::gelu: return "GELU";
+    case LayerKind::linear:
+      return "Linear";
+    case LayerKind::relu:
+      return "ReLU";
+    case LayerKind::leaky_relu:
+      return "LeakyReLU";
+    case LayerKind::tanh:
+      return "Tanh";
+    case LayerKind::sigmoid:
+      return "Sigmoid";
+    case LayerKind::gelu:
+      return "GELU";
   }
   return "unknown";
 }
@@ -30,15 +36,19 @@ std::unique_ptr<Layer> make_layer(const LayerConfig &config, Rng *init_rng) {
     case LayerKind::linear:
       return std::make_unique<Linear>(config.in_features, config.out_features, config.bias,
                                       init_rng);
-    case LayerKind::relu: return std::make_unique<ReLU>();
+    case LayerKind::relu:
+      return std::make_unique<ReLU>();
     case LayerKind::leaky_relu:
       if (!std::isfinite(config.negative_slope)) {
         fail(NNSTATE_ERR_INVALID_ARGUMENT, "LeakyReLU negative_slope must be finite");
       }
       return std::make_unique<LeakyReLU>(config.negative_slope);
-    case LayerKind::tanh: return std::make_unique<Tanh>();
-    case LayerKind::sigmoid: return std::make_unique<Sigmoid>();
-    case LayerKind::gelu: return std::make_unique<GELU>(config.gelu_tanh);
+    case LayerKind::tanh:
+      return std::make_unique<Tanh>();
+    case LayerKind::sigmoid:
+      return std::make_unique<Sigmoid>();
+    case LayerKind::gelu:
+      return std::make_unique<GELU>(config.gelu_tanh);
   }
   fail(NNSTATE_ERR_INVALID_ARGUMENT,
        "unknown layer kind " + std::to_string(static_cast<int32_t>(config.kind)));

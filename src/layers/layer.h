@@ -25,11 +25,11 @@ enum class LayerKind : int32_t {
 // Everything needed to rebuild a layer (not its tensors). Fields are only ever appended.
 struct LayerConfig {
   LayerKind kind = LayerKind::linear;
-  int64_t in_features = 0;      // linear
-  int64_t out_features = 0;     // linear
-  bool bias = true;             // linear
-  float negative_slope = 0.01f; // leaky_relu
-  bool gelu_tanh = false;       // gelu: the tanh approximation instead of the exact erf form
+  int64_t in_features = 0;       // linear
+  int64_t out_features = 0;      // linear
+  bool bias = true;              // linear
+  float negative_slope = 0.01f;  // leaky_relu
+  bool gelu_tanh = false;        // gelu: the tanh approximation instead of the exact erf form
 
   bool operator==(const LayerConfig &o) const;
 };

@@ -41,10 +41,9 @@ LayerConfig Linear::config() const {
 
 Shape Linear::output_shape(const Shape &input) const {
   if (input.rank != 2 || input[1] != in_features_) {
-    fail(NNSTATE_ERR_SHAPE_MISMATCH, "Linear(" + std::to_string(in_features_) + ", " +
-                                         std::to_string(out_features_) + ") expects input [N, " +
-                                         std::to_string(in_features_) + "], got " +
-                                         input.to_string());
+    fail(NNSTATE_ERR_SHAPE_MISMATCH,
+         "Linear(" + std::to_string(in_features_) + ", " + std::to_string(out_features_) +
+             ") expects input [N, " + std::to_string(in_features_) + "], got " + input.to_string());
   }
   return Shape{input[0], out_features_};
 }

@@ -27,8 +27,8 @@ void Sequential::add(std::unique_ptr<Layer> layer) {
     if (required.rank != 0 && required != current) {
       LayerConfig c = layer->config();
       fail(NNSTATE_ERR_SHAPE_MISMATCH,
-           std::string("layer ") + std::to_string(layers_.size()) + " (" +
-               layer_kind_name(c.kind) + ") expects samples of shape " + required.to_string() +
+           std::string("layer ") + std::to_string(layers_.size()) + " (" + layer_kind_name(c.kind) +
+               ") expects samples of shape " + required.to_string() +
                " but the previous layer produces " + current.to_string());
     }
     layer->output_shape(current.batched(1));  // throws on other incompatibilities
@@ -54,7 +54,9 @@ int64_t Sequential::sample_input_size() const {
   return sample_input_shape_.numel();
 }
 
-int64_t Sequential::sample_output_size() const { return sample_output_shape().numel(); }
+int64_t Sequential::sample_output_size() const {
+  return sample_output_shape().numel();
+}
 
 const Tensor &Sequential::forward(const float *inputs, int64_t batch, const RunContext &context) {
   if (layers_.empty()) fail(NNSTATE_ERR_STATE, "the network has no layers");
@@ -67,8 +69,8 @@ const Tensor &Sequential::forward(const float *inputs, int64_t batch, const RunC
     Shape out = layers_[i]->output_shape(activations_[i].shape());
     if (out.numel() > INT_MAX) {
       // BLAS takes int sizes.
-      fail(NNSTATE_ERR_INVALID_ARGUMENT, "layer " + std::to_string(i) + " output " +
-                                             out.to_string() + " exceeds 2^31 elements");
+      fail(NNSTATE_ERR_INVALID_ARGUMENT,
+           "layer " + std::to_string(i) + " output " + out.to_string() + " exceeds 2^31 elements");
     }
     activations_[i + 1].resize(out);
     layers_[i]->forward(activations_[i], activations_[i + 1], context);

@@ -66,10 +66,10 @@ class CrossEntropyLoss final : public Loss {
  private:
   static int64_t class_index(float value, int64_t sample, int64_t classes) {
     if (!(value >= 0.0f) || value >= static_cast<float>(classes) || value != std::floor(value)) {
-      fail(NNSTATE_ERR_INVALID_ARGUMENT,
-           "CrossEntropyLoss target of sample " + std::to_string(sample) + " is " +
-               std::to_string(value) + ", not a class index in [0, " + std::to_string(classes) +
-               ")");
+      fail(NNSTATE_ERR_INVALID_ARGUMENT, "CrossEntropyLoss target of sample " +
+                                             std::to_string(sample) + " is " +
+                                             std::to_string(value) + ", not a class index in [0, " +
+                                             std::to_string(classes) + ")");
     }
     return static_cast<int64_t>(value);
   }
@@ -104,18 +104,24 @@ class BCEWithLogitsLoss final : public Loss {
 
 const char *loss_kind_name(LossKind kind) {
   switch (kind) {
-    case LossKind::mse: return "MSELoss";
-    case LossKind::cross_entropy: return "CrossEntropyLoss";
-    case LossKind::bce_with_logits: return "BCEWithLogitsLoss";
+    case LossKind::mse:
+      return "MSELoss";
+    case LossKind::cross_entropy:
+      return "CrossEntropyLoss";
+    case LossKind::bce_with_logits:
+      return "BCEWithLogitsLoss";
   }
   return "unknown";
 }
 
 std::unique_ptr<Loss> make_loss(LossKind kind) {
   switch (kind) {
-    case LossKind::mse: return std::make_unique<MSELoss>();
-    case LossKind::cross_entropy: return std::make_unique<CrossEntropyLoss>();
-    case LossKind::bce_with_logits: return std::make_unique<BCEWithLogitsLoss>();
+    case LossKind::mse:
+      return std::make_unique<MSELoss>();
+    case LossKind::cross_entropy:
+      return std::make_unique<CrossEntropyLoss>();
+    case LossKind::bce_with_logits:
+      return std::make_unique<BCEWithLogitsLoss>();
   }
   fail(NNSTATE_ERR_INVALID_ARGUMENT,
        "unknown loss kind " + std::to_string(static_cast<int32_t>(kind)));

@@ -28,8 +28,10 @@ void Adam::update(State &s) {
   const double bias_correction2 = 1.0 - std::pow(c.beta2, static_cast<double>(s.step));
   const float step_size = static_cast<float>(c.lr / bias_correction1);
   const float bias_correction2_sqrt = static_cast<float>(std::sqrt(bias_correction2));
-  const float beta1 = static_cast<float>(c.beta1), one_minus_beta1 = static_cast<float>(1 - c.beta1);
-  const float beta2 = static_cast<float>(c.beta2), one_minus_beta2 = static_cast<float>(1 - c.beta2);
+  const float beta1 = static_cast<float>(c.beta1),
+              one_minus_beta1 = static_cast<float>(1 - c.beta1);
+  const float beta2 = static_cast<float>(c.beta2),
+              one_minus_beta2 = static_cast<float>(1 - c.beta2);
   const float eps = static_cast<float>(c.eps);
   const bool decoupled = c.kind == OptimizerKind::adamw;
   const float l2 = decoupled ? 0.0f : static_cast<float>(c.weight_decay);

@@ -21,9 +21,12 @@ void require(bool ok, const std::string &what, double value) {
 
 const char *optimizer_kind_name(OptimizerKind kind) {
   switch (kind) {
-    case OptimizerKind::sgd: return "SGD";
-    case OptimizerKind::adam: return "Adam";
-    case OptimizerKind::adamw: return "AdamW";
+    case OptimizerKind::sgd:
+      return "SGD";
+    case OptimizerKind::adam:
+      return "Adam";
+    case OptimizerKind::adamw:
+      return "AdamW";
   }
   return "unknown";
 }
@@ -45,8 +48,7 @@ void validate_optimizer_config(const OptimizerConfig &c) {
   require(std::isfinite(c.weight_decay) && c.weight_decay >= 0.0, "weight_decay (must be >= 0)",
           c.weight_decay);
   if (c.kind == OptimizerKind::sgd) {
-    require(std::isfinite(c.momentum) && c.momentum >= 0.0, "momentum (must be >= 0)",
-            c.momentum);
+    require(std::isfinite(c.momentum) && c.momentum >= 0.0, "momentum (must be >= 0)", c.momentum);
     require(std::isfinite(c.dampening), "dampening (must be finite)", c.dampening);
     if (c.nesterov && (c.momentum <= 0.0 || c.dampening != 0.0)) {
       fail(NNSTATE_ERR_INVALID_ARGUMENT,

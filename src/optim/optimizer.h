@@ -22,15 +22,15 @@ const char *optimizer_kind_name(OptimizerKind kind);
 struct OptimizerConfig {
   OptimizerKind kind = OptimizerKind::adam;
   double lr = 1e-3;
-  double beta1 = 0.9;          // Adam, AdamW
-  double beta2 = 0.999;        // Adam, AdamW
-  double eps = 1e-8;           // Adam, AdamW
-  double weight_decay = 0.0;   // L2 for SGD and Adam, decoupled for AdamW
-  bool amsgrad = false;        // Adam, AdamW
+  double beta1 = 0.9;         // Adam, AdamW
+  double beta2 = 0.999;       // Adam, AdamW
+  double eps = 1e-8;          // Adam, AdamW
+  double weight_decay = 0.0;  // L2 for SGD and Adam, decoupled for AdamW
+  bool amsgrad = false;       // Adam, AdamW
   bool maximize = false;
-  double momentum = 0.0;       // SGD
-  double dampening = 0.0;      // SGD
-  bool nesterov = false;       // SGD
+  double momentum = 0.0;   // SGD
+  double dampening = 0.0;  // SGD
+  bool nesterov = false;   // SGD
 };
 
 // PyTorch's defaults for a kind (AdamW: weight_decay 1e-2; SGD: lr 1e-3 as we need one).

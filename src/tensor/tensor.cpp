@@ -15,7 +15,9 @@ constexpr size_t kAlignment = 64;
 // cost ~14 µs per 4 KiB page on our machines, so large tensors are faulted in 512 times less.
 constexpr size_t kHugePage = size_t{2} << 20;
 
-size_t alignment_for(size_t bytes) { return bytes >= kHugePage ? kHugePage : kAlignment; }
+size_t alignment_for(size_t bytes) {
+  return bytes >= kHugePage ? kHugePage : kAlignment;
+}
 
 }  // namespace
 
@@ -37,7 +39,9 @@ Tensor &Tensor::operator=(const Tensor &other) {
   return *this;
 }
 
-Tensor::Tensor(Tensor &&other) noexcept { *this = std::move(other); }
+Tensor::Tensor(Tensor &&other) noexcept {
+  *this = std::move(other);
+}
 
 Tensor &Tensor::operator=(Tensor &&other) noexcept {
   if (this != &other) {
@@ -51,7 +55,9 @@ Tensor &Tensor::operator=(Tensor &&other) noexcept {
   return *this;
 }
 
-Tensor::~Tensor() { release(); }
+Tensor::~Tensor() {
+  release();
+}
 
 void Tensor::resize(const Shape &shape) {
   int64_t count = shape.numel();
@@ -60,7 +66,9 @@ void Tensor::resize(const Shape &shape) {
   numel_ = count;
 }
 
-void Tensor::fill(float value) { std::fill(data_, data_ + numel_, value); }
+void Tensor::fill(float value) {
+  std::fill(data_, data_ + numel_, value);
+}
 
 void Tensor::reserve(int64_t count) {
   if (count <= capacity_) return;

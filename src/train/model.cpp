@@ -17,7 +17,9 @@ void Model::add_layer(const LayerConfig &config) {
   network_.add(make_layer(config, &init_rng_));
 }
 
-void Model::set_loss(LossKind kind) { loss_ = make_loss(kind); }
+void Model::set_loss(LossKind kind) {
+  loss_ = make_loss(kind);
+}
 
 void Model::set_optimizer(const OptimizerConfig &config) {
   if (network_.size() == 0) fail(NNSTATE_ERR_STATE, "add layers before setting the optimizer");
@@ -51,9 +53,9 @@ void Model::check_targets(const Tensor &output, int64_t target_count) const {
   const int64_t expected = loss_->target_count(output.shape());
   if (target_count != expected) {
     fail(NNSTATE_ERR_SHAPE_MISMATCH, std::string("targets: ") + loss_kind_name(loss_->kind()) +
-                                         " on outputs " + output.shape().to_string() +
-                                         " expects " + std::to_string(expected) +
-                                         " target values, got " + std::to_string(target_count));
+                                         " on outputs " + output.shape().to_string() + " expects " +
+                                         std::to_string(expected) + " target values, got " +
+                                         std::to_string(target_count));
   }
 }
 
@@ -81,9 +83,8 @@ void Model::predict(const float *inputs, int64_t input_count, int64_t batch, flo
                     int64_t output_count) {
   const Tensor &output = run_forward(inputs, input_count, batch, false);
   if (output_count != output.numel()) {
-    fail(NNSTATE_ERR_SHAPE_MISMATCH, "outputs: the network produces " +
-                                         output.shape().to_string() + " = " +
-                                         std::to_string(output.numel()) +
+    fail(NNSTATE_ERR_SHAPE_MISMATCH, "outputs: the network produces " + output.shape().to_string() +
+                                         " = " + std::to_string(output.numel()) +
                                          " floats, the buffer holds " +
                                          std::to_string(output_count));
   }

@@ -44,8 +44,7 @@ class Model {
                int64_t output_count);
 
  private:
-  const Tensor &run_forward(const float *inputs, int64_t input_count, int64_t batch,
-                            bool training);
+  const Tensor &run_forward(const float *inputs, int64_t input_count, int64_t batch, bool training);
   void check_targets(const Tensor &output, int64_t target_count) const;
   Loss &require_loss();
 

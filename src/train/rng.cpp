@@ -39,9 +39,9 @@ Rng::Rng(uint64_t seed, RngStream stream) {
 
 Rng::Rng(const RngState &state) : state_(state) {
   if (!valid(state)) {
-    fail(NNSTATE_ERR_INVALID_ARGUMENT,
-         "invalid RNG state: position " + std::to_string(state.position) +
-                                            " (must be 0..4, and 4 when block is 0)");
+    fail(NNSTATE_ERR_INVALID_ARGUMENT, "invalid RNG state: position " +
+                                           std::to_string(state.position) +
+                                           " (must be 0..4, and 4 when block is 0)");
   }
   if (state_.position < 4) {
     // Regenerate the partly used block: the state stores only where we are in it.
@@ -63,9 +63,13 @@ uint32_t Rng::next_u32() {
   return buffer_[state_.position++];
 }
 
-float Rng::uniform() { return static_cast<float>(next_u32() >> 8) * (1.0f / 16777216.0f); }
+float Rng::uniform() {
+  return static_cast<float>(next_u32() >> 8) * (1.0f / 16777216.0f);
+}
 
-float Rng::uniform(float low, float high) { return low + (high - low) * uniform(); }
+float Rng::uniform(float low, float high) {
+  return low + (high - low) * uniform();
+}
 
 float Rng::normal() {
   // 1 - u is in (0, 1], so the logarithm is finite.

@@ -27,8 +27,7 @@ struct RngState {
 };
 
 // One Philox4x32-10 block: the published reference function.
-std::array<uint32_t, 4> philox4x32_10(std::array<uint32_t, 4> counter,
-                                      std::array<uint32_t, 2> key);
+std::array<uint32_t, 4> philox4x32_10(std::array<uint32_t, 4> counter, std::array<uint32_t, 2> key);
 
 class Rng {
  public:
