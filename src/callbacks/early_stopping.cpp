@@ -1,0 +1,98 @@
+#include "callbacks/early_stopping.h"
+
+#include <cmath>
+#include <limits>
+
+#include "layers/sequential.h"
+#include "util/error.h"
+
+namespace nnstate {
+
+MonitorMode resolve_monitor_mode(const EarlyStoppingConfig &config) {
+  if (config.mode == MonitorMode::min || config.mode == MonitorMode::max) return config.mode;
+  if (config.mode != MonitorMode::auto_detect) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT,
+         "unknown early-stopping mode " + std::to_string(static_cast<int32_t>(config.mode)));
+  }
+  const std::string &m = config.monitor;
+  bool maximise = m.find("acc") != std::string::npos || m.find("auc") != std::string::npos;
+  return maximise ? MonitorMode::max : MonitorMode::min;
+}
+
+EarlyStopping::EarlyStopping(const EarlyStoppingConfig &config)
+    : config_(config), mode_(resolve_monitor_mode(config)) {
+  if (config.monitor.empty()) fail(NNSTATE_ERR_INVALID_ARGUMENT, "early stopping needs a monitor");
+  if (!std::isfinite(config.min_delta) || config.patience < 0 || config.start_from_epoch < 0) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT,
+         "early stopping needs a finite min_delta and patience, start_from_epoch >= 0");
+  }
+  config_.min_delta = std::fabs(config.min_delta);
+  const double inf = std::numeric_limits<double>::infinity();
+  state_.best = mode_ == MonitorMode::min ? inf : -inf;
+}
+
+// Keras: monitor_op(value - min_delta, reference), min_delta negated for "min" mode.
+bool EarlyStopping::is_improvement(double value, double reference) const {
+  if (mode_ == MonitorMode::min) return value + config_.min_delta < reference;
+  return value - config_.min_delta > reference;
+}
+
+void EarlyStopping::capture_weights(Sequential &network) {
+  struct Capture : StateVisitor {
+    std::vector<std::pair<std::string, Tensor>> &out;
+    size_t next = 0;
+    explicit Capture(std::vector<std::pair<std::string, Tensor>> &o) : out(o) {}
+    void tensor(const std::string &name, TensorRole, Tensor &value, Tensor *) override {
+      // Reuse the snapshot's storage after the first capture.
+      if (next == out.size()) out.emplace_back(name, Tensor());
+      out[next].first = name;
+      out[next].second = value;
+      ++next;
+    }
+  } capture(state_.best_weights);
+  network.visit_state(capture);
+  state_.best_weights.resize(capture.next);
+}
+
+bool EarlyStopping::on_epoch_end(int64_t epoch, double value, Sequential &network) {
+  if (epoch < config_.start_from_epoch) return false;
+  if (config_.restore_best_weights && state_.best_weights.empty()) {
+    // Keras: if best weights were never set, the current weights are the best.
+    capture_weights(network);
+    state_.best_epoch = epoch;
+  }
+  state_.wait += 1;
+  if (is_improvement(value, state_.best)) {
+    state_.best = value;
+    state_.best_epoch = epoch;
+    if (config_.restore_best_weights) capture_weights(network);
+    // Only restart waiting when the value beats both the previous best and the baseline.
+    if (!config_.has_baseline || is_improvement(value, config_.baseline)) state_.wait = 0;
+    return false;
+  }
+  if (state_.wait >= config_.patience && epoch > 0) {
+    state_.stopped_epoch = epoch;
+    return true;
+  }
+  return false;
+}
+
+void EarlyStopping::on_train_end(Sequential &network) {
+  if (!config_.restore_best_weights || state_.best_weights.empty()) return;
+  struct Restore : StateVisitor {
+    const std::vector<std::pair<std::string, Tensor>> &weights;
+    size_t next = 0;
+    explicit Restore(const std::vector<std::pair<std::string, Tensor>> &w) : weights(w) {}
+    void tensor(const std::string &name, TensorRole, Tensor &value, Tensor *) override {
+      if (next >= weights.size() || weights[next].first != name ||
+          weights[next].second.shape() != value.shape()) {
+        fail(NNSTATE_ERR_STATE, "the best weights saved by early stopping do not match tensor \"" +
+                                    name + "\" of the network");
+      }
+      value = weights[next++].second;
+    }
+  } restore(state_.best_weights);
+  network.visit_state(restore);
+}
+
+}  // namespace nnstate
