@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "layers/factory.h"
+#include "losses/metrics.h"
 #include "util/error.h"
 
 namespace nnstate {
@@ -60,23 +61,26 @@ void Model::check_targets(const Tensor &output, int64_t target_count) const {
 }
 
 float Model::train_step(const float *inputs, int64_t input_count, const float *targets,
-                        int64_t target_count, int64_t batch) {
+                        int64_t target_count, int64_t batch, int64_t *correct) {
   Loss &loss = require_loss();
   if (!optimizer_) fail(NNSTATE_ERR_STATE, "no optimizer is set");
   const Tensor &output = run_forward(inputs, input_count, batch, true);
   check_targets(output, target_count);
   float value = loss.compute(output, targets, &network_.output_grad());
+  if (correct) *correct = count_correct(loss.kind(), output, targets);
   network_.backward();
   optimizer_->step();
   return value;
 }
 
 float Model::evaluate(const float *inputs, int64_t input_count, const float *targets,
-                      int64_t target_count, int64_t batch) {
+                      int64_t target_count, int64_t batch, int64_t *correct) {
   Loss &loss = require_loss();
   const Tensor &output = run_forward(inputs, input_count, batch, false);
   check_targets(output, target_count);
-  return loss.compute(output, targets, nullptr);
+  float value = loss.compute(output, targets, nullptr);
+  if (correct) *correct = count_correct(loss.kind(), output, targets);
+  return value;
 }
 
 void Model::predict(const float *inputs, int64_t input_count, int64_t batch, float *outputs,

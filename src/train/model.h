@@ -33,12 +33,13 @@ class Model {
 
   // Forward, loss, backward and one optimizer update on a mini-batch of `batch` samples.
   // Returns the mean loss before the update. Sizes are checked (inputs: batch * sample input
-  // size; targets: loss->target_count of the output).
+  // size; targets: loss->target_count of the output). When `correct` is non-null it receives
+  // the number of correct predictions of that forward pass (see losses/metrics.h).
   float train_step(const float *inputs, int64_t input_count, const float *targets,
-                   int64_t target_count, int64_t batch);
-  // Mean loss in inference mode, no update.
+                   int64_t target_count, int64_t batch, int64_t *correct = nullptr);
+  // Mean loss in inference mode, no update; `correct` as for train_step.
   float evaluate(const float *inputs, int64_t input_count, const float *targets,
-                 int64_t target_count, int64_t batch);
+                 int64_t target_count, int64_t batch, int64_t *correct = nullptr);
   // Outputs in inference mode: batch * sample output size floats.
   void predict(const float *inputs, int64_t input_count, int64_t batch, float *outputs,
                int64_t output_count);

@@ -1,0 +1,23 @@
+// One row of training history per epoch, and lookup of a metric by its Keras-style name.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace nnstate {
+
+struct HistoryRow {
+  int64_t epoch = 0;          // 0-based
+  double loss = 0.0;          // sample-weighted mean training loss of the epoch
+  double accuracy = 0.0;      // NaN when the loss has no accuracy
+  double val_loss = 0.0;      // NaN without a validation set
+  double val_accuracy = 0.0;  // NaN without a validation set or accuracy
+  double lr = 0.0;            // learning rate at the end of the epoch, before the scheduler step
+  double seconds = 0.0;       // wall time (not part of the determinism contract)
+};
+
+// Names: "loss", "accuracy", "val_loss", "val_accuracy", "lr". Throws Error for others.
+double history_metric(const HistoryRow &row, const std::string &name);
+bool is_history_metric(const std::string &name);
+
+}  // namespace nnstate

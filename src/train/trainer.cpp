@@ -1,0 +1,242 @@
+#include "train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "losses/metrics.h"
+#include "util/error.h"
+
+namespace nnstate {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// A metric the run will produce: refuses monitors that would never have a value.
+void check_monitor(const std::string &monitor, bool has_validation, LossKind loss,
+                   const char *who) {
+  if (!is_history_metric(monitor)) history_metric(HistoryRow{}, monitor);  // throws
+  if (monitor.rfind("val_", 0) == 0 && !has_validation) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT,
+         std::string(who) + " monitors \"" + monitor + "\" but fit() has no validation set");
+  }
+  if (monitor.find("accuracy") != std::string::npos && !has_accuracy(loss)) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT, std::string(who) + " monitors \"" + monitor + "\" but " +
+                                           loss_kind_name(loss) + " has no accuracy");
+  }
+}
+
+}  // namespace
+
+Trainer::Trainer(Model &model, const TrainerConfig &config) : model_(model), config_(config) {
+  if (!model.loss() || !model.optimizer()) {
+    fail(NNSTATE_ERR_STATE, "the trainer needs a model with a loss and an optimizer");
+  }
+  if (config.epochs < 0 || config.batch_size <= 0) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT, "epochs must be >= 0 and batch_size > 0, got epochs " +
+                                           std::to_string(config.epochs) + ", batch_size " +
+                                           std::to_string(config.batch_size));
+  }
+  if (config.scheduler.kind != SchedulerKind::none) {
+    scheduler_ = std::make_unique<LrScheduler>(config.scheduler, *model.optimizer());
+  }
+  if (config.early_stopping) {
+    early_stopping_ = std::make_unique<EarlyStopping>(config.early_stopping_config);
+  }
+  state_.epoch_shuffle_rng = Rng(model.seed(), RngStream::shuffle).state();
+}
+
+void Trainer::check_datasets(const Dataset &train, const Dataset *validation) const {
+  const int64_t input_size = model_.network().sample_input_size();
+  const Shape one_output = model_.network().sample_output_shape().batched(1);
+  const int64_t target_size = model_.loss()->target_count(one_output);
+  auto check = [&](const Dataset &d, const char *which) {
+    if (!d.inputs || !d.targets || d.samples <= 0) {
+      fail(NNSTATE_ERR_INVALID_ARGUMENT,
+           std::string(which) + " dataset is empty or has NULL arrays");
+    }
+    if (d.input_size != input_size || d.target_size != target_size) {
+      fail(NNSTATE_ERR_SHAPE_MISMATCH,
+           std::string(which) + " dataset has " + std::to_string(d.input_size) + " inputs and " +
+               std::to_string(d.target_size) + " targets per sample; the network takes " +
+               std::to_string(input_size) + " and " + loss_kind_name(model_.loss()->kind()) +
+               " needs " + std::to_string(target_size));
+    }
+  };
+  check(train, "the training");
+  if (validation) check(*validation, "the validation");
+  const LossKind loss = model_.loss()->kind();
+  if (early_stopping_) {
+    check_monitor(config_.early_stopping_config.monitor, validation, loss, "early stopping");
+  }
+  if (scheduler_ && config_.scheduler.kind == SchedulerKind::reduce_on_plateau) {
+    check_monitor(config_.scheduler_monitor, validation, loss, "ReduceLROnPlateau");
+  }
+}
+
+// The epoch's sample order, drawn from the shuffle stream as it was at the epoch's start, so a
+// run resumed mid-epoch sees the same order.
+void Trainer::shuffle_into(std::vector<int64_t> &order, int64_t samples) {
+  order.resize(static_cast<size_t>(samples));
+  std::iota(order.begin(), order.end(), int64_t{0});
+  shuffle_rng_after_epoch_ = state_.epoch_shuffle_rng;
+  if (!config_.shuffle) return;
+  if (samples > static_cast<int64_t>(UINT32_MAX)) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT, "shuffling supports up to 2^32 samples");
+  }
+  Rng rng(state_.epoch_shuffle_rng);
+  for (int64_t i = samples - 1; i > 0; --i) {
+    int64_t j = rng.below(static_cast<uint32_t>(i + 1));
+    std::swap(order[static_cast<size_t>(i)], order[static_cast<size_t>(j)]);
+  }
+  shuffle_rng_after_epoch_ = rng.state();
+}
+
+void Trainer::run_batch(const Dataset &train, const std::vector<int64_t> &order, int64_t start,
+                        int64_t count) {
+  const int64_t in = train.input_size, tg = train.target_size;
+  batch_inputs_.resize(static_cast<size_t>(config_.batch_size * in));
+  batch_targets_.resize(static_cast<size_t>(config_.batch_size * tg));
+  for (int64_t k = 0; k < count; ++k) {
+    const int64_t s = order[static_cast<size_t>(start + k)];
+    std::copy(train.inputs + s * in, train.inputs + (s + 1) * in, batch_inputs_.data() + k * in);
+    std::copy(train.targets + s * tg, train.targets + (s + 1) * tg, batch_targets_.data() + k * tg);
+  }
+  int64_t correct = 0;
+  const float loss = model_.train_step(batch_inputs_.data(), count * in, batch_targets_.data(),
+                                       count * tg, count, &correct);
+  state_.epoch_loss_sum += static_cast<double>(loss) * static_cast<double>(count);
+  state_.epoch_samples += count;
+  state_.epoch_correct += correct;
+  state_.epoch_judged += accuracy_denominator(
+      model_.loss()->kind(), model_.network().sample_output_shape().batched(count));
+}
+
+void Trainer::evaluate(const Dataset &data, HistoryRow &row) {
+  const int64_t in = data.input_size, tg = data.target_size;
+  double loss_sum = 0.0;
+  int64_t correct_sum = 0, judged = 0;
+  for (int64_t start = 0; start < data.samples; start += config_.batch_size) {
+    const int64_t count = std::min(config_.batch_size, data.samples - start);
+    int64_t correct = 0;
+    const float loss = model_.evaluate(data.inputs + start * in, count * in,
+                                       data.targets + start * tg, count * tg, count, &correct);
+    loss_sum += static_cast<double>(loss) * static_cast<double>(count);
+    correct_sum += correct;
+    judged += accuracy_denominator(model_.loss()->kind(),
+                                   model_.network().sample_output_shape().batched(count));
+  }
+  row.val_loss = loss_sum / static_cast<double>(data.samples);
+  row.val_accuracy = judged ? static_cast<double>(correct_sum) / static_cast<double>(judged) : kNaN;
+}
+
+bool Trainer::finish_epoch(const Dataset *validation, TrainerObserver *observer,
+                           StopReason &reason) {
+  HistoryRow row;
+  row.epoch = state_.epoch;
+  row.loss = state_.epoch_loss_sum / static_cast<double>(state_.epoch_samples);
+  row.accuracy = state_.epoch_judged ? static_cast<double>(state_.epoch_correct) /
+                                           static_cast<double>(state_.epoch_judged)
+                                     : kNaN;
+  row.val_loss = row.val_accuracy = kNaN;
+  if (validation) evaluate(*validation, row);
+  row.lr = model_.optimizer()->lr();
+  row.seconds = state_.epoch_seconds;
+  state_.history.push_back(row);
+
+  // The next epoch starts from the shuffle stream advanced past this epoch's permutation.
+  state_.epoch_shuffle_rng = shuffle_rng_after_epoch_;
+  state_.epoch += 1;
+  state_.batch_in_epoch = 0;
+  state_.epoch_loss_sum = 0.0;
+  state_.epoch_samples = state_.epoch_correct = state_.epoch_judged = 0;
+  state_.epoch_seconds = 0.0;
+
+  bool stop = false;
+  if (observer && !observer->on_epoch_end(row)) {
+    stop = true;
+    reason = StopReason::requested;
+  }
+  if (early_stopping_ && early_stopping_->on_epoch_end(
+                             row.epoch, history_metric(row, config_.early_stopping_config.monitor),
+                             model_.network())) {
+    stop = true;
+    reason = StopReason::early_stopping;
+    state_.stopped_early = true;
+  }
+  if (scheduler_ && !config_.scheduler.per_batch) {
+    if (config_.scheduler.kind == SchedulerKind::reduce_on_plateau) {
+      scheduler_->step(history_metric(row, config_.scheduler_monitor));
+    } else {
+      scheduler_->step();
+    }
+  }
+  return stop;
+}
+
+StopReason Trainer::fit(const Dataset &train, const Dataset *validation,
+                        TrainerObserver *observer) {
+  check_datasets(train, validation);
+  stop_requested_.store(false);
+  if (state_.stopped_early) return StopReason::early_stopping;
+
+  const int64_t batches = config_.drop_last
+                              ? train.samples / config_.batch_size
+                              : (train.samples + config_.batch_size - 1) / config_.batch_size;
+  if (batches == 0) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT,
+         "drop_last with batch_size " + std::to_string(config_.batch_size) +
+             " leaves no batch of " + std::to_string(train.samples) + " samples");
+  }
+  std::vector<int64_t> order;
+  StopReason reason = StopReason::completed;
+  bool stop = false;
+  while (!stop && state_.epoch < config_.epochs) {
+    shuffle_into(order, train.samples);
+    while (state_.batch_in_epoch < batches) {
+      if (stop_requested_.load()) {
+        reason = StopReason::requested;
+        stop = true;
+        break;
+      }
+      const auto started = std::chrono::steady_clock::now();
+      const int64_t start = state_.batch_in_epoch * config_.batch_size;
+      const int64_t count = std::min(config_.batch_size, train.samples - start);
+      run_batch(train, order, start, count);
+      state_.batch_in_epoch += 1;
+      state_.global_step += 1;
+      if (scheduler_ && config_.scheduler.per_batch) scheduler_->step();
+      state_.epoch_seconds += seconds_since(started);
+      BatchInfo info;
+      info.epoch = state_.epoch;
+      info.batch = state_.batch_in_epoch;
+      info.batches_per_epoch = batches;
+      info.global_step = state_.global_step;
+      info.loss = state_.epoch_loss_sum / static_cast<double>(state_.epoch_samples);
+      info.samples = count;
+      if (observer && !observer->on_batch_end(info)) {
+        reason = StopReason::requested;
+        stop = true;
+      }
+      if (observer) observer->after_batch(*this);
+      if (stop) break;
+    }
+    if (stop) break;
+    const auto started = std::chrono::steady_clock::now();
+    stop = finish_epoch(validation, observer, reason);
+    if (!state_.history.empty()) state_.history.back().seconds += seconds_since(started);
+    if (stop && reason == StopReason::early_stopping)
+      early_stopping_->on_train_end(model_.network());
+    if (observer) observer->after_epoch(*this);
+  }
+  if (!stop && early_stopping_) early_stopping_->on_train_end(model_.network());
+  if (observer) observer->on_stop(*this);
+  return reason;
+}
+
+}  // namespace nnstate

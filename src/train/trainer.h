@@ -1,0 +1,119 @@
+// The training loop: epochs of shuffled mini-batches, validation, history, a learning-rate
+// schedule and early stopping. Everything it needs to continue -- position inside the epoch,
+// the shuffle stream at the epoch's start, partial sums of the epoch's metrics, history,
+// scheduler and early-stopping state -- lives in TrainerState and its two components, so a run
+// restored from a checkpoint taken at any batch boundary continues bit for bit.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "callbacks/early_stopping.h"
+#include "schedule/lr_scheduler.h"
+#include "train/dataset.h"
+#include "train/history.h"
+#include "train/model.h"
+#include "train/rng.h"
+
+namespace nnstate {
+
+struct TrainerConfig {
+  int64_t epochs = 1;
+  int64_t batch_size = 32;
+  bool shuffle = true;
+  bool drop_last = false;                      // drop the last incomplete batch of each epoch
+  SchedulerConfig scheduler;                   // kind none: constant learning rate
+  std::string scheduler_monitor = "val_loss";  // ReduceLROnPlateau's metric
+  bool early_stopping = false;
+  EarlyStoppingConfig early_stopping_config;
+};
+
+struct TrainerState {
+  int64_t epoch = 0;            // epochs completed
+  int64_t global_step = 0;      // batches completed over all epochs
+  int64_t batch_in_epoch = 0;   // batches completed in the current epoch
+  RngState epoch_shuffle_rng;   // the shuffle stream at the start of the current epoch
+  double epoch_loss_sum = 0.0;  // sum of batch loss * batch samples, current epoch
+  int64_t epoch_samples = 0;
+  int64_t epoch_correct = 0;
+  int64_t epoch_judged = 0;    // predictions judged for accuracy
+  double epoch_seconds = 0.0;  // wall time spent in the current epoch so far
+  bool stopped_early = false;  // early stopping ended the run: fit() does nothing more
+  std::vector<HistoryRow> history;
+};
+
+struct BatchInfo {
+  int64_t epoch = 0;  // 0-based
+  int64_t batch = 0;  // batches done in this epoch, including this one
+  int64_t batches_per_epoch = 0;
+  int64_t global_step = 0;
+  double loss = 0.0;
+  int64_t samples = 0;
+};
+
+// Hooks into the loop. Returning false from on_batch_end / on_epoch_end interrupts training at
+// that boundary, resumably (like request_stop(); early stopping's on_train_end does not run).
+// Checkpoint policies implement after_batch / after_epoch, which run once the state is consistent
+// (scheduler stepped, history appended).
+class TrainerObserver {
+ public:
+  virtual ~TrainerObserver() = default;
+  virtual bool on_batch_end(const BatchInfo &info) {
+    (void)info;
+    return true;
+  }
+  virtual bool on_epoch_end(const HistoryRow &row) {
+    (void)row;
+    return true;
+  }
+  virtual void after_batch(class Trainer &trainer) { (void)trainer; }
+  virtual void after_epoch(class Trainer &trainer) { (void)trainer; }
+  // The run is ending (any reason): a policy saves its "on stop" checkpoint here.
+  virtual void on_stop(class Trainer &trainer) { (void)trainer; }
+};
+
+enum class StopReason : int32_t {
+  completed = 0,       // config.epochs epochs are done
+  early_stopping = 1,  // the early-stopping rule fired (now or in an earlier run)
+  requested = 2,       // request_stop() or a callback returned false
+};
+
+class Trainer {
+ public:
+  // The model must have a loss and an optimizer. The scheduler attaches to the optimizer now.
+  Trainer(Model &model, const TrainerConfig &config);
+
+  StopReason fit(const Dataset &train, const Dataset *validation, TrainerObserver *observer);
+  // Thread-safe: training stops at the next batch boundary.
+  void request_stop() { stop_requested_.store(true); }
+
+  Model &model() { return model_; }
+  const TrainerConfig &config() const { return config_; }
+  TrainerState &state() { return state_; }
+  LrScheduler *scheduler() { return scheduler_.get(); }
+  EarlyStopping *early_stopping() { return early_stopping_.get(); }
+
+ private:
+  void check_datasets(const Dataset &train, const Dataset *validation) const;
+  void shuffle_into(std::vector<int64_t> &order, int64_t samples);
+  void run_batch(const Dataset &train, const std::vector<int64_t> &order, int64_t start,
+                 int64_t count);
+  void evaluate(const Dataset &data, HistoryRow &row);
+  // Closes the epoch: history row, callbacks, early stopping, scheduler. Returns the reason to
+  // stop, or completed to go on.
+  bool finish_epoch(const Dataset *validation, TrainerObserver *observer, StopReason &reason);
+
+  Model &model_;
+  TrainerConfig config_;
+  TrainerState state_;
+  std::unique_ptr<LrScheduler> scheduler_;
+  std::unique_ptr<EarlyStopping> early_stopping_;
+  std::atomic<bool> stop_requested_{false};
+  std::vector<float> batch_inputs_, batch_targets_;
+  RngState shuffle_rng_after_epoch_;  // derived from epoch_shuffle_rng by shuffle_into()
+};
+
+}  // namespace nnstate
