@@ -207,6 +207,166 @@ NNSTATE_API nnstate_status nnstate_network_get_tensor(const nnstate_network *net
 NNSTATE_API nnstate_status nnstate_network_set_tensor(nnstate_network *network, const char *name,
                                                       const float *values, size_t count);
 
+/* ---- Training loop ----------------------------------------------------------------------- */
+
+/* A dataset over caller memory. The library BORROWS the arrays (no copy): they must stay valid
+ * and unchanged until the dataset is freed. `inputs` holds samples * (network input size)
+ * floats; `targets` holds samples * (targets per sample) floats: 1 class index per sample for
+ * NNSTATE_LOSS_CROSS_ENTROPY, one value per output otherwise. */
+typedef struct nnstate_dataset nnstate_dataset;
+
+/* Errors: INVALID_ARGUMENT (NULL arrays, samples 0), SHAPE_MISMATCH (a count is not a multiple
+ * of samples). Free with nnstate_dataset_free. */
+NNSTATE_API nnstate_status nnstate_dataset_create(nnstate_dataset **out, const float *inputs,
+                                                  size_t input_count, const float *targets,
+                                                  size_t target_count, size_t samples);
+NNSTATE_API void nnstate_dataset_free(nnstate_dataset *dataset);
+
+#define NNSTATE_SCHEDULER_NONE 0
+#define NNSTATE_SCHEDULER_STEP 1              /* torch.optim.lr_scheduler.StepLR */
+#define NNSTATE_SCHEDULER_MULTI_STEP 2        /* MultiStepLR */
+#define NNSTATE_SCHEDULER_EXPONENTIAL 3       /* ExponentialLR */
+#define NNSTATE_SCHEDULER_COSINE_ANNEALING 4  /* CosineAnnealingLR */
+#define NNSTATE_SCHEDULER_LINEAR 5            /* LinearLR (warm-up) */
+#define NNSTATE_SCHEDULER_REDUCE_ON_PLATEAU 6 /* ReduceLROnPlateau */
+
+#define NNSTATE_MODE_AUTO 0 /* early stopping: max for "accuracy" metrics, min otherwise */
+#define NNSTATE_MODE_MIN 1
+#define NNSTATE_MODE_MAX 2
+
+#define NNSTATE_THRESHOLD_REL 0
+#define NNSTATE_THRESHOLD_ABS 1
+
+/* Metric names usable as monitors: "loss", "accuracy", "val_loss", "val_accuracy", "lr". */
+
+typedef struct nnstate_trainer_options {
+  uint32_t struct_size;
+  int64_t epochs;     /* train until this many epochs are complete (default 10) */
+  int64_t batch_size; /* default 32 */
+  int32_t shuffle;    /* non-zero (default): reshuffle every epoch from the checkpointed RNG */
+  int32_t drop_last;  /* non-zero: drop each epoch's last incomplete batch (default 0) */
+} nnstate_trainer_options;
+
+/* A learning-rate schedule with PyTorch's meaning and defaults. */
+typedef struct nnstate_scheduler_options {
+  uint32_t struct_size;
+  int32_t kind;              /* NNSTATE_SCHEDULER_* */
+  int32_t per_batch;         /* non-zero: step after every batch instead of every epoch */
+  int64_t step_size;         /* StepLR (default 1) */
+  double gamma;              /* StepLR, MultiStepLR, ExponentialLR (default 0.1) */
+  const int64_t *milestones; /* MultiStepLR: epochs, copied at trainer creation */
+  size_t milestone_count;
+  int64_t t_max;          /* CosineAnnealingLR (default 1) */
+  double eta_min;         /* CosineAnnealingLR (default 0) */
+  double start_factor;    /* LinearLR (default 1/3) */
+  double end_factor;      /* LinearLR (default 1) */
+  int64_t total_iters;    /* LinearLR (default 5) */
+  int32_t mode;           /* ReduceLROnPlateau: NNSTATE_MODE_MIN (default) or _MAX */
+  double factor;          /* ReduceLROnPlateau (default 0.1) */
+  int64_t patience;       /* (default 10) */
+  double threshold;       /* (default 1e-4) */
+  int32_t threshold_mode; /* NNSTATE_THRESHOLD_REL (default) or _ABS */
+  int64_t cooldown;       /* (default 0) */
+  double min_lr;          /* (default 0) */
+  double eps;             /* (default 1e-8) */
+  const char *monitor;    /* ReduceLROnPlateau's metric (default "val_loss"); copied */
+} nnstate_scheduler_options;
+
+/* Early stopping with Keras' meaning and defaults; its whole state is checkpointed. */
+typedef struct nnstate_early_stopping_options {
+  uint32_t struct_size;
+  const char *monitor;  /* default "val_loss"; copied */
+  int32_t mode;         /* NNSTATE_MODE_* (default AUTO) */
+  double min_delta;     /* default 0 (its absolute value is used) */
+  int64_t patience;     /* default 0 */
+  int32_t has_baseline; /* non-zero: `baseline` is used (default 0) */
+  double baseline;
+  int32_t restore_best_weights; /* non-zero: put the best epoch's weights back at the end */
+  int64_t start_from_epoch;     /* default 0 */
+} nnstate_early_stopping_options;
+
+/* Fill with the defaults above. Errors: INVALID_ARGUMENT (NULL; unknown kind). */
+NNSTATE_API nnstate_status nnstate_trainer_options_init(nnstate_trainer_options *options);
+NNSTATE_API nnstate_status nnstate_scheduler_options_init(nnstate_scheduler_options *options,
+                                                          int32_t kind);
+NNSTATE_API nnstate_status
+nnstate_early_stopping_options_init(nnstate_early_stopping_options *options);
+
+/* The training loop over a network. The trainer BORROWS the network: it must outlive the
+ * trainer, and must not be used elsewhere while nnstate_trainer_fit runs. `scheduler` and
+ * `early_stopping` may be NULL (none). Creating a scheduler takes PyTorch's initial step (e.g.
+ * LinearLR scales the rate at once).
+ * Errors: INVALID_ARGUMENT (NULL network/options, invalid values), VERSION (struct_size),
+ * STATE (the network has no loss or optimizer). Free with nnstate_trainer_free. */
+typedef struct nnstate_trainer nnstate_trainer;
+NNSTATE_API nnstate_status nnstate_trainer_create(
+    nnstate_trainer **out, nnstate_network *network, const nnstate_trainer_options *options,
+    const nnstate_scheduler_options *scheduler,
+    const nnstate_early_stopping_options *early_stopping);
+NNSTATE_API void nnstate_trainer_free(nnstate_trainer *trainer);
+
+/* One row of history, and what the epoch callback receives. NaN where a value does not exist
+ * (accuracy for MSE, validation values without a validation set). */
+typedef struct nnstate_epoch_info {
+  uint32_t struct_size;
+  int64_t epoch; /* 0-based */
+  double loss;   /* sample-weighted mean training loss of the epoch */
+  double accuracy;
+  double val_loss;
+  double val_accuracy;
+  double lr;      /* rate used at the end of the epoch, before the scheduler's step */
+  double seconds; /* wall time of the epoch (not part of the determinism contract) */
+} nnstate_epoch_info;
+
+typedef struct nnstate_batch_info {
+  uint32_t struct_size;
+  int64_t epoch; /* 0-based */
+  int64_t batch; /* batches done in this epoch, this one included */
+  int64_t batches_per_epoch;
+  int64_t global_step; /* batches done in the whole run */
+  double loss;         /* running mean training loss of the epoch so far */
+  int64_t samples;     /* samples in this batch */
+} nnstate_batch_info;
+
+/* Callbacks run on the thread that called nnstate_trainer_fit. Returning non-zero stops
+ * training at that boundary, resumably (as nnstate_trainer_request_stop). */
+typedef int32_t (*nnstate_epoch_callback)(const nnstate_epoch_info *info, void *user_data);
+typedef int32_t (*nnstate_batch_callback)(const nnstate_batch_info *info, void *user_data);
+
+/* Sets (or, with NULL, clears) the callbacks; `user_data` is passed back unchanged. */
+NNSTATE_API nnstate_status nnstate_trainer_set_callbacks(nnstate_trainer *trainer,
+                                                         nnstate_epoch_callback on_epoch,
+                                                         nnstate_batch_callback on_batch,
+                                                         void *user_data);
+
+#define NNSTATE_STOP_COMPLETED 0      /* all epochs done */
+#define NNSTATE_STOP_EARLY_STOPPING 1 /* the early-stopping rule fired (now or earlier) */
+#define NNSTATE_STOP_REQUESTED 2      /* request_stop or a callback: fit again to continue */
+
+/* Trains until the configured epochs are complete, early stopping fires, or a stop is
+ * requested; calling it again continues from where it stopped (mid-epoch included), giving
+ * the same result as an uninterrupted run. `validation` may be NULL. Writes why it ended to
+ * *stop_reason (NNSTATE_STOP_*) unless NULL.
+ * Errors: INVALID_ARGUMENT (NULL, a monitor that the run cannot produce, e.g. "val_loss"
+ * without validation data), SHAPE_MISMATCH (dataset sizes do not fit the network). */
+NNSTATE_API nnstate_status nnstate_trainer_fit(nnstate_trainer *trainer,
+                                               const nnstate_dataset *train,
+                                               const nnstate_dataset *validation,
+                                               int32_t *stop_reason);
+/* Asks a running fit to stop at the next batch boundary. The one trainer function that may be
+ * called from another thread (or a signal handler) while fit runs. */
+NNSTATE_API nnstate_status nnstate_trainer_request_stop(nnstate_trainer *trainer);
+
+/* Progress: epochs completed, batches completed in all epochs and in the current epoch. Any
+ * output may be NULL. */
+NNSTATE_API nnstate_status nnstate_trainer_position(const nnstate_trainer *trainer, int64_t *epoch,
+                                                    int64_t *global_step, int64_t *batch_in_epoch);
+/* History: one row per completed epoch. `row->struct_size` must be set by the caller. */
+NNSTATE_API nnstate_status nnstate_trainer_history_count(const nnstate_trainer *trainer,
+                                                         size_t *out);
+NNSTATE_API nnstate_status nnstate_trainer_history_row(const nnstate_trainer *trainer, size_t index,
+                                                       nnstate_epoch_info *row);
+
 #ifdef __cplusplus
 }
 #endif

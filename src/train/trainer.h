@@ -93,6 +93,7 @@ class Trainer {
   Model &model() { return model_; }
   const TrainerConfig &config() const { return config_; }
   TrainerState &state() { return state_; }
+  const TrainerState &state() const { return state_; }
   LrScheduler *scheduler() { return scheduler_.get(); }
   EarlyStopping *early_stopping() { return early_stopping_.get(); }
 
