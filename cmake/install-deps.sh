@@ -2,7 +2,8 @@
 # Installs the Debian packages libnnstate needs to build and test; does nothing when all are present.
 # Usage: cmake/install-deps.sh [--with-bench]   (--with-bench adds PyTorch for the benchmarks)
 set -euo pipefail
-packages=(cmake g++ make pkg-config libopenblas-dev libflatbuffers-dev flatbuffers-compiler doctest-dev)
+packages=(cmake g++ make pkg-config python3 python3-numpy libopenblas-dev libflatbuffers-dev
+          flatbuffers-compiler doctest-dev)
 if [[ "${1:-}" == "--with-bench" ]]; then packages+=(python3-torch python3-numpy); fi
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,197 @@
+"""Loads libnnstate.so.1 and declares the C signatures used by the binding (ctypes only).
+
+The library is found through, in order: the NNSTATE_LIBRARY environment variable (a path),
+a copy next to this package, and the system loader (libnnstate.so.1).
+"""
+import ctypes
+import os
+
+c_status = ctypes.c_int32
+c_size_p = ctypes.POINTER(ctypes.c_size_t)
+c_float_p = ctypes.POINTER(ctypes.c_float)
+c_int64_p = ctypes.POINTER(ctypes.c_int64)
+c_int32_p = ctypes.POINTER(ctypes.c_int32)
+
+
+class OptimizerOptions(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("kind", ctypes.c_int32),
+        ("lr", ctypes.c_double),
+        ("beta1", ctypes.c_double),
+        ("beta2", ctypes.c_double),
+        ("eps", ctypes.c_double),
+        ("weight_decay", ctypes.c_double),
+        ("amsgrad", ctypes.c_int32),
+        ("maximize", ctypes.c_int32),
+        ("momentum", ctypes.c_double),
+        ("dampening", ctypes.c_double),
+        ("nesterov", ctypes.c_int32),
+    ]
+
+
+class TrainerOptions(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("epochs", ctypes.c_int64),
+        ("batch_size", ctypes.c_int64),
+        ("shuffle", ctypes.c_int32),
+        ("drop_last", ctypes.c_int32),
+    ]
+
+
+class SchedulerOptions(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("kind", ctypes.c_int32),
+        ("per_batch", ctypes.c_int32),
+        ("step_size", ctypes.c_int64),
+        ("gamma", ctypes.c_double),
+        ("milestones", c_int64_p),
+        ("milestone_count", ctypes.c_size_t),
+        ("t_max", ctypes.c_int64),
+        ("eta_min", ctypes.c_double),
+        ("start_factor", ctypes.c_double),
+        ("end_factor", ctypes.c_double),
+        ("total_iters", ctypes.c_int64),
+        ("mode", ctypes.c_int32),
+        ("factor", ctypes.c_double),
+        ("patience", ctypes.c_int64),
+        ("threshold", ctypes.c_double),
+        ("threshold_mode", ctypes.c_int32),
+        ("cooldown", ctypes.c_int64),
+        ("min_lr", ctypes.c_double),
+        ("eps", ctypes.c_double),
+        ("monitor", ctypes.c_char_p),
+    ]
+
+
+class EarlyStoppingOptions(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("monitor", ctypes.c_char_p),
+        ("mode", ctypes.c_int32),
+        ("min_delta", ctypes.c_double),
+        ("patience", ctypes.c_int64),
+        ("has_baseline", ctypes.c_int32),
+        ("baseline", ctypes.c_double),
+        ("restore_best_weights", ctypes.c_int32),
+        ("start_from_epoch", ctypes.c_int64),
+    ]
+
+
+class EpochInfo(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("epoch", ctypes.c_int64),
+        ("loss", ctypes.c_double),
+        ("accuracy", ctypes.c_double),
+        ("val_loss", ctypes.c_double),
+        ("val_accuracy", ctypes.c_double),
+        ("lr", ctypes.c_double),
+        ("seconds", ctypes.c_double),
+    ]
+
+
+class BatchInfo(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("epoch", ctypes.c_int64),
+        ("batch", ctypes.c_int64),
+        ("batches_per_epoch", ctypes.c_int64),
+        ("global_step", ctypes.c_int64),
+        ("loss", ctypes.c_double),
+        ("samples", ctypes.c_int64),
+    ]
+
+
+EPOCH_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.POINTER(EpochInfo), ctypes.c_void_p)
+BATCH_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.POINTER(BatchInfo), ctypes.c_void_p)
+
+_P = ctypes.c_void_p
+# name: (restype, argtypes)
+_SIGNATURES = {
+    "nnstate_version_string": (ctypes.c_char_p, []),
+    "nnstate_abi_version": (ctypes.c_int32, []),
+    "nnstate_status_string": (ctypes.c_char_p, [c_status]),
+    "nnstate_last_error": (ctypes.c_char_p, []),
+    "nnstate_network_create": (c_status, [ctypes.POINTER(_P), ctypes.c_uint64]),
+    "nnstate_network_free": (None, [_P]),
+    "nnstate_network_add_linear": (c_status, [_P, ctypes.c_int64, ctypes.c_int64, ctypes.c_int32]),
+    "nnstate_network_add_activation": (c_status, [_P, ctypes.c_int32]),
+    "nnstate_network_add_leaky_relu": (c_status, [_P, ctypes.c_float]),
+    "nnstate_network_add_gelu": (c_status, [_P, ctypes.c_int32]),
+    "nnstate_network_layer_count": (c_status, [_P, c_size_p]),
+    "nnstate_network_input_size": (c_status, [_P, c_size_p]),
+    "nnstate_network_output_size": (c_status, [_P, c_size_p]),
+    "nnstate_network_parameter_count": (c_status, [_P, ctypes.POINTER(ctypes.c_uint64)]),
+    "nnstate_network_set_loss": (c_status, [_P, ctypes.c_int32]),
+    "nnstate_optimizer_options_init": (c_status, [ctypes.POINTER(OptimizerOptions), ctypes.c_int32]),
+    "nnstate_network_set_optimizer": (c_status, [_P, ctypes.POINTER(OptimizerOptions)]),
+    "nnstate_network_get_lr": (c_status, [_P, ctypes.POINTER(ctypes.c_double)]),
+    "nnstate_network_set_lr": (c_status, [_P, ctypes.c_double]),
+    "nnstate_network_train_step": (
+        c_status, [_P, _P, ctypes.c_size_t, _P, ctypes.c_size_t, ctypes.c_size_t, c_float_p]),
+    "nnstate_network_evaluate": (
+        c_status, [_P, _P, ctypes.c_size_t, _P, ctypes.c_size_t, ctypes.c_size_t, c_float_p]),
+    "nnstate_network_predict": (
+        c_status, [_P, _P, ctypes.c_size_t, ctypes.c_size_t, _P, ctypes.c_size_t]),
+    "nnstate_network_tensor_count": (c_status, [_P, c_size_p]),
+    "nnstate_network_tensor_info": (
+        c_status,
+        [_P, ctypes.c_size_t, ctypes.POINTER(ctypes.c_char_p), c_int32_p, c_int32_p, c_int64_p]),
+    "nnstate_network_get_tensor": (c_status, [_P, ctypes.c_char_p, _P, ctypes.c_size_t]),
+    "nnstate_network_set_tensor": (c_status, [_P, ctypes.c_char_p, _P, ctypes.c_size_t]),
+    "nnstate_dataset_create": (
+        c_status, [ctypes.POINTER(_P), _P, ctypes.c_size_t, _P, ctypes.c_size_t, ctypes.c_size_t]),
+    "nnstate_dataset_free": (None, [_P]),
+    "nnstate_trainer_options_init": (c_status, [ctypes.POINTER(TrainerOptions)]),
+    "nnstate_scheduler_options_init": (c_status, [ctypes.POINTER(SchedulerOptions), ctypes.c_int32]),
+    "nnstate_early_stopping_options_init": (c_status, [ctypes.POINTER(EarlyStoppingOptions)]),
+    "nnstate_trainer_create": (
+        c_status,
+        [ctypes.POINTER(_P), _P, ctypes.POINTER(TrainerOptions), ctypes.POINTER(SchedulerOptions),
+         ctypes.POINTER(EarlyStoppingOptions)]),
+    "nnstate_trainer_free": (None, [_P]),
+    "nnstate_trainer_set_callbacks": (c_status, [_P, EPOCH_CALLBACK, BATCH_CALLBACK, _P]),
+    "nnstate_trainer_fit": (c_status, [_P, _P, _P, c_int32_p]),
+    "nnstate_trainer_request_stop": (c_status, [_P]),
+    "nnstate_trainer_position": (c_status, [_P, c_int64_p, c_int64_p, c_int64_p]),
+    "nnstate_trainer_history_count": (c_status, [_P, c_size_p]),
+    "nnstate_trainer_history_row": (c_status, [_P, ctypes.c_size_t, ctypes.POINTER(EpochInfo)]),
+}
+
+
+def _candidates():
+    explicit = os.environ.get("NNSTATE_LIBRARY")
+    if explicit:
+        yield explicit
+        return
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in ("libnnstate.so.1", "libnnstate.so"):
+        path = os.path.join(here, name)
+        if os.path.exists(path):
+            yield path
+    yield "libnnstate.so.1"
+
+
+def _load():
+    errors = []
+    for candidate in _candidates():
+        try:
+            lib = ctypes.CDLL(candidate)
+            break
+        except OSError as e:
+            errors.append(f"{candidate}: {e}")
+    else:
+        raise ImportError("cannot load libnnstate (set NNSTATE_LIBRARY to its path): "
+                          + "; ".join(errors))
+    for name, (restype, argtypes) in _SIGNATURES.items():
+        function = getattr(lib, name, None)
+        if function is not None:  # functions of a newer header are simply absent
+            function.restype = restype
+            function.argtypes = argtypes
+    return lib
+
+
+lib = _load()
