@@ -1,0 +1,73 @@
+/*
+ * Distinct networks trained on several threads at once each end bitwise identical to the same
+ * training run alone, and error messages stay per thread.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <string.h>
+
+#include "check.h"
+
+#define THREADS 4
+#define WEIGHTS (16 * 8)
+
+struct job {
+  uint64_t seed;
+  float weights[WEIGHTS];
+  int error_message_ok;
+};
+
+static void train(struct job *job) {
+  nnstate_network *net = NULL;
+  nnstate_optimizer_options adam;
+  float x[32 * 8], y[32];
+  int i, step;
+  for (i = 0; i < 32 * 8; ++i) x[i] = (float)((i * 7 + (int)job->seed) % 13) / 13.0f - 0.5f;
+  for (i = 0; i < 32; ++i) y[i] = (float)(i % 4);
+  CHECK_OK(nnstate_network_create(&net, job->seed));
+  CHECK_OK(nnstate_network_add_linear(net, 8, 16, 1));
+  CHECK_OK(nnstate_network_add_activation(net, NNSTATE_LAYER_RELU));
+  CHECK_OK(nnstate_network_add_linear(net, 16, 4, 1));
+  CHECK_OK(nnstate_network_set_loss(net, NNSTATE_LOSS_CROSS_ENTROPY));
+  CHECK_OK(nnstate_optimizer_options_init(&adam, NNSTATE_OPTIMIZER_ADAM));
+  CHECK_OK(nnstate_network_set_optimizer(net, &adam));
+  for (step = 0; step < 200; ++step) {
+    CHECK_OK(nnstate_network_train_step(net, x, 32 * 8, y, 32, 32, NULL));
+    /* An error on this thread: its message must be this thread's, whatever others do. */
+    if (step % 50 == 0) {
+      char name[32];
+      snprintf(name, sizeof name, "t%llu", (unsigned long long)job->seed);
+      (void)nnstate_network_get_tensor(net, name, x, 1);
+      job->error_message_ok = strstr(nnstate_last_error(), name) != NULL;
+      if (!job->error_message_ok) break;
+    }
+  }
+  CHECK_OK(nnstate_network_get_tensor(net, "0.weight", job->weights, WEIGHTS));
+  nnstate_network_free(net);
+}
+
+static void *run(void *arg) {
+  train((struct job *)arg);
+  return NULL;
+}
+
+int main(void) {
+  struct job alone[THREADS], together[THREADS];
+  pthread_t threads[THREADS];
+  int i;
+  for (i = 0; i < THREADS; ++i) {
+    memset(&alone[i], 0, sizeof alone[i]);
+    alone[i].seed = (uint64_t)(100 + i);
+    together[i] = alone[i];
+    train(&alone[i]);
+  }
+  for (i = 0; i < THREADS; ++i) CHECK(pthread_create(&threads[i], NULL, run, &together[i]) == 0);
+  for (i = 0; i < THREADS; ++i) CHECK(pthread_join(threads[i], NULL) == 0);
+  for (i = 0; i < THREADS; ++i) {
+    CHECK(together[i].error_message_ok);
+    CHECK(memcmp(alone[i].weights, together[i].weights, sizeof alone[i].weights) == 0);
+  }
+  CHECK(memcmp(alone[0].weights, alone[1].weights, sizeof alone[0].weights) != 0);
+  puts("api_threads: all checks passed");
+  return 0;
+}
