@@ -66,7 +66,7 @@ TEST_CASE("min_delta: smaller changes are not improvements") {
   CHECK(es.state().best == 1.0);
 }
 
-TEST_CASE("baseline only gates resetting the wait; an improving epoch never stops") {
+TEST_CASE("baseline only gates resetting the wait and an improving epoch never stops") {
   EarlyStoppingConfig c = with_patience(2);
   c.has_baseline = true;
   c.baseline = 0.5;
