@@ -7,18 +7,24 @@ namespace nnstate::capi {
 
 // Per thread, so concurrent callers never see each other's messages.
 thread_local std::string last_error_message;
+// Set when the message itself could not be stored, so that an error never reads as "".
+thread_local const char *last_error_fallback = nullptr;
 
 nnstate_status set_error(nnstate_status status, const std::string &message) {
   try {
     last_error_message = message;
+    last_error_fallback = nullptr;
   } catch (...) {
-    last_error_message.clear();  // out of memory while reporting: keep the status at least
+    // Out of memory while reporting: keep the status and a static message at least.
+    last_error_message.clear();
+    last_error_fallback = "out of memory while recording the error message";
   }
   return status;
 }
 
 void clear_error() {
   last_error_message.clear();
+  last_error_fallback = nullptr;
 }
 
 }  // namespace nnstate::capi
@@ -61,6 +67,7 @@ const char *nnstate_status_string(nnstate_status status) {
 }
 
 const char *nnstate_last_error(void) {
+  if (nnstate::capi::last_error_fallback) return nnstate::capi::last_error_fallback;
   return nnstate::capi::last_error_message.c_str();
 }
 

@@ -89,16 +89,20 @@ nnstate_status nnstate_network_add_linear(nnstate_network *network, int64_t in_f
 }
 
 nnstate_status nnstate_network_add_activation(nnstate_network *network, int32_t layer_kind) {
-  if (layer_kind != NNSTATE_LAYER_RELU && layer_kind != NNSTATE_LAYER_TANH &&
-      layer_kind != NNSTATE_LAYER_SIGMOID && layer_kind != NNSTATE_LAYER_GELU) {
-    return nnstate::capi::set_error(
-        NNSTATE_ERR_INVALID_ARGUMENT,
-        "layer kind " + std::to_string(layer_kind) +
-            " is not a parameterless activation (use RELU, TANH, SIGMOID or GELU)");
-  }
-  nnstate::LayerConfig config;
-  config.kind = static_cast<nnstate::LayerKind>(layer_kind);
-  return add_layer(network, config);
+  // The message is built inside the guard: std::bad_alloc must not cross the C ABI.
+  return guard([&] {
+    require_arg(network, "network");
+    if (layer_kind != NNSTATE_LAYER_RELU && layer_kind != NNSTATE_LAYER_TANH &&
+        layer_kind != NNSTATE_LAYER_SIGMOID && layer_kind != NNSTATE_LAYER_GELU) {
+      nnstate::fail(NNSTATE_ERR_INVALID_ARGUMENT,
+                    "layer kind " + std::to_string(layer_kind) +
+                        " is not a parameterless activation (use RELU, TANH, SIGMOID or GELU)");
+    }
+    nnstate::LayerConfig config;
+    config.kind = static_cast<nnstate::LayerKind>(layer_kind);
+    network->model.add_layer(config);
+    network->tensor_names.clear();
+  });
 }
 
 nnstate_status nnstate_network_add_leaky_relu(nnstate_network *network, float negative_slope) {

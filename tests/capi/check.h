@@ -20,9 +20,9 @@ static inline void check_fail_(const char *file, int line, const char *what) {
 }
 
 /* Any condition. */
-#define CHECK(cond)                                          \
-  do {                                                       \
-    if (!(cond)) check_fail_(__FILE__, __LINE__, #cond);     \
+#define CHECK(cond)                                      \
+  do {                                                   \
+    if (!(cond)) check_fail_(__FILE__, __LINE__, #cond); \
   } while (0)
 
 static inline void check_status_(nnstate_status got, nnstate_status expected, const char *expr,
@@ -33,8 +33,8 @@ static inline void check_status_(nnstate_status got, nnstate_status expected, co
     exit(1);
   }
   if (got != expected) {
-    fprintf(stderr, "%s:%d: %s\n  returned %d (%s), expected %d (%s)\n  last error: \"%s\"\n",
-            file, line, expr, (int)got, nnstate_status_string(got), (int)expected,
+    fprintf(stderr, "%s:%d: %s\n  returned %d (%s), expected %d (%s)\n  last error: \"%s\"\n", file,
+            line, expr, (int)got, nnstate_status_string(got), (int)expected,
             nnstate_status_string(expected), message);
     exit(1);
   }
@@ -44,8 +44,8 @@ static inline void check_status_(nnstate_status got, nnstate_status expected, co
     exit(1);
   }
   if (expected != NNSTATE_OK && message[0] == '\0') {
-    fprintf(stderr, "%s:%d: %s failed with %d (%s) but the last error is empty\n", file, line,
-            expr, (int)got, nnstate_status_string(got));
+    fprintf(stderr, "%s:%d: %s failed with %d (%s) but the last error is empty\n", file, line, expr,
+            (int)got, nnstate_status_string(got));
     exit(1);
   }
 }
@@ -72,15 +72,15 @@ static inline int text_has_number(const char *text, long long value) {
 }
 
 /* The last error mentions a number / a substring. */
-#define CHECK_MSG_NUMBER(value)                                                          \
-  do {                                                                                   \
-    if (!text_has_number(nnstate_last_error(), (long long)(value)))                      \
-      check_fail_(__FILE__, __LINE__, "last error mentions the number " #value);         \
+#define CHECK_MSG_NUMBER(value)                                                  \
+  do {                                                                           \
+    if (!text_has_number(nnstate_last_error(), (long long)(value)))              \
+      check_fail_(__FILE__, __LINE__, "last error mentions the number " #value); \
   } while (0)
-#define CHECK_MSG_CONTAINS(text)                                                         \
-  do {                                                                                   \
-    if (strstr(nnstate_last_error(), (text)) == NULL)                                    \
-      check_fail_(__FILE__, __LINE__, "last error contains \"" text "\"");               \
+#define CHECK_MSG_CONTAINS(text)                                           \
+  do {                                                                     \
+    if (strstr(nnstate_last_error(), (text)) == NULL)                      \
+      check_fail_(__FILE__, __LINE__, "last error contains \"" text "\""); \
   } while (0)
 
 static inline void check_near_(double got, double expected, double tolerance, const char *expr,
