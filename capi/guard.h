@@ -26,7 +26,11 @@ nnstate_status guard(Body &&body) noexcept {
   } catch (const std::bad_alloc &) {
     return set_error(NNSTATE_ERR_OUT_OF_MEMORY, "out of memory");
   } catch (const std::exception &e) {
-    return set_error(NNSTATE_ERR_INTERNAL, std::string("internal error: ") + e.what());
+    try {
+      return set_error(NNSTATE_ERR_INTERNAL, std::string("internal error: ") + e.what());
+    } catch (...) {
+      return set_error(NNSTATE_ERR_INTERNAL, "internal error");
+    }
   } catch (...) {
     return set_error(NNSTATE_ERR_INTERNAL, "internal error: unknown exception");
   }

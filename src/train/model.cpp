@@ -15,7 +15,15 @@ void Model::add_layer(const LayerConfig &config) {
   if (optimizer_) {
     fail(NNSTATE_ERR_STATE, "cannot add a layer after the optimizer is set");
   }
-  network_.add(make_layer(config, &init_rng_));
+  // A refused layer must not consume initialisation randomness: later layers would otherwise
+  // get different weights than in a program that never made the failing call.
+  const RngState before = init_rng_.state();
+  try {
+    network_.add(make_layer(config, &init_rng_));
+  } catch (...) {
+    init_rng_ = Rng(before);
+    throw;
+  }
 }
 
 void Model::set_loss(LossKind kind) {

@@ -157,3 +157,17 @@ TEST_CASE("layers cannot be added after the optimizer is set") {
   model.set_optimizer(adam(0.1));
   CHECK_THROWS_AS(model.add_layer(activation(LayerKind::relu)), Error);
 }
+
+TEST_CASE("a refused layer consumes no initialisation randomness") {
+  Model clean(8), with_error(8);
+  clean.add_layer(linear(3, 4));
+  with_error.add_layer(linear(3, 4));
+  CHECK_THROWS_AS(with_error.add_layer(linear(5, 2)), Error);
+  clean.add_layer(linear(4, 2));
+  with_error.add_layer(linear(4, 2));
+  const float x[3] = {0.5f, -1.0f, 2.0f};
+  float a[2], b[2];
+  clean.predict(x, 3, 1, a, 2);
+  with_error.predict(x, 3, 1, b, 2);
+  CHECK(std::memcmp(a, b, sizeof a) == 0);
+}
