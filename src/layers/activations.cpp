@@ -40,8 +40,12 @@ void ReLU::apply(const float *x, float *y, int64_t n) const {
 
 void ReLU::apply_gradient(const float *, const float *y, const float *dy, float *dx,
                           int64_t n) const {
-  // PyTorch's threshold_backward: the gradient at exactly 0 is 0.
-  for (int64_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+  // PyTorch's threshold_backward: the gradient at exactly 0 is 0. dy is loaded
+  // unconditionally so that the select vectorises (a conditional load does not).
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = dy[i];
+    dx[i] = y[i] > 0.0f ? g : 0.0f;
+  }
 }
 
 LayerConfig LeakyReLU::config() const {

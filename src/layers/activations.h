@@ -9,6 +9,7 @@ namespace nnstate {
 class Activation : public Layer {
  public:
   Shape output_shape(const Shape &input) const override { return input; }
+  bool preserves_shape() const override { return true; }
   void forward(const Tensor &input, Tensor &output, const RunContext &context) override;
   void backward(const Tensor &input, const Tensor &output, const Tensor &grad_output,
                 Tensor *grad_input) override;

@@ -3,14 +3,26 @@
 #include <cmath>
 
 #include "layers/activations.h"
+#include "layers/batch_norm.h"
+#include "layers/conv2d.h"
+#include "layers/dropout.h"
+#include "layers/flatten.h"
+#include "layers/layer_norm.h"
 #include "layers/linear.h"
+#include "layers/max_pool2d.h"
 #include "util/error.h"
 
 namespace nnstate {
 
 bool LayerConfig::operator==(const LayerConfig &o) const {
   return kind == o.kind && in_features == o.in_features && out_features == o.out_features &&
-         bias == o.bias && negative_slope == o.negative_slope && gelu_tanh == o.gelu_tanh;
+         bias == o.bias && negative_slope == o.negative_slope && gelu_tanh == o.gelu_tanh &&
+         in_channels == o.in_channels && out_channels == o.out_channels &&
+         kernel_size == o.kernel_size && stride == o.stride && padding == o.padding &&
+         dilation == o.dilation && groups == o.groups && num_features == o.num_features &&
+         eps == o.eps && momentum == o.momentum && affine == o.affine &&
+         track_running_stats == o.track_running_stats && p == o.p &&
+         normalized_shape == o.normalized_shape && start_dim == o.start_dim && end_dim == o.end_dim;
 }
 
 const char *layer_kind_name(LayerKind kind) {
@@ -27,6 +39,20 @@ const char *layer_kind_name(LayerKind kind) {
       return "Sigmoid";
     case LayerKind::gelu:
       return "GELU";
+    case LayerKind::conv2d:
+      return "Conv2d";
+    case LayerKind::max_pool2d:
+      return "MaxPool2d";
+    case LayerKind::flatten:
+      return "Flatten";
+    case LayerKind::batch_norm1d:
+      return "BatchNorm1d";
+    case LayerKind::batch_norm2d:
+      return "BatchNorm2d";
+    case LayerKind::dropout:
+      return "Dropout";
+    case LayerKind::layer_norm:
+      return "LayerNorm";
   }
   return "unknown";
 }
@@ -49,6 +75,19 @@ std::unique_ptr<Layer> make_layer(const LayerConfig &config, Rng *init_rng) {
       return std::make_unique<Sigmoid>();
     case LayerKind::gelu:
       return std::make_unique<GELU>(config.gelu_tanh);
+    case LayerKind::conv2d:
+      return std::make_unique<Conv2d>(config, init_rng);
+    case LayerKind::max_pool2d:
+      return std::make_unique<MaxPool2d>(config);
+    case LayerKind::flatten:
+      return std::make_unique<Flatten>(config);
+    case LayerKind::batch_norm1d:
+    case LayerKind::batch_norm2d:
+      return std::make_unique<BatchNorm>(config);
+    case LayerKind::dropout:
+      return std::make_unique<Dropout>(config.p);
+    case LayerKind::layer_norm:
+      return std::make_unique<LayerNorm>(config);
   }
   fail(NNSTATE_ERR_INVALID_ARGUMENT,
        "unknown layer kind " + std::to_string(static_cast<int32_t>(config.kind)));

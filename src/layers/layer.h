@@ -20,6 +20,21 @@ enum class LayerKind : int32_t {
   tanh = 4,
   sigmoid = 5,
   gelu = 6,
+  conv2d = 7,
+  max_pool2d = 8,
+  flatten = 9,
+  batch_norm1d = 10,
+  batch_norm2d = 11,
+  dropout = 12,
+  layer_norm = 13,
+};
+
+// A (height, width) pair of a 2-d window: kernel size, stride, padding or dilation.
+struct Size2 {
+  int64_t h = 0;
+  int64_t w = 0;
+  bool operator==(const Size2 &o) const { return h == o.h && w == o.w; }
+  bool operator!=(const Size2 &o) const { return !(*this == o); }
 };
 
 // Everything needed to rebuild a layer (not its tensors). Fields are only ever appended.
@@ -30,6 +45,23 @@ struct LayerConfig {
   bool bias = true;              // linear
   float negative_slope = 0.01f;  // leaky_relu
   bool gelu_tanh = false;        // gelu: the tanh approximation instead of the exact erf form
+  // `bias` above also applies to conv2d.
+  int64_t in_channels = 0;   // conv2d
+  int64_t out_channels = 0;  // conv2d
+  Size2 kernel_size{0, 0};   // conv2d, max_pool2d
+  Size2 stride{1, 1};        // conv2d, max_pool2d (0 for max_pool2d: equal to kernel_size)
+  Size2 padding{0, 0};       // conv2d (zeros), max_pool2d (-inf, at most kernel_size / 2)
+  Size2 dilation{1, 1};      // conv2d, max_pool2d
+  int64_t groups = 1;        // conv2d
+  int64_t num_features = 0;  // batch_norm1d, batch_norm2d: channels C
+  double eps = 1e-5;         // batch_norm1d/2d, layer_norm
+  double momentum = 0.1;     // batch_norm1d/2d: running = (1 - momentum) running + momentum batch
+  bool affine = true;        // batch_norm1d/2d (affine), layer_norm (elementwise_affine)
+  bool track_running_stats = true;  // batch_norm1d/2d
+  double p = 0.5;                   // dropout: probability of zeroing an element, in [0, 1)
+  Shape normalized_shape;           // layer_norm: the trailing dims normalised over (rank 1..3)
+  int32_t start_dim = 1;            // flatten (negative counts from the end, like nn.Flatten)
+  int32_t end_dim = -1;             // flatten
 
   bool operator==(const LayerConfig &o) const;
 };
@@ -66,8 +98,12 @@ class Layer {
   virtual LayerConfig config() const = 0;
   // The output shape for an input shape (batch first); throws Error on a mismatch.
   virtual Shape output_shape(const Shape &input) const = 0;
-  // The per-sample input shape this layer requires, or rank 0 when any shape is accepted.
+  // The per-sample input shape this layer requires, or rank 0 when it does not fix the whole
+  // shape (output_shape then checks what it needs, e.g. Conv2d's channel count).
   virtual Shape required_sample_shape() const { return Shape{}; }
+  // Whether the output shape always equals the input shape. Sequential lets such layers come
+  // before the layer that fixes the input shape, and checks them once it is known.
+  virtual bool preserves_shape() const { return false; }
 
   // `output` has already been resized to output_shape(input.shape()).
   virtual void forward(const Tensor &input, Tensor &output, const RunContext &context) = 0;

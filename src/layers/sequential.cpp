@@ -17,21 +17,48 @@ void Sequential::set_sample_input_shape(const Shape &shape) {
   sample_input_shape_ = shape;
 }
 
+namespace {
+
+std::string describe(size_t index, const Layer &layer) {
+  return "layer " + std::to_string(index) + " (" + layer_kind_name(layer.config().kind) + ")";
+}
+
+// The layer's output for one sample of `sample`, with its error reworded to name the layer and
+// both shapes.
+Shape checked_sample_output(size_t index, const Layer &layer, const Shape &sample) {
+  try {
+    return layer.output_shape(sample.batched(1)).sample();
+  } catch (const Error &e) {
+    fail(e.status(), describe(index, layer) + " cannot take samples of shape " +
+                         sample.to_string() + ": " + e.what());
+  }
+}
+
+}  // namespace
+
 void Sequential::add(std::unique_ptr<Layer> layer) {
-  Shape required = layer->required_sample_shape();
+  const size_t index = layers_.size();
+  const Shape required = layer->required_sample_shape();
   if (sample_input_shape_.rank == 0) {
-    // Layers before the first shape-defining one are shape-preserving, so it fixes the input.
-    if (required.rank != 0) sample_input_shape_ = required;
+    if (required.rank != 0) {
+      // Only shape-preserving layers come before the first shape-fixing one, so it fixes the
+      // input; they must accept it (e.g. BatchNorm1d(4) before Linear(4, ...)).
+      Shape shape = required;
+      for (size_t i = 0; i < index; ++i) shape = checked_sample_output(i, *layers_[i], shape);
+      sample_input_shape_ = required;
+    } else if (!layer->preserves_shape()) {
+      fail(NNSTATE_ERR_STATE, describe(index, *layer) +
+                                  " changes the shape of inputs it does not fix (e.g. any "
+                                  "height and width): set the sample input shape first");
+    }
   } else {
-    Shape current = sample_output_shape();
+    const Shape current = sample_output_shape();
     if (required.rank != 0 && required != current) {
-      LayerConfig c = layer->config();
       fail(NNSTATE_ERR_SHAPE_MISMATCH,
-           std::string("layer ") + std::to_string(layers_.size()) + " (" + layer_kind_name(c.kind) +
-               ") expects samples of shape " + required.to_string() +
+           describe(index, *layer) + " expects samples of shape " + required.to_string() +
                " but the previous layer produces " + current.to_string());
     }
-    layer->output_shape(current.batched(1));  // throws on other incompatibilities
+    checked_sample_output(index, *layer, current);  // e.g. Conv2d's channel count
   }
   layers_.push_back(std::move(layer));
   activations_.resize(layers_.size() + 1);

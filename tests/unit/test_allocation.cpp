@@ -103,3 +103,86 @@ TEST_CASE("training steps after the first allocate nothing") {
     CHECK(allocations.load() > probe);
   }
 }
+
+namespace {
+
+LayerConfig layer_of(LayerKind kind) {
+  LayerConfig c;
+  c.kind = kind;
+  return c;
+}
+
+// Two warm-up steps (the larger batch first), then counts allocations of 20 more.
+long allocations_in_steps(Model &model, int64_t classes) {
+  const int64_t per_sample = model.network().sample_input_size();
+  std::vector<float> x(static_cast<size_t>(16 * per_sample)), y(16);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i % 7) - 3.0f;
+  for (size_t i = 0; i < y.size(); ++i)
+    y[i] = static_cast<float>(static_cast<int64_t>(i) % classes);
+  model.train_step(x.data(), 16 * per_sample, y.data(), 16, 16);
+  model.train_step(x.data(), 8 * per_sample, y.data(), 8, 8);
+  const long before = allocations.load();
+  for (int step = 0; step < 10; ++step) {
+    model.train_step(x.data(), 16 * per_sample, y.data(), 16, 16);
+    model.train_step(x.data(), 8 * per_sample, y.data(), 8, 8);
+  }
+  return allocations.load() - before;
+}
+
+}  // namespace
+
+TEST_CASE("training steps of a CNN with BatchNorm2d, Dropout and LayerNorm allocate nothing") {
+  Model model(4);
+  model.network().set_sample_input_shape(Shape{2, 8, 8});
+  LayerConfig conv = layer_of(LayerKind::conv2d);
+  conv.in_channels = 2;
+  conv.out_channels = 4;
+  conv.kernel_size = {3, 3};
+  conv.padding = {1, 1};
+  model.add_layer(conv);
+  LayerConfig bn = layer_of(LayerKind::batch_norm2d);
+  bn.num_features = 4;
+  model.add_layer(bn);
+  model.add_layer(layer_of(LayerKind::relu));
+  LayerConfig pool = layer_of(LayerKind::max_pool2d);
+  pool.kernel_size = {2, 2};
+  pool.stride = {0, 0};
+  model.add_layer(pool);
+  conv.in_channels = 4;
+  conv.out_channels = 6;
+  conv.stride = {2, 2};
+  conv.groups = 2;
+  model.add_layer(conv);
+  model.add_layer(layer_of(LayerKind::dropout));
+  model.add_layer(layer_of(LayerKind::flatten));
+  LayerConfig ln = layer_of(LayerKind::layer_norm);
+  ln.normalized_shape = Shape{24};
+  model.add_layer(ln);
+  LayerConfig l = layer_of(LayerKind::linear);
+  l.in_features = 24;
+  l.out_features = 3;
+  model.add_layer(l);
+  model.set_loss(LossKind::cross_entropy);
+  model.set_optimizer(default_optimizer_config(OptimizerKind::adam));
+  CHECK(allocations_in_steps(model, 3) == 0);
+}
+
+TEST_CASE("training steps of the seed-001 BatchNorm1d network allocate nothing") {
+  Model model(5);
+  LayerConfig bn = layer_of(LayerKind::batch_norm1d);
+  bn.num_features = 4;
+  model.add_layer(bn);
+  LayerConfig l = layer_of(LayerKind::linear);
+  l.in_features = 4;
+  l.out_features = 100;
+  model.add_layer(l);
+  model.add_layer(layer_of(LayerKind::relu));
+  bn.num_features = 100;
+  model.add_layer(bn);
+  l.in_features = 100;
+  l.out_features = 1;
+  model.add_layer(l);
+  model.set_loss(LossKind::mse);
+  model.set_optimizer(default_optimizer_config(OptimizerKind::adam));
+  CHECK(allocations_in_steps(model, 1000) == 0);
+}

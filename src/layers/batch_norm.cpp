@@ -1,0 +1,239 @@
+#include "layers/batch_norm.h"
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+
+#include "layers/reduce.h"
+#include "util/error.h"
+
+namespace nnstate {
+
+BatchNorm::BatchNorm(const LayerConfig &c) {
+  config_.kind = c.kind;
+  config_.num_features = c.num_features;
+  config_.eps = c.eps;
+  config_.momentum = c.momentum;
+  config_.affine = c.affine;
+  config_.track_running_stats = c.track_running_stats;
+  std::string problem;
+  if (c.kind != LayerKind::batch_norm1d && c.kind != LayerKind::batch_norm2d) {
+    problem = "kind must be batch_norm1d or batch_norm2d";
+  } else if (c.num_features <= 0 || c.num_features > INT_MAX) {
+    problem = "num_features must be in [1, 2^31 - 1]";
+  } else if (!(c.eps >= 0.0) || !std::isfinite(c.eps)) {
+    problem = "eps must be finite and not negative";
+  } else if (!std::isfinite(c.momentum)) {
+    problem = "momentum must be finite";
+  }
+  if (!problem.empty()) fail(NNSTATE_ERR_INVALID_ARGUMENT, describe() + ": " + problem);
+  const Shape channels{c.num_features};
+  if (c.affine) {
+    weight_ = Tensor(channels);
+    weight_.fill(1.0f);
+    weight_grad_ = Tensor(channels);
+    bias_ = Tensor(channels);
+    bias_grad_ = Tensor(channels);
+  }
+  if (c.track_running_stats) {
+    running_mean_ = Tensor(channels);
+    running_var_ = Tensor(channels);
+    running_var_.fill(1.0f);
+    num_batches_tracked_ = Tensor(Shape{});
+  }
+  const size_t n = static_cast<size_t>(c.num_features);
+  for (std::vector<float> *v : {&mean_, &invstd_, &a_, &b_, &d_}) v->assign(n, 0.0f);
+  sum_.assign(n, 0.0);
+  sum2_.assign(n, 0.0);
+}
+
+std::string BatchNorm::describe() const {
+  return std::string(layer_kind_name(config_.kind)) + "(" + std::to_string(config_.num_features) +
+         ")";
+}
+
+Shape BatchNorm::output_shape(const Shape &input) const {
+  const bool one_d = config_.kind == LayerKind::batch_norm1d;
+  const bool rank_ok = one_d ? input.rank == 2 || input.rank == 3 : input.rank == 4;
+  if (!rank_ok || input[1] != config_.num_features) {
+    const std::string c = std::to_string(config_.num_features);
+    fail(NNSTATE_ERR_SHAPE_MISMATCH,
+         describe() + " expects input " +
+             (one_d ? "[N, " + c + "] or [N, " + c + ", L]" : "[N, " + c + ", H, W]") + ", got " +
+             input.to_string());
+  }
+  return input;
+}
+
+void BatchNorm::forward(const Tensor &input, Tensor &output, const RunContext &context) {
+  const int64_t n = input.shape()[0], channels = config_.num_features;
+  const int64_t spatial = n == 0 ? 0 : input.numel() / (n * channels);
+  const int64_t count = n * spatial;  // values per channel
+  if (count == 0) return;
+  const float *x = input.data();
+  float *y = output.data();
+  used_batch_stats_ = context.training || !config_.track_running_stats;
+  if (used_batch_stats_) {
+    if (context.training && count <= 1) {
+      fail(NNSTATE_ERR_SHAPE_MISMATCH, describe() +
+                                           ": expected more than 1 value per channel when "
+                                           "training, got input " +
+                                           input.shape().to_string());
+    }
+    // One pass in double, shifted by the first value of each channel so that a large mean
+    // does not cancel the variance away.
+    for (int64_t c = 0; c < channels; ++c) {
+      mean_[c] = x[c * spatial];
+      sum_[c] = sum2_[c] = 0.0;
+    }
+    if (spatial == 1) {
+      // [N, C]: vectorise across channels.
+      for (int64_t i = 0; i < n; ++i) {
+        const float *row = x + i * channels;
+        for (int64_t c = 0; c < channels; ++c) {
+          const double d = static_cast<double>(row[c]) - mean_[c];
+          sum_[c] += d;
+          sum2_[c] += d * d;
+        }
+      }
+    } else {
+      for (int64_t i = 0; i < n; ++i) {
+        for (int64_t c = 0; c < channels; ++c) {
+          double s, s2;
+          shifted_moments(x + (i * channels + c) * spatial, spatial, mean_[c], s, s2);
+          sum_[c] += s;
+          sum2_[c] += s2;
+        }
+      }
+    }
+    const bool update = context.training && config_.track_running_stats;
+    const double m = config_.momentum;
+    for (int64_t c = 0; c < channels; ++c) {
+      const double shifted_mean = sum_[c] / count;
+      const double var = std::max(0.0, sum2_[c] / count - shifted_mean * shifted_mean);
+      const double mean = mean_[c] + shifted_mean;
+      mean_[c] = static_cast<float>(mean);
+      invstd_[c] = static_cast<float>(1.0 / std::sqrt(var + config_.eps));
+      if (update) {
+        const double unbiased = var * count / (count - 1);
+        running_mean_[c] = static_cast<float>((1.0 - m) * running_mean_[c] + m * mean);
+        running_var_[c] = static_cast<float>((1.0 - m) * running_var_[c] + m * unbiased);
+      }
+    }
+    if (update) num_batches_tracked_[0] += 1.0f;
+  } else {
+    for (int64_t c = 0; c < channels; ++c) {
+      mean_[c] = running_mean_[c];
+      invstd_[c] =
+          static_cast<float>(1.0 / std::sqrt(static_cast<double>(running_var_[c]) + config_.eps));
+    }
+  }
+  for (int64_t c = 0; c < channels; ++c) {
+    a_[c] = config_.affine ? weight_[c] * invstd_[c] : invstd_[c];
+    d_[c] = config_.affine ? bias_[c] : 0.0f;
+  }
+  const float *mean = mean_.data(), *a = a_.data(), *d = d_.data();
+  if (spatial == 1) {
+    for (int64_t i = 0; i < n; ++i) {
+      const float *xr = x + i * channels;
+      float *yr = y + i * channels;
+      for (int64_t c = 0; c < channels; ++c) yr[c] = (xr[c] - mean[c]) * a[c] + d[c];
+    }
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t c = 0; c < channels; ++c) {
+      const int64_t base = (i * channels + c) * spatial;
+      const float mc = mean[c], ac = a[c], dc = d[c];
+      for (int64_t k = 0; k < spatial; ++k) y[base + k] = (x[base + k] - mc) * ac + dc;
+    }
+  }
+}
+
+void BatchNorm::backward(const Tensor &input, const Tensor &, const Tensor &grad_output,
+                         Tensor *grad_input) {
+  const int64_t n = input.shape()[0], channels = config_.num_features;
+  const int64_t spatial = n == 0 ? 0 : input.numel() / (n * channels);
+  const int64_t count = n * spatial;
+  if (count == 0) return;
+  const float *x = input.data();
+  const float *dy = grad_output.data();
+  const float *mean = mean_.data();
+  // sum_ = sum dy, sum2_ = sum dy (x - mean), per channel.
+  for (int64_t c = 0; c < channels; ++c) sum_[c] = sum2_[c] = 0.0;
+  if (spatial == 1) {
+    for (int64_t i = 0; i < n; ++i) {
+      const float *xr = x + i * channels, *dyr = dy + i * channels;
+      for (int64_t c = 0; c < channels; ++c) {
+        sum_[c] += dyr[c];
+        sum2_[c] += static_cast<double>(dyr[c]) * (xr[c] - mean[c]);
+      }
+    }
+  } else {
+    for (int64_t i = 0; i < n; ++i) {
+      for (int64_t c = 0; c < channels; ++c) {
+        const int64_t base = (i * channels + c) * spatial;
+        double s, s2;
+        gradient_moments(dy + base, x + base, mean[c], spatial, s, s2);
+        sum_[c] += s;
+        sum2_[c] += s2;
+      }
+    }
+  }
+  if (config_.affine) {
+    for (int64_t c = 0; c < channels; ++c) {
+      weight_grad_[c] = static_cast<float>(sum2_[c] * invstd_[c]);
+      bias_grad_[c] = static_cast<float>(sum_[c]);
+    }
+  }
+  if (!grad_input) return;
+  // With batch statistics the mean and variance depend on x:
+  // dx = w invstd (dy - mean(dy) - xhat mean(dy xhat)); with running ones only a dy remains.
+  for (int64_t c = 0; c < channels; ++c) {
+    const double a = (config_.affine ? weight_[c] : 1.0f) * static_cast<double>(invstd_[c]);
+    double b = 0.0, d = 0.0;
+    if (used_batch_stats_) {
+      b = -a * invstd_[c] * invstd_[c] * sum2_[c] / count;
+      d = -a * sum_[c] / count;
+    }
+    a_[c] = static_cast<float>(a);
+    b_[c] = static_cast<float>(b);
+    d_[c] = static_cast<float>(d);
+  }
+  const float *a = a_.data(), *b = b_.data(), *d = d_.data();
+  float *dx = grad_input->data();
+  if (spatial == 1) {
+    for (int64_t i = 0; i < n; ++i) {
+      const float *xr = x + i * channels, *dyr = dy + i * channels;
+      float *dxr = dx + i * channels;
+      for (int64_t c = 0; c < channels; ++c) {
+        dxr[c] = a[c] * dyr[c] + b[c] * (xr[c] - mean[c]) + d[c];
+      }
+    }
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t c = 0; c < channels; ++c) {
+      const int64_t base = (i * channels + c) * spatial;
+      const float mc = mean[c], ac = a[c], bc = b[c], dc = d[c];
+      for (int64_t k = 0; k < spatial; ++k) {
+        dx[base + k] = ac * dy[base + k] + bc * (x[base + k] - mc) + dc;
+      }
+    }
+  }
+}
+
+void BatchNorm::visit_tensors(const std::string &prefix, StateVisitor &visitor) {
+  if (config_.affine) {
+    visitor.tensor(prefix + "weight", TensorRole::parameter, weight_, &weight_grad_);
+    visitor.tensor(prefix + "bias", TensorRole::parameter, bias_, &bias_grad_);
+  }
+  if (config_.track_running_stats) {
+    visitor.tensor(prefix + "running_mean", TensorRole::buffer, running_mean_, nullptr);
+    visitor.tensor(prefix + "running_var", TensorRole::buffer, running_var_, nullptr);
+    visitor.tensor(prefix + "num_batches_tracked", TensorRole::buffer, num_batches_tracked_,
+                   nullptr);
+  }
+}
+
+}  // namespace nnstate

@@ -1,0 +1,46 @@
+// nn.BatchNorm1d ([N, C] or [N, C, L]) and nn.BatchNorm2d ([N, C, H, W]). Training normalises
+// with the batch mean and biased variance and updates the running statistics with the
+// unbiased variance: running = (1 - momentum) running + momentum batch. Evaluation uses the
+// running statistics, unless track_running_stats is off (then always the batch's).
+#pragma once
+
+#include <vector>
+
+#include "layers/layer.h"
+
+namespace nnstate {
+
+class BatchNorm final : public Layer {
+ public:
+  // Uses kind (batch_norm1d or batch_norm2d), num_features, eps, momentum, affine and
+  // track_running_stats. weight = 1, bias = 0, running_mean = 0, running_var = 1.
+  explicit BatchNorm(const LayerConfig &config);
+
+  LayerConfig config() const override { return config_; }
+  Shape output_shape(const Shape &input) const override;
+  bool preserves_shape() const override { return true; }
+  void forward(const Tensor &input, Tensor &output, const RunContext &context) override;
+  // Differentiates the statistics the last forward pass used (batch or running).
+  void backward(const Tensor &input, const Tensor &output, const Tensor &grad_output,
+                Tensor *grad_input) override;
+  void visit_tensors(const std::string &prefix, StateVisitor &visitor) override;
+
+ private:
+  std::string describe() const;
+
+  LayerConfig config_;
+  Tensor weight_, weight_grad_;
+  Tensor bias_, bias_grad_;
+  Tensor running_mean_, running_var_;
+  // PyTorch keeps an int64; we store float32 only, exact up to 2^24 (16.7 million) batches,
+  // after which increments are lost. Nothing here reads it (no cumulative-average momentum).
+  Tensor num_batches_tracked_;
+  // Per channel, sized once: the mean and 1 / sqrt(var + eps) of the last forward pass, the
+  // coefficients of the element-wise pass (forward: y = a (x - mean) + d; backward:
+  // dx = a dy + b (x - mean) + d), and double accumulators.
+  std::vector<float> mean_, invstd_, a_, b_, d_;
+  std::vector<double> sum_, sum2_;
+  bool used_batch_stats_ = false;
+};
+
+}  // namespace nnstate

@@ -1,0 +1,54 @@
+// 2-d convolution with PyTorch's semantics and layout: input [N, C, H, W], weight
+// [out_c, in_c / groups, kh, kw], bias [out_c]; zero padding, stride, dilation and groups.
+// Lowered to im2col + one sgemm per group, over chunks of samples whose columns fit in cache.
+#pragma once
+
+#include <vector>
+
+#include "layers/im2col.h"
+#include "layers/layer.h"
+
+namespace nnstate {
+
+class Conv2d final : public Layer {
+ public:
+  // Uses in_channels, out_channels, kernel_size, stride, padding, dilation, groups and bias.
+  // Initialises like torch.nn.Conv2d: weight then bias, both U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+  // with fan_in = in_c / groups * kh * kw, drawn from `init_rng` (zero when it is null).
+  Conv2d(const LayerConfig &config, Rng *init_rng);
+
+  LayerConfig config() const override { return config_; }
+  Shape output_shape(const Shape &input) const override;
+  void forward(const Tensor &input, Tensor &output, const RunContext &context) override;
+  // Uses the columns of the last forward pass, which must have been given the same input.
+  void backward(const Tensor &input, const Tensor &output, const Tensor &grad_output,
+                Tensor *grad_input) override;
+  void visit_tensors(const std::string &prefix, StateVisitor &visitor) override;
+
+  // Floats of im2col workspace per chunk of samples (at least one sample per chunk); for
+  // tests and tuning.
+  void set_column_budget(int64_t floats) { column_budget_ = floats; }
+
+ private:
+  WindowGeometry geometry(const Shape &input) const;
+  std::string describe() const;
+  // Samples per chunk: the batch is lowered a chunk at a time so that the columns stay in
+  // cache and the workspaces stay small.
+  int64_t chunk_samples(const WindowGeometry &g) const;
+  // im2col of samples [start, start + count) into col_, unless col_ already holds it.
+  void lower_chunk(const WindowGeometry &g, const float *input, int64_t start, int64_t count);
+
+  LayerConfig config_;
+  Tensor weight_, weight_grad_;
+  Tensor bias_, bias_grad_;
+  std::vector<double> bias_sums_;
+  int64_t column_budget_ = int64_t{1} << 17;  // floats of col_ per chunk (512 KiB)
+  // Workspaces, grown only when a larger batch is seen: col_ holds im2col of one chunk (then
+  // its column gradient), product_ the chunk's sgemm result in [out_c, samples * oh * ow]
+  // order (then the output gradient in that order).
+  Tensor col_, product_;
+  bool col_holds_input_ = false;
+  int64_t cached_start_ = 0, cached_count_ = 0;
+};
+
+}  // namespace nnstate

@@ -1,0 +1,62 @@
+#include "layers/dropout.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "train/rng.h"
+#include "util/error.h"
+
+namespace nnstate {
+
+Dropout::Dropout(double p) : p_(p) {
+  if (!(p >= 0.0 && p < 1.0)) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT, "Dropout p must be in [0, 1), got " + std::to_string(p));
+  }
+}
+
+LayerConfig Dropout::config() const {
+  LayerConfig c;
+  c.kind = LayerKind::dropout;
+  c.p = p_;
+  return c;
+}
+
+void Dropout::forward(const Tensor &input, Tensor &output, const RunContext &context) {
+  mask_active_ = context.training && p_ > 0.0;
+  if (!mask_active_) {
+    std::memcpy(output.data(), input.data(), input.byte_size());
+    return;
+  }
+  if (!context.dropout_rng) {
+    fail(NNSTATE_ERR_STATE, "Dropout in training needs the dropout random stream");
+  }
+  Rng &rng = *context.dropout_rng;
+  // Rng::uniform() is (u32 >> 8) / 2^24, so "uniform() < p" is "(u32 >> 8) < ceil(p 2^24)":
+  // the same draw, compared in integers.
+  const uint32_t threshold = static_cast<uint32_t>(std::ceil(p_ * 16777216.0));
+  const float scale = static_cast<float>(1.0 / (1.0 - p_));
+  const int64_t count = input.numel();
+  mask_.resize(input.shape());
+  float *mask = mask_.data();
+  const float *x = input.data();
+  float *y = output.data();
+  for (int64_t i = 0; i < count; ++i) {
+    mask[i] = (rng.next_u32() >> 8) < threshold ? 0.0f : scale;
+    y[i] = x[i] * mask[i];
+  }
+}
+
+void Dropout::backward(const Tensor &, const Tensor &, const Tensor &grad_output,
+                       Tensor *grad_input) {
+  if (!grad_input) return;
+  if (!mask_active_) {
+    std::memcpy(grad_input->data(), grad_output.data(), grad_output.byte_size());
+    return;
+  }
+  const float *mask = mask_.data();
+  const float *dy = grad_output.data();
+  float *dx = grad_input->data();
+  for (int64_t i = 0; i < grad_output.numel(); ++i) dx[i] = dy[i] * mask[i];
+}
+
+}  // namespace nnstate

@@ -1,0 +1,92 @@
+#include "layers/im2col.h"
+
+#include <algorithm>
+
+namespace nnstate {
+namespace {
+
+int64_t ceil_div_clamped(int64_t a, int64_t b) {
+  return a <= 0 ? 0 : (a + b - 1) / b;
+}
+
+// For kernel column j, output columns x in [lo, hi) read input column x * sw + offset; the
+// others fall into the padding. Computed once per kernel column instead of tested per element.
+struct ColumnRange {
+  int64_t lo, hi, offset;
+};
+
+ColumnRange column_range(const WindowGeometry &g, int64_t j) {
+  const int64_t offset = j * g.dw - g.pw;
+  const int64_t hi = std::min(g.ow, ceil_div_clamped(g.w - offset, g.sw));
+  const int64_t lo = std::min(hi, ceil_div_clamped(-offset, g.sw));
+  return {lo, hi, offset};
+}
+
+}  // namespace
+
+int64_t output_extent(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation) {
+  const int64_t span = in + 2 * pad - dilation * (kernel - 1) - 1;
+  return span < 0 ? 0 : span / stride + 1;
+}
+
+// Output rows are short (often 7 to 28 columns), so a library call per row segment would cost
+// more than the copy: keep GCC from turning the copy loop into memcpy.
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
+void im2col(const WindowGeometry &g, const float *input, float *col) {
+  const int64_t h = g.h, w = g.w, oh = g.oh, ow = g.ow, sh = g.sh, sw = g.sw;
+  const int64_t plane = h * w, out_plane = oh * ow, cols = g.col_cols();
+  for (int64_t c = 0; c < g.c; ++c) {
+    for (int64_t i = 0; i < g.kh; ++i) {
+      // Output rows y in [y_lo, y_hi) read input row y sh + row_offset; the others are padding.
+      const int64_t row_offset = i * g.dh - g.ph;
+      const int64_t y_hi = std::min(oh, ceil_div_clamped(h - row_offset, sh));
+      const int64_t y_lo = std::min(y_hi, ceil_div_clamped(-row_offset, sh));
+      for (int64_t j = 0; j < g.kw; ++j) {
+        const ColumnRange r = column_range(g, j);
+        const bool padded = y_lo > 0 || y_hi < oh || r.lo > 0 || r.hi < ow;
+        float *row = col + ((c * g.kh + i) * g.kw + j) * cols;
+        for (int64_t n = 0; n < g.n; ++n) {
+          const float *src_plane = input + (n * g.c + c) * plane;
+          float *dst = row + n * out_plane;
+          if (padded) std::fill(dst, dst + out_plane, 0.0f);  // one long fill per block
+          for (int64_t y = y_lo; y < y_hi; ++y) {
+            const float *src = src_plane + (y * sh + row_offset) * w;
+            float *d = dst + y * ow;
+            if (sw == 1) {
+              for (int64_t x = r.lo; x < r.hi; ++x) d[x] = src[x + r.offset];
+            } else {
+              for (int64_t x = r.lo; x < r.hi; ++x) d[x] = src[x * sw + r.offset];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+void col2im(const WindowGeometry &g, const float *col, float *input_grad) {
+  const int64_t plane = g.h * g.w, out_plane = g.oh * g.ow, cols = g.col_cols();
+  std::fill(input_grad, input_grad + g.n * g.c * plane, 0.0f);
+  for (int64_t c = 0; c < g.c; ++c) {
+    for (int64_t i = 0; i < g.kh; ++i) {
+      for (int64_t j = 0; j < g.kw; ++j) {
+        const ColumnRange r = column_range(g, j);
+        const float *row = col + ((c * g.kh + i) * g.kw + j) * cols;
+        for (int64_t n = 0; n < g.n; ++n) {
+          float *dst_plane = input_grad + (n * g.c + c) * plane;
+          const float *src = row + n * out_plane;
+          for (int64_t y = 0; y < g.oh; ++y, src += g.ow) {
+            const int64_t iy = y * g.sh - g.ph + i * g.dh;
+            if (iy < 0 || iy >= g.h) continue;
+            float *dst = dst_plane + iy * g.w;
+            for (int64_t x = r.lo; x < r.hi; ++x) dst[x * g.sw + r.offset] += src[x];
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace nnstate

@@ -1,0 +1,34 @@
+// im2col / col2im: the lowering that turns a convolution into one matrix product. The column
+// matrix has one row per (input channel, kernel row, kernel column) and one column per
+// (sample, output row, output column), so a group's rows are contiguous and a whole batch is
+// multiplied by the weight [out_c, in_c * kh * kw] in a single sgemm.
+#pragma once
+
+#include <cstdint>
+
+namespace nnstate {
+
+// Sizes of one 2-d sliding-window operation on [n, c, h, w] inputs.
+struct WindowGeometry {
+  int64_t n = 0, c = 0, h = 0, w = 0;  // input
+  int64_t kh = 1, kw = 1;              // kernel
+  int64_t sh = 1, sw = 1;              // stride
+  int64_t ph = 0, pw = 0;              // padding
+  int64_t dh = 1, dw = 1;              // dilation
+  int64_t oh = 0, ow = 0;              // output, from output_extent
+
+  int64_t col_rows() const { return c * kh * kw; }
+  int64_t col_cols() const { return n * oh * ow; }
+};
+
+// PyTorch's output size floor((in + 2 pad - dilation (kernel - 1) - 1) / stride) + 1, or a
+// value <= 0 when the (padded) input is smaller than the dilated kernel.
+int64_t output_extent(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation);
+
+// col[(c, i, j), (n, y, x)] = input[n, c, y sh - ph + i dh, x sw - pw + j dw], 0 outside.
+void im2col(const WindowGeometry &g, const float *input, float *col);
+// The adjoint of im2col: input_grad = sum of col entries over the positions they were read
+// from. Overwrites input_grad.
+void col2im(const WindowGeometry &g, const float *col, float *input_grad);
+
+}  // namespace nnstate

@@ -1,0 +1,43 @@
+// nn.LayerNorm: normalises each sample over its trailing dims `normalized_shape` with the
+// biased variance, then applies an element-wise weight (1) and bias (0) of that shape.
+#pragma once
+
+#include <vector>
+
+#include "layers/layer.h"
+
+namespace nnstate {
+
+class LayerNorm final : public Layer {
+ public:
+  // Uses normalized_shape (rank 1..3: the batch dim is never normalised over), eps and affine
+  // (PyTorch's elementwise_affine).
+  explicit LayerNorm(const LayerConfig &config);
+
+  LayerConfig config() const override;
+  Shape output_shape(const Shape &input) const override;
+  bool preserves_shape() const override { return true; }
+  void forward(const Tensor &input, Tensor &output, const RunContext &context) override;
+  // Uses the statistics of the last forward pass.
+  void backward(const Tensor &input, const Tensor &output, const Tensor &grad_output,
+                Tensor *grad_input) override;
+  void visit_tensors(const std::string &prefix, StateVisitor &visitor) override;
+
+ private:
+  std::string describe() const;
+
+  Shape normalized_shape_;
+  double eps_;
+  bool affine_;
+  int64_t size_;  // elements normalised together
+  Tensor weight_, weight_grad_;
+  Tensor bias_, bias_grad_;
+  // Mean and 1 / sqrt(var + eps) of each normalised row of the last forward pass; grown only
+  // for larger batches.
+  std::vector<float> mean_, rstd_;
+  // Parameter gradient accumulators over rows, sized once.
+  std::vector<double> weight_acc_, bias_acc_;
+  std::vector<float> g_;  // dy * weight of one row
+};
+
+}  // namespace nnstate

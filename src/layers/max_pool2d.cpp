@@ -1,0 +1,180 @@
+#include "layers/max_pool2d.h"
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <limits>
+
+#include "util/error.h"
+
+namespace nnstate {
+namespace {
+
+std::string pair_string(const Size2 &s) {
+  return "(" + std::to_string(s.h) + ", " + std::to_string(s.w) + ")";
+}
+
+int64_t ceil_div_clamped(int64_t a, int64_t b) {
+  return a <= 0 ? 0 : (a + b - 1) / b;
+}
+
+// Kernel offsets k in [lo, hi) whose input coordinate start + k * dilation lies in [0, size).
+// Runs once per output element, so the common dilation 1 avoids the divisions.
+void valid_taps(int64_t start, int64_t size, int64_t kernel, int64_t dilation, int64_t &lo,
+                int64_t &hi) {
+  if (dilation == 1) {
+    hi = std::max<int64_t>(0, std::min(kernel, size - start));
+    lo = std::min(hi, std::max<int64_t>(0, -start));
+    return;
+  }
+  hi = std::min(kernel, ceil_div_clamped(size - start, dilation));
+  lo = std::min(hi, ceil_div_clamped(-start, dilation));
+}
+
+}  // namespace
+
+MaxPool2d::MaxPool2d(const LayerConfig &c) {
+  config_.kind = LayerKind::max_pool2d;
+  config_.kernel_size = c.kernel_size;
+  config_.stride = c.stride.h == 0 && c.stride.w == 0 ? c.kernel_size : c.stride;
+  config_.padding = c.padding;
+  config_.dilation = c.dilation;
+  const auto in_range = [](int64_t v, int64_t low) { return v >= low && v <= INT_MAX; };
+  std::string problem;
+  if (!in_range(c.kernel_size.h, 1) || !in_range(c.kernel_size.w, 1)) {
+    problem = "kernel_size must be positive";
+  } else if (!in_range(config_.stride.h, 1) || !in_range(config_.stride.w, 1)) {
+    problem = "stride must be positive (or both 0 for kernel_size)";
+  } else if (!in_range(c.dilation.h, 1) || !in_range(c.dilation.w, 1)) {
+    problem = "dilation must be positive";
+  } else if (c.padding.h < 0 || c.padding.w < 0 || c.padding.h > c.kernel_size.h / 2 ||
+             c.padding.w > c.kernel_size.w / 2) {
+    problem = "padding must be in [0, kernel_size / 2]";
+  }
+  if (!problem.empty()) fail(NNSTATE_ERR_INVALID_ARGUMENT, describe() + ": " + problem);
+}
+
+std::string MaxPool2d::describe() const {
+  std::string s = "MaxPool2d(kernel_size=" + pair_string(config_.kernel_size) +
+                  ", stride=" + pair_string(config_.stride) +
+                  ", padding=" + pair_string(config_.padding);
+  if (config_.dilation != Size2{1, 1}) s += ", dilation=" + pair_string(config_.dilation);
+  return s + ")";
+}
+
+WindowGeometry MaxPool2d::geometry(const Shape &input) const {
+  WindowGeometry g;
+  g.n = input[0];
+  g.c = input[1];
+  g.h = input[2];
+  g.w = input[3];
+  g.kh = config_.kernel_size.h;
+  g.kw = config_.kernel_size.w;
+  g.sh = config_.stride.h;
+  g.sw = config_.stride.w;
+  g.ph = config_.padding.h;
+  g.pw = config_.padding.w;
+  g.dh = config_.dilation.h;
+  g.dw = config_.dilation.w;
+  g.oh = output_extent(g.h, g.kh, g.sh, g.ph, g.dh);
+  g.ow = output_extent(g.w, g.kw, g.sw, g.pw, g.dw);
+  return g;
+}
+
+Shape MaxPool2d::output_shape(const Shape &input) const {
+  if (input.rank != 4) {
+    fail(NNSTATE_ERR_SHAPE_MISMATCH,
+         describe() + " expects input [N, C, H, W], got " + input.to_string());
+  }
+  const WindowGeometry g = geometry(input);
+  if (g.oh <= 0 || g.ow <= 0) {
+    fail(NNSTATE_ERR_SHAPE_MISMATCH, describe() + ": input " + input.to_string() +
+                                         " is smaller than the dilated kernel after padding");
+  }
+  if (g.h * g.w > INT_MAX) {
+    fail(NNSTATE_ERR_SHAPE_MISMATCH,
+         describe() + ": input planes of " + input.to_string() + " exceed 2^31 - 1 elements");
+  }
+  return Shape{g.n, g.c, g.oh, g.ow};
+}
+
+namespace {
+
+// One kernel tap over output columns [x_lo, x_hi), reading in[x * stride + offset]: the same
+// comparison per window as a window-by-window scan, but branch-free and vectorisable (which element
+// wins is unpredictable, so branches would mispredict). A compile-time stride (1 or 2, the common
+// ones) lets the compiler vectorise the strided loads; 0 means the runtime `stride`.
+template <int kStride>
+void update_row(const float *__restrict in, int64_t offset, int64_t stride, int64_t x_lo,
+                int64_t x_hi, float *__restrict best, int32_t *__restrict arg) {
+  const int64_t s = kStride ? kStride : stride;
+  const int32_t base = static_cast<int32_t>(offset);
+  for (int64_t x = x_lo; x < x_hi; ++x) {
+    const float v = in[x * s + offset];
+    const bool wins = (v > best[x]) | (v != v);  // NaN wins, as in PyTorch
+    best[x] = wins ? v : best[x];
+    arg[x] = wins ? base + static_cast<int32_t>(x * s) : arg[x];
+  }
+}
+
+}  // namespace
+
+void MaxPool2d::forward(const Tensor &input, Tensor &output, const RunContext &) {
+  const WindowGeometry g = geometry(input.shape());
+  const int64_t plane = g.h * g.w, out_plane = g.oh * g.ow, planes = g.n * g.c;
+  argmax_.resize(static_cast<size_t>(planes * out_plane));
+  auto update = g.sw == 1 ? update_row<1> : g.sw == 2 ? update_row<2> : update_row<0>;
+  for (int64_t p = 0; p < planes; ++p) {
+    const float *src = input.data() + p * plane;
+    for (int64_t y = 0; y < g.oh; ++y) {
+      float *best = output.data() + p * out_plane + y * g.ow;
+      int32_t *arg = argmax_.data() + p * out_plane + y * g.ow;
+      const int64_t y0 = y * g.sh - g.ph;
+      int64_t i_lo, i_hi;
+      valid_taps(y0, g.h, g.kh, g.dh, i_lo, i_hi);
+      // Padding is -inf: start from the window's first element inside the input, as PyTorch
+      // does (it stays the answer when every element is -inf).
+      const int64_t first_row = (y0 + i_lo * g.dh) * g.w;
+      if (g.pw == 0) {
+        for (int64_t x = 0; x < g.ow; ++x) {
+          best[x] = -std::numeric_limits<float>::infinity();
+          arg[x] = static_cast<int32_t>(first_row + x * g.sw);
+        }
+      } else {
+        for (int64_t x = 0; x < g.ow; ++x) {
+          int64_t j_lo, j_hi;
+          valid_taps(x * g.sw - g.pw, g.w, g.kw, g.dw, j_lo, j_hi);
+          best[x] = -std::numeric_limits<float>::infinity();
+          arg[x] = static_cast<int32_t>(first_row + x * g.sw - g.pw + j_lo * g.dw);
+        }
+      }
+      // Taps in row-major order, each over the whole output row.
+      for (int64_t i = i_lo; i < i_hi; ++i) {
+        const int64_t row = (y0 + i * g.dh) * g.w;
+        for (int64_t j = 0; j < g.kw; ++j) {
+          const int64_t offset = j * g.dw - g.pw;
+          const int64_t x_hi = std::min(g.ow, ceil_div_clamped(g.w - offset, g.sw));
+          const int64_t x_lo = std::min(x_hi, ceil_div_clamped(-offset, g.sw));
+          // x * sw + row + offset stays inside the plane for x in [x_lo, x_hi).
+          update(src, row + offset, g.sw, x_lo, x_hi, best, arg);
+        }
+      }
+    }
+  }
+}
+
+void MaxPool2d::backward(const Tensor &input, const Tensor &, const Tensor &grad_output,
+                         Tensor *grad_input) {
+  if (!grad_input) return;
+  const WindowGeometry g = geometry(input.shape());
+  const int64_t plane = g.h * g.w, out_plane = g.oh * g.ow, planes = g.n * g.c;
+  grad_input->zero();
+  for (int64_t p = 0; p < planes; ++p) {
+    const float *dy = grad_output.data() + p * out_plane;
+    const int32_t *arg = argmax_.data() + p * out_plane;
+    float *dx = grad_input->data() + p * plane;
+    for (int64_t o = 0; o < out_plane; ++o) dx[arg[o]] += dy[o];
+  }
+}
+
+}  // namespace nnstate

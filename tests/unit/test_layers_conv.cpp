@@ -1,0 +1,446 @@
+// Conv2d, MaxPool2d and Flatten: forward values against direct loops, finite-difference
+// gradients, PyTorch's initialisation and tie/padding rules, and their shape checks in a
+// Sequential network.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "layers/conv2d.h"
+#include "layers/sequential.h"
+#include "test_layers_util.h"
+#include "train/model.h"
+#include "util/error.h"
+
+using namespace nnstate;
+using namespace nnstate::testing;
+
+namespace {
+
+LayerConfig conv(int64_t in, int64_t out, Size2 kernel, Size2 stride = {1, 1},
+                 Size2 padding = {0, 0}, Size2 dilation = {1, 1}, int64_t groups = 1,
+                 bool bias = true) {
+  LayerConfig c = kind_config(LayerKind::conv2d);
+  c.in_channels = in;
+  c.out_channels = out;
+  c.kernel_size = kernel;
+  c.stride = stride;
+  c.padding = padding;
+  c.dilation = dilation;
+  c.groups = groups;
+  c.bias = bias;
+  return c;
+}
+
+LayerConfig pool(Size2 kernel, Size2 stride = {0, 0}, Size2 padding = {0, 0},
+                 Size2 dilation = {1, 1}) {
+  LayerConfig c = kind_config(LayerKind::max_pool2d);
+  c.kernel_size = kernel;
+  c.stride = stride;
+  c.padding = padding;
+  c.dilation = dilation;
+  return c;
+}
+
+int64_t extent(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d) {
+  return (in + 2 * p - d * (k - 1) - 1) / s + 1;
+}
+
+// The definition of a grouped, strided, padded, dilated convolution, in double.
+Tensor reference_conv(const Tensor &x, const Tensor &w, const Tensor *b, const LayerConfig &c) {
+  const int64_t n = x.shape()[0], ch = x.shape()[1], h = x.shape()[2], wd = x.shape()[3];
+  const int64_t oc = c.out_channels, kh = c.kernel_size.h, kw = c.kernel_size.w;
+  const int64_t oh = extent(h, kh, c.stride.h, c.padding.h, c.dilation.h);
+  const int64_t ow = extent(wd, kw, c.stride.w, c.padding.w, c.dilation.w);
+  const int64_t group_in = ch / c.groups, group_out = oc / c.groups;
+  Tensor y(Shape{n, oc, oh, ow});
+  for (int64_t s = 0; s < n; ++s) {
+    for (int64_t o = 0; o < oc; ++o) {
+      for (int64_t yy = 0; yy < oh; ++yy) {
+        for (int64_t xx = 0; xx < ow; ++xx) {
+          double acc = b ? (*b)[o] : 0.0;
+          const int64_t g = o / group_out;
+          for (int64_t ic = 0; ic < group_in; ++ic) {
+            for (int64_t i = 0; i < kh; ++i) {
+              for (int64_t j = 0; j < kw; ++j) {
+                const int64_t iy = yy * c.stride.h - c.padding.h + i * c.dilation.h;
+                const int64_t ix = xx * c.stride.w - c.padding.w + j * c.dilation.w;
+                if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
+                acc += static_cast<double>(x[((s * ch + g * group_in + ic) * h + iy) * wd + ix]) *
+                       w[((o * group_in + ic) * kh + i) * kw + j];
+              }
+            }
+          }
+          y[((s * oc + o) * oh + yy) * ow + xx] = static_cast<float>(acc);
+        }
+      }
+    }
+  }
+  return y;
+}
+
+// Max pooling by its definition: -inf padding, first maximum in row-major order.
+Tensor reference_pool(const Tensor &x, const LayerConfig &c) {
+  const int64_t n = x.shape()[0], ch = x.shape()[1], h = x.shape()[2], wd = x.shape()[3];
+  const int64_t oh = extent(h, c.kernel_size.h, c.stride.h, c.padding.h, c.dilation.h);
+  const int64_t ow = extent(wd, c.kernel_size.w, c.stride.w, c.padding.w, c.dilation.w);
+  Tensor y(Shape{n, ch, oh, ow});
+  for (int64_t p = 0; p < n * ch; ++p) {
+    for (int64_t yy = 0; yy < oh; ++yy) {
+      for (int64_t xx = 0; xx < ow; ++xx) {
+        float best = -std::numeric_limits<float>::infinity();
+        for (int64_t i = 0; i < c.kernel_size.h; ++i) {
+          for (int64_t j = 0; j < c.kernel_size.w; ++j) {
+            const int64_t iy = yy * c.stride.h - c.padding.h + i * c.dilation.h;
+            const int64_t ix = xx * c.stride.w - c.padding.w + j * c.dilation.w;
+            if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
+            best = std::max(best, x[(p * h + iy) * wd + ix]);
+          }
+        }
+        y[(p * oh + yy) * ow + xx] = best;
+      }
+    }
+  }
+  return y;
+}
+
+// Distinct values 0.01 apart in a shuffled order: no ties within any window, and no pair
+// closer than the finite-difference step.
+Tensor distinct_tensor(const Shape &shape, uint64_t seed) {
+  Tensor t(shape);
+  std::vector<float> values(static_cast<size_t>(t.numel()));
+  for (size_t i = 0; i < values.size(); ++i) values[i] = 0.01f * static_cast<float>(i) - 1.0f;
+  Rng rng(seed, RngStream::shuffle);
+  for (size_t i = values.size(); i > 1; --i) std::swap(values[i - 1], values[rng.below(i)]);
+  for (int64_t i = 0; i < t.numel(); ++i) t[i] = values[static_cast<size_t>(i)];
+  return t;
+}
+
+void check_close(const Tensor &actual, const Tensor &expected, float tolerance) {
+  REQUIRE(actual.shape() == expected.shape());
+  for (int64_t i = 0; i < actual.numel(); ++i) {
+    INFO("element " << i << ": " << actual[i] << " vs " << expected[i]);
+    CHECK(std::fabs(actual[i] - expected[i]) <= tolerance * (1.0f + std::fabs(expected[i])));
+  }
+}
+
+std::string error_of(const std::function<void()> &f) {
+  try {
+    f();
+  } catch (const Error &e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("Conv2d forward equals the direct 7-loop convolution") {
+  struct Case {
+    LayerConfig config;
+    Shape input;
+  };
+  const std::vector<Case> cases = {
+      {conv(3, 4, {3, 2}, {2, 1}, {1, 1}), Shape{2, 3, 7, 6}},
+      {conv(3, 5, {3, 3}, {2, 2}, {1, 1}), Shape{3, 3, 8, 9}},
+      {conv(4, 6, {3, 3}, {2, 1}, {1, 2}, {2, 1}, 2), Shape{2, 4, 9, 7}},
+      {conv(4, 4, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 4), Shape{2, 4, 5, 5}},  // depthwise
+      {conv(2, 3, {1, 1}, {1, 1}, {0, 0}, {1, 1}, 1, false), Shape{2, 2, 4, 3}},
+      {conv(1, 2, {2, 2}, {3, 3}, {3, 2}), Shape{1, 1, 5, 4}},  // padding beyond the kernel
+  };
+  for (size_t k = 0; k < cases.size(); ++k) {
+    INFO("case " << k);
+    Rng rng(3, RngStream::init);
+    std::unique_ptr<Layer> layer = make_layer(cases[k].config, &rng);
+    TensorCollector state;
+    layer->visit_tensors("", state);
+    const Tensor x = test_tensor(cases[k].input, 11 + static_cast<uint32_t>(k));
+    const Tensor y = run_forward(*layer, x, true);
+    check_close(y, reference_conv(x, *state.find("weight"), state.find("bias"), cases[k].config),
+                1e-5f);
+  }
+}
+
+TEST_CASE("Conv2d gradients match finite differences") {
+  // Stride 2, padding 1, a non-square kernel.
+  check_config_gradients(conv(3, 4, {3, 2}, {2, 2}, {1, 1}), test_tensor(Shape{2, 3, 6, 5}, 1),
+                         true);
+  // Groups, dilation, asymmetric stride and padding.
+  check_config_gradients(conv(4, 6, {2, 3}, {1, 2}, {1, 2}, {2, 1}, 2),
+                         test_tensor(Shape{2, 4, 5, 6}, 2), true);
+  // No bias, depthwise.
+  check_config_gradients(conv(3, 3, {3, 3}, {2, 1}, {1, 1}, {1, 1}, 3, false),
+                         test_tensor(Shape{1, 3, 5, 4}, 3), true);
+}
+
+TEST_CASE("Conv2d gives the same results when the batch is lowered in chunks") {
+  // A budget of one float means one sample per chunk; the default lowers this batch at once.
+  const LayerConfig c = conv(3, 4, {3, 2}, {2, 1}, {1, 1}, {1, 2});
+  Rng rng(9, RngStream::init);
+  Conv2d whole(c, &rng);
+  Rng same(9, RngStream::init);
+  Conv2d chunked(c, &same);
+  chunked.set_column_budget(1);
+  const Tensor x = test_tensor(Shape{5, 3, 6, 7}, 12);
+  const Tensor y = run_forward(whole, x, true), yc = run_forward(chunked, x, true);
+  check_close(yc, y, 1e-6f);
+  const Tensor dy = test_tensor(y.shape(), 13);
+  Tensor dx(x.shape()), dxc(x.shape());
+  whole.backward(x, y, dy, &dx);
+  chunked.backward(x, yc, dy, &dxc);
+  check_close(dxc, dx, 1e-6f);
+  TensorCollector a, b;
+  whole.visit_tensors("", a);
+  chunked.visit_tensors("", b);
+  for (size_t i = 0; i < a.grads.size(); ++i) check_close(*b.grads[i], *a.grads[i], 1e-5f);
+  // Finite differences through both paths of backward: columns reused from forward (one
+  // chunk) and lowered again (many chunks).
+  chunked.set_column_budget(1 << 30);
+  RunContext context;
+  context.training = true;
+  check_layer_gradients(chunked, test_tensor(Shape{3, 3, 4, 5}, 15), context);
+  chunked.set_column_budget(1);
+  check_layer_gradients(chunked, test_tensor(Shape{3, 3, 4, 5}, 16), context);
+}
+
+TEST_CASE("Conv2d initialises like PyTorch: weight then bias, U(-1/sqrt(fan_in), +)") {
+  Rng rng(5, RngStream::init), expected(5, RngStream::init);
+  std::unique_ptr<Layer> layer = make_layer(conv(4, 6, {3, 2}, {1, 1}, {0, 0}, {1, 1}, 2), &rng);
+  TensorCollector state;
+  layer->visit_tensors("", state);
+  REQUIRE(state.names == std::vector<std::string>{"weight", "bias"});
+  CHECK(state.roles[0] == TensorRole::parameter);
+  CHECK(state.values[0]->shape() == Shape{6, 2, 3, 2});
+  CHECK(state.values[1]->shape() == Shape{6});
+  const float bound = static_cast<float>(1.0 / std::sqrt(2.0 * 3 * 2));  // fan_in = 4/2 * 3 * 2
+  for (int64_t i = 0; i < state.values[0]->numel(); ++i) {
+    CHECK((*state.values[0])[i] == expected.uniform(-bound, bound));
+  }
+  for (int64_t i = 0; i < state.values[1]->numel(); ++i) {
+    CHECK((*state.values[1])[i] == expected.uniform(-bound, bound));
+  }
+  CHECK(rng.state() == expected.state());
+  // Without bias only the weight is drawn and reported.
+  std::unique_ptr<Layer> no_bias =
+      make_layer(conv(1, 2, {2, 2}, {1, 1}, {0, 0}, {1, 1}, 1, false), &rng);
+  TensorCollector names;
+  no_bias->visit_tensors("3.", names);
+  CHECK(names.names == std::vector<std::string>{"3.weight"});
+}
+
+TEST_CASE("Conv2d and MaxPool2d refuse invalid configurations and inputs") {
+  Rng rng(1, RngStream::init);
+  CHECK_THROWS_AS(make_layer(conv(0, 2, {3, 3}), &rng), Error);
+  CHECK_THROWS_AS(make_layer(conv(3, 4, {3, 3}, {1, 1}, {0, 0}, {1, 1}, 2), &rng), Error);
+  CHECK_THROWS_AS(make_layer(conv(2, 2, {0, 3}), &rng), Error);
+  CHECK_THROWS_AS(make_layer(conv(2, 2, {3, 3}, {0, 1}), &rng), Error);
+  CHECK_THROWS_AS(make_layer(conv(2, 2, {3, 3}, {1, 1}, {-1, 0}), &rng), Error);
+  CHECK_THROWS_AS(make_layer(conv(2, 2, {3, 3}, {1, 1}, {0, 0}, {0, 1}), &rng), Error);
+  CHECK_THROWS_AS(make_layer(pool({3, 3}, {1, 1}, {2, 1}), &rng), Error);  // padding > k/2
+  CHECK_THROWS_AS(make_layer(pool({0, 2}), &rng), Error);
+  CHECK_THROWS_AS(make_layer(pool({2, 2}, {0, 1}), &rng), Error);
+
+  std::unique_ptr<Layer> layer = make_layer(conv(3, 4, {3, 3}), &rng);
+  CHECK(layer->output_shape(Shape{2, 3, 5, 4}) == Shape{2, 4, 3, 2});
+  const std::string channels = error_of([&] { layer->output_shape(Shape{2, 2, 5, 5}); });
+  CHECK(channels.find("[N, 3, H, W]") != std::string::npos);
+  CHECK(channels.find("[2, 2, 5, 5]") != std::string::npos);
+  CHECK_THROWS_AS(layer->output_shape(Shape{2, 3, 2, 5}), Error);  // smaller than the kernel
+  CHECK_THROWS_AS(layer->output_shape(Shape{2, 3, 5}), Error);
+}
+
+TEST_CASE("MaxPool2d forward equals the direct definition") {
+  const std::vector<LayerConfig> configs = {
+      pool({2, 2}),                          // stride defaults to the kernel
+      pool({3, 3}, {2, 2}, {1, 1}),          // padding counts as -inf
+      pool({2, 3}, {1, 2}, {1, 1}),          // non-square
+      pool({2, 2}, {1, 1}, {1, 0}, {2, 2}),  // dilation
+  };
+  for (size_t k = 0; k < configs.size(); ++k) {
+    INFO("case " << k);
+    std::unique_ptr<Layer> layer = make_layer(configs[k], nullptr);
+    LayerConfig resolved = configs[k];
+    resolved.stride = layer->config().stride;
+    // Shifted below zero so that a padding treated as 0 would show.
+    const Tensor x = test_tensor(Shape{2, 3, 7, 6}, 20 + static_cast<uint32_t>(k), -3.0f, -0.5f);
+    check_close(run_forward(*layer, x, true), reference_pool(x, resolved), 0.0f);
+  }
+  CHECK(make_layer(pool({3, 2}), nullptr)->config().stride == Size2{3, 2});
+}
+
+TEST_CASE("MaxPool2d gradients match finite differences on inputs without ties") {
+  for (const LayerConfig &c :
+       {pool({2, 2}), pool({3, 3}, {2, 2}, {1, 1}), pool({2, 3}, {1, 1}, {1, 1}, {2, 1})}) {
+    std::unique_ptr<Layer> layer = make_layer(c, nullptr);
+    RunContext context;
+    check_layer_gradients(*layer, distinct_tensor(Shape{2, 2, 6, 5}, 4), context);
+  }
+}
+
+TEST_CASE("MaxPool2d sends the gradient to the first maximum of each window") {
+  // All equal: every window's first element (row-major) wins.
+  std::unique_ptr<Layer> layer = make_layer(pool({2, 2}), nullptr);
+  Tensor x(Shape{1, 1, 4, 4});
+  x.fill(1.0f);
+  Tensor y = run_forward(*layer, x, true);
+  Tensor dy(y.shape()), dx(x.shape());
+  dy.fill(1.0f);
+  layer->backward(x, y, dy, &dx);
+  const std::vector<float> expected = {1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0};
+  for (int64_t i = 0; i < dx.numel(); ++i) CHECK(dx[i] == expected[static_cast<size_t>(i)]);
+
+  // Overlapping windows accumulate; -inf padding never wins even over very negative values.
+  std::unique_ptr<Layer> padded = make_layer(pool({3, 3}, {1, 1}, {1, 1}), nullptr);
+  Tensor neg(Shape{1, 1, 2, 2});
+  neg.fill(-1e30f);
+  neg[3] = -1e29f;
+  Tensor out = run_forward(*padded, neg, true);
+  for (int64_t i = 0; i < out.numel(); ++i) CHECK(out[i] == -1e29f);
+  Tensor dout(out.shape()), dneg(neg.shape());
+  dout.fill(1.0f);
+  padded->backward(neg, out, dout, &dneg);
+  CHECK(dneg[3] == 4.0f);
+  CHECK(dneg[0] == 0.0f);
+}
+
+TEST_CASE("Flatten merges start_dim..end_dim and passes values and gradients through") {
+  const Tensor x = test_tensor(Shape{2, 3, 4, 5}, 9);
+  std::unique_ptr<Layer> flat = make_layer(kind_config(LayerKind::flatten), nullptr);
+  CHECK(flat->output_shape(x.shape()) == Shape{2, 60});
+  const Tensor y = run_forward(*flat, x, true);
+  for (int64_t i = 0; i < x.numel(); ++i) CHECK(y[i] == x[i]);
+  Tensor dx(x.shape());
+  flat->backward(x, y, y, &dx);
+  for (int64_t i = 0; i < x.numel(); ++i) CHECK(dx[i] == x[i]);
+
+  LayerConfig c = kind_config(LayerKind::flatten);
+  c.start_dim = 2;
+  CHECK(make_layer(c, nullptr)->output_shape(x.shape()) == Shape{2, 3, 20});
+  c.start_dim = 1;
+  c.end_dim = -2;
+  CHECK(make_layer(c, nullptr)->output_shape(x.shape()) == Shape{2, 12, 5});
+  c.start_dim = -3;
+  c.end_dim = 1;
+  CHECK(make_layer(c, nullptr)->output_shape(x.shape()) == Shape{2, 3, 4, 5});
+  c.start_dim = 0;  // would merge the batch
+  c.end_dim = -1;
+  CHECK_THROWS_AS(make_layer(c, nullptr)->output_shape(x.shape()), Error);
+  c.start_dim = 3;
+  c.end_dim = 2;
+  CHECK_THROWS_AS(make_layer(c, nullptr)->output_shape(x.shape()), Error);
+  c.start_dim = 7;
+  CHECK_THROWS_AS(make_layer(c, nullptr), Error);
+}
+
+TEST_CASE("a CNN builds in Sequential with PyTorch names and checks channel counts") {
+  Rng rng(2, RngStream::init);
+  Sequential net;
+  // Conv2d accepts any height and width, so it cannot fix the network's input shape.
+  const std::string unset = error_of([&] { net.add(make_layer(conv(1, 4, {3, 3}), &rng)); });
+  CHECK(unset.find("Conv2d") != std::string::npos);
+  CHECK(net.size() == 0);
+
+  net.set_sample_input_shape(Shape{1, 8, 8});
+  net.add(make_layer(conv(1, 4, {3, 3}, {1, 1}, {1, 1}), &rng));
+  net.add(make_layer(kind_config(LayerKind::relu), &rng));
+  net.add(make_layer(pool({2, 2}), &rng));
+  net.add(make_layer(conv(4, 6, {3, 3}, {2, 2}, {1, 1}), &rng));
+  CHECK(net.sample_output_shape() == Shape{6, 2, 2});
+  try {
+    net.add(make_layer(conv(5, 2, {1, 1}), &rng));
+    FAIL("Conv2d(5, ...) accepted 6 channels");
+  } catch (const Error &e) {
+    CHECK(e.status() == NNSTATE_ERR_SHAPE_MISMATCH);
+    const std::string m = e.what();
+    CHECK(m.find("[6, 2, 2]") != std::string::npos);
+    CHECK(m.find("[N, 5, H, W]") != std::string::npos);
+  }
+  net.add(make_layer(kind_config(LayerKind::flatten), &rng));
+  CHECK(net.sample_output_shape() == Shape{24});
+  LayerConfig wrong = kind_config(LayerKind::linear);
+  wrong.in_features = 25;
+  wrong.out_features = 3;
+  const std::string linear = error_of([&] { net.add(make_layer(wrong, &rng)); });
+  CHECK(linear.find("[25]") != std::string::npos);
+  CHECK(linear.find("[24]") != std::string::npos);
+  wrong.in_features = 24;
+  net.add(make_layer(wrong, &rng));
+  CHECK(net.sample_output_shape() == Shape{3});
+
+  TensorCollector state;
+  net.visit_state(state);
+  CHECK(state.names ==
+        std::vector<std::string>{"0.weight", "0.bias", "3.weight", "3.bias", "5.weight", "5.bias"});
+  CHECK(state.values[2]->shape() == Shape{6, 4, 3, 3});
+}
+
+TEST_CASE("a convolutional network backpropagates through Sequential") {
+  Rng rng(8, RngStream::init);
+  Sequential net;
+  net.set_sample_input_shape(Shape{2, 5, 4});
+  net.add(make_layer(conv(2, 3, {3, 2}, {2, 1}, {1, 1}), &rng));
+  net.add(make_layer(kind_config(LayerKind::tanh), &rng));
+  net.add(make_layer(kind_config(LayerKind::flatten), &rng));
+  LayerConfig l = kind_config(LayerKind::linear);
+  l.in_features = net.sample_output_size();
+  l.out_features = 2;
+  net.add(make_layer(l, &rng));
+  Tensor x = test_tensor(Shape{3, 2, 5, 4}, 5);
+  const Tensor w = test_tensor(Shape{3, 2}, 6);
+  RunContext context;
+  context.training = true;
+  auto objective = [&] { return weighted_sum(net.forward(x.data(), 3, context), w); };
+  objective();
+  Tensor &grad = net.output_grad();
+  for (int64_t i = 0; i < grad.numel(); ++i) grad[i] = w[i];
+  net.backward();
+  TensorCollector state;
+  net.visit_state(state);
+  std::vector<Tensor> analytic;
+  for (Tensor *g : state.grads) analytic.push_back(*g);
+  for (size_t p = 0; p < state.values.size(); ++p) {
+    check_against_finite_differences(*state.values[p], analytic[p], objective,
+                                     state.names[p].c_str());
+  }
+}
+
+TEST_CASE("a small CNN learns through Model") {
+  // Class 0: a bright 2x2 blob in the left half of a 6x6 image; class 1: in the right half.
+  const int n = 32;
+  std::vector<float> x(n * 36, 0.0f), y(n);
+  Rng data(4, RngStream::shuffle);
+  for (int s = 0; s < n; ++s) {
+    y[s] = static_cast<float>(s % 2);
+    const int row = static_cast<int>(data.below(5)),
+              col = static_cast<int>(data.below(2)) + (s % 2 ? 3 : 0);
+    for (int i = 0; i < 36; ++i) x[s * 36 + i] = 0.1f * data.uniform();
+    for (int dy = 0; dy < 2; ++dy) {
+      for (int dx = 0; dx < 2; ++dx) x[s * 36 + (row + dy) * 6 + col + dx] = 1.0f;
+    }
+  }
+  Model model(6);
+  model.network().set_sample_input_shape(Shape{1, 6, 6});
+  model.add_layer(conv(1, 4, {3, 3}, {1, 1}, {1, 1}));
+  model.add_layer(kind_config(LayerKind::relu));
+  model.add_layer(pool({2, 2}));
+  model.add_layer(kind_config(LayerKind::flatten));
+  LayerConfig l = kind_config(LayerKind::linear);
+  l.in_features = 36;
+  l.out_features = 2;
+  model.add_layer(l);
+  model.set_loss(LossKind::cross_entropy);
+  OptimizerConfig adam = default_optimizer_config(OptimizerKind::adam);
+  adam.lr = 0.02;
+  model.set_optimizer(adam);
+  const float first = model.train_step(x.data(), n * 36, y.data(), n, n);
+  float last = first;
+  for (int step = 0; step < 60; ++step) last = model.train_step(x.data(), n * 36, y.data(), n, n);
+  int64_t correct = 0;
+  model.evaluate(x.data(), n * 36, y.data(), n, n, &correct);
+  INFO("loss " << first << " -> " << last);
+  CHECK(last < 0.5f * first);
+  CHECK(correct == n);
+}
