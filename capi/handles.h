@@ -13,3 +13,14 @@ struct nnstate_network {
   // Tensor names handed out by nnstate_network_tensor_info, rebuilt when layers change.
   std::vector<std::string> tensor_names;
 };
+
+#include <memory>
+
+#include "checkpoint/contents.h"
+#include "checkpoint/io.h"
+
+// An open checkpoint: its bytes (mapping or owned copy) and its validated manifest.
+struct nnstate_checkpoint {
+  std::unique_ptr<nnstate::checkpoint::Source> source;
+  nnstate::checkpoint::Contents contents;
+};

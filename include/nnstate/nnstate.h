@@ -367,6 +367,177 @@ NNSTATE_API nnstate_status nnstate_trainer_history_count(const nnstate_trainer *
 NNSTATE_API nnstate_status nnstate_trainer_history_row(const nnstate_trainer *trainer, size_t index,
                                                        nnstate_epoch_info *row);
 
+/* ---- Checkpoints ------------------------------------------------------------------------- */
+
+/* A checkpoint file (extension .nnst) holds a network's complete training state: architecture,
+ * parameters and buffers, loss, optimizer hyper-parameters and per-parameter state (keyed by
+ * parameter name), random-number-generator states, the environment that bitwise determinism
+ * depends on (BLAS core type and thread count), and user metadata. Every byte is checked
+ * (CRC32C of header, manifest and each tensor; padding must be zero), so corruption is
+ * reported, never loaded. Readers treat files as untrusted: a malformed file gives
+ * NNSTATE_ERR_CORRUPT (or _VERSION for a newer major format) with a message naming the file,
+ * the field and the numbers, never a crash. */
+
+/* The newest format this library writes; it reads every older version too. */
+#define NNSTATE_FORMAT_VERSION_MAJOR 1
+#define NNSTATE_FORMAT_VERSION_MINOR 0
+
+/* The format version the loaded library writes. Errors: INVALID_ARGUMENT (NULL output). */
+NNSTATE_API nnstate_status nnstate_format_version(uint32_t *major, uint32_t *minor);
+
+/* Roles of tensors in a checkpoint, beyond NNSTATE_ROLE_PARAMETER and _BUFFER. */
+#define NNSTATE_ROLE_OPTIMIZER_STATE 2 /* e.g. "optimizer.0.weight.exp_avg" */
+#define NNSTATE_ROLE_BEST_WEIGHT 3     /* early stopping's best weights */
+
+#define NNSTATE_DTYPE_FLOAT32 0
+
+#define NNSTATE_LOAD_FULL 0         /* everything: weights, loss, optimizer and its state, RNGs */
+#define NNSTATE_LOAD_WEIGHTS_ONLY 1 /* parameters and buffers only */
+
+typedef struct nnstate_save_options {
+  uint32_t struct_size; /* sizeof(nnstate_save_options), set by _init */
+  int32_t fsync;        /* non-zero (default): the file and its directory are fsync'ed, so the
+                           checkpoint survives a power loss once the call returns */
+  /* User metadata: metadata_count pairs of NUL-terminated strings (e.g. hyper-parameters).
+   * Keys must be non-empty and unique. Copied into the file; NULL arrays when count is 0. */
+  const char *const *metadata_keys;
+  const char *const *metadata_values;
+  size_t metadata_count;
+} nnstate_save_options;
+
+typedef struct nnstate_load_options {
+  uint32_t struct_size; /* sizeof(nnstate_load_options), set by _init */
+  int32_t what;         /* NNSTATE_LOAD_FULL (default) or NNSTATE_LOAD_WEIGHTS_ONLY */
+  int32_t verify_crc;   /* non-zero (default): check the CRC32C of every tensor loaded */
+} nnstate_load_options;
+
+/* Fill with the defaults above. Errors: INVALID_ARGUMENT (NULL). */
+NNSTATE_API nnstate_status nnstate_save_options_init(nnstate_save_options *options);
+NNSTATE_API nnstate_status nnstate_load_options_init(nnstate_load_options *options);
+
+/* Saves the network's complete state to `path`, crash-safely: the data is streamed to a
+ * temporary file in the same directory (no second in-memory copy of the tensors), fsync'ed,
+ * renamed over `path`, and the directory fsync'ed. On any failure the previous file at `path`
+ * is untouched, the temporary is removed, and the message gives the reason (with the system's
+ * error text). `options` may be NULL (defaults). A process that limits file sizes
+ * (RLIMIT_FSIZE) should ignore SIGXFSZ to get an error instead of being killed.
+ * Errors: INVALID_ARGUMENT (NULL, bad metadata), VERSION (struct_size), IO. */
+NNSTATE_API nnstate_status nnstate_checkpoint_save(nnstate_network *network, const char *path,
+                                                   const nnstate_save_options *options);
+/* Saves into the caller's buffer of `capacity` bytes and writes the checkpoint's size to
+ * *size_out. When it does not fit (or buffer is NULL, to ask for the size), returns
+ * NNSTATE_ERR_SHAPE_MISMATCH with *size_out set to the size needed; the buffer's contents are
+ * then unspecified. The size changes only when the network or the metadata does.
+ * Errors: INVALID_ARGUMENT (NULL network or size_out), VERSION, SHAPE_MISMATCH (too small). */
+NNSTATE_API nnstate_status nnstate_checkpoint_save_to_buffer(nnstate_network *network,
+                                                             void *buffer, size_t capacity,
+                                                             size_t *size_out,
+                                                             const nnstate_save_options *options);
+
+/* Rebuilds a network from the checkpoint alone: layers, loss, and (NNSTATE_LOAD_FULL)
+ * optimizer with its state and the RNG states, so training continues bitwise-identically.
+ * The file is validated completely before anything is built. On success *out owns a new
+ * network (free with nnstate_network_free); on error *out is NULL. `options` may be NULL.
+ * Errors: INVALID_ARGUMENT, VERSION, NOT_FOUND (no such file), IO, CORRUPT. */
+NNSTATE_API nnstate_status nnstate_checkpoint_load(nnstate_network **out, const char *path,
+                                                   const nnstate_load_options *options);
+/* The same from a checkpoint in memory (`data`, `size` bytes; only read during the call). */
+NNSTATE_API nnstate_status nnstate_checkpoint_load_buffer(nnstate_network **out,
+                                                          const void *data, size_t size,
+                                                          const nnstate_load_options *options);
+/* Loads into a network the caller built. Its layers and tensors must match the file's
+ * exactly: every missing, extra or mis-shaped tensor is listed by name and shape in the
+ * message (SHAPE_MISMATCH, or NOT_FOUND when only names differ), and then nothing has been
+ * changed. With NNSTATE_LOAD_FULL the network's loss and optimizer are replaced by the file's
+ * (configuration and state) and its RNG states restored; NNSTATE_LOAD_WEIGHTS_ONLY loads
+ * parameters and buffers only, also from a full checkpoint. If a tensor's CRC fails while
+ * reading (bit rot in tensor data, which structural checks cannot see), the status is CORRUPT
+ * and the network's tensors are partly overwritten: call nnstate_checkpoint_verify first when
+ * the network must stay intact on a damaged file.
+ * Errors: INVALID_ARGUMENT, VERSION, NOT_FOUND, IO, CORRUPT, SHAPE_MISMATCH. */
+NNSTATE_API nnstate_status nnstate_checkpoint_load_into(nnstate_network *network,
+                                                        const char *path,
+                                                        const nnstate_load_options *options);
+NNSTATE_API nnstate_status nnstate_checkpoint_load_into_buffer(
+    nnstate_network *network, const void *data, size_t size, const nnstate_load_options *options);
+
+/* Checks a whole checkpoint without building anything: header, manifest, semantics, the CRC
+ * of every tensor, and that every padding byte is zero. Returns NNSTATE_OK (0) or the error
+ * (CORRUPT, VERSION, NOT_FOUND, IO, INVALID_ARGUMENT) with a message. */
+NNSTATE_API nnstate_status nnstate_checkpoint_verify(const char *path);
+NNSTATE_API nnstate_status nnstate_checkpoint_verify_buffer(const void *data, size_t size);
+
+/* An open checkpoint for inspection and zero-copy inference: the file is memory-mapped
+ * read-only and its manifest validated; tensor data is used in place. */
+typedef struct nnstate_checkpoint nnstate_checkpoint;
+
+/* Opens and validates `path` (with options->verify_crc, the default, every tensor CRC and the
+ * padding too, as nnstate_checkpoint_verify). `options->what` is ignored; `options` may be
+ * NULL. The mapping lives until nnstate_checkpoint_free; do not truncate the file meanwhile.
+ * Errors: INVALID_ARGUMENT, VERSION, NOT_FOUND, IO, CORRUPT. Free with nnstate_checkpoint_free. */
+NNSTATE_API nnstate_status nnstate_checkpoint_open(nnstate_checkpoint **out, const char *path,
+                                                   const nnstate_load_options *options);
+/* The same over a copy of `size` bytes at `data` (the caller's buffer is not retained). */
+NNSTATE_API nnstate_status nnstate_checkpoint_open_buffer(nnstate_checkpoint **out,
+                                                          const void *data, size_t size,
+                                                          const nnstate_load_options *options);
+/* Releases the handle and its mapping; pointers it handed out become invalid. NULL is ignored. */
+NNSTATE_API void nnstate_checkpoint_free(nnstate_checkpoint *checkpoint);
+
+/* Queries. Strings returned are owned by the handle and valid until nnstate_checkpoint_free.
+ * Any output pointer documented as optional may be NULL. Errors: INVALID_ARGUMENT (NULL
+ * handle or required output, index out of range), NOT_FOUND (no such name or key). */
+
+/* The file's format version, and the version of the library that wrote it ("0.1.0"). */
+NNSTATE_API nnstate_status nnstate_checkpoint_format(const nnstate_checkpoint *checkpoint,
+                                                     uint32_t *major, uint32_t *minor);
+NNSTATE_API nnstate_status nnstate_checkpoint_writer_version(
+    const nnstate_checkpoint *checkpoint, const char **out);
+/* Creation time in nanoseconds since 1970-01-01 UTC. */
+NNSTATE_API nnstate_status nnstate_checkpoint_created(const nnstate_checkpoint *checkpoint,
+                                                      int64_t *unix_ns);
+/* The BLAS core type and thread count of the writer (optional outputs): bitwise-identical
+ * resumption needs the same ones. */
+NNSTATE_API nnstate_status nnstate_checkpoint_environment(const nnstate_checkpoint *checkpoint,
+                                                          const char **blas_core_type,
+                                                          int32_t *blas_threads);
+/* Number of layers of the stored architecture. */
+NNSTATE_API nnstate_status nnstate_checkpoint_layer_count(const nnstate_checkpoint *checkpoint,
+                                                          size_t *out);
+/* Every stored tensor: network tensors ("0.weight"), optimizer state
+ * ("optimizer.0.weight.exp_avg") and early stopping's best weights ("early_stopping.best.0.weight"). */
+NNSTATE_API nnstate_status nnstate_checkpoint_tensor_count(const nnstate_checkpoint *checkpoint,
+                                                           size_t *out);
+/* Describes tensor `index`: name, role (NNSTATE_ROLE_*), dtype (NNSTATE_DTYPE_*), rank and
+ * dims (room for 4). All outputs optional. */
+NNSTATE_API nnstate_status nnstate_checkpoint_tensor_info(const nnstate_checkpoint *checkpoint,
+                                                          size_t index, const char **name,
+                                                          int32_t *role, int32_t *dtype,
+                                                          int32_t *rank, int64_t *dims);
+/* Zero-copy: a pointer to the tensor's values inside the mapping (64-byte aligned, read-only)
+ * and their count (optional). Valid until nnstate_checkpoint_free. When the handle was opened
+ * with verify_crc off, the values have not been checked. */
+NNSTATE_API nnstate_status nnstate_checkpoint_tensor_data(const nnstate_checkpoint *checkpoint,
+                                                          const char *name, const float **data,
+                                                          size_t *count);
+/* Copies a tensor's values; `count` must equal its number of elements (else SHAPE_MISMATCH). */
+NNSTATE_API nnstate_status nnstate_checkpoint_read_tensor(const nnstate_checkpoint *checkpoint,
+                                                          const char *name, float *values,
+                                                          size_t count);
+/* The optimizer kind (NNSTATE_OPTIMIZER_*, or 0 when the file has none) and its step (number
+ * of updates done). Outputs optional. */
+NNSTATE_API nnstate_status nnstate_checkpoint_optimizer(const nnstate_checkpoint *checkpoint,
+                                                        int32_t *kind, int64_t *step);
+/* User metadata: the number of pairs, pair `index` (outputs optional), or the value of `key`
+ * (NOT_FOUND when absent). */
+NNSTATE_API nnstate_status nnstate_checkpoint_metadata_count(const nnstate_checkpoint *checkpoint,
+                                                             size_t *out);
+NNSTATE_API nnstate_status nnstate_checkpoint_metadata_at(const nnstate_checkpoint *checkpoint,
+                                                          size_t index, const char **key,
+                                                          const char **value);
+NNSTATE_API nnstate_status nnstate_checkpoint_metadata_get(const nnstate_checkpoint *checkpoint,
+                                                           const char *key, const char **value);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,51 @@
+// Checkpoints of a Model: save (crash-safe file or memory buffer), validate untrusted bytes,
+// verify, rebuild a model from a file alone, or load into a model the caller built.
+// Format: container.h (layout) and schemas/checkpoint.fbs (manifest).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "checkpoint/contents.h"
+#include "checkpoint/io.h"
+#include "train/model.h"
+
+namespace nnstate::checkpoint {
+
+struct SaveOptions {
+  bool sync = true;                                           // fsync the file and its directory
+  std::vector<std::pair<std::string, std::string>> metadata;  // unique, non-empty keys
+};
+
+enum class LoadMode : int32_t {
+  full = 0,          // network tensors, optimizer (config and state), loss, RNG states
+  weights_only = 1,  // parameters and buffers; the optimizer and RNGs are left alone
+};
+
+struct LoadOptions {
+  LoadMode mode = LoadMode::full;
+  bool verify_crc = true;  // check each loaded tensor's CRC32C and the padding after it
+};
+
+// Streams the model's complete state to `path` via a temporary file in the same directory.
+void save(Model &model, const std::string &path, const SaveOptions &options);
+// Writes into buffer[0, capacity) and returns the checkpoint's size; when that exceeds
+// `capacity` nothing usable is written (buffer contents unspecified) and the caller retries.
+size_t save_to_buffer(Model &model, void *buffer, size_t capacity, const SaveOptions &options);
+
+// Header, manifest CRC, FlatBuffers verification and semantic checks (no tensor data read).
+Contents read_contents(const Source &source);
+// Every tensor CRC and every padding byte; with read_contents this checks every byte.
+void verify_data(const Source &source, const Contents &contents);
+
+// Rebuilds a model (layers, loss, optimizer, state) from the checkpoint alone.
+std::unique_ptr<Model> load(const Source &source, const LoadOptions &options);
+// Loads into a model the caller built; its tensors must match the file's exactly (names and
+// shapes), else SHAPE_MISMATCH / NOT_FOUND listing every difference, before anything changes.
+// In full mode the model's optimizer is replaced by the file's (config and state).
+void load_into(Model &model, const Source &source, const LoadOptions &options);
+
+}  // namespace nnstate::checkpoint

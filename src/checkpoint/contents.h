@@ -1,0 +1,80 @@
+// A validated checkpoint manifest as plain C++ values: what the reader hands to the loaders,
+// the verifier and the C API, so that nothing outside src/checkpoint/*.cpp sees FlatBuffers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "layers/layer.h"
+#include "optim/optimizer.h"
+#include "tensor/shape.h"
+#include "train/rng.h"
+
+namespace nnstate::checkpoint {
+
+// Where a tensor belongs; the values equal the schema's TensorRole and NNSTATE_ROLE_*.
+enum class Role : int32_t { parameter = 0, buffer = 1, optimizer = 2, best_weight = 3 };
+
+struct TensorEntry {
+  std::string name;  // unique across the file: "0.weight", "optimizer.0.weight.exp_avg",
+                     // "early_stopping.best.0.weight"
+  Role role = Role::parameter;
+  std::string owner;  // optimizer and best_weight: the network tensor it belongs to
+  std::string state;  // optimizer: the state name (exp_avg, ...)
+  Shape shape;
+  uint64_t offset = 0;  // from the start of the data section
+  uint64_t byte_length = 0;
+  uint32_t crc32c = 0;
+};
+
+struct ParamStateInfo {
+  std::string param;
+  int64_t step = 0;
+  std::vector<size_t> tensors;  // indices into Contents::tensors
+};
+
+struct Environment {
+  std::string blas_core_type;
+  int32_t blas_threads = 0;
+  std::string blas_config;
+  std::string compiler;
+  std::string cpu_arch;
+};
+
+struct Contents {
+  std::string file;  // label used in messages
+  uint32_t format_major = 0, format_minor = 0;
+  std::string writer_version;
+  int64_t created_unix_ns = 0;
+  Environment environment;
+
+  std::vector<LayerConfig> layers;
+  Shape sample_input_shape;
+  int32_t loss = 0;  // 0: none, else LossKind
+  uint64_t seed = 0;
+
+  // Every tensor of the data section, in manifest order: network, optimizer, best weights.
+  std::vector<TensorEntry> tensors;
+
+  bool has_optimizer = false;
+  OptimizerConfig optimizer;
+  std::vector<ParamStateInfo> param_states;
+
+  std::vector<RngState> rng;  // the model's streams
+  std::vector<std::pair<std::string, std::string>> metadata;
+
+  // Extension point: scheduler, early-stopping (except best weights, which are in `tensors`)
+  // and trainer tables are validated by the reader but not yet turned into C++ state.
+  bool has_scheduler = false, has_early_stopping = false, has_trainer = false;
+
+  uint64_t data_length = 0;
+  uint64_t file_size = 0;
+
+  const TensorEntry *find(const std::string &name) const;
+  // The step of the optimizer (the largest per-parameter step), 0 when there is none.
+  int64_t optimizer_step() const;
+};
+
+}  // namespace nnstate::checkpoint

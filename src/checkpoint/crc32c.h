@@ -1,0 +1,21 @@
+// CRC32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of every part of a
+// checkpoint file. On x86-64 with SSE4.2 it uses the crc32 instruction, and for long inputs
+// carry-less multiplication folding (PCLMULQDQ, or VPCLMULQDQ on 64-byte registers) that the
+// crc32 instruction finishes; elsewhere a portable slicing-by-8 table.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace nnstate::checkpoint {
+
+// Continues a CRC: crc32c(crc32c(0, a), b) == crc32c of a followed by b. Start with 0.
+uint32_t crc32c(uint32_t crc, const void *data, size_t size);
+
+// The two implementations, exposed so tests can check both against known vectors.
+uint32_t crc32c_portable(uint32_t crc, const void *data, size_t size);
+// Only valid when crc32c_hardware_available().
+uint32_t crc32c_hardware(uint32_t crc, const void *data, size_t size);
+bool crc32c_hardware_available();
+
+}  // namespace nnstate::checkpoint

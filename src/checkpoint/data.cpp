@@ -1,0 +1,108 @@
+#include "checkpoint/data.h"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include "checkpoint/container.h"
+#include "checkpoint/crc32c.h"
+#include "util/error.h"
+
+namespace nnstate::checkpoint {
+namespace {
+
+// Small enough that a chunk just read is still in L2 when it is CRC'd; large enough that the
+// syscalls cost nothing.
+constexpr size_t kChunk = size_t{256} << 10;
+
+class Walker {
+ public:
+  Walker(const Source &source, const Contents &contents, bool verify)
+      : source_(source), contents_(contents), verify_(verify) {}
+
+  void tensor(const ReadTarget &target) {
+    const TensorEntry &e = *target.entry;
+    const uint64_t base = kHeaderSize + e.offset;
+    auto *dst = static_cast<unsigned char *>(target.destination);
+    uint32_t crc = 0;
+    for (uint64_t done = 0; done < e.byte_length;) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, e.byte_length - done));
+      const unsigned char *chunk;
+      if (source_.bytes()) {
+        chunk = source_.bytes() + base + done;
+        if (dst) std::memcpy(dst + done, chunk, n);
+      } else {
+        unsigned char *into = dst ? dst + done : scratch();
+        source_.read(base + done, into, n);
+        chunk = into;
+      }
+      if (verify_) crc = crc32c(crc, chunk, n);
+      done += n;
+    }
+    if (verify_ && crc != e.crc32c) {
+      fail(NNSTATE_ERR_CORRUPT, describe_file(contents_.file) + ": tensor \"" + e.name + "\" (" +
+                                    std::to_string(e.byte_length) + " bytes at data offset " +
+                                    std::to_string(e.offset) + "): CRC32C mismatch (stored " +
+                                    std::to_string(e.crc32c) + ", computed " + std::to_string(crc) +
+                                    ")");
+    }
+  }
+
+  // Every byte in [from, to) of the data section must be zero.
+  void zeros(uint64_t from, uint64_t to) {
+    while (from < to) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, to - from));
+      const unsigned char *chunk;
+      if (source_.bytes()) {
+        chunk = source_.bytes() + kHeaderSize + from;
+      } else {
+        source_.read(kHeaderSize + from, scratch(), n);
+        chunk = scratch();
+      }
+      for (size_t i = 0; i < n; ++i) {
+        if (chunk[i] != 0) {
+          fail(NNSTATE_ERR_CORRUPT,
+               describe_file(contents_.file) + ": data section: padding byte at data offset " +
+                   std::to_string(from + i) + " is " + std::to_string(chunk[i]) + ", not zero");
+        }
+      }
+      from += n;
+    }
+  }
+
+ private:
+  unsigned char *scratch() {
+    if (!scratch_) scratch_.reset(new unsigned char[kChunk]);
+    return scratch_.get();
+  }
+
+  const Source &source_;
+  const Contents &contents_;
+  bool verify_;
+  std::unique_ptr<unsigned char[]> scratch_;
+};
+
+}  // namespace
+
+void read_tensors(const Source &source, const Contents &contents, std::vector<ReadTarget> targets,
+                  bool verify, bool check_gaps) {
+  // File order: one sequential pass.
+  std::sort(targets.begin(), targets.end(), [](const ReadTarget &a, const ReadTarget &b) {
+    return a.entry->offset < b.entry->offset;
+  });
+  Walker walker(source, contents, verify);
+  uint64_t cursor = 0;  // data-section offset up to which bytes are accounted for
+  for (const ReadTarget &t : targets) {
+    const TensorEntry &e = *t.entry;
+    if (check_gaps && cursor < e.offset) walker.zeros(cursor, e.offset);
+    walker.tensor(t);
+    const uint64_t end = e.offset + e.byte_length;
+    // Zero-length tensors may share an offset with another tensor: never move backwards.
+    if (verify && align_up(end) > std::max(cursor, end))
+      walker.zeros(std::max(cursor, end), align_up(end));
+    cursor = std::max(cursor, align_up(end));
+  }
+  if (check_gaps && cursor < contents.data_length) walker.zeros(cursor, contents.data_length);
+}
+
+}  // namespace nnstate::checkpoint

@@ -1,0 +1,201 @@
+// Loading a validated checkpoint: rebuilding a model from the file alone, or loading into a
+// model the caller built after a strict comparison. All structural checks happen before any
+// tensor of the model is written.
+#include <map>
+
+#include "checkpoint/checkpoint.h"
+#include "checkpoint/container.h"
+#include "checkpoint/data.h"
+#include "layers/factory.h"
+#include "util/error.h"
+
+namespace nnstate::checkpoint {
+namespace {
+
+struct NetworkTensor {
+  TensorRole role;
+  Tensor *value;
+};
+
+std::map<std::string, NetworkTensor> network_tensors(Model &model) {
+  struct Walk : StateVisitor {
+    std::map<std::string, NetworkTensor> out;
+    void tensor(const std::string &name, TensorRole role, Tensor &value, Tensor *) override {
+      out[name] = {role, &value};
+    }
+  } walk;
+  model.network().visit_state(walk);
+  return std::move(walk.out);
+}
+
+std::vector<LayerConfig> network_layers(Model &model) {
+  struct Walk : StateVisitor {
+    std::vector<LayerConfig> layers;
+    void layer(size_t, const LayerConfig &config) override { layers.push_back(config); }
+    void tensor(const std::string &, TensorRole, Tensor &, Tensor *) override {}
+  } walk;
+  model.network().visit_state(walk);
+  return std::move(walk.layers);
+}
+
+std::string describe_layer(const LayerConfig &c) {
+  std::string s = layer_kind_name(c.kind);
+  if (c.kind == LayerKind::linear) {
+    s += "(" + std::to_string(c.in_features) + ", " + std::to_string(c.out_features) +
+         (c.bias ? "" : ", bias=False") + ")";
+  }
+  return s;
+}
+
+// Lists every difference between the file's network and the model's; throws when any.
+void compare_strictly(Model &model, const Contents &c) {
+  std::vector<std::string> problems;
+  bool shape_problem = false;
+  const auto have = network_tensors(model);
+  std::map<std::string, const TensorEntry *> file;
+  for (const TensorEntry &e : c.tensors) {
+    if (e.role == Role::parameter || e.role == Role::buffer) file[e.name] = &e;
+  }
+  for (const auto &kv : have) {
+    auto it = file.find(kv.first);
+    if (it == file.end()) {
+      problems.push_back("missing from the file: \"" + kv.first + "\" " +
+                         kv.second.value->shape().to_string());
+    } else if (it->second->shape != kv.second.value->shape() ||
+               static_cast<int32_t>(it->second->role) != static_cast<int32_t>(kv.second.role)) {
+      shape_problem = true;
+      problems.push_back("\"" + kv.first + "\": file " + it->second->shape.to_string() +
+                         ", network " + kv.second.value->shape().to_string());
+    }
+  }
+  for (const auto &kv : file) {
+    if (!have.count(kv.first)) {
+      problems.push_back("not in the network: \"" + kv.first + "\" " +
+                         kv.second->shape.to_string());
+    }
+  }
+  const std::vector<LayerConfig> layers = network_layers(model);
+  if (layers.size() != c.layers.size()) {
+    shape_problem = true;
+    problems.push_back("the file has " + std::to_string(c.layers.size()) + " layers, the network " +
+                       std::to_string(layers.size()));
+  } else {
+    for (size_t i = 0; i < layers.size(); ++i) {
+      if (!(layers[i] == c.layers[i])) {
+        shape_problem = true;
+        problems.push_back("layer " + std::to_string(i) + ": file " + describe_layer(c.layers[i]) +
+                           ", network " + describe_layer(layers[i]));
+      }
+    }
+  }
+  if (problems.empty()) return;
+  std::string message = describe_file(c.file) + " does not match the network:";
+  for (const std::string &p : problems) message += "\n  " + p;
+  fail(shape_problem ? NNSTATE_ERR_SHAPE_MISMATCH : NNSTATE_ERR_NOT_FOUND, message);
+}
+
+// Binds the optimizer's state to the file's entries, reads everything, then sets the steps.
+struct OptimizerBinding : OptimizerStateVisitor {
+  const Contents *contents;
+  std::map<std::string, const ParamStateInfo *> states;
+  std::vector<ReadTarget> *targets;
+  std::vector<std::pair<int64_t *, int64_t>> steps;
+  void step(const std::string &param, int64_t &step) override {
+    auto it = states.find(param);
+    if (it == states.end()) {
+      fail(NNSTATE_ERR_CORRUPT,
+           describe_file(contents->file) + ": no optimizer state for \"" + param + "\"");
+    }
+    steps.emplace_back(&step, it->second->step);
+  }
+  void tensor(const std::string &param, const char *state_name, Tensor &value) override {
+    const TensorEntry *e = contents->find("optimizer." + param + "." + state_name);
+    if (!e || e->shape != value.shape()) {
+      fail(NNSTATE_ERR_CORRUPT, describe_file(contents->file) + ": optimizer state \"" +
+                                    state_name + "\" of \"" + param + "\" is missing or " +
+                                    "mis-shaped");
+    }
+    targets->push_back({e, value.data()});
+  }
+};
+
+void read_into(Model &model, const Source &source, const Contents &c, const LoadOptions &options) {
+  std::vector<ReadTarget> targets;
+  const auto tensors = network_tensors(model);
+  for (const TensorEntry &e : c.tensors) {
+    if (e.role != Role::parameter && e.role != Role::buffer) continue;
+    targets.push_back({&e, tensors.at(e.name).value->data()});
+  }
+  OptimizerBinding binding;
+  const bool full = options.mode == LoadMode::full;
+  if (full && c.has_optimizer && model.optimizer()) {
+    binding.contents = &c;
+    binding.targets = &targets;
+    for (const ParamStateInfo &p : c.param_states) binding.states[p.param] = &p;
+    model.optimizer()->visit_state(binding);
+  }
+  read_tensors(source, c, std::move(targets), options.verify_crc, false);
+  for (auto &s : binding.steps) *s.first = s.second;
+  if (full) {
+    for (const RngState &s : c.rng) {
+      if (s.stream == static_cast<uint32_t>(RngStream::init)) model.init_rng() = Rng(s);
+      if (s.stream == static_cast<uint32_t>(RngStream::dropout)) model.dropout_rng() = Rng(s);
+    }
+  }
+}
+
+// Whether `current` equals `wanted` in everything but the learning rate (which a schedule
+// changes), so the model's optimizer and its already-faulted state tensors can be reused.
+bool same_but_lr(const OptimizerConfig &current, const OptimizerConfig &wanted) {
+  return current.kind == wanted.kind && current.beta1 == wanted.beta1 &&
+         current.beta2 == wanted.beta2 && current.eps == wanted.eps &&
+         current.weight_decay == wanted.weight_decay && current.amsgrad == wanted.amsgrad &&
+         current.maximize == wanted.maximize && current.momentum == wanted.momentum &&
+         current.dampening == wanted.dampening && current.nesterov == wanted.nesterov;
+}
+
+}  // namespace
+
+void verify_data(const Source &source, const Contents &contents) {
+  std::vector<ReadTarget> targets;
+  targets.reserve(contents.tensors.size());
+  for (const TensorEntry &e : contents.tensors) targets.push_back({&e, nullptr});
+  read_tensors(source, contents, std::move(targets), true, true);
+}
+
+std::unique_ptr<Model> load(const Source &source, const LoadOptions &options) {
+  const Contents c = read_contents(source);
+  auto model = std::make_unique<Model>(c.seed);
+  try {
+    if (c.sample_input_shape.rank > 0)
+      model->network().set_sample_input_shape(c.sample_input_shape);
+    // Zero-initialised: the file provides every value, and the init stream stays untouched.
+    for (const LayerConfig &config : c.layers) model->network().add(make_layer(config, nullptr));
+    if (c.loss != 0) model->set_loss(static_cast<LossKind>(c.loss));
+    if (options.mode == LoadMode::full && c.has_optimizer) model->set_optimizer(c.optimizer);
+  } catch (const Error &e) {
+    if (e.status() == NNSTATE_ERR_OUT_OF_MEMORY) throw;
+    fail(NNSTATE_ERR_CORRUPT,
+         describe_file(c.file) + ": the architecture cannot be built: " + e.what());
+  }
+  read_into(*model, source, c, options);
+  return model;
+}
+
+void load_into(Model &model, const Source &source, const LoadOptions &options) {
+  const Contents c = read_contents(source);
+  compare_strictly(model, c);
+  if (options.mode == LoadMode::full) {
+    if (c.loss != 0) model.set_loss(static_cast<LossKind>(c.loss));
+    if (c.has_optimizer) {
+      if (model.optimizer() && same_but_lr(model.optimizer()->config(), c.optimizer)) {
+        model.optimizer()->set_lr(c.optimizer.lr);
+      } else {
+        model.set_optimizer(c.optimizer);
+      }
+    }
+  }
+  read_into(model, source, c, options);
+}
+
+}  // namespace nnstate::checkpoint

@@ -1,0 +1,526 @@
+// Reading untrusted bytes, in the order of DESIGN.md: header (magic, version, CRC, layout) →
+// manifest CRC → FlatBuffers Verifier over exactly the manifest, in aligned memory → semantic
+// checks. Nothing is allocated from a number before it has been bounded by the file size.
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <new>
+#include <set>
+
+#include "checkpoint/architecture.h"
+#include "checkpoint/checkpoint.h"
+#include "checkpoint/container.h"
+#include "checkpoint/crc32c.h"
+#include "checkpoint_generated.h"
+#include "util/error.h"
+
+namespace nnstate::checkpoint {
+namespace {
+
+namespace fbs = ::nnstate::fb;
+
+class Checker {
+ public:
+  Checker(const std::string &file, const Header &header) : file_(file), header_(header) {}
+  Contents run(const fbs::Manifest &m);
+
+ private:
+  [[noreturn]] void bad(const std::string &field, const std::string &what) const {
+    fail(NNSTATE_ERR_CORRUPT, describe_file(file_) + ": manifest " + field + ": " + what);
+  }
+  std::string str(const flatbuffers::String *s, const std::string &field, bool required) const;
+  Shape shape(const flatbuffers::Vector<int64_t> *dims, const std::string &field,
+              bool positive) const;
+  TensorEntry tensor(const fbs::TensorRef *ref, const std::string &field, Role role) const;
+  void add_tensor(Contents &c, TensorEntry entry, const std::string &field);
+  Size2 size2(const fbs::Size2 *s, const std::string &field) const;
+  LayerConfig layer(const fbs::Layer *layer, const std::string &field) const;
+  void architecture(const fbs::Architecture *arch, Contents &c);
+  void optimizer(const fbs::Optimizer *o, Contents &c);
+  void rng_list(const flatbuffers::Vector<flatbuffers::Offset<fbs::RngState>> *list,
+                const std::string &field, std::vector<RngState> *out) const;
+  void training_loop_tables(const fbs::Manifest &m, Contents &c);
+  void no_overlap(const Contents &c) const;
+
+  const std::string &file_;
+  const Header &header_;
+  std::set<std::string> names_;
+};
+
+std::string Checker::str(const flatbuffers::String *s, const std::string &field,
+                         bool required) const {
+  if (!s) {
+    if (required) bad(field, "missing");
+    return std::string();
+  }
+  return std::string(s->c_str(), s->size());
+}
+
+Shape Checker::shape(const flatbuffers::Vector<int64_t> *dims, const std::string &field,
+                     bool positive) const {
+  if (!dims) bad(field, "missing");
+  if (dims->size() > static_cast<uint32_t>(Shape::kMaxRank)) {
+    bad(field, "rank " + std::to_string(dims->size()) + " exceeds 4");
+  }
+  Shape s;
+  s.rank = static_cast<int32_t>(dims->size());
+  for (uint32_t i = 0; i < dims->size(); ++i) {
+    int64_t d = dims->Get(i);
+    if (d < 0 || (positive && d == 0)) {
+      bad(field, "dimension " + std::to_string(i) + " is " + std::to_string(d));
+    }
+    s.dims[i] = d;
+  }
+  return s;
+}
+
+TensorEntry Checker::tensor(const fbs::TensorRef *ref, const std::string &field, Role role) const {
+  TensorEntry e;
+  e.name = str(ref->name(), field + ".name", true);
+  const std::string f = field + " (\"" + e.name + "\")";
+  if (e.name.empty()) bad(field + ".name", "empty");
+  if (ref->dtype() != fbs::DType::float32) {
+    bad(f + ".dtype", std::to_string(static_cast<int>(ref->dtype())) + " is not float32 (0)");
+  }
+  if (static_cast<int32_t>(ref->role()) != static_cast<int32_t>(role) &&
+      !(role == Role::parameter && ref->role() == fbs::TensorRole::buffer)) {
+    bad(f + ".role", std::to_string(static_cast<int>(ref->role())) + " does not belong here");
+  }
+  e.role = static_cast<Role>(ref->role());
+  e.shape = shape(ref->shape(), f + ".shape", false);
+  uint64_t bytes = sizeof(float);
+  for (int i = 0; i < e.shape.rank; ++i) {
+    if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(e.shape.dims[i]), &bytes)) {
+      bad(f + ".shape", e.shape.to_string() + " overflows 64 bits");
+    }
+  }
+  e.byte_length = ref->byte_length();
+  if (bytes != e.byte_length) {
+    bad(f + ".byte_length", std::to_string(e.byte_length) + " != 4 * numel of " +
+                                e.shape.to_string() + " = " + std::to_string(bytes));
+  }
+  e.offset = ref->offset();
+  if (e.offset % kAlignment != 0) {
+    bad(f + ".offset", std::to_string(e.offset) + " is not a multiple of 64");
+  }
+  if (e.offset > header_.data_length || e.byte_length > header_.data_length - e.offset) {
+    bad(f + ".offset", "[" + std::to_string(e.offset) + ", +" + std::to_string(e.byte_length) +
+                           ") exceeds the data section of " + std::to_string(header_.data_length) +
+                           " bytes");
+  }
+  e.crc32c = ref->crc32c();
+  return e;
+}
+
+void Checker::add_tensor(Contents &c, TensorEntry entry, const std::string &field) {
+  if (!names_.insert(entry.name).second) bad(field, "tensor \"" + entry.name + "\" appears twice");
+  c.tensors.push_back(std::move(entry));
+}
+
+Size2 Checker::size2(const fbs::Size2 *s, const std::string &field) const {
+  if (!s) bad(field, "missing");
+  Size2 out;
+  out.h = s->h();
+  out.w = s->w();
+  return out;
+}
+
+LayerConfig Checker::layer(const fbs::Layer *l, const std::string &field) const {
+  using T = fbs::LayerConfig;
+  LayerConfig c;
+  const T type = l->config_type();
+  if (type == T::NONE || static_cast<uint32_t>(type) > static_cast<uint32_t>(T::MAX)) {
+    bad(field + ".config_type",
+        "layer kind " + std::to_string(static_cast<int>(type)) + " is unknown");
+  }
+  if (!l->config()) bad(field + ".config", "missing");
+  // Union type numbers equal LayerKind values by construction of the schema.
+  c.kind = static_cast<LayerKind>(static_cast<int32_t>(type));
+  switch (type) {
+    case T::LinearConfig: {
+      const fbs::LinearConfig *t = l->config_as_LinearConfig();
+      c.in_features = t->in_features();
+      c.out_features = t->out_features();
+      c.bias = t->bias();
+      break;
+    }
+    case T::LeakyReLUConfig:
+      c.negative_slope = l->config_as_LeakyReLUConfig()->negative_slope();
+      break;
+    case T::GELUConfig:
+      c.gelu_tanh = l->config_as_GELUConfig()->tanh_approximation();
+      break;
+    case T::Conv2dConfig: {
+      const fbs::Conv2dConfig *t = l->config_as_Conv2dConfig();
+      c.in_channels = t->in_channels();
+      c.out_channels = t->out_channels();
+      c.kernel_size = size2(t->kernel_size(), field + ".kernel_size");
+      c.stride = size2(t->stride(), field + ".stride");
+      c.padding = size2(t->padding(), field + ".padding");
+      c.dilation = size2(t->dilation(), field + ".dilation");
+      c.groups = t->groups();
+      c.bias = t->bias();
+      break;
+    }
+    case T::MaxPool2dConfig: {
+      const fbs::MaxPool2dConfig *t = l->config_as_MaxPool2dConfig();
+      c.kernel_size = size2(t->kernel_size(), field + ".kernel_size");
+      c.stride = size2(t->stride(), field + ".stride");
+      c.padding = size2(t->padding(), field + ".padding");
+      c.dilation = size2(t->dilation(), field + ".dilation");
+      break;
+    }
+    case T::FlattenConfig:
+      c.start_dim = l->config_as_FlattenConfig()->start_dim();
+      c.end_dim = l->config_as_FlattenConfig()->end_dim();
+      break;
+    case T::BatchNorm1d:
+    case T::BatchNorm2d: {
+      const fbs::BatchNormConfig *t =
+          type == T::BatchNorm1d ? l->config_as_BatchNorm1d() : l->config_as_BatchNorm2d();
+      c.num_features = t->num_features();
+      c.eps = t->eps();
+      c.momentum = t->momentum();
+      c.affine = t->affine();
+      c.track_running_stats = t->track_running_stats();
+      break;
+    }
+    case T::DropoutConfig:
+      c.p = l->config_as_DropoutConfig()->p();
+      break;
+    case T::LayerNormConfig: {
+      const fbs::LayerNormConfig *t = l->config_as_LayerNormConfig();
+      c.normalized_shape = shape(t->normalized_shape(), field + ".normalized_shape", true);
+      c.eps = t->eps();
+      c.affine = t->elementwise_affine();
+      break;
+    }
+    default:
+      break;  // parameterless
+  }
+  return c;
+}
+
+void Checker::architecture(const fbs::Architecture *arch, Contents &c) {
+  if (!arch) bad("architecture", "missing");
+  if (!arch->layers()) bad("architecture.layers", "missing");
+  if (arch->sample_input_shape() && arch->sample_input_shape()->size() > 0) {
+    c.sample_input_shape =
+        shape(arch->sample_input_shape(), "architecture.sample_input_shape", true);
+  }
+  const int32_t loss = static_cast<int32_t>(arch->loss());
+  if (loss < 0 || loss > 3) bad("architecture.loss", std::to_string(loss) + " is unknown");
+  c.loss = loss;
+  c.seed = arch->seed();
+
+  std::vector<ExpectedTensor> expected;
+  for (uint32_t i = 0; i < arch->layers()->size(); ++i) {
+    const std::string field = "architecture.layers[" + std::to_string(i) + "]";
+    c.layers.push_back(layer(arch->layers()->Get(i), field));
+    for (ExpectedTensor &t :
+         expected_tensors(c.layers.back(), i, describe_file(file_) + ": manifest " + field,
+                          header_.data_length)) {
+      expected.push_back(std::move(t));
+    }
+  }
+  check_chain(c.layers, c.sample_input_shape, describe_file(file_) + ": manifest architecture",
+              header_.data_length);
+  // The tensors must be exactly those the layers define.
+  std::map<std::string, const TensorEntry *> by_name;
+  for (const TensorEntry &e : c.tensors) by_name[e.name] = &e;
+  for (const ExpectedTensor &t : expected) {
+    auto it = by_name.find(t.name);
+    if (it == by_name.end()) {
+      bad("tensors", "the architecture defines \"" + t.name + "\" " + t.shape.to_string() +
+                         " but the file has no such tensor");
+    }
+    const TensorEntry &e = *it->second;
+    if (e.shape != t.shape || static_cast<int32_t>(e.role) != static_cast<int32_t>(t.role)) {
+      bad("tensors", "\"" + t.name + "\" is " + e.shape.to_string() + " role " +
+                         std::to_string(static_cast<int>(e.role)) +
+                         " but the architecture defines " + t.shape.to_string() + " role " +
+                         std::to_string(static_cast<int>(t.role)));
+    }
+    by_name.erase(it);
+  }
+  if (!by_name.empty()) {
+    bad("tensors", "\"" + by_name.begin()->first + "\" belongs to no layer of the architecture");
+  }
+}
+
+void Checker::optimizer(const fbs::Optimizer *o, Contents &c) {
+  if (!o) return;
+  const int32_t kind = static_cast<int32_t>(o->kind());
+  if (kind < 1 || kind > 3) bad("optimizer.kind", std::to_string(kind) + " is unknown");
+  OptimizerConfig &cfg = c.optimizer;
+  cfg.kind = static_cast<OptimizerKind>(kind);
+  cfg.lr = o->lr();
+  cfg.beta1 = o->beta1();
+  cfg.beta2 = o->beta2();
+  cfg.eps = o->eps();
+  cfg.weight_decay = o->weight_decay();
+  cfg.amsgrad = o->amsgrad();
+  cfg.maximize = o->maximize();
+  cfg.momentum = o->momentum();
+  cfg.dampening = o->dampening();
+  cfg.nesterov = o->nesterov();
+  try {
+    validate_optimizer_config(cfg);
+  } catch (const Error &e) {
+    bad("optimizer", e.what());
+  }
+  c.has_optimizer = true;
+
+  std::vector<std::string> required;
+  if (cfg.kind == OptimizerKind::sgd) {
+    if (cfg.momentum != 0.0) required = {"momentum_buffer"};
+  } else {
+    required = {"exp_avg", "exp_avg_sq"};
+    if (cfg.amsgrad) required.push_back("max_exp_avg_sq");
+  }
+
+  std::map<std::string, Shape> params;
+  for (const TensorEntry &e : c.tensors) {
+    if (e.role == Role::parameter) params[e.name] = e.shape;
+  }
+  if (!o->params()) bad("optimizer.params", "missing");
+  std::set<std::string> seen;
+  for (uint32_t i = 0; i < o->params()->size(); ++i) {
+    const fbs::ParamState *p = o->params()->Get(i);
+    const std::string field = "optimizer.params[" + std::to_string(i) + "]";
+    ParamStateInfo info;
+    info.param = str(p->param(), field + ".param", true);
+    auto param = params.find(info.param);
+    if (param == params.end()) {
+      bad(field + ".param", "state for \"" + info.param + "\", which is not a parameter");
+    }
+    if (!seen.insert(info.param).second) {
+      bad(field + ".param", "\"" + info.param + "\" has state twice");
+    }
+    info.step = p->step();
+    if (info.step < 0) bad(field + ".step", std::to_string(info.step) + " is negative");
+    if (!p->tensors()) bad(field + ".tensors", "missing");
+    std::set<std::string> states;
+    for (uint32_t j = 0; j < p->tensors()->size(); ++j) {
+      const std::string tfield = field + ".tensors[" + std::to_string(j) + "]";
+      TensorEntry e = tensor(p->tensors()->Get(j), tfield, Role::optimizer);
+      if (std::find(required.begin(), required.end(), e.name) == required.end()) {
+        bad(tfield, std::string("\"") + e.name + "\" is not a state of " +
+                        optimizer_kind_name(cfg.kind) + " with these options");
+      }
+      if (e.shape != param->second) {
+        bad(tfield, "\"" + e.name + "\" is " + e.shape.to_string() + " but \"" + info.param +
+                        "\" is " + param->second.to_string());
+      }
+      states.insert(e.name);
+      e.owner = info.param;
+      e.state = e.name;
+      e.name = "optimizer." + info.param + "." + e.state;
+      info.tensors.push_back(c.tensors.size());
+      add_tensor(c, std::move(e), tfield);
+    }
+    if (states.size() != required.size()) {
+      bad(field + ".tensors", "\"" + info.param + "\" has " + std::to_string(states.size()) +
+                                  " state tensors, " + optimizer_kind_name(cfg.kind) + " needs " +
+                                  std::to_string(required.size()));
+    }
+    c.param_states.push_back(std::move(info));
+  }
+  if (seen.size() != params.size()) {
+    for (const auto &p : params) {
+      if (!seen.count(p.first))
+        bad("optimizer.params", "no state for parameter \"" + p.first + "\"");
+    }
+  }
+}
+
+void Checker::rng_list(const flatbuffers::Vector<flatbuffers::Offset<fbs::RngState>> *list,
+                       const std::string &field, std::vector<RngState> *out) const {
+  if (!list) return;
+  std::set<uint32_t> streams;
+  for (uint32_t i = 0; i < list->size(); ++i) {
+    const fbs::RngState *r = list->Get(i);
+    const std::string f = field + "[" + std::to_string(i) + "]";
+    RngState s;
+    s.seed = r->seed();
+    s.stream = r->stream();
+    s.block = r->block();
+    s.position = r->position();
+    if (s.stream > static_cast<uint32_t>(RngStream::dropout)) {
+      bad(f + ".stream", std::to_string(s.stream) + " is unknown");
+    }
+    if (!streams.insert(s.stream).second) bad(f + ".stream", std::to_string(s.stream) + " twice");
+    if (!Rng::valid(s)) {
+      bad(f, "position " + std::to_string(s.position) + " with block " + std::to_string(s.block) +
+                 " is not a valid generator state");
+    }
+    if (out) out->push_back(s);
+  }
+}
+
+// Scheduler, early stopping and trainer: validated now, turned into state by a later issue.
+void Checker::training_loop_tables(const fbs::Manifest &m, Contents &c) {
+  if (const fbs::Scheduler *s = m.scheduler()) {
+    c.has_scheduler = true;
+    const int32_t kind = static_cast<int32_t>(s->kind());
+    if (kind < 0 || kind > 6) bad("scheduler.kind", std::to_string(kind) + " is unknown");
+    if (static_cast<uint32_t>(s->mode()) > 1) bad("scheduler.mode", "unknown mode");
+    if (static_cast<uint32_t>(s->threshold_mode()) > 1) {
+      bad("scheduler.threshold_mode", "unknown mode");
+    }
+  }
+  if (const fbs::EarlyStopping *e = m.early_stopping()) {
+    c.has_early_stopping = true;
+    if (static_cast<uint32_t>(e->mode()) > 2) bad("early_stopping.mode", "unknown mode");
+    if (e->best_weights()) {
+      std::map<std::string, Shape> network;
+      for (const TensorEntry &t : c.tensors) {
+        if (t.role == Role::parameter || t.role == Role::buffer) network[t.name] = t.shape;
+      }
+      for (uint32_t i = 0; i < e->best_weights()->size(); ++i) {
+        const std::string field = "early_stopping.best_weights[" + std::to_string(i) + "]";
+        TensorEntry t = tensor(e->best_weights()->Get(i), field, Role::best_weight);
+        auto it = network.find(t.name);
+        if (it == network.end() || it->second != t.shape) {
+          bad(field, "\"" + t.name + "\" " + t.shape.to_string() +
+                         " is not a tensor of the network with that shape");
+        }
+        t.owner = t.name;
+        t.name = "early_stopping.best." + t.owner;
+        add_tensor(c, std::move(t), field);
+      }
+    }
+  }
+  if (const fbs::Trainer *t = m.trainer()) {
+    c.has_trainer = true;
+    if (t->epoch() < 0 || t->global_step() < 0 || t->batch_in_epoch() < 0 || t->epochs() < 0 ||
+        t->batch_size() < 0 || t->epoch_samples() < 0 || t->epoch_correct() < 0 ||
+        t->epoch_judged() < 0) {
+      bad("trainer", "negative counter");
+    }
+    if (const fbs::RngState *r = t->epoch_shuffle_rng()) {
+      RngState s;
+      s.seed = r->seed();
+      s.stream = r->stream();
+      s.block = r->block();
+      s.position = r->position();
+      if (!Rng::valid(s)) bad("trainer.epoch_shuffle_rng", "not a valid generator state");
+    }
+    rng_list(t->rng(), "trainer.rng", nullptr);
+  }
+}
+
+void Checker::no_overlap(const Contents &c) const {
+  std::vector<const TensorEntry *> sorted;
+  for (const TensorEntry &e : c.tensors) {
+    if (e.byte_length > 0) sorted.push_back(&e);
+  }
+  std::sort(sorted.begin(), sorted.end(),
+            [](const TensorEntry *a, const TensorEntry *b) { return a->offset < b->offset; });
+  for (size_t i = 1; i < sorted.size(); ++i) {
+    const TensorEntry &a = *sorted[i - 1], &b = *sorted[i];
+    if (a.offset + a.byte_length > b.offset) {
+      bad("tensors", "\"" + a.name + "\" [" + std::to_string(a.offset) + ", " +
+                         std::to_string(a.offset + a.byte_length) + ") overlaps \"" + b.name +
+                         "\" at " + std::to_string(b.offset));
+    }
+  }
+}
+
+Contents Checker::run(const fbs::Manifest &m) {
+  Contents c;
+  c.file = file_;
+  c.data_length = header_.data_length;
+  if (!m.format()) bad("format", "missing");
+  c.format_major = m.format()->major();
+  c.format_minor = m.format()->minor();
+  if (c.format_major != header_.major || c.format_minor != header_.minor) {
+    bad("format", std::to_string(c.format_major) + "." + std::to_string(c.format_minor) +
+                      " disagrees with the header's " + std::to_string(header_.major) + "." +
+                      std::to_string(header_.minor));
+  }
+  c.writer_version = str(m.writer_version(), "writer_version", true);
+  c.created_unix_ns = m.created_unix_ns();
+  if (const fbs::Environment *env = m.environment()) {
+    c.environment.blas_core_type = str(env->blas_core_type(), "environment", false);
+    c.environment.blas_threads = env->blas_threads();
+    c.environment.blas_config = str(env->blas_config(), "environment", false);
+    c.environment.compiler = str(env->compiler(), "environment", false);
+    c.environment.cpu_arch = str(env->cpu_arch(), "environment", false);
+  }
+  if (!m.tensors()) bad("tensors", "missing");
+  for (uint32_t i = 0; i < m.tensors()->size(); ++i) {
+    const std::string field = "tensors[" + std::to_string(i) + "]";
+    add_tensor(c, tensor(m.tensors()->Get(i), field, Role::parameter), field);
+  }
+  architecture(m.architecture(), c);
+  optimizer(m.optimizer(), c);
+  rng_list(m.rng(), "rng", &c.rng);
+  training_loop_tables(m, c);
+  if (const auto *kvs = m.metadata()) {
+    std::set<std::string> keys;
+    for (uint32_t i = 0; i < kvs->size(); ++i) {
+      const std::string field = "metadata[" + std::to_string(i) + "]";
+      std::string key = str(kvs->Get(i)->key(), field + ".key", true);
+      if (key.empty()) bad(field + ".key", "empty");
+      if (!keys.insert(key).second) bad(field + ".key", "\"" + key + "\" appears twice");
+      c.metadata.emplace_back(std::move(key), str(kvs->Get(i)->value(), field + ".value", true));
+    }
+  }
+  no_overlap(c);
+  return c;
+}
+
+struct AlignedFree {
+  void operator()(unsigned char *p) const { ::operator delete(p, std::align_val_t(kAlignment)); }
+};
+
+}  // namespace
+
+const TensorEntry *Contents::find(const std::string &name) const {
+  for (const TensorEntry &e : tensors) {
+    if (e.name == name) return &e;
+  }
+  return nullptr;
+}
+
+int64_t Contents::optimizer_step() const {
+  int64_t step = 0;
+  for (const ParamStateInfo &p : param_states) step = std::max(step, p.step);
+  return step;
+}
+
+Contents read_contents(const Source &source) {
+  const std::string &file = source.label();
+  unsigned char header_bytes[kHeaderSize] = {};
+  if (source.size() >= kHeaderSize) source.read(0, header_bytes, kHeaderSize);
+  const Header header = decode_header(header_bytes, source.size(), file);
+
+  // Bounded by the file size and 2 GiB (decode_header). The Verifier checks alignment
+  // relative to the buffer start, so the copy is 64-byte aligned.
+  const size_t length = static_cast<size_t>(header.manifest_length);
+  std::unique_ptr<unsigned char, AlignedFree> manifest(
+      static_cast<unsigned char *>(::operator new(length, std::align_val_t(kAlignment))));
+  source.read(header.manifest_offset, manifest.get(), length);
+  const uint32_t crc = crc32c(0, manifest.get(), length);
+  if (crc != header.manifest_crc32c) {
+    fail(NNSTATE_ERR_CORRUPT, describe_file(file) + ": manifest: CRC32C mismatch (stored " +
+                                  std::to_string(header.manifest_crc32c) + ", computed " +
+                                  std::to_string(crc) + ", " + std::to_string(length) +
+                                  " bytes at offset " + std::to_string(header.manifest_offset) +
+                                  ")");
+  }
+  flatbuffers::Verifier::Options options;
+  options.max_depth = 16;
+  options.max_tables = 10000000;
+  flatbuffers::Verifier verifier(manifest.get(), length, options);
+  if (!fbs::VerifyManifestBuffer(verifier)) {
+    fail(NNSTATE_ERR_CORRUPT, describe_file(file) + ": manifest: not a valid FlatBuffer with " +
+                                  "identifier \"NNST\" (" + std::to_string(length) + " bytes)");
+  }
+  Contents contents = Checker(file, header).run(*fbs::GetManifest(manifest.get()));
+  contents.file_size = source.size();
+  return contents;
+}
+
+}  // namespace nnstate::checkpoint

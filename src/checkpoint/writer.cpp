@@ -1,0 +1,358 @@
+// Save: one streaming pass. Tensors go from their own storage to the sink in chunks, each
+// chunk CRC'd while it is in cache; the manifest (which needs those CRCs) follows the data,
+// and the header is written last at offset 0.
+#include <cblas.h>
+
+#include <chrono>
+#include <set>
+
+#include "checkpoint/checkpoint.h"
+#include "checkpoint/container.h"
+#include "checkpoint/crc32c.h"
+#include "checkpoint_generated.h"
+#include "nnstate/nnstate.h"
+#include "util/error.h"
+
+namespace nnstate::checkpoint {
+namespace {
+
+namespace fbs = ::nnstate::fb;
+using flatbuffers::FlatBufferBuilder;
+using flatbuffers::Offset;
+
+// Large enough to amortise a syscall, small enough that a CRC'd chunk is still in L2 when the
+// kernel copies it.
+constexpr size_t kChunk = size_t{256} << 10;
+
+#ifndef NNSTATE_VERSION_STRING
+#define NNSTATE_VERSION_STRING_(a, b, c) #a "." #b "." #c
+#define NNSTATE_VERSION_STRING_X(a, b, c) NNSTATE_VERSION_STRING_(a, b, c)
+#define NNSTATE_VERSION_STRING \
+  NNSTATE_VERSION_STRING_X(NNSTATE_VERSION_MAJOR, NNSTATE_VERSION_MINOR, NNSTATE_VERSION_PATCH)
+#endif
+
+struct PendingTensor {
+  const Tensor *tensor;
+  TensorEntry entry;
+};
+
+struct ParamStep {
+  std::string param;
+  int64_t step;
+  std::vector<size_t> tensors;  // indices into the pending list
+};
+
+// Everything the manifest needs from the model, gathered through the state visitors.
+struct Snapshot {
+  std::vector<LayerConfig> layers;
+  std::vector<PendingTensor> tensors;
+  std::vector<ParamStep> params;
+};
+
+Snapshot take_snapshot(Model &model) {
+  Snapshot snap;
+  struct NetworkWalk : StateVisitor {
+    Snapshot *snap;
+    void layer(size_t, const LayerConfig &config) override { snap->layers.push_back(config); }
+    void tensor(const std::string &name, TensorRole role, Tensor &value, Tensor *) override {
+      TensorEntry e;
+      e.name = name;
+      e.role = role == TensorRole::parameter ? Role::parameter : Role::buffer;
+      e.shape = value.shape();
+      e.byte_length = value.byte_size();
+      snap->tensors.push_back({&value, e});
+    }
+  } network_walk;
+  network_walk.snap = &snap;
+  model.network().visit_state(network_walk);
+
+  if (Optimizer *optimizer = model.optimizer()) {
+    struct OptimizerWalk : OptimizerStateVisitor {
+      Snapshot *snap;
+      void step(const std::string &param, int64_t &step) override {
+        snap->params.push_back({param, step, {}});
+      }
+      void tensor(const std::string &param, const char *state_name, Tensor &value) override {
+        if (snap->params.empty() || snap->params.back().param != param) {
+          fail(NNSTATE_ERR_INTERNAL, "optimizer state of \"" + param + "\" before its step");
+        }
+        TensorEntry e;
+        e.name = "optimizer." + param + "." + state_name;
+        e.role = Role::optimizer;
+        e.owner = param;
+        e.state = state_name;
+        e.shape = value.shape();
+        e.byte_length = value.byte_size();
+        snap->params.back().tensors.push_back(snap->tensors.size());
+        snap->tensors.push_back({&value, e});
+      }
+    } optimizer_walk;
+    optimizer_walk.snap = &snap;
+    optimizer->visit_state(optimizer_walk);
+  }
+  return snap;
+}
+
+void check_metadata(const SaveOptions &options) {
+  std::set<std::string> keys;
+  for (const auto &kv : options.metadata) {
+    if (kv.first.empty()) fail(NNSTATE_ERR_INVALID_ARGUMENT, "metadata key is empty");
+    if (!keys.insert(kv.first).second) {
+      fail(NNSTATE_ERR_INVALID_ARGUMENT, "metadata key \"" + kv.first + "\" appears twice");
+    }
+  }
+}
+
+Offset<flatbuffers::Vector<int64_t>> shape_vector(FlatBufferBuilder &b, const Shape &shape) {
+  return b.CreateVector(shape.dims, static_cast<size_t>(shape.rank));
+}
+
+Offset<fbs::TensorRef> tensor_ref(FlatBufferBuilder &b, const TensorEntry &e,
+                                  const std::string &name) {
+  auto n = b.CreateString(name);
+  auto s = shape_vector(b, e.shape);
+  fbs::TensorRefBuilder t(b);
+  t.add_name(n);
+  t.add_dtype(fbs::DType::float32);
+  t.add_shape(s);
+  t.add_offset(e.offset);
+  t.add_byte_length(e.byte_length);
+  t.add_crc32c(e.crc32c);
+  t.add_role(static_cast<fbs::TensorRole>(e.role));
+  return t.Finish();
+}
+
+fbs::Size2 size2(const Size2 &s) {
+  return fbs::Size2(s.h, s.w);
+}
+
+Offset<fbs::Layer> layer_table(FlatBufferBuilder &b, const LayerConfig &c) {
+  using T = fbs::LayerConfig;
+  // Union type numbers equal LayerKind values by construction of the schema.
+  const auto type = static_cast<T>(static_cast<int32_t>(c.kind));
+  Offset<void> config;
+  switch (c.kind) {
+    case LayerKind::linear:
+      config = fbs::CreateLinearConfig(b, c.in_features, c.out_features, c.bias).Union();
+      break;
+    case LayerKind::relu:
+      config = fbs::CreateReLUConfig(b).Union();
+      break;
+    case LayerKind::leaky_relu:
+      config = fbs::CreateLeakyReLUConfig(b, c.negative_slope).Union();
+      break;
+    case LayerKind::tanh:
+      config = fbs::CreateTanhConfig(b).Union();
+      break;
+    case LayerKind::sigmoid:
+      config = fbs::CreateSigmoidConfig(b).Union();
+      break;
+    case LayerKind::gelu:
+      config = fbs::CreateGELUConfig(b, c.gelu_tanh).Union();
+      break;
+    case LayerKind::conv2d: {
+      const fbs::Size2 k = size2(c.kernel_size), s = size2(c.stride), p = size2(c.padding),
+                       d = size2(c.dilation);
+      config = fbs::CreateConv2dConfig(b, c.in_channels, c.out_channels, &k, &s, &p, &d, c.groups,
+                                       c.bias)
+                   .Union();
+      break;
+    }
+    case LayerKind::max_pool2d: {
+      const fbs::Size2 k = size2(c.kernel_size), s = size2(c.stride), p = size2(c.padding),
+                       d = size2(c.dilation);
+      config = fbs::CreateMaxPool2dConfig(b, &k, &s, &p, &d).Union();
+      break;
+    }
+    case LayerKind::flatten:
+      config = fbs::CreateFlattenConfig(b, c.start_dim, c.end_dim).Union();
+      break;
+    case LayerKind::batch_norm1d:
+    case LayerKind::batch_norm2d:
+      config = fbs::CreateBatchNormConfig(b, c.num_features, c.eps, c.momentum, c.affine,
+                                          c.track_running_stats)
+                   .Union();
+      break;
+    case LayerKind::dropout:
+      config = fbs::CreateDropoutConfig(b, c.p).Union();
+      break;
+    case LayerKind::layer_norm: {
+      auto shape = shape_vector(b, c.normalized_shape);
+      config = fbs::CreateLayerNormConfig(b, shape, c.eps, c.affine).Union();
+      break;
+    }
+  }
+  if (config.IsNull()) {
+    fail(NNSTATE_ERR_INTERNAL,
+         "layer kind " + std::to_string(static_cast<int32_t>(c.kind)) + " has no schema entry");
+  }
+  return fbs::CreateLayer(b, type, config);
+}
+
+Offset<fbs::Environment> environment(FlatBufferBuilder &b) {
+  const char *core = openblas_get_corename();
+  const char *config = openblas_get_config();
+  auto core_s = b.CreateString(core ? core : "");
+  auto config_s = b.CreateString(config ? config : "");
+  auto compiler = b.CreateString("gcc-compatible " __VERSION__);
+#if defined(__x86_64__)
+  auto arch = b.CreateString("x86_64");
+#elif defined(__aarch64__)
+  auto arch = b.CreateString("aarch64");
+#else
+  auto arch = b.CreateString("unknown");
+#endif
+  return fbs::CreateEnvironment(b, core_s, openblas_get_num_threads(), config_s, compiler, arch);
+}
+
+Offset<fbs::RngState> rng_table(FlatBufferBuilder &b, const RngState &s) {
+  return fbs::CreateRngState(b, s.seed, s.stream, s.block, s.position);
+}
+
+Offset<fbs::Optimizer> optimizer_table(FlatBufferBuilder &b, const OptimizerConfig &c,
+                                       const Snapshot &snap) {
+  std::vector<Offset<fbs::ParamState>> params;
+  for (const ParamStep &p : snap.params) {
+    std::vector<Offset<fbs::TensorRef>> refs;
+    for (size_t i : p.tensors) {
+      const TensorEntry &e = snap.tensors[i].entry;
+      refs.push_back(tensor_ref(b, e, e.state));
+    }
+    auto refs_v = b.CreateVector(refs);
+    auto name = b.CreateString(p.param);
+    params.push_back(fbs::CreateParamState(b, name, p.step, refs_v));
+  }
+  auto params_v = b.CreateVector(params);
+  fbs::OptimizerBuilder o(b);
+  o.add_kind(static_cast<fbs::OptimizerKind>(c.kind));
+  o.add_lr(c.lr);
+  o.add_beta1(c.beta1);
+  o.add_beta2(c.beta2);
+  o.add_eps(c.eps);
+  o.add_weight_decay(c.weight_decay);
+  o.add_amsgrad(c.amsgrad);
+  o.add_maximize(c.maximize);
+  o.add_momentum(c.momentum);
+  o.add_dampening(c.dampening);
+  o.add_nesterov(c.nesterov);
+  o.add_params(params_v);
+  return o.Finish();
+}
+
+void build_manifest(FlatBufferBuilder &b, Model &model, const Snapshot &snap,
+                    const SaveOptions &options) {
+  std::vector<Offset<fbs::Layer>> layers;
+  for (const LayerConfig &c : snap.layers) layers.push_back(layer_table(b, c));
+  auto layers_v = b.CreateVector(layers);
+  const Shape &input = model.network().sample_input_shape();
+  auto input_v = shape_vector(b, input);
+  fbs::LossKind loss =
+      model.loss() ? static_cast<fbs::LossKind>(model.loss()->kind()) : fbs::LossKind::none;
+  auto arch = fbs::CreateArchitecture(b, layers_v, input_v, loss, model.seed());
+
+  std::vector<Offset<fbs::TensorRef>> network_refs;
+  for (const PendingTensor &p : snap.tensors) {
+    if (p.entry.role == Role::parameter || p.entry.role == Role::buffer) {
+      network_refs.push_back(tensor_ref(b, p.entry, p.entry.name));
+    }
+  }
+  auto tensors_v = b.CreateVector(network_refs);
+
+  Offset<fbs::Optimizer> optimizer;
+  if (model.optimizer()) optimizer = optimizer_table(b, model.optimizer()->config(), snap);
+
+  std::vector<Offset<fbs::RngState>> rngs = {rng_table(b, model.init_rng().state()),
+                                             rng_table(b, model.dropout_rng().state())};
+  auto rng_v = b.CreateVector(rngs);
+
+  std::vector<Offset<fbs::KeyValue>> kvs;
+  for (const auto &kv : options.metadata) {
+    auto k = b.CreateString(kv.first);
+    auto v = b.CreateString(kv.second);
+    kvs.push_back(fbs::CreateKeyValue(b, k, v));
+  }
+  auto metadata_v = b.CreateVector(kvs);
+
+  auto format = fbs::CreateFormatVersion(b, kFormatMajor, kFormatMinor);
+  auto writer = b.CreateString(NNSTATE_VERSION_STRING);
+  auto env = environment(b);
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+
+  // Extension point: the training-loop issue adds scheduler, early_stopping (best weights are
+  // then streamed like the other tensors with role best_weight) and trainer tables here.
+  fbs::ManifestBuilder m(b);
+  m.add_format(format);
+  m.add_writer_version(writer);
+  m.add_created_unix_ns(now);
+  m.add_environment(env);
+  m.add_architecture(arch);
+  m.add_tensors(tensors_v);
+  if (!optimizer.IsNull()) m.add_optimizer(optimizer);
+  m.add_rng(rng_v);
+  m.add_metadata(metadata_v);
+  fbs::FinishManifestBuffer(b, m.Finish());
+}
+
+void write_checkpoint(Model &model, Sink &sink, const SaveOptions &options) {
+  check_metadata(options);
+  Snapshot snap = take_snapshot(model);
+
+  static const unsigned char kZeros[kAlignment] = {};
+  sink.write(kZeros, kHeaderSize);  // placeholder: the header needs the final sizes
+
+  uint64_t offset = 0;
+  for (PendingTensor &p : snap.tensors) {
+    TensorEntry &e = p.entry;
+    e.offset = offset;
+    const auto *bytes = reinterpret_cast<const unsigned char *>(p.tensor->data());
+    uint32_t crc = 0;
+    for (uint64_t done = 0; done < e.byte_length;) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, e.byte_length - done));
+      crc = crc32c(crc, bytes + done, n);
+      sink.write(bytes + done, n);
+      done += n;
+    }
+    e.crc32c = crc;
+    uint64_t end = align_up(offset + e.byte_length);
+    sink.write(kZeros, static_cast<size_t>(end - offset - e.byte_length));
+    offset = end;
+  }
+
+  FlatBufferBuilder builder(size_t{16} << 10);
+  builder.ForceDefaults(true);  // every field explicit: inspection never relies on defaults
+  build_manifest(builder, model, snap, options);
+  if (builder.GetSize() > kMaxManifestSize) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT,
+         "the manifest would be " + std::to_string(builder.GetSize()) + " bytes, over 2 GiB");
+  }
+  sink.write(builder.GetBufferPointer(), builder.GetSize());
+
+  Header h;
+  h.data_offset = kHeaderSize;
+  h.data_length = offset;
+  h.manifest_offset = kHeaderSize + offset;
+  h.manifest_length = builder.GetSize();
+  h.manifest_crc32c = crc32c(0, builder.GetBufferPointer(), builder.GetSize());
+  unsigned char header[kHeaderSize];
+  encode_header(h, header);
+  sink.write_at_start(header, sizeof header);
+}
+
+}  // namespace
+
+void save(Model &model, const std::string &path, const SaveOptions &options) {
+  if (path.empty()) fail(NNSTATE_ERR_INVALID_ARGUMENT, "checkpoint path is empty");
+  FileSink sink(path, options.sync);
+  write_checkpoint(model, sink, options);
+  sink.commit();
+}
+
+size_t save_to_buffer(Model &model, void *buffer, size_t capacity, const SaveOptions &options) {
+  MemorySink sink(buffer, capacity);
+  write_checkpoint(model, sink, options);
+  return static_cast<size_t>(sink.position());
+}
+
+}  // namespace nnstate::checkpoint

@@ -1,0 +1,181 @@
+#!/bin/sh
+# End-to-end test of the nnstate program: trains on small generated IDX (gzip'ed) and CSV
+# datasets, checks the epoch lines, checkpoints, evaluate/predict, resume and signals, and
+# that bad input gives a clear "nnstate: " message and exit status 1 or 2, never a crash.
+# Usage: cli_train.sh NNSTATE_BINARY WORK_DIR
+set -u
+NNSTATE=$1
+WORK=$2
+rm -rf "$WORK" && mkdir -p "$WORK" || exit 1
+cd "$WORK" || exit 1
+failures=0
+
+fail() {
+  echo "FAIL: $*"
+  failures=$((failures + 1))
+}
+
+# run EXPECTED_STATUS ARGS...: runs nnstate, keeps stdout in out.txt and stderr in err.txt.
+run() {
+  expected=$1
+  shift
+  "$NNSTATE" "$@" > out.txt 2> err.txt
+  status=$?
+  if [ "$status" -ne "$expected" ]; then
+    fail "nnstate $* exited with $status, expected $expected"
+    sed 's/^/  stderr: /' err.txt | head -5
+  fi
+}
+
+# expect_error STATUS PATTERN ARGS...: a failure with exactly one "nnstate: " line matching.
+expect_error() {
+  expected=$1
+  pattern=$2
+  shift 2
+  run "$expected" "$@"
+  if ! grep -q "^nnstate: .*$pattern" err.txt; then
+    fail "nnstate $*: no message matching '$pattern' on stderr:"
+    sed 's/^/  /' err.txt | head -5
+  fi
+  if grep -v '^nnstate: ' err.txt | grep -q .; then
+    fail "nnstate $*: stderr has lines without the 'nnstate: ' prefix"
+  fi
+}
+
+# ---- Data: 4x4 images of three classes, a bright row band per class, with noise -----------
+# (perl-base is essential on Debian, so the script needs nothing else.)
+make_idx() {
+  perl -e '
+    my ($n, $images, $labels, $seed) = @ARGV;
+    my $x = $seed;
+    sub rnd { $x = ($x * 1103515245 + 12345) % 2147483648; return $x / 2147483648; }
+    open(my $fi, ">:raw", $images) or die; open(my $fl, ">:raw", $labels) or die;
+    print $fi pack("NNNN", 0x803, $n, 4, 4);
+    print $fl pack("NN", 0x801, $n);
+    for my $i (0 .. $n - 1) {
+      my $c = $i % 3;
+      print $fl pack("C", $c);
+      for my $p (0 .. 15) {
+        print $fi pack("C", (int($p / 4) == $c ? 200 : 30) + int(rnd() * 50));
+      }
+    }' "$@" || exit 1
+}
+make_idx 300 train-images train-labels 1
+make_idx 60 val-images val-labels 2
+gzip -9 -k train-images train-labels val-images || exit 1
+
+IDX="--images train-images.gz --labels train-labels.gz --val-images val-images.gz --val-labels val-labels"
+ARCH="--arch 16-32-relu-3"
+
+# ---- Training on IDX: one line per epoch, learning happens --------------------------------
+run 0 train $ARCH $IDX --epochs 8 --batch-size 16 --lr 0.01 --seed 3
+[ "$(grep -c '^epoch ' out.txt)" -eq 8 ] || fail "expected 8 epoch lines, got: $(cat out.txt)"
+line='^epoch [0-9]+/8 loss=[0-9.e+-]+ accuracy=[0-9.]+ val_loss=[0-9.e+-]+ val_accuracy=[0-9.]+ lr=0.01 seconds=[0-9.]+ samples_per_second=[0-9]+$'
+[ "$(grep -Ec "$line" out.txt)" -eq 8 ] || fail "epoch lines do not have the documented form: $(head -2 out.txt)"
+grep -q '^done reason=completed epochs=8$' out.txt || fail "no final 'done' line: $(tail -1 out.txt)"
+awk '/^epoch 8\/8/ { split($6, a, "="); exit !(a[2] >= 0.9) }' out.txt ||
+  fail "val_accuracy below 0.9 after 8 epochs: $(grep '^epoch 8' out.txt)"
+grep -q '^nnstate: Linear(16, 32), ReLU, Linear(32, 3), loss cross_entropy' err.txt ||
+  fail "no summary on stderr: $(cat err.txt)"
+
+# Same seed, same lines (apart from the timings).
+strip_times() { sed 's/ seconds=.*//' "$1"; }
+cp out.txt first.txt
+run 0 train $ARCH $IDX --epochs 8 --batch-size 16 --lr 0.01 --seed 3
+[ "$(strip_times out.txt)" = "$(strip_times first.txt)" ] || fail "two runs with one seed differ"
+
+# Progress bar forced: carriage returns, and the epoch lines are still there.
+run 0 train $ARCH $IDX --epochs 2 --batch-size 1 --progress bar
+[ "$(grep -c 'epoch 2/2 loss=' out.txt)" -eq 1 ] || fail "bar mode lost the epoch line"
+grep -q "$(printf '\r')epoch 1/2 \[" out.txt || fail "bar mode drew no bar"
+
+# ---- Checkpoints, evaluate, predict, resume ----------------------------------------------
+run 0 train $ARCH $IDX --epochs 3 --batch-size 16 --lr 0.01 --checkpoint-dir ck --scheduler step \
+  --step-size 2 --gamma 0.5 --early-stopping-patience 5 --restore-best-weights
+[ -f ck/last.nnst ] || fail "no ck/last.nnst"
+grep -q '^epoch 3/3 .* lr=0.005 ' out.txt || fail "StepLR did not halve the rate: $(cat out.txt)"
+run 0 evaluate ck/last.nnst --images val-images.gz --labels val-labels
+grep -Eq '^loss=[0-9.e+-]+ accuracy=[0-9.]+ samples=60$' out.txt || fail "evaluate output: $(cat out.txt)"
+run 0 predict ck/last.nnst --images val-images.gz --output pred.csv
+[ "$(head -1 pred.csv)" = "index,class" ] || fail "predict header: $(head -1 pred.csv)"
+[ "$(wc -l < pred.csv)" -eq 61 ] || fail "predict rows: $(wc -l < pred.csv)"
+run 0 predict ck/last.nnst --images val-images.gz --scores
+[ "$(head -1 out.txt)" = "index,class,p0,p1,p2" ] || fail "predict --scores header: $(head -1 out.txt)"
+
+run 0 train $ARCH $IDX --epochs 5 --batch-size 16 --lr 0.01 --checkpoint-dir ck --resume
+grep -q 'resuming from ck/last.nnst after epoch 3' err.txt || fail "no resume message: $(cat err.txt)"
+[ "$(grep -c '^epoch ' out.txt)" -eq 2 ] && grep -q '^epoch 4/5 ' out.txt && grep -q '^epoch 5/5 ' out.txt ||
+  fail "resume should run epochs 4 and 5 only: $(cat out.txt)"
+run 0 train $IDX --epochs 5 --checkpoint-dir ck --resume
+grep -q '^done reason=completed epochs=5 (already trained' out.txt || fail "finished run resumed: $(cat out.txt)"
+expect_error 2 "differs from 16-32-relu-3" train --arch 16-8-relu-3 $IDX --checkpoint-dir ck --resume
+
+# ---- CSV: regression with a header, two target columns -----------------------------------
+awk 'BEGIN { print "a,b,s,d"; for (i = 0; i < 200; i++) { a = (i % 20) / 10; b = (i % 7) / 7;
+       printf "%g,%g,%g,%g\n", a, b, a + b, a - b } }' > reg.csv
+run 0 train --arch 2-16-tanh-2 --csv reg.csv --target-columns 2 --validation-split 0.2 \
+  --epochs 5 --batch-size 8 --lr 0.02 --optimizer adamw
+grep -q 'loss mse' err.txt || fail "CSV regression should default to mse: $(cat err.txt)"
+grep -q 'accuracy=nan val_loss=[0-9]' out.txt || fail "mse lines: $(head -1 out.txt)"
+grep -q 'training on 160 samples of reg.csv, validating on 40 samples' err.txt ||
+  fail "validation split: $(cat err.txt)"
+
+# ---- Bad input: a clear message, exit 1 (runtime) or 2 (usage), never a crash -------------
+expect_error 1 "missing.gz: cannot open: No such file or directory" train $ARCH --images missing.gz --labels train-labels.gz
+expect_error 1 "train-images.gz: 16 values per sample (4x4), but the architecture 10-3 takes 10 inputs" \
+  train --arch 10-3 --images train-images.gz --labels train-labels.gz
+expect_error 1 "train-labels.gz: target 2 of sample 2 is not a class index 0..1" \
+  train --arch 16-2 --images train-images.gz --labels train-labels.gz
+expect_error 1 "val-labels: 60 labels, but train-images.gz has 300 images" \
+  train $ARCH --images train-images.gz --labels val-labels
+expect_error 1 "reg.csv: 3 values per sample, but the architecture 16-3 takes 16 inputs" \
+  train --arch 16-3 --csv reg.csv
+expect_error 2 "invalid architecture '16-32-rleu-3': item 3 'rleu' is neither" \
+  train --arch 16-32-rleu-3 $IDX
+expect_error 2 "train: unknown option '--learning-rate'" train $ARCH $IDX --learning-rate 0.1
+expect_error 2 "train: --epochs: 'ten' is not an integer" train $ARCH $IDX --epochs ten
+expect_error 2 "train: --batch-size: 0 is out of range" train $ARCH $IDX --batch-size 0
+expect_error 2 "train: --momentum applies only to --optimizer sgd" train $ARCH $IDX --momentum 0.9
+expect_error 2 "train: no training data" train $ARCH
+expect_error 2 "unknown command 'trian'" trian
+expect_error 2 "evaluate: missing the CHECKPOINT file" evaluate --csv reg.csv
+head -c 100 train-images.gz > cut.gz
+expect_error 1 "cut.gz: invalid deflate data at compressed byte .*truncated" train $ARCH --images cut.gz --labels train-labels.gz
+printf 'garbage' | gzip -c > notidx.gz
+expect_error 1 "notidx.gz: not an IDX file: magic 0x67617262" train $ARCH --images notidx.gz --labels train-labels.gz
+head -c 1000 train-images > short-images
+expect_error 1 "short-images: IDX file truncated or dimensions too large: 300x4x4 needs 4800 bytes" \
+  train $ARCH --images short-images --labels train-labels.gz
+printf '1,2,3\n4,5\n' > ragged.csv
+expect_error 1 "ragged.csv: line 2: 2 fields, expected 3" train --arch 2-1 --csv ragged.csv
+expect_error 1 "train-images: not a libnnstate checkpoint\|train-images.*bad magic" \
+  evaluate train-images --images val-images.gz --labels val-labels
+
+# Help works everywhere and exits 0.
+for cmd in "--help" "train --help" "evaluate --help" "predict --help" "help train"; do
+  # shellcheck disable=SC2086
+  run 0 $cmd
+  grep -q "Usage: nnstate" out.txt || fail "nnstate $cmd: no usage text"
+done
+
+# ---- Signals: SIGINT and SIGTERM stop after the current batch, save, exit 130 / 143 --------
+for sig in INT TERM; do
+  rm -rf sigck
+  "$NNSTATE" train $ARCH $IDX --epochs 100000 --batch-size 1 --checkpoint-dir sigck > sig.out 2> sig.err &
+  pid=$!
+  for _ in $(seq 1 100); do grep -q '^epoch 1/' sig.out 2> /dev/null && break; sleep 0.1; done
+  kill -"$sig" "$pid"
+  wait "$pid"
+  status=$?
+  expected=130
+  [ "$sig" = TERM ] && expected=143
+  [ "$status" -eq "$expected" ] || fail "SIG$sig: exit status $status, expected $expected"
+  grep -q "^nnstate: stopped by signal" sig.err || fail "SIG$sig: no stop message: $(cat sig.err)"
+  [ -f sigck/last.nnst ] || fail "SIG$sig: no checkpoint saved"
+done
+
+if [ "$failures" -ne 0 ]; then
+  echo "$failures failure(s)"
+  exit 1
+fi
+echo "all checks passed"

@@ -1,0 +1,35 @@
+// Checkpoint files through the public C API, plus the metadata keys the command-line program
+// writes into them so that evaluate/predict/resume know what the network was trained for.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api.h"
+
+namespace nnstate_cli {
+
+// Metadata keys written by `nnstate train`.
+constexpr const char *kMetaArch = "cli.arch";                // "784-256-relu-10"
+constexpr const char *kMetaLoss = "cli.loss";                // "cross_entropy"
+constexpr const char *kMetaEpochs = "cli.epochs_completed";  // "3"
+constexpr const char *kMetaPosition = "cli.position";        // "epoch 3 batch 120 of 1875"
+constexpr const char *kMetaHistory = "cli.history";          // CSV, one row per epoch
+constexpr const char *kMetaCommand = "cli.command";          // the argv that trained it
+
+using Metadata = std::vector<std::pair<std::string, std::string>>;
+
+// Crash-safe save (the library writes a temporary file and renames it).
+void save_checkpoint(nnstate_network *network, const std::string &path, const Metadata &metadata);
+// Rebuilds the network stored in `path`; `what` is NNSTATE_LOAD_FULL or _WEIGHTS_ONLY.
+NetworkPtr load_checkpoint(const std::string &path, int32_t what);
+// The user metadata of `path` (the file is validated first).
+std::map<std::string, std::string> checkpoint_metadata(const std::string &path);
+
+bool file_exists(const std::string &path);
+// Creates `dir` and missing parents (mkdir -p).
+void make_directories(const std::string &dir);
+
+}  // namespace nnstate_cli

@@ -1,0 +1,16 @@
+// SIGINT and SIGTERM ask a running fit to stop at the next batch boundary (through
+// nnstate_trainer_request_stop, documented as safe in a signal handler); the program then
+// saves and exits with 128 + the signal number. A second signal terminates at once.
+#pragma once
+
+#include <nnstate/nnstate.h>
+
+namespace nnstate_cli {
+
+void install_stop_signals();
+// The trainer the handler stops; nullptr when none is running.
+void set_stop_target(nnstate_trainer *trainer);
+// The first stop signal received (SIGINT, SIGTERM), or 0.
+int stop_signal();
+
+}  // namespace nnstate_cli

@@ -1,0 +1,288 @@
+#include "train_options.h"
+
+#include <cstdint>
+#include <limits>
+
+#include "arch_spec.h"
+
+namespace nnstate_cli {
+
+const CommandSpec kTrainSpec = {
+    "train",
+    "--arch SPEC (--images FILE --labels FILE | --csv FILE) [options]",
+    "Trains a multi-layer perceptron on IDX (MNIST format, gzip accepted) or CSV data and\n"
+    "prints one line per epoch (a progress bar as well when stdout is a terminal).\n"
+    "\n"
+    "Architecture SPEC: widths and activations joined by '-'. The first number is the input\n"
+    "size, every later number a Linear layer (with bias), every name an activation:\n"
+    "relu, tanh, sigmoid, gelu, gelu:tanh, leaky_relu, leaky_relu:SLOPE (default 0.01).\n"
+    "Example: 784-256-relu-128-relu-10.",
+    {
+        {"Model",
+         {
+             {"arch", "SPEC", "the architecture (see above); optional with --resume"},
+             {"loss", "NAME",
+              "cross_entropy, mse or bce_with_logits (default: cross_entropy when\n"
+              "every target is an integer class label and there are several outputs,\n"
+              "else mse)"},
+             {"seed", "N", "seed of initialisation and shuffling (default 0)"},
+         }},
+        {"Data",
+         {
+             {"images", "FILE", "training inputs, IDX (e.g. train-images-idx3-ubyte.gz)"},
+             {"labels", "FILE", "training labels, IDX (e.g. train-labels-idx1-ubyte.gz)"},
+             {"csv", "FILE", "training data as CSV, targets in the last column(s)"},
+             {"target-columns", "N", "CSV: how many trailing columns are targets (default 1)"},
+             {"csv-header", "MODE",
+              "auto (default: a first line without numbers is a header), yes, no"},
+             {"val-images", "FILE", "validation inputs, IDX"},
+             {"val-labels", "FILE", "validation labels, IDX"},
+             {"val-csv", "FILE", "validation data as CSV"},
+             {"validation-split", "F",
+              "use the last fraction F of the training data for validation"},
+         }},
+        {"Optimizer (PyTorch semantics)",
+         {
+             {"optimizer", "NAME", "adam (default), adamw or sgd"},
+             {"lr", "F", "learning rate (default 0.001)"},
+             {"weight-decay", "F", "L2 penalty; decoupled for adamw (default 0; adamw 0.01)"},
+             {"beta1", "F", "adam, adamw (default 0.9)"},
+             {"beta2", "F", "adam, adamw (default 0.999)"},
+             {"eps", "F", "adam, adamw (default 1e-8)"},
+             {"amsgrad", nullptr, "adam, adamw: use AMSGrad"},
+             {"momentum", "F", "sgd (default 0)"},
+             {"dampening", "F", "sgd (default 0)"},
+             {"nesterov", nullptr, "sgd: Nesterov momentum"},
+         }},
+        {"Training",
+         {
+             {"epochs", "N", "total epochs (default 10)"},
+             {"batch-size", "N", "samples per batch (default 32)"},
+             {"no-shuffle", nullptr, "keep the data order (default: reshuffle every epoch)"},
+             {"drop-last", nullptr, "drop each epoch's last incomplete batch"},
+         }},
+        {"Learning-rate schedule (PyTorch semantics)",
+         {
+             {"scheduler", "NAME",
+              "none (default), step, multistep, exponential, cosine, linear, plateau"},
+             {"schedule-per-batch", nullptr, "step the schedule after every batch, not epoch"},
+             {"step-size", "N", "step: epochs per decay (default 1)"},
+             {"gamma", "F", "step, multistep, exponential: decay factor (default 0.1)"},
+             {"milestones", "N,N,...", "multistep: epochs at which to decay"},
+             {"t-max", "N", "cosine: half period (default: --epochs)"},
+             {"eta-min", "F", "cosine: lowest rate (default 0)"},
+             {"start-factor", "F", "linear: first factor (default 1/3)"},
+             {"end-factor", "F", "linear: last factor (default 1)"},
+             {"total-iters", "N", "linear: steps to reach the last factor (default 5)"},
+             {"plateau-monitor", "METRIC", "plateau: metric (default val_loss, or loss)"},
+             {"plateau-mode", "MODE", "plateau: min (default) or max"},
+             {"plateau-factor", "F", "plateau: factor (default 0.1)"},
+             {"plateau-patience", "N", "plateau: epochs without improvement (default 10)"},
+             {"plateau-threshold", "F", "plateau: improvement threshold (default 1e-4)"},
+             {"plateau-threshold-mode", "MODE", "plateau: rel (default) or abs"},
+             {"plateau-cooldown", "N", "plateau: epochs to wait after a cut (default 0)"},
+             {"min-lr", "F", "plateau: lowest rate (default 0)"},
+         }},
+        {"Early stopping (Keras semantics)",
+         {
+             {"early-stopping-patience", "N",
+              "stop after N epochs without improvement (enables early stopping)"},
+             {"monitor", "METRIC",
+              "loss, accuracy, val_loss, val_accuracy or lr\n"
+              "(default val_loss, or loss without validation data)"},
+             {"min-delta", "F", "smallest change that counts as improvement (default 0)"},
+             {"mode", "MODE", "auto (default), min or max"},
+             {"baseline", "F", "value the metric must beat to reset the patience"},
+             {"restore-best-weights", nullptr, "end with the best epoch's weights"},
+             {"start-from-epoch", "N", "epochs to wait before monitoring (default 0)"},
+         }},
+        {"Checkpoints and output",
+         {
+             {"checkpoint-dir", "DIR",
+              "save DIR/last.nnst after every epoch and at the end; when interrupted\n"
+              "mid-epoch also DIR/interrupted.nnst"},
+             {"resume", nullptr,
+              "continue from DIR/last.nnst when it exists (needs --checkpoint-dir)"},
+             {"progress", "MODE", "auto (default: bar on a terminal), bar or lines"},
+         }},
+    },
+    "Output: one line per epoch on stdout,\n"
+    "  epoch 3/10 loss=0.4321 accuracy=0.8765 val_loss=0.4500 val_accuracy=0.8600 "
+    "lr=0.001 seconds=1.23 samples_per_second=48000\n"
+    "(nan where a value does not exist). Ctrl-C or SIGTERM stops after the current batch and\n"
+    "saves a checkpoint when --checkpoint-dir is given; the exit status is then 130 or 143.\n"
+    "Exit status: 0 done, 1 runtime failure (files, data, library), 2 usage error.",
+    0,
+};
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr int64_t kMaxInt = std::numeric_limits<int64_t>::max();
+
+const std::vector<std::string> kMetrics = {"loss", "accuracy", "val_loss", "val_accuracy", "lr"};
+
+// Refuses options that belong to another choice ("--momentum" with adam): silently ignoring
+// them would hide a typo in a training run.
+void only_with(const Args &args, const std::vector<const char *> &options, bool allowed,
+               const std::string &needs) {
+  for (const char *o : options) {
+    if (args.has(o) && !allowed) args.fail("--" + std::string(o) + " applies only to " + needs);
+  }
+}
+
+void parse_optimizer(const Args &args, TrainOptions &o) {
+  const std::string name = args.choice("optimizer", "adam", {"adam", "adamw", "sgd"});
+  const int32_t kind = name == "sgd"     ? NNSTATE_OPTIMIZER_SGD
+                       : name == "adamw" ? NNSTATE_OPTIMIZER_ADAMW
+                                         : NNSTATE_OPTIMIZER_ADAM;
+  nnstate_optimizer_options_init(&o.optimizer, kind);
+  const bool sgd = kind == NNSTATE_OPTIMIZER_SGD;
+  only_with(args, {"beta1", "beta2", "eps", "amsgrad"}, !sgd, "--optimizer adam or adamw");
+  only_with(args, {"momentum", "dampening", "nesterov"}, sgd, "--optimizer sgd");
+  nnstate_optimizer_options &opt = o.optimizer;
+  opt.lr = args.number("lr", opt.lr, 0, kInf);
+  opt.weight_decay = args.number("weight-decay", opt.weight_decay, 0, kInf);
+  opt.beta1 = args.number("beta1", opt.beta1, 0, 1);
+  opt.beta2 = args.number("beta2", opt.beta2, 0, 1);
+  opt.eps = args.number("eps", opt.eps, 0, kInf);
+  opt.amsgrad = args.flag("amsgrad");
+  opt.momentum = args.number("momentum", opt.momentum, 0, kInf);
+  opt.dampening = args.number("dampening", opt.dampening, 0, kInf);
+  opt.nesterov = args.flag("nesterov");
+}
+
+void parse_scheduler(const Args &args, TrainOptions &o) {
+  const std::string name =
+      args.choice("scheduler", "none",
+                  {"none", "step", "multistep", "exponential", "cosine", "linear", "plateau"});
+  const int32_t kind = name == "step"          ? NNSTATE_SCHEDULER_STEP
+                       : name == "multistep"   ? NNSTATE_SCHEDULER_MULTI_STEP
+                       : name == "exponential" ? NNSTATE_SCHEDULER_EXPONENTIAL
+                       : name == "cosine"      ? NNSTATE_SCHEDULER_COSINE_ANNEALING
+                       : name == "linear"      ? NNSTATE_SCHEDULER_LINEAR
+                       : name == "plateau"     ? NNSTATE_SCHEDULER_REDUCE_ON_PLATEAU
+                                               : NNSTATE_SCHEDULER_NONE;
+  nnstate_scheduler_options_init(&o.scheduler, kind);
+  nnstate_scheduler_options &s = o.scheduler;
+  only_with(args, {"schedule-per-batch"}, kind != NNSTATE_SCHEDULER_NONE, "a --scheduler");
+  only_with(args, {"step-size"}, kind == NNSTATE_SCHEDULER_STEP, "--scheduler step");
+  only_with(args, {"gamma"},
+            kind == NNSTATE_SCHEDULER_STEP || kind == NNSTATE_SCHEDULER_MULTI_STEP ||
+                kind == NNSTATE_SCHEDULER_EXPONENTIAL,
+            "--scheduler step, multistep or exponential");
+  only_with(args, {"milestones"}, kind == NNSTATE_SCHEDULER_MULTI_STEP, "--scheduler multistep");
+  only_with(args, {"t-max", "eta-min"}, kind == NNSTATE_SCHEDULER_COSINE_ANNEALING,
+            "--scheduler cosine");
+  only_with(args, {"start-factor", "end-factor", "total-iters"}, kind == NNSTATE_SCHEDULER_LINEAR,
+            "--scheduler linear");
+  only_with(args,
+            {"plateau-monitor", "plateau-mode", "plateau-factor", "plateau-patience",
+             "plateau-threshold", "plateau-threshold-mode", "plateau-cooldown", "min-lr"},
+            kind == NNSTATE_SCHEDULER_REDUCE_ON_PLATEAU, "--scheduler plateau");
+  if (kind == NNSTATE_SCHEDULER_MULTI_STEP && !args.has("milestones")) {
+    args.fail("--scheduler multistep needs --milestones");
+  }
+  s.per_batch = args.flag("schedule-per-batch");
+  s.step_size = args.integer("step-size", s.step_size, 1, kMaxInt);
+  s.gamma = args.number("gamma", s.gamma, 0, kInf);
+  if (args.has("milestones")) {
+    o.milestones = args.integer_list("milestones", 1, kMaxInt);
+    for (size_t i = 1; i < o.milestones.size(); ++i) {
+      if (o.milestones[i] <= o.milestones[i - 1]) args.fail("--milestones must increase");
+    }
+  }
+  s.t_max = args.integer("t-max", o.trainer.epochs, 1, kMaxInt);
+  s.eta_min = args.number("eta-min", s.eta_min, 0, kInf);
+  s.start_factor = args.number("start-factor", s.start_factor, 0, 1);
+  s.end_factor = args.number("end-factor", s.end_factor, 0, 1);
+  s.total_iters = args.integer("total-iters", s.total_iters, 1, kMaxInt);
+  if (args.has("plateau-monitor"))
+    o.scheduler_monitor = args.choice("plateau-monitor", "", kMetrics);
+  s.mode = args.choice("plateau-mode", "min", {"min", "max"}) == "max" ? NNSTATE_MODE_MAX
+                                                                       : NNSTATE_MODE_MIN;
+  s.factor = args.number("plateau-factor", s.factor, 0, 1);
+  s.patience = args.integer("plateau-patience", s.patience, 0, kMaxInt);
+  s.threshold = args.number("plateau-threshold", s.threshold, 0, kInf);
+  s.threshold_mode = args.choice("plateau-threshold-mode", "rel", {"rel", "abs"}) == "abs"
+                         ? NNSTATE_THRESHOLD_ABS
+                         : NNSTATE_THRESHOLD_REL;
+  s.cooldown = args.integer("plateau-cooldown", s.cooldown, 0, kMaxInt);
+  s.min_lr = args.number("min-lr", s.min_lr, 0, kInf);
+}
+
+void parse_early_stopping(const Args &args, TrainOptions &o) {
+  nnstate_early_stopping_options_init(&o.stopping);
+  o.early_stopping = args.has("early-stopping-patience");
+  only_with(
+      args,
+      {"monitor", "min-delta", "mode", "baseline", "restore-best-weights", "start-from-epoch"},
+      o.early_stopping, "early stopping: add --early-stopping-patience N");
+  nnstate_early_stopping_options &e = o.stopping;
+  e.patience = args.integer("early-stopping-patience", 0, 0, kMaxInt);
+  if (args.has("monitor")) o.stopping_monitor = args.choice("monitor", "", kMetrics);
+  e.min_delta = args.number("min-delta", 0, -kInf, kInf);
+  const std::string mode = args.choice("mode", "auto", {"auto", "min", "max"});
+  e.mode = mode == "min" ? NNSTATE_MODE_MIN : mode == "max" ? NNSTATE_MODE_MAX : NNSTATE_MODE_AUTO;
+  e.has_baseline = args.has("baseline");
+  e.baseline = args.number("baseline", 0, -kInf, kInf);
+  e.restore_best_weights = args.flag("restore-best-weights");
+  e.start_from_epoch = args.integer("start-from-epoch", 0, 0, kMaxInt);
+}
+
+}  // namespace
+
+TrainOptions parse_train_options(const Args &args) {
+  TrainOptions o;
+  o.checkpoint_dir = args.text("checkpoint-dir");
+  o.resume = args.flag("resume");
+  if (o.resume && o.checkpoint_dir.empty()) args.fail("--resume needs --checkpoint-dir");
+  if (args.has("checkpoint-dir") && o.checkpoint_dir.empty()) {
+    args.fail("--checkpoint-dir: empty directory name");
+  }
+  o.arch = args.text("arch");
+  if (o.arch.empty() && !o.resume) args.fail("--arch is required (e.g. --arch 784-256-relu-10)");
+  if (!o.arch.empty()) parse_arch_spec(o.arch);  // fail early on a bad spec
+  if (args.has("loss"))
+    o.loss = args.choice("loss", "", {"cross_entropy", "mse", "bce_with_logits"});
+  o.seed = static_cast<uint64_t>(args.integer("seed", 0, 0, kMaxInt));
+
+  o.train = data_flags(args, "", true);
+  if (!o.train.given()) args.fail("no training data: give --images and --labels, or --csv");
+  o.validation = data_flags(args, "val-", true);
+  if (args.has("validation-split")) {
+    if (o.validation.given()) args.fail("give either --validation-split or validation files");
+    o.validation_split = args.number("validation-split", 0, 0, 1);
+    if (o.validation_split <= 0 || o.validation_split >= 1) {
+      args.fail("--validation-split must be between 0 and 1 (exclusive)");
+    }
+  }
+  o.target_columns = static_cast<size_t>(args.integer("target-columns", 1, 1, 1 << 20));
+  if (args.has("target-columns") && o.train.csv.empty())
+    args.fail("--target-columns applies to CSV data");
+  o.csv_header = csv_header_flag(args);
+
+  nnstate_trainer_options_init(&o.trainer);
+  o.trainer.epochs = args.integer("epochs", 10, 1, 1000000000);
+  o.trainer.batch_size = args.integer("batch-size", 32, 1, 1 << 24);
+  o.trainer.shuffle = !args.flag("no-shuffle");
+  o.trainer.drop_last = args.flag("drop-last");
+
+  parse_optimizer(args, o);
+  parse_scheduler(args, o);
+  parse_early_stopping(args, o);
+  o.progress = args.choice("progress", "auto", {"auto", "bar", "lines"});
+  return o;
+}
+
+void bind_monitors(TrainOptions &o, bool has_validation) {
+  const std::string fallback = has_validation ? "val_loss" : "loss";
+  if (o.scheduler_monitor.empty()) o.scheduler_monitor = fallback;
+  if (o.stopping_monitor.empty()) o.stopping_monitor = fallback;
+  o.scheduler.monitor = o.scheduler_monitor.c_str();
+  o.stopping.monitor = o.stopping_monitor.c_str();
+  o.scheduler.milestones = o.milestones.empty() ? nullptr : o.milestones.data();
+  o.scheduler.milestone_count = o.milestones.size();
+}
+
+}  // namespace nnstate_cli

@@ -1,0 +1,48 @@
+// `nnstate train`: its option table and the parsed, validated settings, already in the C
+// API's option structs. Everything here is checked before any file is read.
+#pragma once
+
+#include <nnstate/nnstate.h>
+
+#include <string>
+#include <vector>
+
+#include "args.h"
+#include "csv.h"
+#include "data_flags.h"
+
+namespace nnstate_cli {
+
+extern const CommandSpec kTrainSpec;
+
+struct TrainOptions {
+  std::string arch;  // empty when resuming without --arch
+  std::string loss;  // empty: the default for the data
+  uint64_t seed = 0;
+  DataFlags train, validation;
+  double validation_split = 0.0;
+  size_t target_columns = 1;
+  CsvHeader csv_header = CsvHeader::automatic;
+
+  nnstate_optimizer_options optimizer;
+  nnstate_trainer_options trainer;
+  nnstate_scheduler_options scheduler;  // kind NONE when no --scheduler
+  std::vector<int64_t> milestones;      // scheduler.milestones points here once bound
+  std::string scheduler_monitor;        // empty: val_loss with validation data, else loss
+  bool early_stopping = false;
+  nnstate_early_stopping_options stopping;
+  std::string stopping_monitor;  // empty: as scheduler_monitor
+
+  std::string checkpoint_dir;
+  bool resume = false;
+  std::string progress;  // auto, bar, lines
+};
+
+// Throws usage errors (exit 2) naming the option.
+TrainOptions parse_train_options(const Args &args);
+
+// Points the structs' monitor and milestone fields at `o`'s strings and vectors, resolving the
+// default monitors now that it is known whether there is validation data.
+void bind_monitors(TrainOptions &o, bool has_validation);
+
+}  // namespace nnstate_cli
