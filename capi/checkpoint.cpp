@@ -7,6 +7,7 @@
 #include "checkpoint/data.h"
 #include "guard.h"
 #include "handles.h"
+#include "save_options.h"
 
 using nnstate::capi::guard;
 using nnstate::capi::require_arg;
@@ -24,27 +25,6 @@ void check_size(const Options *options, const char *name) {
                       ", this library knows " + std::to_string(sizeof(Options)) + " (call " + name +
                       "_init first)");
   }
-}
-
-ck::SaveOptions save_options(const nnstate_save_options *options) {
-  check_size(options, "nnstate_save_options");
-  ck::SaveOptions o;
-  if (!options) return o;
-  o.sync = options->fsync != 0;
-  if (options->metadata_count > 0) {
-    require_arg(options->metadata_keys, "options->metadata_keys");
-    require_arg(options->metadata_values, "options->metadata_values");
-  }
-  for (size_t i = 0; i < options->metadata_count; ++i) {
-    const char *key = options->metadata_keys[i];
-    const char *value = options->metadata_values[i];
-    if (!key || !value) {
-      nnstate::fail(NNSTATE_ERR_INVALID_ARGUMENT,
-                    "metadata pair " + std::to_string(i) + " has a NULL key or value");
-    }
-    o.metadata.emplace_back(key, value);
-  }
-  return o;
 }
 
 ck::LoadOptions load_options(const nnstate_load_options *options) {
@@ -97,6 +77,31 @@ const ck::TensorEntry &find_entry(const nnstate_checkpoint *c, const char *name)
 
 }  // namespace
 
+namespace nnstate::capi {
+
+ck::SaveOptions to_save_options(const nnstate_save_options *options) {
+  check_size(options, "nnstate_save_options");
+  ck::SaveOptions o;
+  if (!options) return o;
+  o.sync = options->fsync != 0;
+  if (options->metadata_count > 0) {
+    require_arg(options->metadata_keys, "options->metadata_keys");
+    require_arg(options->metadata_values, "options->metadata_values");
+  }
+  for (size_t i = 0; i < options->metadata_count; ++i) {
+    const char *key = options->metadata_keys[i];
+    const char *value = options->metadata_values[i];
+    if (!key || !value) {
+      nnstate::fail(NNSTATE_ERR_INVALID_ARGUMENT,
+                    "metadata pair " + std::to_string(i) + " has a NULL key or value");
+    }
+    o.metadata.emplace_back(key, value);
+  }
+  return o;
+}
+
+}  // namespace nnstate::capi
+
 extern "C" {
 
 nnstate_status nnstate_format_version(uint32_t *major, uint32_t *minor) {
@@ -132,7 +137,7 @@ nnstate_status nnstate_checkpoint_save(nnstate_network *network, const char *pat
   return guard([&] {
     require_arg(network, "network");
     require_arg(path, "path");
-    ck::save(network->model, path, save_options(options));
+    ck::save(network->model, path, nnstate::capi::to_save_options(options));
   });
 }
 
@@ -143,7 +148,8 @@ nnstate_status nnstate_checkpoint_save_to_buffer(nnstate_network *network, void 
     require_arg(network, "network");
     require_arg(size_out, "size_out");
     *size_out = 0;
-    size_t size = ck::save_to_buffer(network->model, buffer, capacity, save_options(options));
+    size_t size = ck::save_to_buffer(network->model, buffer, capacity,
+                                     nnstate::capi::to_save_options(options));
     *size_out = size;
     if (!buffer || size > capacity) {
       nnstate::fail(NNSTATE_ERR_SHAPE_MISMATCH, "the checkpoint needs " + std::to_string(size) +

@@ -7,54 +7,12 @@
 #include "guard.h"
 #include "handles.h"
 #include "train/trainer.h"
+#include "trainer_handle.h"
 
 using nnstate::capi::guard;
 using nnstate::capi::require_arg;
 
-struct nnstate_dataset {
-  nnstate::Dataset data;
-};
-
 namespace {
-
-// Forwards the core's observer hooks to the C callbacks.
-struct CallbackObserver : nnstate::TrainerObserver {
-  nnstate_epoch_callback on_epoch = nullptr;
-  nnstate_batch_callback on_batch = nullptr;
-  void *user_data = nullptr;
-
-  bool on_batch_end(const nnstate::BatchInfo &b) override {
-    if (!on_batch) return true;
-    nnstate_batch_info info;
-    info.struct_size = sizeof info;
-    info.epoch = b.epoch;
-    info.batch = b.batch;
-    info.batches_per_epoch = b.batches_per_epoch;
-    info.global_step = b.global_step;
-    info.loss = b.loss;
-    info.samples = b.samples;
-    return on_batch(&info, user_data) == 0;
-  }
-  bool on_epoch_end(const nnstate::HistoryRow &row) override;
-};
-
-void to_epoch_info(const nnstate::HistoryRow &row, nnstate_epoch_info &info) {
-  info.epoch = row.epoch;
-  info.loss = row.loss;
-  info.accuracy = row.accuracy;
-  info.val_loss = row.val_loss;
-  info.val_accuracy = row.val_accuracy;
-  info.lr = row.lr;
-  info.seconds = row.seconds;
-}
-
-bool CallbackObserver::on_epoch_end(const nnstate::HistoryRow &row) {
-  if (!on_epoch) return true;
-  nnstate_epoch_info info;
-  info.struct_size = sizeof info;
-  to_epoch_info(row, info);
-  return on_epoch(&info, user_data) == 0;
-}
 
 template <typename Options>
 void check_struct_size(const Options *options, const char *name) {
@@ -116,12 +74,6 @@ nnstate::EarlyStoppingConfig to_early_stopping_config(const nnstate_early_stoppi
 }
 
 }  // namespace
-
-struct nnstate_trainer {
-  nnstate_network *network = nullptr;
-  std::unique_ptr<nnstate::Trainer> trainer;
-  CallbackObserver observer;
-};
 
 extern "C" {
 
@@ -245,9 +197,9 @@ nnstate_status nnstate_trainer_set_callbacks(nnstate_trainer *trainer,
                                              nnstate_batch_callback on_batch, void *user_data) {
   return guard([&] {
     require_arg(trainer, "trainer");
-    trainer->observer.on_epoch = on_epoch;
-    trainer->observer.on_batch = on_batch;
-    trainer->observer.user_data = user_data;
+    trainer->hooks.callbacks.on_epoch = on_epoch;
+    trainer->hooks.callbacks.on_batch = on_batch;
+    trainer->hooks.callbacks.user_data = user_data;
   });
 }
 
@@ -257,7 +209,7 @@ nnstate_status nnstate_trainer_fit(nnstate_trainer *trainer, const nnstate_datas
     require_arg(trainer, "trainer");
     require_arg(train, "train");
     nnstate::StopReason reason = trainer->trainer->fit(
-        train->data, validation ? &validation->data : nullptr, &trainer->observer);
+        train->data, validation ? &validation->data : nullptr, &trainer->hooks);
     if (stop_reason) *stop_reason = static_cast<int32_t>(reason);
   });
 }
@@ -302,7 +254,7 @@ nnstate_status nnstate_trainer_history_row(const nnstate_trainer *trainer, size_
                     "history row " + std::to_string(index) + " does not exist (" +
                         std::to_string(history.size()) + " epochs recorded)");
     }
-    to_epoch_info(history[index], *row);
+    nnstate::capi::to_epoch_info(history[index], *row);
   });
 }
 

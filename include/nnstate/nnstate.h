@@ -367,6 +367,7 @@ NNSTATE_API nnstate_status nnstate_trainer_history_count(const nnstate_trainer *
 NNSTATE_API nnstate_status nnstate_trainer_history_row(const nnstate_trainer *trainer, size_t index,
                                                        nnstate_epoch_info *row);
 
+
 /* ---- Checkpoints ------------------------------------------------------------------------- */
 
 /* A checkpoint file (extension .nnst) holds a network's complete training state: architecture,
@@ -429,9 +430,8 @@ NNSTATE_API nnstate_status nnstate_checkpoint_save(nnstate_network *network, con
  * NNSTATE_ERR_SHAPE_MISMATCH with *size_out set to the size needed; the buffer's contents are
  * then unspecified. The size changes only when the network or the metadata does.
  * Errors: INVALID_ARGUMENT (NULL network or size_out), VERSION, SHAPE_MISMATCH (too small). */
-NNSTATE_API nnstate_status nnstate_checkpoint_save_to_buffer(nnstate_network *network,
-                                                             void *buffer, size_t capacity,
-                                                             size_t *size_out,
+NNSTATE_API nnstate_status nnstate_checkpoint_save_to_buffer(nnstate_network *network, void *buffer,
+                                                             size_t capacity, size_t *size_out,
                                                              const nnstate_save_options *options);
 
 /* Rebuilds a network from the checkpoint alone: layers, loss, and (NNSTATE_LOAD_FULL)
@@ -442,8 +442,8 @@ NNSTATE_API nnstate_status nnstate_checkpoint_save_to_buffer(nnstate_network *ne
 NNSTATE_API nnstate_status nnstate_checkpoint_load(nnstate_network **out, const char *path,
                                                    const nnstate_load_options *options);
 /* The same from a checkpoint in memory (`data`, `size` bytes; only read during the call). */
-NNSTATE_API nnstate_status nnstate_checkpoint_load_buffer(nnstate_network **out,
-                                                          const void *data, size_t size,
+NNSTATE_API nnstate_status nnstate_checkpoint_load_buffer(nnstate_network **out, const void *data,
+                                                          size_t size,
                                                           const nnstate_load_options *options);
 /* Loads into a network the caller built. Its layers and tensors must match the file's
  * exactly: every missing, extra or mis-shaped tensor is listed by name and shape in the
@@ -455,11 +455,11 @@ NNSTATE_API nnstate_status nnstate_checkpoint_load_buffer(nnstate_network **out,
  * and the network's tensors are partly overwritten: call nnstate_checkpoint_verify first when
  * the network must stay intact on a damaged file.
  * Errors: INVALID_ARGUMENT, VERSION, NOT_FOUND, IO, CORRUPT, SHAPE_MISMATCH. */
-NNSTATE_API nnstate_status nnstate_checkpoint_load_into(nnstate_network *network,
-                                                        const char *path,
+NNSTATE_API nnstate_status nnstate_checkpoint_load_into(nnstate_network *network, const char *path,
                                                         const nnstate_load_options *options);
-NNSTATE_API nnstate_status nnstate_checkpoint_load_into_buffer(
-    nnstate_network *network, const void *data, size_t size, const nnstate_load_options *options);
+NNSTATE_API nnstate_status nnstate_checkpoint_load_into_buffer(nnstate_network *network,
+                                                               const void *data, size_t size,
+                                                               const nnstate_load_options *options);
 
 /* Checks a whole checkpoint without building anything: header, manifest, semantics, the CRC
  * of every tensor, and that every padding byte is zero. Returns NNSTATE_OK (0) or the error
@@ -491,8 +491,8 @@ NNSTATE_API void nnstate_checkpoint_free(nnstate_checkpoint *checkpoint);
 /* The file's format version, and the version of the library that wrote it ("0.1.0"). */
 NNSTATE_API nnstate_status nnstate_checkpoint_format(const nnstate_checkpoint *checkpoint,
                                                      uint32_t *major, uint32_t *minor);
-NNSTATE_API nnstate_status nnstate_checkpoint_writer_version(
-    const nnstate_checkpoint *checkpoint, const char **out);
+NNSTATE_API nnstate_status nnstate_checkpoint_writer_version(const nnstate_checkpoint *checkpoint,
+                                                             const char **out);
 /* Creation time in nanoseconds since 1970-01-01 UTC. */
 NNSTATE_API nnstate_status nnstate_checkpoint_created(const nnstate_checkpoint *checkpoint,
                                                       int64_t *unix_ns);
@@ -505,7 +505,8 @@ NNSTATE_API nnstate_status nnstate_checkpoint_environment(const nnstate_checkpoi
 NNSTATE_API nnstate_status nnstate_checkpoint_layer_count(const nnstate_checkpoint *checkpoint,
                                                           size_t *out);
 /* Every stored tensor: network tensors ("0.weight"), optimizer state
- * ("optimizer.0.weight.exp_avg") and early stopping's best weights ("early_stopping.best.0.weight"). */
+ * ("optimizer.0.weight.exp_avg") and early stopping's best weights
+ * ("early_stopping.best.0.weight"). */
 NNSTATE_API nnstate_status nnstate_checkpoint_tensor_count(const nnstate_checkpoint *checkpoint,
                                                            size_t *out);
 /* Describes tensor `index`: name, role (NNSTATE_ROLE_*), dtype (NNSTATE_DTYPE_*), rank and
@@ -537,6 +538,59 @@ NNSTATE_API nnstate_status nnstate_checkpoint_metadata_at(const nnstate_checkpoi
                                                           const char **value);
 NNSTATE_API nnstate_status nnstate_checkpoint_metadata_get(const nnstate_checkpoint *checkpoint,
                                                            const char *key, const char **value);
+
+/* ---- Trainer checkpoints ----------------------------------------------------------------- */
+
+/* Saves the trainer's network (as nnstate_checkpoint_save does) together with the whole state
+ * of the training loop: position (mid-epoch included), the shuffle stream, the epoch's partial
+ * sums, history, the scheduler's and early stopping's state with its best weights. Crash-safe
+ * like nnstate_checkpoint_save. Not while nnstate_trainer_fit runs (use a checkpoint policy).
+ * `options` may be NULL (defaults). Errors: INVALID_ARGUMENT, VERSION, IO (with the reason). */
+NNSTATE_API nnstate_status nnstate_trainer_save(nnstate_trainer *trainer, const char *path,
+                                                const nnstate_save_options *options);
+/* Restores the trainer and its network from a file written by nnstate_trainer_save (or a
+ * checkpoint policy), after verifying it; nnstate_trainer_fit then continues exactly where that
+ * run was, ending bitwise identical to an uninterrupted run (same build, OpenBLAS core type
+ * and thread count; otherwise a warning is left in nnstate_trainer_warnings). The trainer must
+ * be set up alike (batch size, shuffle, drop_last, scheduler kind, early stopping on/off) and
+ * its network must have the file's architecture; `epochs` may differ, to extend a run.
+ * Errors: INVALID_ARGUMENT, IO, CORRUPT, VERSION, SHAPE_MISMATCH / NOT_FOUND (network differs),
+ * STATE (trainer set up differently, or the file holds no training-loop state). */
+NNSTATE_API nnstate_status nnstate_trainer_resume(nnstate_trainer *trainer, const char *path);
+
+/* When nnstate_trainer_fit writes checkpoints into a directory. Files: ckpt-e<epoch>-s<step>.nnst
+ * (periodic and on stop), best-e<epoch>.nnst and best.nnst (the best by `monitor`, always a
+ * complete checkpoint). The directory belongs to one run at a time. */
+typedef struct nnstate_checkpoint_policy {
+  uint32_t struct_size;
+  const char *directory; /* created if missing; copied */
+  int64_t every_epochs;  /* save after every N epochs (default 1; 0: never) */
+  int64_t every_steps;   /* save after every N batches (default 0: never) */
+  int32_t on_stop;       /* non-zero (default): save when fit returns, whatever the reason */
+  int64_t keep_last;     /* periodic checkpoints kept (default 3; 0: all) */
+  int64_t keep_best;     /* best checkpoints kept (default 1; 0: no best tracking) */
+  const char *monitor;   /* metric for "best" (default "val_loss"); copied */
+  int32_t mode;          /* NNSTATE_MODE_* for monitor (default AUTO) */
+  int32_t fsync;         /* non-zero (default): fsync each checkpoint and the directory */
+} nnstate_checkpoint_policy;
+
+/* Fills the defaults above (directory NULL: set it). Errors: INVALID_ARGUMENT (NULL). */
+NNSTATE_API nnstate_status nnstate_checkpoint_policy_init(nnstate_checkpoint_policy *policy);
+/* Sets (or, with NULL, removes) the trainer's checkpoint policy. Leftover temporary files of a
+ * killed save in the directory are removed. Errors: INVALID_ARGUMENT (NULL trainer or
+ * directory, negative counts, unknown monitor), VERSION, IO (directory cannot be created). */
+NNSTATE_API nnstate_status nnstate_trainer_set_checkpointing(
+    nnstate_trainer *trainer, const nnstate_checkpoint_policy *policy);
+/* Resumes from the newest ckpt-*.nnst in `directory` that verifies completely. Invalid files
+ * (e.g. corrupted by a crash) are skipped with a warning (nnstate_trainer_warnings); finding
+ * none is not an error: *found is set to 0 (1 when resumed; `found` may be NULL). A file that
+ * is valid but does not fit this trainer is an error, as for nnstate_trainer_resume. */
+NNSTATE_API nnstate_status nnstate_trainer_resume_latest(nnstate_trainer *trainer,
+                                                         const char *directory, int32_t *found);
+/* Warnings of the last resume (newline-separated; "" when none): skipped files, a different
+ * OpenBLAS core type or thread count. Owned by the trainer, valid until the next resume or
+ * nnstate_trainer_free. Never NULL; "" for a NULL trainer. */
+NNSTATE_API const char *nnstate_trainer_warnings(const nnstate_trainer *trainer);
 
 #ifdef __cplusplus
 }

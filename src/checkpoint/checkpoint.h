@@ -18,6 +18,9 @@ namespace nnstate::checkpoint {
 struct SaveOptions {
   bool sync = true;                                           // fsync the file and its directory
   std::vector<std::pair<std::string, std::string>> metadata;  // unique, non-empty keys
+  // When set (it must train the model being saved), its whole state is saved too: position,
+  // shuffle stream, partial epoch sums, history, scheduler and early stopping with best weights.
+  const Trainer *trainer = nullptr;
 };
 
 enum class LoadMode : int32_t {
@@ -47,5 +50,11 @@ std::unique_ptr<Model> load(const Source &source, const LoadOptions &options);
 // shapes), else SHAPE_MISMATCH / NOT_FOUND listing every difference, before anything changes.
 // In full mode the model's optimizer is replaced by the file's (config and state).
 void load_into(Model &model, const Source &source, const LoadOptions &options);
+// Restores a trainer and its model (fully) from a checkpoint of a trainer. The trainer must be
+// set up alike: same batch size, shuffle and drop_last, same scheduler kind, early stopping on
+// or off (else STATE naming the difference); the number of epochs may differ (to extend a run).
+// Returns warnings, e.g. when the BLAS core type or thread count differ from the file's.
+std::vector<std::string> restore_trainer(Trainer &trainer, const Source &source,
+                                         const LoadOptions &options);
 
 }  // namespace nnstate::checkpoint

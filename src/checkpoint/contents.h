@@ -7,10 +7,13 @@
 #include <utility>
 #include <vector>
 
+#include "callbacks/early_stopping.h"
 #include "layers/layer.h"
 #include "optim/optimizer.h"
+#include "schedule/lr_scheduler.h"
 #include "tensor/shape.h"
 #include "train/rng.h"
+#include "train/trainer.h"
 
 namespace nnstate::checkpoint {
 
@@ -65,9 +68,16 @@ struct Contents {
   std::vector<RngState> rng;  // the model's streams
   std::vector<std::pair<std::string, std::string>> metadata;
 
-  // Extension point: scheduler, early-stopping (except best weights, which are in `tensors`)
-  // and trainer tables are validated by the reader but not yet turned into C++ state.
+  // The training loop (present in checkpoints of a trainer): its settings and whole state.
   bool has_scheduler = false, has_early_stopping = false, has_trainer = false;
+  SchedulerConfig scheduler;
+  std::string scheduler_monitor;
+  SchedulerState scheduler_state;
+  EarlyStoppingConfig early_stopping;       // mode resolved to min or max
+  EarlyStoppingState early_stopping_state;  // best weights are in `tensors` (role best_weight)
+  int64_t trainer_epochs = 0, trainer_batch_size = 0;
+  bool trainer_shuffle = true, trainer_drop_last = false;
+  TrainerState trainer;
 
   uint64_t data_length = 0;
   uint64_t file_size = 0;

@@ -1,6 +1,8 @@
 // Loading a validated checkpoint: rebuilding a model from the file alone, or loading into a
 // model the caller built after a strict comparison. All structural checks happen before any
 // tensor of the model is written.
+#include <cblas.h>
+
 #include <map>
 
 #include "checkpoint/checkpoint.h"
@@ -196,6 +198,89 @@ void load_into(Model &model, const Source &source, const LoadOptions &options) {
     }
   }
   read_into(model, source, c, options);
+}
+
+}  // namespace nnstate::checkpoint
+
+namespace nnstate::checkpoint {
+namespace {
+
+// Differences between the trainer's setup and the file's that would break the resume contract.
+std::vector<std::string> setup_differences(const Trainer &trainer, const Contents &c) {
+  std::vector<std::string> problems;
+  const TrainerConfig &t = trainer.config();
+  auto differ = [&](const char *what, const std::string &file, const std::string &ours) {
+    if (file != ours)
+      problems.push_back(std::string(what) + ": file " + file + ", trainer " + ours);
+  };
+  differ("batch_size", std::to_string(c.trainer_batch_size), std::to_string(t.batch_size));
+  differ("shuffle", c.trainer_shuffle ? "on" : "off", t.shuffle ? "on" : "off");
+  differ("drop_last", c.trainer_drop_last ? "on" : "off", t.drop_last ? "on" : "off");
+  const SchedulerKind file_kind = c.has_scheduler ? c.scheduler.kind : SchedulerKind::none;
+  const SchedulerKind our_kind =
+      trainer.scheduler() ? trainer.scheduler()->config().kind : SchedulerKind::none;
+  differ("scheduler", scheduler_kind_name(file_kind), scheduler_kind_name(our_kind));
+  differ("early stopping", c.has_early_stopping ? "on" : "off",
+         trainer.early_stopping() ? "on" : "off");
+  return problems;
+}
+
+// The determinism contract holds per BLAS core type and thread count: say when they changed.
+std::vector<std::string> environment_warnings(const Contents &c) {
+  std::vector<std::string> warnings;
+  const char *core = openblas_get_corename();
+  const std::string now_core = core ? core : "";
+  const int now_threads = openblas_get_num_threads();
+  if (now_core != c.environment.blas_core_type || now_threads != c.environment.blas_threads) {
+    warnings.push_back(describe_file(c.file) + " was written with OpenBLAS core " +
+                       c.environment.blas_core_type + " and " +
+                       std::to_string(c.environment.blas_threads) + " threads; this run uses " +
+                       now_core + " and " + std::to_string(now_threads) +
+                       ": the continued run may differ in the last bits from an uninterrupted one");
+  }
+  return warnings;
+}
+
+}  // namespace
+
+std::vector<std::string> restore_trainer(Trainer &trainer, const Source &source,
+                                         const LoadOptions &options) {
+  if (options.mode != LoadMode::full) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT, "resuming a trainer needs a full load, not weights only");
+  }
+  const Contents c = read_contents(source);
+  if (!c.has_trainer) {
+    fail(NNSTATE_ERR_STATE, describe_file(c.file) +
+                                " holds no training-loop state: it was saved from a network, "
+                                "not a trainer (load it with nnstate_checkpoint_load_into)");
+  }
+  const std::vector<std::string> problems = setup_differences(trainer, c);
+  if (!problems.empty()) {
+    std::string message = describe_file(c.file) + " was saved by a trainer set up differently:";
+    for (const std::string &p : problems) message += "\n  " + p;
+    fail(NNSTATE_ERR_STATE, message);
+  }
+
+  // Best weights first, into new tensors: the trainer changes only once everything was read.
+  std::vector<std::pair<std::string, Tensor>> best_weights;
+  std::vector<ReadTarget> targets;
+  for (const TensorEntry &e : c.tensors) {
+    if (e.role == Role::best_weight) best_weights.emplace_back(e.owner, Tensor(e.shape));
+  }
+  size_t next = 0;
+  for (const TensorEntry &e : c.tensors) {
+    if (e.role == Role::best_weight) targets.push_back({&e, best_weights[next++].second.data()});
+  }
+  read_tensors(source, c, std::move(targets), options.verify_crc, false);
+
+  load_into(trainer.model(), source, options);
+  if (trainer.scheduler()) trainer.scheduler()->restore(c.scheduler_state);
+  if (EarlyStopping *es = trainer.early_stopping()) {
+    es->state() = c.early_stopping_state;
+    es->state().best_weights = std::move(best_weights);
+  }
+  trainer.state() = c.trainer;
+  return environment_warnings(c);
 }
 
 }  // namespace nnstate::checkpoint

@@ -368,10 +368,59 @@ void Checker::training_loop_tables(const fbs::Manifest &m, Contents &c) {
     if (static_cast<uint32_t>(s->threshold_mode()) > 1) {
       bad("scheduler.threshold_mode", "unknown mode");
     }
+    SchedulerConfig &k = c.scheduler;
+    k.kind = static_cast<SchedulerKind>(kind);
+    k.per_batch = s->per_batch();
+    k.step_size = s->step_size();
+    k.gamma = s->gamma();
+    if (s->milestones()) k.milestones.assign(s->milestones()->begin(), s->milestones()->end());
+    k.t_max = s->t_max();
+    k.eta_min = s->eta_min();
+    k.start_factor = s->start_factor();
+    k.end_factor = s->end_factor();
+    k.total_iters = s->total_iters();
+    k.mode = static_cast<PlateauMode>(s->mode());
+    k.factor = s->factor();
+    k.patience = s->patience();
+    k.threshold = s->threshold();
+    k.threshold_mode = static_cast<ThresholdMode>(s->threshold_mode());
+    k.cooldown = s->cooldown();
+    k.min_lr = s->min_lr();
+    k.eps = s->eps();
+    c.scheduler_monitor = str(s->monitor(), "scheduler.monitor", false);
+    try {
+      validate_scheduler_config(k);
+    } catch (const Error &e) {
+      bad("scheduler", e.what());
+    }
+    c.scheduler_state.last_epoch = s->last_epoch();
+    c.scheduler_state.base_lr = s->base_lr();
+    c.scheduler_state.best = s->best();
+    c.scheduler_state.num_bad_epochs = s->num_bad_epochs();
+    c.scheduler_state.cooldown_counter = s->cooldown_counter();
   }
   if (const fbs::EarlyStopping *e = m.early_stopping()) {
     c.has_early_stopping = true;
     if (static_cast<uint32_t>(e->mode()) > 2) bad("early_stopping.mode", "unknown mode");
+    EarlyStoppingConfig &k = c.early_stopping;
+    k.monitor = str(e->monitor(), "early_stopping.monitor", true);
+    k.mode = static_cast<MonitorMode>(e->mode());
+    k.min_delta = e->min_delta();
+    k.patience = e->patience();
+    k.has_baseline = e->has_baseline();
+    k.baseline = e->baseline();
+    k.restore_best_weights = e->restore_best_weights();
+    k.start_from_epoch = e->start_from_epoch();
+    try {
+      EarlyStopping check(k);
+    } catch (const Error &error) {
+      bad("early_stopping", error.what());
+    }
+    EarlyStoppingState &st = c.early_stopping_state;
+    st.best = e->best();
+    st.best_epoch = e->best_epoch();
+    st.wait = e->wait();
+    st.stopped_epoch = e->stopped_epoch();
     if (e->best_weights()) {
       std::map<std::string, Shape> network;
       for (const TensorEntry &t : c.tensors) {
@@ -398,6 +447,20 @@ void Checker::training_loop_tables(const fbs::Manifest &m, Contents &c) {
         t->epoch_judged() < 0) {
       bad("trainer", "negative counter");
     }
+    c.trainer_epochs = t->epochs();
+    c.trainer_batch_size = t->batch_size();
+    c.trainer_shuffle = t->shuffle();
+    c.trainer_drop_last = t->drop_last();
+    TrainerState &st = c.trainer;
+    st.epoch = t->epoch();
+    st.global_step = t->global_step();
+    st.batch_in_epoch = t->batch_in_epoch();
+    st.epoch_loss_sum = t->epoch_loss_sum();
+    st.epoch_samples = t->epoch_samples();
+    st.epoch_correct = t->epoch_correct();
+    st.epoch_judged = t->epoch_judged();
+    st.epoch_seconds = t->epoch_seconds();
+    st.stopped_early = t->stopped_early();
     if (const fbs::RngState *r = t->epoch_shuffle_rng()) {
       RngState s;
       s.seed = r->seed();
@@ -405,6 +468,33 @@ void Checker::training_loop_tables(const fbs::Manifest &m, Contents &c) {
       s.block = r->block();
       s.position = r->position();
       if (!Rng::valid(s)) bad("trainer.epoch_shuffle_rng", "not a valid generator state");
+      st.epoch_shuffle_rng = s;
+    } else {
+      bad("trainer.epoch_shuffle_rng", "missing");
+    }
+    if (const auto *history = t->history()) {
+      if (history->size() != static_cast<uint64_t>(st.epoch)) {
+        bad("trainer.history", std::to_string(history->size()) + " rows for " +
+                                   std::to_string(st.epoch) + " completed epochs");
+      }
+      for (uint32_t i = 0; i < history->size(); ++i) {
+        const fbs::EpochMetrics *row = history->Get(i);
+        HistoryRow h;
+        h.epoch = row->epoch();
+        if (row->metrics()) {
+          for (const fbs::Metric *metric : *row->metrics()) {
+            const std::string name = str(metric->name(), "trainer.history.metrics.name", true);
+            if (name == "seconds") {
+              h.seconds = metric->value();
+            } else if (is_history_metric(name)) {
+              history_field(h, name) = metric->value();
+            }
+          }
+        }
+        st.history.push_back(h);
+      }
+    } else if (st.epoch > 0) {
+      bad("trainer.history", "missing for " + std::to_string(st.epoch) + " completed epochs");
     }
     rng_list(t->rng(), "trainer.rng", nullptr);
   }

@@ -49,7 +49,7 @@ struct Snapshot {
   std::vector<ParamStep> params;
 };
 
-Snapshot take_snapshot(Model &model) {
+Snapshot take_snapshot(Model &model, const Trainer *trainer) {
   Snapshot snap;
   struct NetworkWalk : StateVisitor {
     Snapshot *snap;
@@ -89,6 +89,17 @@ Snapshot take_snapshot(Model &model) {
     } optimizer_walk;
     optimizer_walk.snap = &snap;
     optimizer->visit_state(optimizer_walk);
+  }
+  if (trainer && trainer->early_stopping()) {
+    for (const auto &[name, value] : trainer->early_stopping()->state().best_weights) {
+      TensorEntry e;
+      e.name = "early_stopping.best." + name;
+      e.role = Role::best_weight;
+      e.owner = name;
+      e.shape = value.shape();
+      e.byte_length = value.byte_size();
+      snap.tensors.push_back({&value, e});
+    }
   }
   return snap;
 }
@@ -239,6 +250,108 @@ Offset<fbs::Optimizer> optimizer_table(FlatBufferBuilder &b, const OptimizerConf
   return o.Finish();
 }
 
+Offset<fbs::Scheduler> scheduler_table(FlatBufferBuilder &b, const Trainer &trainer, Model &model) {
+  const LrScheduler &scheduler = *trainer.scheduler();
+  const SchedulerConfig &c = scheduler.config();
+  const SchedulerState &st = scheduler.state();
+  auto milestones = b.CreateVector(c.milestones);
+  auto monitor = b.CreateString(trainer.config().scheduler_monitor);
+  fbs::SchedulerBuilder s(b);
+  s.add_kind(static_cast<fbs::SchedulerKind>(c.kind));
+  s.add_base_lr(st.base_lr);
+  s.add_last_epoch(st.last_epoch);
+  s.add_last_lr(model.optimizer() ? model.optimizer()->lr() : 0.0);
+  s.add_step_size(c.step_size);
+  s.add_gamma(c.gamma);
+  s.add_milestones(milestones);
+  s.add_t_max(c.t_max);
+  s.add_eta_min(c.eta_min);
+  s.add_start_factor(c.start_factor);
+  s.add_end_factor(c.end_factor);
+  s.add_total_iters(c.total_iters);
+  s.add_mode(static_cast<fbs::PlateauMode>(c.mode));
+  s.add_factor(c.factor);
+  s.add_patience(c.patience);
+  s.add_threshold(c.threshold);
+  s.add_threshold_mode(static_cast<fbs::ThresholdMode>(c.threshold_mode));
+  s.add_cooldown(c.cooldown);
+  s.add_min_lr(c.min_lr);
+  s.add_eps(c.eps);
+  s.add_best(st.best);
+  s.add_num_bad_epochs(st.num_bad_epochs);
+  s.add_cooldown_counter(st.cooldown_counter);
+  s.add_per_batch(c.per_batch);
+  s.add_monitor(monitor);
+  return s.Finish();
+}
+
+// Best weights are streamed with the other tensors (role best_weight); here they are listed
+// under the network names they belong to.
+Offset<fbs::EarlyStopping> early_stopping_table(FlatBufferBuilder &b, const EarlyStopping &es,
+                                                const Snapshot &snap) {
+  const EarlyStoppingConfig &c = es.config();
+  const EarlyStoppingState &st = es.state();
+  std::vector<Offset<fbs::TensorRef>> refs;
+  for (const PendingTensor &p : snap.tensors) {
+    if (p.entry.role == Role::best_weight) refs.push_back(tensor_ref(b, p.entry, p.entry.owner));
+  }
+  auto refs_v = b.CreateVector(refs);
+  auto monitor = b.CreateString(c.monitor);
+  fbs::EarlyStoppingBuilder e(b);
+  e.add_monitor(monitor);
+  e.add_min_delta(c.min_delta);
+  e.add_patience(c.patience);
+  e.add_mode(static_cast<fbs::EarlyStoppingMode>(c.mode));
+  e.add_baseline(c.baseline);
+  e.add_has_baseline(c.has_baseline);
+  e.add_restore_best_weights(c.restore_best_weights);
+  e.add_start_from_epoch(c.start_from_epoch);
+  e.add_best(st.best);
+  e.add_best_epoch(st.best_epoch);
+  e.add_wait(st.wait);
+  e.add_stopped_epoch(st.stopped_epoch);
+  e.add_best_weights(refs_v);
+  return e.Finish();
+}
+
+Offset<fbs::Trainer> trainer_table(FlatBufferBuilder &b, const Trainer &trainer) {
+  const TrainerState &st = trainer.state();
+  std::vector<Offset<fbs::EpochMetrics>> rows;
+  for (const HistoryRow &row : st.history) {
+    std::vector<Offset<fbs::Metric>> metrics;
+    for (const char *name : kHistoryMetrics) {
+      auto n = b.CreateString(name);
+      metrics.push_back(fbs::CreateMetric(b, n, history_metric(row, name)));
+    }
+    auto seconds = b.CreateString("seconds");
+    metrics.push_back(fbs::CreateMetric(b, seconds, row.seconds));
+    auto metrics_v = b.CreateVector(metrics);
+    rows.push_back(fbs::CreateEpochMetrics(b, row.epoch, metrics_v));
+  }
+  auto history = b.CreateVector(rows);
+  auto no_rngs = b.CreateVector(std::vector<Offset<fbs::RngState>>{});
+  auto shuffle = rng_table(b, st.epoch_shuffle_rng);
+  const TrainerConfig &c = trainer.config();
+  fbs::TrainerBuilder t(b);
+  t.add_epoch(st.epoch);
+  t.add_global_step(st.global_step);
+  t.add_batch_in_epoch(st.batch_in_epoch);
+  t.add_epochs(c.epochs);
+  t.add_batch_size(c.batch_size);
+  t.add_shuffle(c.shuffle);
+  t.add_drop_last(c.drop_last);
+  t.add_epoch_shuffle_rng(shuffle);
+  t.add_epoch_loss_sum(st.epoch_loss_sum);
+  t.add_epoch_samples(st.epoch_samples);
+  t.add_epoch_correct(st.epoch_correct);
+  t.add_epoch_judged(st.epoch_judged);
+  t.add_epoch_seconds(st.epoch_seconds);
+  t.add_stopped_early(st.stopped_early);
+  t.add_history(history);
+  t.add_rng(no_rngs);
+  return t.Finish();
+}
+
 void build_manifest(FlatBufferBuilder &b, Model &model, const Snapshot &snap,
                     const SaveOptions &options) {
   std::vector<Offset<fbs::Layer>> layers;
@@ -280,8 +393,15 @@ void build_manifest(FlatBufferBuilder &b, Model &model, const Snapshot &snap,
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
 
-  // Extension point: the training-loop issue adds scheduler, early_stopping (best weights are
-  // then streamed like the other tensors with role best_weight) and trainer tables here.
+  Offset<fbs::Scheduler> scheduler;
+  Offset<fbs::EarlyStopping> early_stopping;
+  Offset<fbs::Trainer> trainer;
+  if (const Trainer *t = options.trainer) {
+    if (t->scheduler()) scheduler = scheduler_table(b, *t, model);
+    if (t->early_stopping()) early_stopping = early_stopping_table(b, *t->early_stopping(), snap);
+    trainer = trainer_table(b, *t);
+  }
+
   fbs::ManifestBuilder m(b);
   m.add_format(format);
   m.add_writer_version(writer);
@@ -290,6 +410,9 @@ void build_manifest(FlatBufferBuilder &b, Model &model, const Snapshot &snap,
   m.add_architecture(arch);
   m.add_tensors(tensors_v);
   if (!optimizer.IsNull()) m.add_optimizer(optimizer);
+  if (!scheduler.IsNull()) m.add_scheduler(scheduler);
+  if (!early_stopping.IsNull()) m.add_early_stopping(early_stopping);
+  if (!trainer.IsNull()) m.add_trainer(trainer);
   m.add_rng(rng_v);
   m.add_metadata(metadata_v);
   fbs::FinishManifestBuffer(b, m.Finish());
@@ -297,7 +420,10 @@ void build_manifest(FlatBufferBuilder &b, Model &model, const Snapshot &snap,
 
 void write_checkpoint(Model &model, Sink &sink, const SaveOptions &options) {
   check_metadata(options);
-  Snapshot snap = take_snapshot(model);
+  if (options.trainer && &options.trainer->model() != &model) {
+    fail(NNSTATE_ERR_INTERNAL, "the trainer to save does not train this model");
+  }
+  Snapshot snap = take_snapshot(model, options.trainer);
 
   static const unsigned char kZeros[kAlignment] = {};
   sink.write(kZeros, kHeaderSize);  // placeholder: the header needs the final sizes

@@ -81,8 +81,7 @@ void validate_scheduler_config(const SchedulerConfig &c) {
   }
 }
 
-LrScheduler::LrScheduler(const SchedulerConfig &config, Optimizer &optimizer)
-    : config_(config), optimizer_(optimizer) {
+LrScheduler::LrScheduler(const SchedulerConfig &config, Optimizer &optimizer) : config_(config) {
   validate_scheduler_config(config);
   state_.base_lr = optimizer.lr();
   if (config.kind == SchedulerKind::reduce_on_plateau) {
@@ -91,17 +90,17 @@ LrScheduler::LrScheduler(const SchedulerConfig &config, Optimizer &optimizer)
     state_.best = config.mode == PlateauMode::min ? std::numeric_limits<double>::infinity()
                                                   : -std::numeric_limits<double>::infinity();
   } else if (config.kind != SchedulerKind::none) {
-    step();  // PyTorch's constructor steps once: last_epoch -1 -> 0
+    step(optimizer);  // PyTorch's constructor steps once: last_epoch -1 -> 0
   }
 }
 
-void LrScheduler::step() {
+void LrScheduler::step(Optimizer &optimizer) {
   if (config_.kind == SchedulerKind::reduce_on_plateau) {
     fail(NNSTATE_ERR_STATE, "ReduceLROnPlateau needs a metric to step");
   }
   if (config_.kind == SchedulerKind::none) return;
   state_.last_epoch += 1;
-  optimizer_.set_lr(next_lr(optimizer_.lr()));
+  optimizer.set_lr(next_lr(optimizer.lr()));
 }
 
 // The rate after stepping to state_.last_epoch, from the current rate (PyTorch's get_lr()).
@@ -149,9 +148,9 @@ bool LrScheduler::is_better(double value, double best) const {
                                                 : value > best + c.threshold;
 }
 
-void LrScheduler::step(double metric) {
+void LrScheduler::step(Optimizer &optimizer, double metric) {
   if (config_.kind != SchedulerKind::reduce_on_plateau) {
-    step();
+    step(optimizer);
     return;
   }
   state_.last_epoch += 1;
@@ -166,9 +165,9 @@ void LrScheduler::step(double metric) {
     state_.num_bad_epochs = 0;  // bad epochs during cooldown are ignored
   }
   if (state_.num_bad_epochs > config_.patience) {
-    const double old_lr = optimizer_.lr();
+    const double old_lr = optimizer.lr();
     const double new_lr = std::max(old_lr * config_.factor, config_.min_lr);
-    if (old_lr - new_lr > config_.eps) optimizer_.set_lr(new_lr);
+    if (old_lr - new_lr > config_.eps) optimizer.set_lr(new_lr);
     state_.cooldown_counter = config_.cooldown;
     state_.num_bad_epochs = 0;
   }

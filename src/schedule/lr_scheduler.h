@@ -66,8 +66,10 @@ struct SchedulerState {
 
 class LrScheduler {
  public:
-  // Attaches to `optimizer` and, like PyTorch's constructors, takes the initial step (so LinearLR
-  // scales the rate by start_factor right away).
+  // Reads the base rate from `optimizer` and, like PyTorch's constructors, takes the initial
+  // step (so LinearLR scales the rate by start_factor right away). The scheduler keeps no
+  // reference: each step is given the optimizer whose rate it sets, so a model whose optimizer
+  // was replaced (e.g. by loading a checkpoint) is scheduled correctly.
   LrScheduler(const SchedulerConfig &config, Optimizer &optimizer);
 
   const SchedulerConfig &config() const { return config_; }
@@ -76,9 +78,9 @@ class LrScheduler {
   void restore(const SchedulerState &state) { state_ = state; }
 
   // Advances an epoch-based schedule by one step and sets the optimizer's rate.
-  void step();
+  void step(Optimizer &optimizer);
   // ReduceLROnPlateau: one step with the monitored metric.
-  void step(double metric);
+  void step(Optimizer &optimizer, double metric);
 
  private:
   double next_lr(double lr) const;
@@ -86,7 +88,6 @@ class LrScheduler {
 
   SchedulerConfig config_;
   SchedulerState state_;
-  Optimizer &optimizer_;
 };
 
 }  // namespace nnstate

@@ -4,12 +4,16 @@
 
 namespace nnstate {
 
+const char *const kHistoryMetrics[5] = {"loss", "accuracy", "val_loss", "val_accuracy", "lr"};
+
 bool is_history_metric(const std::string &name) {
-  return name == "loss" || name == "accuracy" || name == "val_loss" || name == "val_accuracy" ||
-         name == "lr";
+  for (const char *known : kHistoryMetrics) {
+    if (name == known) return true;
+  }
+  return false;
 }
 
-double history_metric(const HistoryRow &row, const std::string &name) {
+double &history_field(HistoryRow &row, const std::string &name) {
   if (name == "loss") return row.loss;
   if (name == "accuracy") return row.accuracy;
   if (name == "val_loss") return row.val_loss;
@@ -17,6 +21,10 @@ double history_metric(const HistoryRow &row, const std::string &name) {
   if (name == "lr") return row.lr;
   fail(NNSTATE_ERR_INVALID_ARGUMENT,
        "unknown metric \"" + name + "\" (known: loss, accuracy, val_loss, val_accuracy, lr)");
+}
+
+double history_metric(const HistoryRow &row, const std::string &name) {
+  return history_field(const_cast<HistoryRow &>(row), name);
 }
 
 }  // namespace nnstate

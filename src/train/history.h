@@ -18,6 +18,10 @@ struct HistoryRow {
 
 // Names: "loss", "accuracy", "val_loss", "val_accuracy", "lr". Throws Error for others.
 double history_metric(const HistoryRow &row, const std::string &name);
+// The field that holds metric `name`, for code that fills rows (e.g. a checkpoint reader).
+double &history_field(HistoryRow &row, const std::string &name);
+// Every metric name, in the order of HistoryRow's fields.
+extern const char *const kHistoryMetrics[5];
 bool is_history_metric(const std::string &name);
 
 }  // namespace nnstate

@@ -171,9 +171,9 @@ bool Trainer::finish_epoch(const Dataset *validation, TrainerObserver *observer,
   }
   if (scheduler_ && !config_.scheduler.per_batch) {
     if (config_.scheduler.kind == SchedulerKind::reduce_on_plateau) {
-      scheduler_->step(history_metric(row, config_.scheduler_monitor));
+      scheduler_->step(*model_.optimizer(), history_metric(row, config_.scheduler_monitor));
     } else {
-      scheduler_->step();
+      scheduler_->step(*model_.optimizer());
     }
   }
   return stop;
@@ -210,7 +210,7 @@ StopReason Trainer::fit(const Dataset &train, const Dataset *validation,
       run_batch(train, order, start, count);
       state_.batch_in_epoch += 1;
       state_.global_step += 1;
-      if (scheduler_ && config_.scheduler.per_batch) scheduler_->step();
+      if (scheduler_ && config_.scheduler.per_batch) scheduler_->step(*model_.optimizer());
       state_.epoch_seconds += seconds_since(started);
       BatchInfo info;
       info.epoch = state_.epoch;

@@ -91,11 +91,14 @@ class Trainer {
   void request_stop() { stop_requested_.store(true); }
 
   Model &model() { return model_; }
+  const Model &model() const { return model_; }
   const TrainerConfig &config() const { return config_; }
   TrainerState &state() { return state_; }
   const TrainerState &state() const { return state_; }
   LrScheduler *scheduler() { return scheduler_.get(); }
+  const LrScheduler *scheduler() const { return scheduler_.get(); }
   EarlyStopping *early_stopping() { return early_stopping_.get(); }
+  const EarlyStopping *early_stopping() const { return early_stopping_.get(); }
 
  private:
   void check_datasets(const Dataset &train, const Dataset *validation) const;

@@ -31,7 +31,7 @@ void check_sequence(SchedulerConfig config, double lr0, int epochs,
   Fixture f(lr0);
   LrScheduler scheduler(config, *f.optimizer);
   for (int epoch = 0; epoch <= epochs; ++epoch) {
-    if (epoch > 0) scheduler.step();
+    if (epoch > 0) scheduler.step(*f.optimizer);
     const double expected = closed_form(epoch);
     INFO(scheduler_kind_name(config.kind)
          << " epoch " << epoch << ": lr " << f.optimizer->lr() << ", expected " << expected);
@@ -53,7 +53,7 @@ std::vector<double> run_plateau(const SchedulerConfig &config, double lr0,
   LrScheduler scheduler(config, *f.optimizer);
   std::vector<double> rates;
   for (double m : metrics) {
-    scheduler.step(m);
+    scheduler.step(*f.optimizer, m);
     rates.push_back(f.optimizer->lr());
   }
   return rates;
@@ -182,12 +182,12 @@ TEST_CASE("scheduler state round-trips: a restored scheduler continues identical
   for (size_t cut = 1; cut < metrics.size(); ++cut) {
     Fixture first(0.1);
     LrScheduler a(c, *first.optimizer);
-    for (size_t i = 0; i < cut; ++i) a.step(metrics[i]);
+    for (size_t i = 0; i < cut; ++i) a.step(*first.optimizer, metrics[i]);
     Fixture second(first.optimizer->lr());
     LrScheduler b(c, *second.optimizer);
     b.restore(a.state());
     for (size_t i = cut; i < metrics.size(); ++i) {
-      b.step(metrics[i]);
+      b.step(*second.optimizer, metrics[i]);
       CHECK(second.optimizer->lr() == straight[i]);
     }
   }

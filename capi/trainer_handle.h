@@ -1,0 +1,83 @@
+// The structs behind the trainer and dataset handles: the core trainer plus the hooks that
+// connect it to C callbacks and to the checkpoint policy.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "checkpoint/policy.h"
+#include "nnstate/nnstate.h"
+#include "train/trainer.h"
+
+namespace nnstate::capi {
+
+inline void to_epoch_info(const nnstate::HistoryRow &row, nnstate_epoch_info &info) {
+  info.epoch = row.epoch;
+  info.loss = row.loss;
+  info.accuracy = row.accuracy;
+  info.val_loss = row.val_loss;
+  info.val_accuracy = row.val_accuracy;
+  info.lr = row.lr;
+  info.seconds = row.seconds;
+}
+
+// Forwards the core's observer hooks to the C callbacks.
+struct CallbackObserver : nnstate::TrainerObserver {
+  nnstate_epoch_callback on_epoch = nullptr;
+  nnstate_batch_callback on_batch = nullptr;
+  void *user_data = nullptr;
+
+  bool on_batch_end(const nnstate::BatchInfo &b) override {
+    if (!on_batch) return true;
+    nnstate_batch_info info;
+    info.struct_size = sizeof info;
+    info.epoch = b.epoch;
+    info.batch = b.batch;
+    info.batches_per_epoch = b.batches_per_epoch;
+    info.global_step = b.global_step;
+    info.loss = b.loss;
+    info.samples = b.samples;
+    return on_batch(&info, user_data) == 0;
+  }
+  bool on_epoch_end(const nnstate::HistoryRow &row) override {
+    if (!on_epoch) return true;
+    nnstate_epoch_info info;
+    info.struct_size = sizeof info;
+    to_epoch_info(row, info);
+    return on_epoch(&info, user_data) == 0;
+  }
+};
+
+// Every hook of the loop: the C callbacks decide whether to go on, then the checkpoint policy
+// (if any) saves once the state is consistent.
+struct TrainerHooks : nnstate::TrainerObserver {
+  CallbackObserver callbacks;
+  std::unique_ptr<nnstate::checkpoint::CheckpointPolicy> policy;
+
+  bool on_batch_end(const nnstate::BatchInfo &info) override {
+    return callbacks.on_batch_end(info);
+  }
+  bool on_epoch_end(const nnstate::HistoryRow &row) override { return callbacks.on_epoch_end(row); }
+  void after_batch(nnstate::Trainer &trainer) override {
+    if (policy) policy->after_batch(trainer);
+  }
+  void after_epoch(nnstate::Trainer &trainer) override {
+    if (policy) policy->after_epoch(trainer);
+  }
+  void on_stop(nnstate::Trainer &trainer) override {
+    if (policy) policy->on_stop(trainer);
+  }
+};
+
+}  // namespace nnstate::capi
+
+struct nnstate_dataset {
+  nnstate::Dataset data;
+};
+
+struct nnstate_trainer {
+  nnstate_network *network = nullptr;
+  std::unique_ptr<nnstate::Trainer> trainer;
+  nnstate::capi::TrainerHooks hooks;
+  std::string warnings;  // of the last resume, newline-separated
+};
