@@ -11,6 +11,8 @@ loader. numpy arrays are used without copies when they are float32 and contiguou
 sequences and buffers work without numpy.
 """
 from ._native import lib as _lib
+from . import checkpoint
+from .checkpoint import Checkpoint, load, load_into, save, verify
 from .errors import NnstateError
 from .network import Network
 from .training import Dataset, EarlyStopping, Scheduler, Trainer
@@ -18,5 +20,6 @@ from .training import Dataset, EarlyStopping, Scheduler, Trainer
 __version__ = _lib.nnstate_version_string().decode()
 abi_version = _lib.nnstate_abi_version()
 
-__all__ = ["Dataset", "EarlyStopping", "Network", "NnstateError", "Scheduler", "Trainer",
-           "__version__", "abi_version"]
+__all__ = ["Checkpoint", "Dataset", "EarlyStopping", "Network", "NnstateError", "Scheduler",
+           "Trainer", "__version__", "abi_version", "checkpoint", "load", "load_into", "save",
+           "verify"]

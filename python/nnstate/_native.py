@@ -105,6 +105,39 @@ class BatchInfo(ctypes.Structure):
     ]
 
 
+class SaveOptions(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("fsync", ctypes.c_int32),
+        ("metadata_keys", ctypes.POINTER(ctypes.c_char_p)),
+        ("metadata_values", ctypes.POINTER(ctypes.c_char_p)),
+        ("metadata_count", ctypes.c_size_t),
+    ]
+
+
+class LoadOptions(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("what", ctypes.c_int32),
+        ("verify_crc", ctypes.c_int32),
+    ]
+
+
+class CheckpointPolicy(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("directory", ctypes.c_char_p),
+        ("every_epochs", ctypes.c_int64),
+        ("every_steps", ctypes.c_int64),
+        ("on_stop", ctypes.c_int32),
+        ("keep_last", ctypes.c_int64),
+        ("keep_best", ctypes.c_int64),
+        ("monitor", ctypes.c_char_p),
+        ("mode", ctypes.c_int32),
+        ("fsync", ctypes.c_int32),
+    ]
+
+
 EPOCH_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.POINTER(EpochInfo), ctypes.c_void_p)
 BATCH_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.POINTER(BatchInfo), ctypes.c_void_p)
 
@@ -159,6 +192,36 @@ _SIGNATURES = {
     "nnstate_trainer_position": (c_status, [_P, c_int64_p, c_int64_p, c_int64_p]),
     "nnstate_trainer_history_count": (c_status, [_P, c_size_p]),
     "nnstate_trainer_history_row": (c_status, [_P, ctypes.c_size_t, ctypes.POINTER(EpochInfo)]),
+    "nnstate_save_options_init": (c_status, [ctypes.POINTER(SaveOptions)]),
+    "nnstate_load_options_init": (c_status, [ctypes.POINTER(LoadOptions)]),
+    "nnstate_checkpoint_save": (c_status, [_P, ctypes.c_char_p, ctypes.POINTER(SaveOptions)]),
+    "nnstate_checkpoint_load": (
+        c_status, [ctypes.POINTER(_P), ctypes.c_char_p, ctypes.POINTER(LoadOptions)]),
+    "nnstate_checkpoint_load_into": (
+        c_status, [_P, ctypes.c_char_p, ctypes.POINTER(LoadOptions)]),
+    "nnstate_checkpoint_verify": (c_status, [ctypes.c_char_p]),
+    "nnstate_checkpoint_open": (
+        c_status, [ctypes.POINTER(_P), ctypes.c_char_p, ctypes.POINTER(LoadOptions)]),
+    "nnstate_checkpoint_free": (None, [_P]),
+    "nnstate_checkpoint_format": (
+        c_status, [_P, ctypes.POINTER(ctypes.c_uint32), ctypes.POINTER(ctypes.c_uint32)]),
+    "nnstate_checkpoint_writer_version": (c_status, [_P, ctypes.POINTER(ctypes.c_char_p)]),
+    "nnstate_checkpoint_tensor_count": (c_status, [_P, c_size_p]),
+    "nnstate_checkpoint_tensor_info": (
+        c_status, [_P, ctypes.c_size_t, ctypes.POINTER(ctypes.c_char_p), c_int32_p, c_int32_p,
+                   c_int32_p, c_int64_p]),
+    "nnstate_checkpoint_read_tensor": (c_status, [_P, ctypes.c_char_p, _P, ctypes.c_size_t]),
+    "nnstate_checkpoint_optimizer": (c_status, [_P, c_int32_p, c_int64_p]),
+    "nnstate_checkpoint_metadata_count": (c_status, [_P, c_size_p]),
+    "nnstate_checkpoint_metadata_at": (
+        c_status, [_P, ctypes.c_size_t, ctypes.POINTER(ctypes.c_char_p),
+                   ctypes.POINTER(ctypes.c_char_p)]),
+    "nnstate_trainer_save": (c_status, [_P, ctypes.c_char_p, ctypes.POINTER(SaveOptions)]),
+    "nnstate_trainer_resume": (c_status, [_P, ctypes.c_char_p]),
+    "nnstate_checkpoint_policy_init": (c_status, [ctypes.POINTER(CheckpointPolicy)]),
+    "nnstate_trainer_set_checkpointing": (c_status, [_P, ctypes.POINTER(CheckpointPolicy)]),
+    "nnstate_trainer_resume_latest": (c_status, [_P, ctypes.c_char_p, c_int32_p]),
+    "nnstate_trainer_warnings": (ctypes.c_char_p, [_P]),
 }
 
 

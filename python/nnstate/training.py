@@ -1,10 +1,12 @@
 """The training loop: datasets, schedules, early stopping, callbacks and history."""
 import ctypes
+import os
 import weakref
 
 from ._buffers import FloatBuffer
-from ._native import (BATCH_CALLBACK, EPOCH_CALLBACK, EarlyStoppingOptions, SchedulerOptions,
-                      TrainerOptions, lib)
+from ._native import (BATCH_CALLBACK, EPOCH_CALLBACK, CheckpointPolicy, EarlyStoppingOptions,
+                      SchedulerOptions, TrainerOptions, lib)
+from .checkpoint import save_options
 from .errors import NnstateError, check
 
 SCHEDULERS = {"step": 1, "multi_step": 2, "exponential": 3, "cosine_annealing": 4, "linear": 5,
@@ -158,6 +160,41 @@ class Trainer:
             error, self._error = self._error, None
             raise error
         return STOP_REASONS.get(reason.value, str(reason.value))
+
+    def save(self, path, metadata=None, fsync=True):
+        """Saves the network and the whole training-loop state (resumable mid-epoch)."""
+        options, _keep = save_options(metadata, fsync)
+        check(lib.nnstate_trainer_save(self._handle, os.fsencode(path), ctypes.byref(options)))
+
+    def resume(self, path):
+        """Restores this trainer and its network from a file written by save()."""
+        check(lib.nnstate_trainer_resume(self._handle, os.fsencode(path)))
+
+    def checkpoint_to(self, directory, every_epochs=1, every_steps=0, on_stop=True, keep_last=3,
+                      keep_best=1, monitor="val_loss", mode="auto", fsync=True):
+        """Makes fit() write checkpoints into `directory` (see nnstate_checkpoint_policy)."""
+        policy = CheckpointPolicy()
+        check(lib.nnstate_checkpoint_policy_init(ctypes.byref(policy)))
+        self._policy_strings = (os.fsencode(directory), monitor.encode())
+        policy.directory, policy.monitor = self._policy_strings
+        policy.every_epochs, policy.every_steps = every_epochs, every_steps
+        policy.on_stop, policy.fsync = int(bool(on_stop)), int(bool(fsync))
+        policy.keep_last, policy.keep_best = keep_last, keep_best
+        policy.mode = MODES[mode]
+        check(lib.nnstate_trainer_set_checkpointing(self._handle, ctypes.byref(policy)))
+
+    def resume_latest(self, directory):
+        """Resumes from the newest valid checkpoint in `directory`; returns whether one was
+        found. Skipped files and environment differences are listed in `warnings`."""
+        found = ctypes.c_int32()
+        check(lib.nnstate_trainer_resume_latest(self._handle, os.fsencode(directory),
+                                                ctypes.byref(found)))
+        return bool(found.value)
+
+    @property
+    def warnings(self):
+        text = lib.nnstate_trainer_warnings(self._handle).decode("utf-8", "replace")
+        return text.split("\n") if text else []
 
     def request_stop(self):
         """Stops a running fit at the next batch boundary; callable from another thread."""
