@@ -1,0 +1,304 @@
+// Checkpoint save/load throughput against the raw limits measured in the same run: write (to
+// the page cache, and with fsync), read (pread into already-faulted memory), memcpy; and
+// against torch.save/torch.load of the same state (PyTorch from /usr/bin/python3). Prints
+// ratios; never run as a test.
+//
+//   checkpoint_bench [DIR] [--sizes 100,1000] [--no-torch]
+//
+// Sizes are MB of parameters; Adam doubles that with exp_avg and exp_avg_sq (the "state").
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nnstate/nnstate.h"
+
+namespace {
+
+double now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+void ok(nnstate_status s, const char *what) {
+  if (s != NNSTATE_OK) {
+    std::fprintf(stderr, "%s: %s\n", what, nnstate_last_error());
+    std::exit(1);
+  }
+}
+
+long status_kb(const char *field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field, 0) == 0) return std::atol(line.c_str() + std::strlen(field));
+  }
+  return -1;
+}
+
+// Resets the peak RSS (VmHWM) to the current RSS (Linux >= 4.0).
+void reset_peak_rss() {
+  std::ofstream("/proc/self/clear_refs") << "5";
+}
+
+struct FreeAligned {
+  void operator()(float *p) const { std::free(p); }
+};
+
+struct Buffers {
+  std::vector<std::unique_ptr<float[], FreeAligned>> parts;
+  std::vector<size_t> counts;
+};
+
+// Memory laid out like the network's state: one buffer per tensor, pre-faulted, and like
+// nnstate's tensors 2 MiB aligned with transparent huge pages when large (the kernel copies
+// from huge pages markedly faster here, so anything else would flatter the library).
+Buffers make_buffers(const std::vector<size_t> &counts) {
+  constexpr size_t kHuge = size_t{2} << 20;
+  Buffers b;
+  b.counts = counts;
+  for (size_t n : counts) {
+    size_t bytes = (n * sizeof(float) + kHuge - 1) / kHuge * kHuge;
+    auto *p = static_cast<float *>(std::aligned_alloc(kHuge, bytes));
+    if (!p) std::exit(1);
+    ::madvise(p, bytes, MADV_HUGEPAGE);
+    b.parts.emplace_back(p);
+    for (size_t i = 0; i < n; ++i) p[i] = static_cast<float>(i % 251) * 0.01f;
+  }
+  return b;
+}
+
+double raw_write(const Buffers &b, const std::string &path, bool sync) {
+  double t = now();
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  for (size_t i = 0; i < b.parts.size(); ++i) {
+    const char *p = reinterpret_cast<const char *>(b.parts[i].get());
+    size_t left = b.counts[i] * sizeof(float);
+    while (left > 0) {
+      ssize_t n = ::write(fd, p, std::min<size_t>(left, size_t{1} << 20));
+      if (n <= 0) std::exit(1);
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+  }
+  if (sync) ::fsync(fd);
+  ::close(fd);
+  ::rename(tmp.c_str(), path.c_str());
+  return now() - t;
+}
+
+double raw_read(Buffers &b, const std::string &path) {
+  double t = now();
+  int fd = ::open(path.c_str(), O_RDONLY);
+  off_t offset = 0;
+  for (size_t i = 0; i < b.parts.size(); ++i) {
+    char *p = reinterpret_cast<char *>(b.parts[i].get());
+    size_t left = b.counts[i] * sizeof(float);
+    while (left > 0) {
+      ssize_t n = ::pread(fd, p, std::min<size_t>(left, size_t{1} << 20), offset);
+      if (n <= 0) std::exit(1);
+      p += n;
+      offset += n;
+      left -= static_cast<size_t>(n);
+    }
+  }
+  ::close(fd);
+  return now() - t;
+}
+
+double raw_memcpy(Buffers &dst, const Buffers &src) {
+  double t = now();
+  for (size_t i = 0; i < src.parts.size(); ++i) {
+    std::memcpy(dst.parts[i].get(), src.parts[i].get(), src.counts[i] * sizeof(float));
+  }
+  return now() - t;
+}
+
+template <typename F>
+double best_of(int runs, F f) {
+  double best = 1e30;
+  for (int i = 0; i < runs; ++i) best = std::min(best, f());
+  return best;
+}
+
+uint64_t file_size(const std::string &path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+}
+
+// Linear layers of width x width making `mb` MB of parameters (one layer, or four from 500 MB).
+nnstate_network *make_network(size_t mb, int64_t *width_out, int *layers_out) {
+  const int layers = mb >= 500 ? 4 : 1;
+  const int64_t width = static_cast<int64_t>(std::sqrt(static_cast<double>(mb) * 1e6 / 4 / layers));
+  nnstate_network *net = nullptr;
+  ok(nnstate_network_create(&net, 1), "create");
+  for (int i = 0; i < layers; ++i) ok(nnstate_network_add_linear(net, width, width, 1), "linear");
+  nnstate_optimizer_options o;
+  ok(nnstate_optimizer_options_init(&o, NNSTATE_OPTIMIZER_ADAM), "options");
+  ok(nnstate_network_set_optimizer(net, &o), "optimizer");
+  ok(nnstate_network_set_loss(net, NNSTATE_LOSS_MSE), "loss");
+  *width_out = width;
+  *layers_out = layers;
+  return net;
+}
+
+void run_torch(const std::string &dir, int64_t width, int layers, double ref_write, double ref_read,
+               double state_bytes) {
+  std::string script = std::string(NNSTATE_BENCH_DIR) + "/checkpoint_torch.py";
+  std::string command = "/usr/bin/python3 " + script + " " + dir + " " + std::to_string(width) +
+                        " " + std::to_string(layers);
+  FILE *p = ::popen(command.c_str(), "r");
+  if (!p) return;
+  double save = 0, load = 0;
+  if (std::fscanf(p, "%lf %lf", &save, &load) == 2) {
+    std::printf("  torch.save             %7.3f s  %6.2f GB/s  (%.2f of raw write)\n", save,
+                state_bytes / save / 1e9, ref_write / save);
+    std::printf("  torch.load             %7.3f s  %6.2f GB/s  (%.2f of raw read)\n", load,
+                state_bytes / load / 1e9, ref_read / load);
+  }
+  ::pclose(p);
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  std::string dir = "/tmp";
+  std::vector<size_t> sizes = {100, 1000};
+  bool torch = true;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--no-torch") {
+      torch = false;
+    } else if (a == "--sizes" && i + 1 < argc) {
+      sizes.clear();
+      std::string list = argv[++i];
+      for (size_t pos = 0; pos < list.size();) {
+        size_t comma = list.find(',', pos);
+        sizes.push_back(std::stoul(list.substr(pos, comma - pos)));
+        pos = comma == std::string::npos ? list.size() : comma + 1;
+      }
+    } else {
+      dir = a;
+    }
+  }
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  const char *core = std::getenv("OPENBLAS_CORETYPE");
+  std::printf("checkpoint_bench: dir %s, OPENBLAS_CORETYPE=%s\n", dir.c_str(), core ? core : "");
+
+  for (size_t mb : sizes) {
+    int64_t width;
+    int layers;
+    nnstate_network *net = make_network(mb, &width, &layers);
+    std::vector<size_t> counts;
+    for (int l = 0; l < layers; ++l) {
+      counts.push_back(static_cast<size_t>(width * width));
+      counts.push_back(static_cast<size_t>(width));
+    }
+    std::vector<size_t> state_counts;
+    for (int copy = 0; copy < 3; ++copy) {
+      state_counts.insert(state_counts.end(), counts.begin(), counts.end());
+    }
+    double state_bytes = 0;
+    for (size_t n : state_counts) state_bytes += static_cast<double>(n) * 4;
+    std::printf("\n%zu MB of parameters: %d x Linear(%lld, %lld) + Adam = %.1f MB of state\n", mb,
+                layers, static_cast<long long>(width), static_cast<long long>(width),
+                state_bytes / 1e6);
+
+    const std::string raw_path = dir + "/bench_raw.bin";
+    const std::string path = dir + "/bench.nnst";
+    const int runs = mb >= 500 ? 2 : 4;
+    nnstate_save_options so;
+    ok(nnstate_save_options_init(&so), "save options");
+    auto save = [&](int sync) {
+      so.fsync = sync;
+      double t = now();
+      ok(nnstate_checkpoint_save(net, path.c_str(), &so), "save");
+      return now() - t;
+    };
+    auto load_into = [&] {
+      double t = now();
+      ok(nnstate_checkpoint_load_into(net, path.c_str(), nullptr), "load_into");
+      return now() - t;
+    };
+    auto verify = [&] {
+      double t = now();
+      ok(nnstate_checkpoint_verify(path.c_str()), "verify");
+      return now() - t;
+    };
+    // Each measurement alternates with its reference, best of `runs`, so that load from other
+    // processes affects both alike.
+    double t_write = 1e30, t_write_sync = 1e30, t_read = 1e30, t_memcpy = 1e30;
+    double t_save = 1e30, t_save_sync = 1e30, t_load_into = 1e30, t_verify = 1e30;
+    const long rss_before = status_kb("VmRSS:");
+    reset_peak_rss();
+    t_save = save(0);
+    const long peak = status_kb("VmHWM:");
+    {
+      // One copy of the state for raw write/read (more would push the 1 GB case into memory
+      // reclaim); memcpy is measured on 256 MB and scaled.
+      Buffers a = make_buffers(state_counts);
+      const std::vector<size_t> slice = {size_t{64} << 20};
+      Buffers from = make_buffers(slice), to = make_buffers(slice);
+      const double slice_scale = state_bytes / static_cast<double>(slice[0] * sizeof(float));
+      for (int r = 0; r < runs; ++r) {
+        t_write = std::min(t_write, raw_write(a, raw_path, false));
+        t_save = std::min(t_save, save(0));
+        t_write_sync = std::min(t_write_sync, raw_write(a, raw_path, true));
+        t_save_sync = std::min(t_save_sync, save(1));
+        t_read = std::min(t_read, raw_read(a, raw_path));
+        t_load_into = std::min(t_load_into, load_into());
+        t_verify = std::min(t_verify, verify());
+        t_memcpy = std::min(t_memcpy, raw_memcpy(to, from) * slice_scale);
+      }
+      ::unlink(raw_path.c_str());
+    }
+    double t_load_new = best_of(1, [&] {
+      double t = now();
+      nnstate_network *loaded = nullptr;
+      ok(nnstate_checkpoint_load(&loaded, path.c_str(), nullptr), "load");
+      double e = now() - t;
+      nnstate_network_free(loaded);
+      return e;
+    });
+    std::printf("  raw write (page cache) %7.3f s  %6.2f GB/s\n", t_write,
+                state_bytes / t_write / 1e9);
+    std::printf("  raw write + fsync      %7.3f s  %6.2f GB/s\n", t_write_sync,
+                state_bytes / t_write_sync / 1e9);
+    std::printf("  raw read (pread)       %7.3f s  %6.2f GB/s\n", t_read,
+                state_bytes / t_read / 1e9);
+    std::printf("  memcpy                 %7.3f s  %6.2f GB/s\n", t_memcpy,
+                state_bytes / t_memcpy / 1e9);
+    const double overhead = static_cast<double>(file_size(path)) - state_bytes;
+    std::printf(
+        "  nnstate save           %7.3f s  %6.2f GB/s  (%.2f of raw write; target >= 0.85)\n",
+        t_save, state_bytes / t_save / 1e9, t_write / t_save);
+    std::printf("  nnstate save + fsync   %7.3f s  %6.2f GB/s  (%.2f of raw write + fsync)\n",
+                t_save_sync, state_bytes / t_save_sync / 1e9, t_write_sync / t_save_sync);
+    std::printf(
+        "  nnstate load_into      %7.3f s  %6.2f GB/s  (%.2f of raw read; target >= 0.70)\n",
+        t_load_into, state_bytes / t_load_into / 1e9, t_read / t_load_into);
+    std::printf("  nnstate load (rebuild) %7.3f s  %6.2f GB/s  (%.2f of raw read; allocates)\n",
+                t_load_new, state_bytes / t_load_new / 1e9, t_read / t_load_new);
+    std::printf("  nnstate verify         %7.3f s  %6.2f GB/s\n", t_verify,
+                state_bytes / t_verify / 1e9);
+    std::printf("  file overhead          %.0f bytes = %.5f%% of tensor bytes (target <= 0.1%%)\n",
+                overhead, 100.0 * overhead / state_bytes);
+    std::printf("  peak RSS during save   +%.1f MiB over the %.1f MiB before (target <= 64 MiB)\n",
+                static_cast<double>(peak - rss_before) / 1024.0, rss_before / 1024.0);
+    ::unlink(path.c_str());
+    nnstate_network_free(net);
+    if (torch) run_torch(dir, width, layers, t_write, t_read, state_bytes);
+  }
+  return 0;
+}
