@@ -26,6 +26,11 @@ const Command kCommands[] = {
     {"train", nnstate_cli::cmd_train, "train a network on IDX or CSV data"},
     {"evaluate", nnstate_cli::cmd_evaluate, "loss and accuracy of a checkpoint on data"},
     {"predict", nnstate_cli::cmd_predict, "predictions of a checkpoint as CSV"},
+    {"inspect", nnstate_cli::cmd_inspect, "summary of a checkpoint: versions, state, sizes"},
+    {"dump", nnstate_cli::cmd_dump, "a checkpoint's manifest as JSON"},
+    {"verify", nnstate_cli::cmd_verify, "full integrity check of checkpoint files"},
+    {"diff", nnstate_cli::cmd_diff, "what differs between two checkpoints"},
+    {"plot", nnstate_cli::cmd_plot, "training curves of a checkpoint as SVG"},
 };
 
 void print_usage(FILE *out) {

@@ -1,0 +1,91 @@
+// A read-only view of a checkpoint file through the public C API, shared by inspect, dump,
+// diff and plot: everything the API exposes about the file, gathered once, plus what the
+// tools derive from it (byte counts per role, each tensor's CRC32C, the per-epoch history).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "api.h"
+#include "checkpoint_io.h"
+
+namespace nnstate_cli {
+
+struct TensorView {
+  std::string name;
+  int32_t role = 0;
+  int32_t dtype = 0;
+  int32_t rank = 0;
+  int64_t dims[4] = {0, 0, 0, 0};
+  size_t count = 0;             // elements
+  uint64_t bytes = 0;           // count * sizeof(float)
+  const float *data = nullptr;  // inside the handle's mapping
+};
+
+// One epoch of the training history (NaN where a value does not exist).
+struct HistoryRow {
+  int64_t epoch = 0;  // 1-based, as printed by `nnstate train`
+  double loss, accuracy, val_loss, val_accuracy, lr, seconds;
+};
+
+struct History {
+  std::string source;  // where it came from ("" when the file holds none)
+  std::vector<HistoryRow> rows;
+};
+
+struct CheckpointView {
+  std::string path;
+  uint64_t file_bytes = 0;
+  CheckpointPtr handle;
+  uint32_t format_major = 0, format_minor = 0;
+  std::string writer_version;
+  int64_t created_ns = 0;
+  std::string blas_core_type;
+  int32_t blas_threads = 0;
+  size_t layer_count = 0;
+  std::vector<TensorView> tensors;
+  int32_t optimizer_kind = 0;  // 0: none
+  int64_t optimizer_step = 0;
+  Metadata metadata;  // in file order
+  // From rebuilding the network (open_checkpoint_view with `rebuild`), which is the only way
+  // the C API gives the learning rate and the input/output sizes.
+  bool rebuilt = false;
+  std::string rebuild_error;  // why rebuilding failed, when it did
+  double lr = 0;
+  bool has_lr = false;
+  size_t input_size = 0, output_size = 0;
+
+  const TensorView *find(const std::string &name) const;
+  const std::string *meta(const std::string &key) const;  // nullptr when absent
+  uint64_t bytes_of_role(int32_t role) const;
+  uint64_t elements_of_role(int32_t role) const;
+};
+
+// Opens and fully validates `path` (every CRC) and gathers the view. Failures throw Error
+// with "PATH: what is wrong".
+CheckpointView open_checkpoint_view(const std::string &path, bool rebuild);
+
+// Throws Error(kExitFailure) for a failed call on `path`, dropping the library's own
+// 'checkpoint "PATH": ' prefix so the file is named once.
+void check_file(nnstate_status status, const std::string &path, int code = kExitFailure);
+// The library's message for the last failure about `path`, without that prefix.
+std::string file_error(const std::string &path, nnstate_status status);
+
+// The training history stored in the checkpoint: the cli.history metadata written by
+// `nnstate train` (the C API has no history query on an open checkpoint yet).
+History checkpoint_history(const CheckpointView &view);
+// Parses cli.history's CSV (header row, then one row per epoch; columns found by name).
+// Throws Error naming `where` and the line when it is malformed.
+std::vector<HistoryRow> parse_history_csv(const std::string &text, const std::string &where);
+
+const char *role_name(int32_t role);
+const char *dtype_name(int32_t dtype);
+const char *optimizer_name(int32_t kind);      // "none" for 0
+std::string shape_text(const TensorView &t);   // "[32, 16]", "[]" for a scalar
+std::string format_time_utc(int64_t unix_ns);  // "2025-01-02 03:04:05 UTC"
+
+// CRC32C (Castagnoli), the checksum the format stores for every tensor.
+uint32_t crc32c(const void *data, size_t size);
+
+}  // namespace nnstate_cli

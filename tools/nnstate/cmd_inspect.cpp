@@ -1,0 +1,185 @@
+// `nnstate inspect FILE`: a human-readable summary of a checkpoint.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "args.h"
+#include "checkpoint_view.h"
+#include "commands.h"
+
+namespace nnstate_cli {
+namespace {
+
+const CommandSpec kInspectSpec = {
+    "inspect",
+    "FILE",
+    "Verifies the checkpoint FILE and summarises it: format and writer versions, creation\n"
+    "time, the environment bitwise determinism depends on (OpenBLAS core type and threads),\n"
+    "architecture and tensors, parameter count, optimizer, training progress and best epoch\n"
+    "(from the history 'nnstate train' records), user metadata, and where the bytes go.",
+    {
+        {"Output",
+         {
+             {"no-tensors", nullptr, "omit the list of tensors"},
+         }},
+    },
+    "What the C API cannot read from a file yet (optimizer hyper-parameters other than the\n"
+    "learning rate, layer kinds, scheduler and early-stopping state) is said so; a file written\n"
+    "by 'nnstate train' records its architecture and command line in its metadata.\n"
+    "\n"
+    "Exit status: 0 done, 1 the file is missing or invalid, 2 usage error.",
+    1,
+};
+
+std::string bytes_text(uint64_t n) {
+  char text[64];
+  if (n < 1024) {
+    std::snprintf(text, sizeof text, "%llu B", static_cast<unsigned long long>(n));
+  } else {
+    const char *units[] = {"KiB", "MiB", "GiB", "TiB"};
+    double v = static_cast<double>(n) / 1024;
+    int u = 0;
+    for (; v >= 1024 && u < 3; ++u) v /= 1024;
+    std::snprintf(text, sizeof text, "%llu B (%.1f %s)", static_cast<unsigned long long>(n), v,
+                  units[u]);
+  }
+  return text;
+}
+
+std::string number_text(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", v);
+  return text;
+}
+
+void field(const char *name, const std::string &value) {
+  std::printf("%-17s %s\n", (std::string(name) + ":").c_str(), value.c_str());
+}
+
+// Multi-line values (cli.history) are summarised to keep the listing one line per entry.
+std::string metadata_value(const std::string &value) {
+  const size_t newlines = static_cast<size_t>(std::count(value.begin(), value.end(), '\n'));
+  if (newlines == 0) return value.size() > 200 ? value.substr(0, 200) + "..." : value;
+  return "(" + std::to_string(newlines + (value.back() != '\n')) + " lines, " +
+         std::to_string(value.size()) + " bytes)";
+}
+
+// The best epoch by val_loss when validated, else by loss (as the monitors default).
+void print_best(const History &h) {
+  bool validated = false;
+  for (const HistoryRow &r : h.rows) validated |= !std::isnan(r.val_loss);
+  const char *metric = validated ? "val_loss" : "loss";
+  const HistoryRow *best = nullptr;
+  for (const HistoryRow &r : h.rows) {
+    const double v = validated ? r.val_loss : r.loss;
+    if (!std::isnan(v) && (!best || v < (validated ? best->val_loss : best->loss))) best = &r;
+  }
+  if (!best) return;
+  std::string text = std::string(metric) + " " +
+                     number_text(validated ? best->val_loss : best->loss) + " at epoch " +
+                     std::to_string(best->epoch);
+  if (!std::isnan(best->val_accuracy)) text += ", val_accuracy " + number_text(best->val_accuracy);
+  field("best epoch", text + " (from the history)");
+}
+
+}  // namespace
+
+int cmd_inspect(int argc, char **argv) {
+  const Args args = Args::parse(kInspectSpec, argc, argv);
+  if (args.help()) {
+    print_help(kInspectSpec, stdout);
+    return kExitOk;
+  }
+  if (args.positionals().empty()) args.fail("missing the checkpoint FILE");
+  const CheckpointView v = open_checkpoint_view(args.positionals()[0], true);
+  const History history = checkpoint_history(v);
+  const auto meta = [&](const char *key) {
+    const std::string *value = v.meta(key);
+    return value ? *value : std::string();
+  };
+
+  field("file", v.path + " (" + bytes_text(v.file_bytes) + ", verified)");
+  field("format", std::to_string(v.format_major) + "." + std::to_string(v.format_minor));
+  field("writer", "libnnstate " + v.writer_version);
+  field("created", format_time_utc(v.created_ns));
+  field("environment", "OpenBLAS core " + (v.blas_core_type.empty() ? "?" : v.blas_core_type) +
+                           ", " + std::to_string(v.blas_threads) + " thread(s)");
+
+  std::string arch = std::to_string(v.layer_count) + " layer(s)";
+  if (!meta(kMetaArch).empty()) arch += ", " + meta(kMetaArch) + " (" + kMetaArch + ")";
+  if (v.rebuilt) {
+    arch += ", input " + std::to_string(v.input_size) + ", output " + std::to_string(v.output_size);
+  }
+  field("architecture", arch);
+  if (!v.rebuilt) field("network", "cannot be rebuilt: " + v.rebuild_error);
+  if (!meta(kMetaLoss).empty()) field("loss", meta(kMetaLoss) + " (" + kMetaLoss + ")");
+
+  size_t counts[4] = {0, 0, 0, 0};
+  for (const TensorView &t : v.tensors) {
+    if (t.role >= 0 && t.role < 4) ++counts[t.role];
+  }
+  field("parameters", std::to_string(v.elements_of_role(NNSTATE_ROLE_PARAMETER)) + " in " +
+                          std::to_string(counts[NNSTATE_ROLE_PARAMETER]) + " tensor(s)");
+  field("buffers", std::to_string(v.elements_of_role(NNSTATE_ROLE_BUFFER)) + " in " +
+                       std::to_string(counts[NNSTATE_ROLE_BUFFER]) + " tensor(s)");
+
+  std::string optimizer = optimizer_name(v.optimizer_kind);
+  if (v.optimizer_kind != 0) {
+    optimizer += ", step " + std::to_string(v.optimizer_step);
+    if (v.has_lr) optimizer += ", lr " + number_text(v.lr);
+    optimizer += ", " + std::to_string(counts[NNSTATE_ROLE_OPTIMIZER_STATE]) + " state tensor(s)";
+  }
+  field("optimizer", optimizer);
+  field("scheduler", "not readable through the C API");
+  field("early stopping",
+        counts[NNSTATE_ROLE_BEST_WEIGHT]
+            ? "best weights stored (" + std::to_string(counts[NNSTATE_ROLE_BEST_WEIGHT]) +
+                  " tensors); its state is not readable through the C API"
+            : "no best weights stored; its state is not readable through the C API");
+
+  std::string progress;
+  if (!meta(kMetaEpochs).empty()) progress = meta(kMetaEpochs) + " epoch(s) completed";
+  if (!meta(kMetaPosition).empty()) progress += ", stopped " + meta(kMetaPosition);
+  if (v.optimizer_kind != 0) {
+    progress += (progress.empty() ? "" : ", ") + std::to_string(v.optimizer_step) + " step(s)";
+  }
+  if (!progress.empty()) field("training", progress);
+  if (!history.source.empty()) {
+    field("history", std::to_string(history.rows.size()) + " epoch(s) (" + history.source + ")");
+    print_best(history);
+  }
+
+  field("metadata",
+        std::to_string(v.metadata.size()) + " entr" + (v.metadata.size() == 1 ? "y" : "ies"));
+  for (const auto &kv : v.metadata) {
+    std::printf("  %s = %s\n", kv.first.c_str(), metadata_value(kv.second).c_str());
+  }
+
+  if (!args.flag("no-tensors")) {
+    field("tensors", std::to_string(v.tensors.size()));
+    size_t width = 4;
+    for (const TensorView &t : v.tensors) width = std::max(width, t.name.size());
+    for (const TensorView &t : v.tensors) {
+      std::printf("  %-*s  %-15s %-7s %-18s %llu B\n", static_cast<int>(width), t.name.c_str(),
+                  role_name(t.role), dtype_name(t.dtype), shape_text(t).c_str(),
+                  static_cast<unsigned long long>(t.bytes));
+    }
+  }
+
+  uint64_t tensor_bytes = 0;
+  for (const TensorView &t : v.tensors) tensor_bytes += t.bytes;
+  field("size", bytes_text(v.file_bytes));
+  std::printf("  %-32s %s\n", "parameters",
+              bytes_text(v.bytes_of_role(NNSTATE_ROLE_PARAMETER)).c_str());
+  std::printf("  %-32s %s\n", "buffers", bytes_text(v.bytes_of_role(NNSTATE_ROLE_BUFFER)).c_str());
+  std::printf("  %-32s %s\n", "optimizer state",
+              bytes_text(v.bytes_of_role(NNSTATE_ROLE_OPTIMIZER_STATE)).c_str());
+  std::printf("  %-32s %s\n", "best weights",
+              bytes_text(v.bytes_of_role(NNSTATE_ROLE_BEST_WEIGHT)).c_str());
+  // The API gives no offsets, so header, manifest and alignment padding are counted together.
+  std::printf("  %-32s %s\n", "header, manifest and padding",
+              bytes_text(v.file_bytes >= tensor_bytes ? v.file_bytes - tensor_bytes : 0).c_str());
+  return kExitOk;
+}
+
+}  // namespace nnstate_cli
