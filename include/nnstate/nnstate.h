@@ -76,6 +76,13 @@ NNSTATE_API const char *nnstate_last_error(void);
 #define NNSTATE_LAYER_TANH 4
 #define NNSTATE_LAYER_SIGMOID 5
 #define NNSTATE_LAYER_GELU 6
+#define NNSTATE_LAYER_CONV2D 7
+#define NNSTATE_LAYER_MAX_POOL2D 8
+#define NNSTATE_LAYER_FLATTEN 9
+#define NNSTATE_LAYER_BATCH_NORM1D 10
+#define NNSTATE_LAYER_BATCH_NORM2D 11
+#define NNSTATE_LAYER_DROPOUT 12
+#define NNSTATE_LAYER_LAYER_NORM 13
 
 #define NNSTATE_LOSS_MSE 1 /* targets: one float per output value */
 #define NNSTATE_LOSS_CROSS_ENTROPY                                                            \
@@ -119,6 +126,97 @@ NNSTATE_API nnstate_status nnstate_network_add_leaky_relu(nnstate_network *netwo
 /* Appends torch.nn.GELU(approximate = tanh_approximation ? "tanh" : "none"). */
 NNSTATE_API nnstate_status nnstate_network_add_gelu(nnstate_network *network,
                                                     int32_t tanh_approximation);
+
+/* Fixes the shape of one input sample (without the batch dimension), e.g. {1, 28, 28} for
+ * one-channel images, as layers whose input size is not implied by their configuration need
+ * (a network starting with Conv2d, MaxPool2d, Flatten, ...). Call it before the first layer;
+ * later layers are then checked against it. A first Linear fixes the input itself, so this
+ * call is optional there. `dims` holds `rank` values (copied).
+ * Errors: INVALID_ARGUMENT (NULL, rank not 1..3, a dim <= 0), STATE (a layer was added). */
+NNSTATE_API nnstate_status nnstate_network_set_input_shape(nnstate_network *network,
+                                                           const int64_t *dims, int32_t rank);
+
+/* torch.nn.Conv2d's arguments; sizes are (height, width) pairs. */
+typedef struct nnstate_conv2d_options {
+  uint32_t struct_size; /* sizeof(nnstate_conv2d_options), set by _init */
+  int64_t in_channels;
+  int64_t out_channels;
+  int64_t kernel_h, kernel_w;
+  int64_t stride_h, stride_w;     /* default 1 */
+  int64_t padding_h, padding_w;   /* zero padding, default 0 */
+  int64_t dilation_h, dilation_w; /* default 1 */
+  int64_t groups;                 /* default 1; divides both channel counts */
+  int32_t bias;                   /* non-zero (default): add a learned bias */
+} nnstate_conv2d_options;
+
+/* Fills `options` with the channel counts, a square kernel of `kernel_size` and PyTorch's
+ * defaults for the rest. Values are checked by nnstate_network_add_conv2d.
+ * Errors: INVALID_ARGUMENT (options is NULL). */
+NNSTATE_API nnstate_status nnstate_conv2d_options_init(nnstate_conv2d_options *options,
+                                                       int64_t in_channels, int64_t out_channels,
+                                                       int64_t kernel_size);
+/* Appends torch.nn.Conv2d: input [N, in_channels, H, W], weight
+ * [out_channels, in_channels / groups, kernel_h, kernel_w], weight and bias initialised as
+ * PyTorch does (U(-1/sqrt(fan_in), 1/sqrt(fan_in))). The sample input shape must be known
+ * (nnstate_network_set_input_shape, or the previous layer's output).
+ * Errors: INVALID_ARGUMENT (NULL, sizes < 1, padding < 0, groups not dividing the channel
+ * counts), VERSION (struct_size unknown), SHAPE_MISMATCH (the input is not [C, H, W] with
+ * C = in_channels, or smaller than the dilated kernel; the message gives both shapes), STATE
+ * (input shape unknown, optimizer already set). */
+NNSTATE_API nnstate_status nnstate_network_add_conv2d(nnstate_network *network,
+                                                      const nnstate_conv2d_options *options);
+/* Appends torch.nn.MaxPool2d(kernel_size=(kernel_h, kernel_w), stride, padding) on
+ * [N, C, H, W]. A stride of 0 means the kernel size in that dimension (PyTorch's default,
+ * stride=None); padding (with -inf) is at most half the kernel. The gradient goes to the
+ * first maximal element in row-major order. Errors: INVALID_ARGUMENT (kernel < 1, stride < 0,
+ * padding out of range), SHAPE_MISMATCH (input not [C, H, W] or smaller than the kernel),
+ * STATE (input shape unknown, optimizer set). */
+NNSTATE_API nnstate_status nnstate_network_add_max_pool2d(nnstate_network *network,
+                                                          int64_t kernel_h, int64_t kernel_w,
+                                                          int64_t stride_h, int64_t stride_w,
+                                                          int64_t padding_h, int64_t padding_w);
+/* Appends torch.nn.Flatten() (start_dim 1, end_dim -1): every sample becomes a vector.
+ * Errors: INVALID_ARGUMENT (NULL), STATE (input shape unknown, optimizer set). */
+NNSTATE_API nnstate_status nnstate_network_add_flatten(nnstate_network *network);
+/* Appends torch.nn.BatchNorm1d (dims 1: input [N, C] or [N, C, L]) or BatchNorm2d (dims 2:
+ * input [N, C, H, W]) over C = num_features channels. PyTorch's defaults are eps 1e-5,
+ * momentum 0.1, affine 1, track_running_stats 1. Tensors: weight and bias (parameters, when
+ * affine), running_mean, running_var and the rank-0 num_batches_tracked (buffers, when
+ * tracking). Training normalises with the batch's biased variance and updates running_var
+ * with the unbiased one; in eval mode the running statistics are used (the batch's when not
+ * tracking). Training needs more than one value per channel (else SHAPE_MISMATCH).
+ * Errors: INVALID_ARGUMENT (dims not 1 or 2, num_features < 1, eps < 0 or not finite,
+ * momentum not finite), SHAPE_MISMATCH (channels or rank differ from the input), STATE. */
+NNSTATE_API nnstate_status nnstate_network_add_batch_norm(nnstate_network *network, int32_t dims,
+                                                          int64_t num_features, double eps,
+                                                          double momentum, int32_t affine,
+                                                          int32_t track_running_stats);
+/* Appends torch.nn.Dropout(p) (inverted: kept values are scaled by 1 / (1 - p)). Active only
+ * in training mode, drawing from the network's dropout stream, which checkpoints save.
+ * Errors: INVALID_ARGUMENT (p not in [0, 1)), STATE (optimizer set). */
+NNSTATE_API nnstate_status nnstate_network_add_dropout(nnstate_network *network, double p);
+/* Appends torch.nn.LayerNorm(normalized_shape, eps, elementwise_affine): normalises over the
+ * trailing `rank` dims of each sample, which must equal `normalized_shape` (copied); weight and
+ * bias have that shape. PyTorch's defaults are eps 1e-5 and elementwise_affine 1.
+ * Errors: INVALID_ARGUMENT (NULL, rank not 1..3, a dim < 1, eps < 0 or not finite),
+ * SHAPE_MISMATCH (the input's trailing dims differ; both shapes in the message), STATE. */
+NNSTATE_API nnstate_status nnstate_network_add_layer_norm(nnstate_network *network,
+                                                          const int64_t *normalized_shape,
+                                                          int32_t rank, double eps,
+                                                          int32_t elementwise_affine);
+
+/* The mode of nnstate_network_predict and nnstate_network_evaluate. 0 (the default, also
+ * after loading a checkpoint) is PyTorch's model.eval(): BatchNorm uses its running statistics
+ * and Dropout is off, so predictions are deterministic. Non-zero is model.train(): BatchNorm
+ * normalises with the batch's statistics and updates its running statistics, Dropout draws
+ * from the checkpointed dropout stream. nnstate_network_train_step always trains in training
+ * mode whatever this says. The mode is not saved in checkpoints.
+ * Errors: INVALID_ARGUMENT (NULL). */
+NNSTATE_API nnstate_status nnstate_network_set_training_mode(nnstate_network *network,
+                                                             int32_t training);
+/* Writes the mode (1 training, 0 eval) to *out. Errors: INVALID_ARGUMENT (NULL). */
+NNSTATE_API nnstate_status nnstate_network_get_training_mode(const nnstate_network *network,
+                                                             int32_t *out);
 
 /* Number of layers. Errors: INVALID_ARGUMENT (NULL). */
 NNSTATE_API nnstate_status nnstate_network_layer_count(const nnstate_network *network, size_t *out);
@@ -175,13 +273,15 @@ NNSTATE_API nnstate_status nnstate_network_train_step(nnstate_network *network, 
                                                       size_t input_count, const float *targets,
                                                       size_t target_count, size_t batch_size,
                                                       float *loss_out);
-/* Mean loss on a batch in inference mode, without any update. */
+/* Mean loss on a batch without any optimizer update, in the mode set by
+ * nnstate_network_set_training_mode (eval by default). */
 NNSTATE_API nnstate_status nnstate_network_evaluate(nnstate_network *network, const float *inputs,
                                                     size_t input_count, const float *targets,
                                                     size_t target_count, size_t batch_size,
                                                     float *loss_out);
-/* Inference: writes batch_size * output_size floats to `outputs` (output_count must equal
- * that). Errors: INVALID_ARGUMENT, SHAPE_MISMATCH, STATE (no layers). */
+/* Inference in the mode set by nnstate_network_set_training_mode (eval by default): writes
+ * batch_size * output_size floats to `outputs` (output_count must equal that).
+ * Errors: INVALID_ARGUMENT, SHAPE_MISMATCH, STATE (no layers). */
 NNSTATE_API nnstate_status nnstate_network_predict(nnstate_network *network, const float *inputs,
                                                    size_t input_count, size_t batch_size,
                                                    float *outputs, size_t output_count);
@@ -366,7 +466,6 @@ NNSTATE_API nnstate_status nnstate_trainer_history_count(const nnstate_trainer *
                                                          size_t *out);
 NNSTATE_API nnstate_status nnstate_trainer_history_row(const nnstate_trainer *trainer, size_t index,
                                                        nnstate_epoch_info *row);
-
 
 /* ---- Checkpoints ------------------------------------------------------------------------- */
 

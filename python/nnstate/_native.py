@@ -30,6 +30,24 @@ class OptimizerOptions(ctypes.Structure):
     ]
 
 
+class Conv2dOptions(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("in_channels", ctypes.c_int64),
+        ("out_channels", ctypes.c_int64),
+        ("kernel_h", ctypes.c_int64),
+        ("kernel_w", ctypes.c_int64),
+        ("stride_h", ctypes.c_int64),
+        ("stride_w", ctypes.c_int64),
+        ("padding_h", ctypes.c_int64),
+        ("padding_w", ctypes.c_int64),
+        ("dilation_h", ctypes.c_int64),
+        ("dilation_w", ctypes.c_int64),
+        ("groups", ctypes.c_int64),
+        ("bias", ctypes.c_int32),
+    ]
+
+
 class TrainerOptions(ctypes.Structure):
     _fields_ = [
         ("struct_size", ctypes.c_uint32),
@@ -154,6 +172,20 @@ _SIGNATURES = {
     "nnstate_network_add_activation": (c_status, [_P, ctypes.c_int32]),
     "nnstate_network_add_leaky_relu": (c_status, [_P, ctypes.c_float]),
     "nnstate_network_add_gelu": (c_status, [_P, ctypes.c_int32]),
+    "nnstate_network_set_input_shape": (c_status, [_P, c_int64_p, ctypes.c_int32]),
+    "nnstate_conv2d_options_init": (
+        c_status, [ctypes.POINTER(Conv2dOptions), ctypes.c_int64, ctypes.c_int64, ctypes.c_int64]),
+    "nnstate_network_add_conv2d": (c_status, [_P, ctypes.POINTER(Conv2dOptions)]),
+    "nnstate_network_add_max_pool2d": (c_status, [_P] + [ctypes.c_int64] * 6),
+    "nnstate_network_add_flatten": (c_status, [_P]),
+    "nnstate_network_add_batch_norm": (
+        c_status, [_P, ctypes.c_int32, ctypes.c_int64, ctypes.c_double, ctypes.c_double,
+                   ctypes.c_int32, ctypes.c_int32]),
+    "nnstate_network_add_dropout": (c_status, [_P, ctypes.c_double]),
+    "nnstate_network_add_layer_norm": (
+        c_status, [_P, c_int64_p, ctypes.c_int32, ctypes.c_double, ctypes.c_int32]),
+    "nnstate_network_set_training_mode": (c_status, [_P, ctypes.c_int32]),
+    "nnstate_network_get_training_mode": (c_status, [_P, c_int32_p]),
     "nnstate_network_layer_count": (c_status, [_P, c_size_p]),
     "nnstate_network_input_size": (c_status, [_P, c_size_p]),
     "nnstate_network_output_size": (c_status, [_P, c_size_p]),

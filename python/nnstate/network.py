@@ -3,13 +3,34 @@ import ctypes
 import weakref
 
 from ._buffers import FloatBuffer, output_array
-from ._native import OptimizerOptions, lib
+from ._native import Conv2dOptions, OptimizerOptions, lib
 from .errors import NnstateError, check
 
 LOSSES = {"mse": 1, "cross_entropy": 2, "bce_with_logits": 3}
 OPTIMIZERS = {"sgd": 1, "adam": 2, "adamw": 3}
 ACTIVATIONS = {"relu": 2, "tanh": 4, "sigmoid": 5, "gelu": 6}
 ROLES = {0: "parameter", 1: "buffer"}
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _pair(value, name):
+    """An int or a pair of ints, as PyTorch's Conv2d/MaxPool2d take them, as (h, w)."""
+    if _is_int(value):
+        return value, value
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(map(_is_int, value)):
+        return value[0], value[1]
+    raise NnstateError(-1, f"{name} must be an int or a pair of ints, got {value!r}")
+
+
+def _dims(shape, name):
+    """An int or a sequence of ints as a ctypes int64 array and its length."""
+    dims = (shape,) if _is_int(shape) else tuple(shape)
+    if not all(map(_is_int, dims)):
+        raise NnstateError(-1, f"{name} must be an int or a sequence of ints, got {shape!r}")
+    return (ctypes.c_int64 * max(len(dims), 1))(*dims), len(dims)
 
 
 class Network:
@@ -68,6 +89,91 @@ class Network:
     def add_leaky_relu(self, negative_slope=0.01):
         check(lib.nnstate_network_add_leaky_relu(self.handle, negative_slope))
         return self
+
+    def set_input_shape(self, shape):
+        """Shape of one input sample without the batch dimension, e.g. (1, 28, 28); needed
+        before a first layer (such as Conv2d) whose input size its arguments do not imply."""
+        dims, rank = _dims(shape, "shape")
+        check(lib.nnstate_network_set_input_shape(self.handle, dims, rank))
+        return self
+
+    def add_conv2d(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                   dilation=1, groups=1, bias=True):
+        """torch.nn.Conv2d (zero padding); sizes are ints or (h, w) pairs."""
+        options = Conv2dOptions()
+        check(lib.nnstate_conv2d_options_init(ctypes.byref(options), in_channels, out_channels,
+                                              1))
+        options.kernel_h, options.kernel_w = _pair(kernel_size, "kernel_size")
+        options.stride_h, options.stride_w = _pair(stride, "stride")
+        options.padding_h, options.padding_w = _pair(padding, "padding")
+        options.dilation_h, options.dilation_w = _pair(dilation, "dilation")
+        options.groups = groups
+        options.bias = int(bool(bias))
+        check(lib.nnstate_network_add_conv2d(self.handle, ctypes.byref(options)))
+        return self
+
+    def add_max_pool2d(self, kernel_size, stride=None, padding=0):
+        """torch.nn.MaxPool2d; stride None (the default) means kernel_size."""
+        kernel = _pair(kernel_size, "kernel_size")
+        if stride is None:
+            strides = (0, 0)  # the C API's "same as the kernel"
+        else:
+            strides = _pair(stride, "stride")
+            if min(strides) <= 0:  # 0 would silently mean the kernel size in C
+                raise NnstateError(-1, f"stride must be positive, got {stride!r}")
+        pads = _pair(padding, "padding")
+        check(lib.nnstate_network_add_max_pool2d(self.handle, *kernel, *strides, *pads))
+        return self
+
+    def add_flatten(self):
+        """torch.nn.Flatten(): every sample becomes a vector."""
+        check(lib.nnstate_network_add_flatten(self.handle))
+        return self
+
+    def _add_batch_norm(self, dims, num_features, eps, momentum, affine, track_running_stats):
+        check(lib.nnstate_network_add_batch_norm(self.handle, dims, num_features, eps, momentum,
+                                                 int(bool(affine)),
+                                                 int(bool(track_running_stats))))
+        return self
+
+    def add_batch_norm1d(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                         track_running_stats=True):
+        """torch.nn.BatchNorm1d on [N, C] or [N, C, L]."""
+        return self._add_batch_norm(1, num_features, eps, momentum, affine, track_running_stats)
+
+    def add_batch_norm2d(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                         track_running_stats=True):
+        """torch.nn.BatchNorm2d on [N, C, H, W]."""
+        return self._add_batch_norm(2, num_features, eps, momentum, affine, track_running_stats)
+
+    def add_dropout(self, p=0.5):
+        """torch.nn.Dropout (inverted), active in training only; p in [0, 1)."""
+        check(lib.nnstate_network_add_dropout(self.handle, p))
+        return self
+
+    def add_layer_norm(self, normalized_shape, eps=1e-5, elementwise_affine=True):
+        """torch.nn.LayerNorm over the trailing dims given by normalized_shape (int or ints)."""
+        dims, rank = _dims(normalized_shape, "normalized_shape")
+        check(lib.nnstate_network_add_layer_norm(self.handle, dims, rank, eps,
+                                                 int(bool(elementwise_affine))))
+        return self
+
+    # ---- train/eval mode of predict() and evaluate() (train_step always trains)
+    def train(self, mode=True):
+        """Like torch's module.train(): predict/evaluate use batch statistics (and update
+        BatchNorm's running ones) and dropout. Returns self."""
+        check(lib.nnstate_network_set_training_mode(self.handle, int(bool(mode))))
+        return self
+
+    def eval(self):
+        """Like torch's module.eval() (the default): running statistics, no dropout."""
+        return self.train(False)
+
+    @property
+    def training(self):
+        out = ctypes.c_int32()
+        check(lib.nnstate_network_get_training_mode(self.handle, ctypes.byref(out)))
+        return bool(out.value)
 
     def set_loss(self, name):
         if name not in LOSSES:

@@ -84,7 +84,7 @@ float Model::train_step(const float *inputs, int64_t input_count, const float *t
 float Model::evaluate(const float *inputs, int64_t input_count, const float *targets,
                       int64_t target_count, int64_t batch, int64_t *correct) {
   Loss &loss = require_loss();
-  const Tensor &output = run_forward(inputs, input_count, batch, false);
+  const Tensor &output = run_forward(inputs, input_count, batch, inference_training_);
   check_targets(output, target_count);
   float value = loss.compute(output, targets, nullptr);
   if (correct) *correct = count_correct(loss.kind(), output, targets);
@@ -93,7 +93,7 @@ float Model::evaluate(const float *inputs, int64_t input_count, const float *tar
 
 void Model::predict(const float *inputs, int64_t input_count, int64_t batch, float *outputs,
                     int64_t output_count) {
-  const Tensor &output = run_forward(inputs, input_count, batch, false);
+  const Tensor &output = run_forward(inputs, input_count, batch, inference_training_);
   if (output_count != output.numel()) {
     fail(NNSTATE_ERR_SHAPE_MISMATCH, "outputs: the network produces " + output.shape().to_string() +
                                          " = " + std::to_string(output.numel()) +

@@ -31,16 +31,22 @@ class Model {
   Loss *loss() { return loss_.get(); }
   Optimizer *optimizer() { return optimizer_.get(); }
 
+  // The mode of evaluate() and predict(): false (default) is PyTorch's model.eval(); true is
+  // model.train() (batch statistics, running-statistics updates, dropout from the dropout
+  // stream). train_step always runs in training mode.
+  void set_inference_training(bool training) { inference_training_ = training; }
+  bool inference_training() const { return inference_training_; }
+
   // Forward, loss, backward and one optimizer update on a mini-batch of `batch` samples.
   // Returns the mean loss before the update. Sizes are checked (inputs: batch * sample input
   // size; targets: loss->target_count of the output). When `correct` is non-null it receives
   // the number of correct predictions of that forward pass (see losses/metrics.h).
   float train_step(const float *inputs, int64_t input_count, const float *targets,
                    int64_t target_count, int64_t batch, int64_t *correct = nullptr);
-  // Mean loss in inference mode, no update; `correct` as for train_step.
+  // Mean loss in the inference mode (see above), no update; `correct` as for train_step.
   float evaluate(const float *inputs, int64_t input_count, const float *targets,
                  int64_t target_count, int64_t batch, int64_t *correct = nullptr);
-  // Outputs in inference mode: batch * sample output size floats.
+  // Outputs in the inference mode (see above): batch * sample output size floats.
   void predict(const float *inputs, int64_t input_count, int64_t batch, float *outputs,
                int64_t output_count);
 
@@ -55,6 +61,7 @@ class Model {
   Sequential network_;
   std::unique_ptr<Loss> loss_;
   std::unique_ptr<Optimizer> optimizer_;
+  bool inference_training_ = false;
 };
 
 }  // namespace nnstate

@@ -117,7 +117,17 @@ void Trainer::run_batch(const Dataset &train, const std::vector<int64_t> &order,
       model_.loss()->kind(), model_.network().sample_output_shape().batched(count));
 }
 
+// Validation always runs in eval mode (like Keras' fit), whatever mode the caller left the
+// network in for predict(): that mode is not training state and a resumed run must match.
 void Trainer::evaluate(const Dataset &data, HistoryRow &row) {
+  struct EvalMode {
+    Model &model;
+    const bool saved;
+    explicit EvalMode(Model &m) : model(m), saved(m.inference_training()) {
+      m.set_inference_training(false);
+    }
+    ~EvalMode() { model.set_inference_training(saved); }
+  } eval_mode(model_);
   const int64_t in = data.input_size, tg = data.target_size;
   double loss_sum = 0.0;
   int64_t correct_sum = 0, judged = 0;
