@@ -638,6 +638,40 @@ NNSTATE_API nnstate_status nnstate_checkpoint_metadata_at(const nnstate_checkpoi
 NNSTATE_API nnstate_status nnstate_checkpoint_metadata_get(const nnstate_checkpoint *checkpoint,
                                                            const char *key, const char **value);
 
+/* Training-loop state stored in a checkpoint of a trainer (all outputs optional). `present` is
+ * set to 0, and the other outputs are left alone, when the file has no such state. */
+NNSTATE_API nnstate_status nnstate_checkpoint_trainer(const nnstate_checkpoint *checkpoint,
+                                                      int32_t *present, int64_t *epoch,
+                                                      int64_t *global_step,
+                                                      int64_t *batch_in_epoch);
+/* The stored history: one row per completed epoch (row->struct_size must be set). Count is 0
+ * for a checkpoint without training-loop state. Errors: INVALID_ARGUMENT (index), VERSION. */
+NNSTATE_API nnstate_status nnstate_checkpoint_history_count(const nnstate_checkpoint *checkpoint,
+                                                            size_t *out);
+NNSTATE_API nnstate_status nnstate_checkpoint_history_row(const nnstate_checkpoint *checkpoint,
+                                                          size_t index, nnstate_epoch_info *row);
+/* The learning-rate scheduler: kind (NNSTATE_SCHEDULER_*, NONE when absent), PyTorch's
+ * last_epoch, and ReduceLROnPlateau's best, num_bad_epochs and cooldown_counter. */
+NNSTATE_API nnstate_status nnstate_checkpoint_scheduler(const nnstate_checkpoint *checkpoint,
+                                                        int32_t *kind, int64_t *last_epoch,
+                                                        double *best, int64_t *num_bad_epochs,
+                                                        int64_t *cooldown_counter);
+/* Early stopping: present, its monitor (owned by the handle), best value, best epoch, wait
+ * count and stopped epoch (Keras' names). */
+NNSTATE_API nnstate_status nnstate_checkpoint_early_stopping(const nnstate_checkpoint *checkpoint,
+                                                             int32_t *present, const char **monitor,
+                                                             double *best, int64_t *best_epoch,
+                                                             int64_t *wait, int64_t *stopped_epoch);
+/* The stored optimizer's hyper-parameters (options->struct_size must be set; kind is 0 when the
+ * file has no optimizer), the loss (NNSTATE_LOSS_*, 0 when none), and the kind of layer
+ * `index` (NNSTATE_LAYER_*). */
+NNSTATE_API nnstate_status nnstate_checkpoint_optimizer_options(
+    const nnstate_checkpoint *checkpoint, nnstate_optimizer_options *options);
+NNSTATE_API nnstate_status nnstate_checkpoint_loss(const nnstate_checkpoint *checkpoint,
+                                                   int32_t *kind);
+NNSTATE_API nnstate_status nnstate_checkpoint_layer_kind(const nnstate_checkpoint *checkpoint,
+                                                         size_t index, int32_t *kind);
+
 /* ---- Trainer checkpoints ----------------------------------------------------------------- */
 
 /* Saves the trainer's network (as nnstate_checkpoint_save does) together with the whole state
