@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian packages libnnstate needs to build and test; does nothing when all are present.
-# Usage: cmake/install-deps.sh [--with-bench]   (--with-bench adds PyTorch for the benchmarks)
+# Usage: cmake/install-deps.sh [--with-bench] [--ci]
+#   --with-bench adds PyTorch for the benchmarks; --ci adds abigail-tools for the ABI check.
 set -euo pipefail
 packages=(cmake g++ make pkg-config python3 python3-numpy libopenblas-dev libflatbuffers-dev
           flatbuffers-compiler doctest-dev)
-if [[ "${1:-}" == "--with-bench" ]]; then packages+=(python3-torch python3-numpy); fi
+for option in "$@"; do
+  case "$option" in
+    --with-bench) packages+=(python3-torch python3-numpy) ;;
+    --ci) packages+=(abigail-tools) ;;
+    *) echo "install-deps: unknown option $option" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
