@@ -2,6 +2,14 @@
 
 #include <cmath>
 
+// Sanitizer builds skip the clones: their ifunc resolvers run during relocation, before the
+// sanitizer runtime is ready (ThreadSanitizer crashes there).
+#ifdef NNSTATE_NO_TARGET_CLONES
+#define NNSTATE_VECTOR_CLONES
+#else
+#define NNSTATE_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+
 namespace nnstate {
 
 namespace {
@@ -14,9 +22,9 @@ struct AdamScalars {
 // at load time. Element-wise IEEE operations give the same bits in every clone (no FMA
 // contraction: -ffp-contract=off), so results do not depend on the CPU's vector width.
 template <bool kDecoupled, bool kAmsgrad>
-__attribute__((target_clones("avx512f", "avx2", "default"))) void adam_loop(
-    int64_t n, float *__restrict p, const float *__restrict grad, float *__restrict m,
-    float *__restrict v, float *__restrict v_max, const AdamScalars k) {
+NNSTATE_VECTOR_CLONES void adam_loop(int64_t n, float *__restrict p, const float *__restrict grad,
+                                     float *__restrict m, float *__restrict v,
+                                     float *__restrict v_max, const AdamScalars k) {
   for (int64_t i = 0; i < n; ++i) {
     float g = k.sign * grad[i];
     float pi = p[i];
