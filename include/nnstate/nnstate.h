@@ -120,7 +120,8 @@ NNSTATE_API nnstate_status nnstate_network_add_linear(nnstate_network *network, 
  * Errors: INVALID_ARGUMENT (other kinds: use the functions below), STATE. */
 NNSTATE_API nnstate_status nnstate_network_add_activation(nnstate_network *network,
                                                           int32_t layer_kind);
-/* Appends torch.nn.LeakyReLU(negative_slope) (PyTorch's default slope is 0.01). */
+/* Appends torch.nn.LeakyReLU(negative_slope) (PyTorch's default slope is 0.01).
+ * Errors: INVALID_ARGUMENT (NULL, a slope that is not finite), STATE (optimizer already set). */
 NNSTATE_API nnstate_status nnstate_network_add_leaky_relu(nnstate_network *network,
                                                           float negative_slope);
 /* Appends torch.nn.GELU(approximate = tanh_approximation ? "tanh" : "none"). */
@@ -256,7 +257,9 @@ NNSTATE_API nnstate_status nnstate_optimizer_options_init(nnstate_optimizer_opti
  * them), VERSION (struct_size unknown), STATE (no layers). */
 NNSTATE_API nnstate_status nnstate_network_set_optimizer(nnstate_network *network,
                                                          const nnstate_optimizer_options *options);
-/* Current learning rate of the optimizer, and a way to change it between steps. */
+/* Current learning rate of the optimizer, and a way to change it between steps (a schedule
+ * attached to a trainer keeps changing it). Errors: INVALID_ARGUMENT (NULL; lr negative or not
+ * finite: the rate is left unchanged), STATE (no optimizer is set). */
 NNSTATE_API nnstate_status nnstate_network_get_lr(const nnstate_network *network, double *out);
 NNSTATE_API nnstate_status nnstate_network_set_lr(nnstate_network *network, double lr);
 
@@ -274,7 +277,8 @@ NNSTATE_API nnstate_status nnstate_network_train_step(nnstate_network *network, 
                                                       size_t target_count, size_t batch_size,
                                                       float *loss_out);
 /* Mean loss on a batch without any optimizer update, in the mode set by
- * nnstate_network_set_training_mode (eval by default). */
+ * nnstate_network_set_training_mode (eval by default). Unlike train_step, loss_out is
+ * required. Errors: as nnstate_network_train_step, INVALID_ARGUMENT for a NULL loss_out. */
 NNSTATE_API nnstate_status nnstate_network_evaluate(nnstate_network *network, const float *inputs,
                                                     size_t input_count, const float *targets,
                                                     size_t target_count, size_t batch_size,
