@@ -80,22 +80,7 @@ std::string Conv2d::describe() const {
 }
 
 WindowGeometry Conv2d::geometry(const Shape &input) const {
-  WindowGeometry g;
-  g.n = input[0];
-  g.c = input[1];
-  g.h = input[2];
-  g.w = input[3];
-  g.kh = config_.kernel_size.h;
-  g.kw = config_.kernel_size.w;
-  g.sh = config_.stride.h;
-  g.sw = config_.stride.w;
-  g.ph = config_.padding.h;
-  g.pw = config_.padding.w;
-  g.dh = config_.dilation.h;
-  g.dw = config_.dilation.w;
-  g.oh = output_extent(g.h, g.kh, g.sh, g.ph, g.dh);
-  g.ow = output_extent(g.w, g.kw, g.sw, g.pw, g.dw);
-  return g;
+  return window_geometry(input, config_);
 }
 
 Shape Conv2d::output_shape(const Shape &input) const {

@@ -29,6 +29,25 @@ int64_t output_extent(int64_t in, int64_t kernel, int64_t stride, int64_t pad, i
   return span < 0 ? 0 : span / stride + 1;
 }
 
+WindowGeometry window_geometry(const Shape &input, const LayerConfig &config) {
+  WindowGeometry g;
+  g.n = input[0];
+  g.c = input[1];
+  g.h = input[2];
+  g.w = input[3];
+  g.kh = config.kernel_size.h;
+  g.kw = config.kernel_size.w;
+  g.sh = config.stride.h;
+  g.sw = config.stride.w;
+  g.ph = config.padding.h;
+  g.pw = config.padding.w;
+  g.dh = config.dilation.h;
+  g.dw = config.dilation.w;
+  g.oh = output_extent(g.h, g.kh, g.sh, g.ph, g.dh);
+  g.ow = output_extent(g.w, g.kw, g.sw, g.pw, g.dw);
+  return g;
+}
+
 // Output rows are short (often 7 to 28 columns), so a library call per row segment would cost
 // more than the copy: keep GCC from turning the copy loop into memcpy.
 #if defined(__GNUC__) && !defined(__clang__)

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "layers/layer.h"
+
 namespace nnstate {
 
 // Sizes of one 2-d sliding-window operation on [n, c, h, w] inputs.
@@ -24,6 +26,9 @@ struct WindowGeometry {
 // PyTorch's output size floor((in + 2 pad - dilation (kernel - 1) - 1) / stride) + 1, or a
 // value <= 0 when the (padded) input is smaller than the dilated kernel.
 int64_t output_extent(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation);
+// The geometry of a layer's window (kernel, stride, padding, dilation of `config`) on an input
+// of shape [n, c, h, w].
+WindowGeometry window_geometry(const Shape &input, const LayerConfig &config);
 
 // col[(c, i, j), (n, y, x)] = input[n, c, y sh - ph + i dh, x sw - pw + j dw], 0 outside.
 void im2col(const WindowGeometry &g, const float *input, float *col);
