@@ -173,6 +173,26 @@ std::vector<HistoryRow> parse_history_csv(const std::string &text, const std::st
 
 History checkpoint_history(const CheckpointView &view) {
   History h;
+  // A trainer checkpoint stores its history; older CLI files only have the metadata copy.
+  size_t stored = 0;
+  if (nnstate_checkpoint_history_count(view.handle.get(), &stored) == NNSTATE_OK && stored > 0) {
+    h.source = "training-loop state";
+    for (size_t i = 0; i < stored; ++i) {
+      nnstate_epoch_info info;
+      info.struct_size = sizeof info;
+      if (nnstate_checkpoint_history_row(view.handle.get(), i, &info) != NNSTATE_OK) break;
+      HistoryRow r;
+      r.epoch = info.epoch + 1;
+      r.loss = info.loss;
+      r.accuracy = info.accuracy;
+      r.val_loss = info.val_loss;
+      r.val_accuracy = info.val_accuracy;
+      r.lr = info.lr;
+      r.seconds = info.seconds;
+      h.rows.push_back(r);
+    }
+    return h;
+  }
   if (const std::string *csv = view.meta(kMetaHistory)) {
     h.source = std::string(kMetaHistory) + " metadata";
     h.rows = parse_history_csv(*csv, view.path + ": " + kMetaHistory);

@@ -72,8 +72,8 @@ void check_file(nnstate_status status, const std::string &path, int code = kExit
 // The library's message for the last failure about `path`, without that prefix.
 std::string file_error(const std::string &path, nnstate_status status);
 
-// The training history stored in the checkpoint: the cli.history metadata written by
-// `nnstate train` (the C API has no history query on an open checkpoint yet).
+// The training history stored in the checkpoint: the trainer's own history when the file holds
+// training-loop state, else the cli.history metadata written by older `nnstate train` files.
 History checkpoint_history(const CheckpointView &view);
 // Parses cli.history's CSV (header row, then one row per epoch; columns found by name).
 // Throws Error naming `where` and the line when it is malformed.
