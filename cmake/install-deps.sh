@@ -3,7 +3,8 @@
 # Usage: cmake/install-deps.sh [--with-bench] [--ci]
 #   --with-bench adds PyTorch for the benchmarks; --ci adds abigail-tools for the ABI check.
 set -euo pipefail
-packages=(cmake g++ make pkg-config python3 python3-numpy libopenblas-dev libflatbuffers-dev
+packages=(cmake g++ make pkg-config python3 python3-numpy dataset-fashion-mnist libopenblas-dev
+          libflatbuffers-dev
           flatbuffers-compiler doctest-dev)
 for option in "$@"; do
   case "$option" in
