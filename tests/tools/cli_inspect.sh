@@ -80,7 +80,7 @@ expect_out '^optimizer: +adam, step [0-9]+, lr [0-9.e-]+, 8 state tensor\(s\)$' 
 expect_out '^scheduler: ' "inspect scheduler"
 expect_out '^early stopping: ' "inspect early stopping"
 expect_out '^training: +3 epoch\(s\) completed' "inspect training"
-expect_out '^history: +3 epoch\(s\) \(cli.history metadata\)$' "inspect history"
+expect_out '^history: +3 epoch\(s\) \((cli.history metadata|training-loop state)\)$' "inspect history"
 expect_out '^best epoch: +val_loss [0-9.e-]+ at epoch [1-3]' "inspect best"
 expect_out '^  cli.arch = 2-8-relu-2$' "inspect metadata"
 expect_out '^  0.weight +parameter +float32 +\[8, 2\] +64 B$' "inspect tensor list"

@@ -102,13 +102,34 @@ run 0 predict ck/last.nnst --images val-images.gz --output pred.csv
 run 0 predict ck/last.nnst --images val-images.gz --scores
 [ "$(head -1 out.txt)" = "index,class,p0,p1,p2" ] || fail "predict --scores header: $(head -1 out.txt)"
 
-run 0 train $ARCH $IDX --epochs 5 --batch-size 16 --lr 0.01 --checkpoint-dir ck --resume
-grep -q 'resuming from ck/last.nnst after epoch 3' err.txt || fail "no resume message: $(cat err.txt)"
+# Resuming is automatic from the newest ckpt-*.nnst in the directory; the trainer must be set
+# up alike (only --epochs may change), and the arch may come from ck/last.nnst's metadata.
+CKOPTS="--batch-size 16 --lr 0.01 --checkpoint-dir ck --scheduler step --step-size 2 --gamma 0.5 --early-stopping-patience 5 --restore-best-weights"
+ls ck/ckpt-e*-s*.nnst > /dev/null 2>&1 || fail "no ck/ckpt-e*-s*.nnst: $(ls ck)"
+[ -f ck/best.nnst ] || fail "no ck/best.nnst: $(ls ck)"
+run 0 train $ARCH $IDX --epochs 5 $CKOPTS
+grep -q 'resumed from epoch 3, step 57' err.txt || fail "no resume message: $(cat err.txt)"
 [ "$(grep -c '^epoch ' out.txt)" -eq 2 ] && grep -q '^epoch 4/5 ' out.txt && grep -q '^epoch 5/5 ' out.txt ||
   fail "resume should run epochs 4 and 5 only: $(cat out.txt)"
-run 0 train $IDX --epochs 5 --checkpoint-dir ck --resume
-grep -q '^done reason=completed epochs=5 (already trained' out.txt || fail "finished run resumed: $(cat out.txt)"
-expect_error 2 "differs from 16-32-relu-3" train --arch 16-8-relu-3 $IDX --checkpoint-dir ck --resume
+run 0 train $IDX --epochs 5 $CKOPTS
+grep -q '^done reason=completed epochs=5' out.txt || fail "finished run resumed: $(cat out.txt)"
+[ "$(grep -c '^epoch ' out.txt)" -eq 0 ] || fail "finished run trained again: $(cat out.txt)"
+expect_error 2 "differs from 16-32-relu-3" train --arch 16-8-relu-3 $IDX --checkpoint-dir ck
+run 1 train $ARCH $IDX --epochs 6 --checkpoint-dir ck
+grep -q '^nnstate: .*set up differently' err.txt || fail "other setup resumed: $(cat err.txt)"
+
+# ---- A real crash (SIGKILL) mid-epoch, then resuming: bitwise the uninterrupted run --------
+CRASHOPTS="$ARCH $IDX --epochs 4 --batch-size 16 --lr 0.01 --scheduler plateau --plateau-patience 1 --early-stopping-patience 2 --checkpoint-every-steps 5"
+run 0 train $CRASHOPTS --checkpoint-dir ref
+run 137 train $CRASHOPTS --checkpoint-dir crash --simulate-crash-after-steps 31
+[ -f crash/last.nnst ] && fail "a SIGKILLed run wrote crash/last.nnst"
+run 0 train $CRASHOPTS --checkpoint-dir crash
+grep -q 'resumed from epoch 1, step 30' err.txt || fail "no mid-epoch resume: $(cat err.txt)"
+final() { ls "$1"/ckpt-e*-s*.nnst | sort | tail -1; }
+[ "$(basename "$(final crash)")" = "$(basename "$(final ref)")" ] ||
+  fail "final checkpoints differ in position: $(final crash) $(final ref)"
+run 0 diff "$(final ref)" "$(final crash)"
+grep -q '^identical' out.txt || fail "resumed run differs from the uninterrupted one: $(cat out.txt)"
 
 # ---- CSV: regression with a header, two target columns -----------------------------------
 awk 'BEGIN { print "a,b,s,d"; for (i = 0; i < 200; i++) { a = (i % 20) / 10; b = (i % 7) / 7;
@@ -172,6 +193,7 @@ for sig in INT TERM; do
   [ "$status" -eq "$expected" ] || fail "SIG$sig: exit status $status, expected $expected"
   grep -q "^nnstate: stopped by signal" sig.err || fail "SIG$sig: no stop message: $(cat sig.err)"
   [ -f sigck/last.nnst ] || fail "SIG$sig: no checkpoint saved"
+  ls sigck/ckpt-e*-s*.nnst > /dev/null 2>&1 || fail "SIG$sig: no on-stop ckpt-*.nnst"
 done
 
 if [ "$failures" -ne 0 ]; then

@@ -18,8 +18,8 @@ const CommandSpec kPlotSpec = {
     "Draws the training curves of the checkpoint FILE as a self-contained SVG image (open it\n"
     "in a browser): training and validation loss, training and validation accuracy (when the\n"
     "loss has one), and the learning rate (on a log scale when it spans a factor of 10 or\n"
-    "more), one panel each, per epoch. The history comes from the cli.history metadata that\n"
-    "'nnstate train' writes (the C API cannot read a trainer's history from a file yet).",
+    "more), one panel each, per epoch. The history comes from the checkpoint's training-loop\n"
+    "state (files written by a trainer), else from the cli.history metadata of older files.",
     {
         {"Output",
          {
@@ -96,8 +96,7 @@ int cmd_plot(int argc, char **argv) {
     fail_runtime(path + ": no training history to plot (" +
                  (history.source.empty() ? "no " + std::string(kMetaHistory) + " metadata"
                                          : history.source + " has no rows") +
-                 "; 'nnstate train' writes one, and the C API cannot read a trainer checkpoint's "
-                 "own history yet)");
+                 "; checkpoints of a trainer and of 'nnstate train' have one)");
   }
 
   Chart chart;

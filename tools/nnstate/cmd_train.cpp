@@ -1,4 +1,5 @@
-// `nnstate train`: options → data → network (new or resumed) → trainer → run_training.
+// `nnstate train`: options → data → network → trainer → run_training.
+#include <dirent.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -16,41 +17,47 @@ namespace nnstate_cli {
 namespace {
 
 struct Resumed {
-  bool resumed = false;
-  std::string arch, loss, history;
-  int64_t epochs = 0;
+  bool has_checkpoint = false;  // DIR holds a ckpt-*.nnst: the trainer resumes from it
+  std::string arch, loss;       // from DIR/last.nnst's metadata, when it exists
 };
 
-// Reads DIR/last.nnst's metadata when --resume finds it; refuses a checkpoint that another
-// architecture or loss was trained with.
+bool has_trainer_checkpoint(const std::string &dir) {
+  DIR *d = opendir(dir.c_str());
+  if (!d) return false;
+  bool found = false;
+  while (const dirent *e = readdir(d)) {
+    const std::string name = e->d_name;
+    if (name.size() > 10 && name.compare(0, 5, "ckpt-") == 0 &&
+        name.compare(name.size() - 5, 5, ".nnst") == 0) {
+      found = true;
+      break;
+    }
+  }
+  closedir(d);
+  return found;
+}
+
+// What DIR already holds: trainer checkpoints (resumed by the library) and last.nnst, whose
+// metadata gives the architecture and loss when the command line does not; refuses another
+// architecture or loss than the one recorded there.
 Resumed resume_point(const TrainOptions &o, const std::string &last) {
   Resumed r;
-  if (!o.resume || !file_exists(last)) {
-    if (o.arch.empty()) {
-      fail_usage("train: --resume: " + last + " does not exist; give --arch to start a new run");
+  if (o.checkpoint_dir.empty()) return r;
+  r.has_checkpoint = has_trainer_checkpoint(o.checkpoint_dir);
+  if (file_exists(last)) {
+    std::map<std::string, std::string> meta = checkpoint_metadata(last);
+    r.arch = meta[kMetaArch];
+    r.loss = meta[kMetaLoss];
+    if (!o.arch.empty() && !r.arch.empty() && o.arch != r.arch) {
+      fail_usage("train: --arch " + o.arch + " differs from " + r.arch + ", the architecture in " +
+                 last);
     }
-    return r;
+    if (!o.loss.empty() && !r.loss.empty() && o.loss != r.loss) {
+      fail_usage("train: --loss " + o.loss + " differs from " + r.loss + ", the loss in " + last);
+    }
   }
-  std::map<std::string, std::string> meta = checkpoint_metadata(last);
-  r.resumed = true;
-  r.arch = meta[kMetaArch];
-  r.loss = meta[kMetaLoss];
-  r.history = meta[kMetaHistory];
-  const std::string header = kHistoryHeader;
-  if (r.history.compare(0, header.size(), header) == 0) r.history.erase(0, header.size());
-  const std::string epochs = meta[kMetaEpochs];
-  char *end = nullptr;
-  r.epochs = std::strtoll(epochs.c_str(), &end, 10);
-  if (r.arch.empty() || epochs.empty() || *end != '\0' || r.epochs < 0) {
-    fail_runtime(last + ": not written by 'nnstate train' (metadata " + kMetaArch + " / " +
-                 kMetaEpochs + " missing or invalid)");
-  }
-  if (!o.arch.empty() && o.arch != r.arch) {
-    fail_usage("train: --arch " + o.arch + " differs from " + r.arch + ", the architecture in " +
-               last);
-  }
-  if (!o.loss.empty() && o.loss != r.loss) {
-    fail_usage("train: --loss " + o.loss + " differs from " + r.loss + ", the loss in " + last);
+  if (o.arch.empty() && r.arch.empty()) {
+    fail_usage("train: " + last + " does not exist or records no " + kMetaArch + "; give --arch");
   }
   return r;
 }
@@ -82,7 +89,7 @@ int cmd_train(int argc, char **argv) {
 
   const std::string last = o.checkpoint_dir + "/last.nnst";
   const Resumed resumed = resume_point(o, last);
-  const std::string arch = resumed.resumed ? resumed.arch : o.arch;
+  const std::string arch = !o.arch.empty() ? o.arch : resumed.arch;
   const ArchSpec spec = parse_arch_spec(arch);
   if (!o.checkpoint_dir.empty()) make_directories(o.checkpoint_dir);
 
@@ -100,7 +107,7 @@ int cmd_train(int argc, char **argv) {
 
   const std::string network_name = "the architecture " + arch;
   const int32_t loss = !o.loss.empty() ? loss_from_name(o.loss)
-                       : resumed.resumed
+                       : !resumed.loss.empty()
                            ? loss_from_name(resumed.loss)
                            : default_loss(train, static_cast<size_t>(spec.output_size));
   if (loss == 0) fail_runtime(last + ": unknown loss '" + resumed.loss + "' in its metadata");
@@ -109,26 +116,11 @@ int cmd_train(int argc, char **argv) {
   check_fits(train, inputs, outputs, loss, network_name);
   if (o.validation.given()) check_fits(validation_data, inputs, outputs, loss, network_name);
 
-  NetworkPtr network;
-  if (resumed.resumed) {
-    network = load_checkpoint(last, NNSTATE_LOAD_FULL);
-    std::fprintf(stderr,
-                 "nnstate: resuming from %s after epoch %lld (the optimizer state is restored; "
-                 "the schedule, early stopping and data order start afresh)\n",
-                 last.c_str(), static_cast<long long>(resumed.epochs));
-  } else {
-    network = build_network(spec, o.seed);
-    check(nnstate_network_set_loss(network.get(), loss), "setting the loss");
-    check(nnstate_network_set_optimizer(network.get(), &o.optimizer), "invalid optimizer options",
-          kExitUsage);
-  }
-
-  if (resumed.epochs >= o.trainer.epochs) {
-    std::printf("done reason=completed epochs=%lld (already trained; raise --epochs to continue)\n",
-                static_cast<long long>(resumed.epochs));
-    return kExitOk;
-  }
-  o.trainer.epochs -= resumed.epochs;
+  // Always built afresh: a resume replaces the weights, optimizer, RNGs and loop state.
+  NetworkPtr network = build_network(spec, o.seed);
+  check(nnstate_network_set_loss(network.get(), loss), "setting the loss");
+  check(nnstate_network_set_optimizer(network.get(), &o.optimizer), "invalid optimizer options",
+        kExitUsage);
 
   DatasetPtr train_set = make_dataset(train_view, "training data");
   DatasetPtr validation_set;
@@ -141,6 +133,50 @@ int cmd_train(int argc, char **argv) {
         "invalid training options", kExitUsage);
   TrainerPtr trainer(raw);
 
+  int64_t start_epoch = 0;
+  if (!o.checkpoint_dir.empty()) {
+    nnstate_checkpoint_policy policy;
+    check(nnstate_checkpoint_policy_init(&policy), "checkpoint policy");
+    policy.directory = o.checkpoint_dir.c_str();
+    policy.every_epochs = 1;
+    policy.every_steps = o.checkpoint_every_steps;
+    policy.on_stop = 1;
+    policy.keep_last = 3;
+    policy.keep_best = 1;
+    // "Best" by early stopping's monitor, else val_loss (loss without validation data).
+    policy.monitor = o.early_stopping && o.stopping.monitor ? o.stopping.monitor
+                     : has_validation                       ? "val_loss"
+                                                            : "loss";
+    policy.mode = o.early_stopping ? o.stopping.mode : NNSTATE_MODE_AUTO;
+    check(nnstate_trainer_set_checkpointing(trainer.get(), &policy), "checkpoint policy");
+    if (resumed.has_checkpoint) {
+      int32_t found = 0;
+      const nnstate_status status =
+          nnstate_trainer_resume_latest(trainer.get(), o.checkpoint_dir.c_str(), &found);
+      const std::string warnings = nnstate_trainer_warnings(trainer.get());
+      if (!warnings.empty()) {
+        size_t from = 0;
+        while (from < warnings.size()) {
+          size_t end = warnings.find('\n', from);
+          if (end == std::string::npos) end = warnings.size();
+          if (end > from) {
+            std::fprintf(stderr, "nnstate: warning: %s\n",
+                         warnings.substr(from, end - from).c_str());
+          }
+          from = end + 1;
+        }
+      }
+      check(status, "resuming from " + o.checkpoint_dir);
+      if (found) {
+        int64_t step = 0;
+        check(nnstate_trainer_position(trainer.get(), &start_epoch, &step, nullptr),
+              "trainer position");
+        std::fprintf(stderr, "nnstate: resumed from epoch %lld, step %lld\n",
+                     static_cast<long long>(start_epoch), static_cast<long long>(step));
+      }
+    }
+  }
+
   std::fprintf(stderr, "nnstate: %s, loss %s; training on %zu samples of %s",
                describe(spec).c_str(), loss_name(loss), train_view.samples, train.name.c_str());
   if (has_validation) {
@@ -149,7 +185,7 @@ int cmd_train(int argc, char **argv) {
   }
   std::fprintf(stderr, "\n");
   const bool bar = o.progress == "bar" || (o.progress == "auto" && isatty(STDOUT_FILENO));
-  Progress progress(stdout, bar, o.trainer.epochs + resumed.epochs, resumed.epochs);
+  Progress progress(stdout, bar, o.trainer.epochs, 0);
   TrainLoop loop;
   loop.network = network.get();
   loop.trainer = trainer.get();
@@ -159,8 +195,7 @@ int cmd_train(int argc, char **argv) {
   loop.checkpoint_dir = o.checkpoint_dir;
   loop.metadata = {
       {kMetaArch, arch}, {kMetaLoss, loss_name(loss)}, {kMetaCommand, command_line(argc, argv)}};
-  loop.history = resumed.history;
-  loop.epochs_before = resumed.epochs;
+  loop.crash_after_steps = o.simulate_crash_after_steps;
   return run_training(loop);
 }
 

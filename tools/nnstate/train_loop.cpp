@@ -1,5 +1,7 @@
 #include "train_loop.h"
 
+#include <signal.h>
+
 #include <cstdio>
 
 #include "signals.h"
@@ -7,34 +9,69 @@
 namespace nnstate_cli {
 namespace {
 
-std::string history_row(const nnstate_epoch_info &info, int64_t shown_epoch, double seconds) {
+std::string history_row(const nnstate_epoch_info &info) {
   char text[256];
   std::snprintf(text, sizeof text, "%lld,%.9g,%.9g,%.9g,%.9g,%.9g,%.3f\n",
-                static_cast<long long>(shown_epoch), info.loss, info.accuracy, info.val_loss,
-                info.val_accuracy, info.lr, seconds);
+                static_cast<long long>(info.epoch + 1), info.loss, info.accuracy, info.val_loss,
+                info.val_accuracy, info.lr, info.seconds);
   return text;
 }
 
-// Every epoch end stops fit (returning non-zero), so the loop can save a checkpoint while the
-// trainer is idle; calling fit again continues exactly where it stopped.
 int32_t on_epoch(const nnstate_epoch_info *info, void *user) {
-  TrainLoop &loop = *static_cast<TrainLoop *>(user);
-  const double seconds = loop.progress->epoch(*info);
-  loop.history += history_row(*info, info->epoch + 1 + loop.epochs_before, seconds);
-  return 1;
-}
-
-int32_t on_batch(const nnstate_batch_info *info, void *user) {
-  static_cast<TrainLoop *>(user)->progress->batch(*info);
+  static_cast<TrainLoop *>(user)->progress->epoch(*info);
   return 0;
 }
 
-void save(TrainLoop &loop, const std::string &name, int64_t epochs, const std::string &position) {
+int32_t on_batch(const nnstate_batch_info *info, void *user) {
+  TrainLoop &loop = *static_cast<TrainLoop *>(user);
+  loop.progress->batch(*info);
+  if (loop.crash_after_steps > 0 && info->global_step == loop.crash_after_steps) {
+    // A real crash for testing resumption: no checkpoint, no cleanup (output flushed only, so
+    // that logs show how far it got).
+    loop.progress->clear();
+    std::fprintf(stderr, "nnstate: simulating a crash (SIGKILL) after step %lld\n",
+                 static_cast<long long>(info->global_step));
+    std::fflush(stdout);
+    std::fflush(stderr);
+    raise(SIGKILL);
+  }
+  return 0;
+}
+
+// The trainer's whole history (restored ones included) as the cli.history CSV.
+std::string history_csv(nnstate_trainer *trainer) {
+  std::string csv = kHistoryHeader;
+  size_t count = 0;
+  check(nnstate_trainer_history_count(trainer, &count), "trainer history");
+  for (size_t i = 0; i < count; ++i) {
+    nnstate_epoch_info row = {};
+    row.struct_size = sizeof row;
+    check(nnstate_trainer_history_row(trainer, i, &row), "trainer history");
+    csv += history_row(row);
+  }
+  return csv;
+}
+
+// DIR/last.nnst: the trainer's complete state (resumable like the policy's ckpt-*.nnst) plus
+// the cli.* metadata that evaluate, predict, inspect and plot read. The policy cannot attach
+// metadata to its own files, so this one is written apart, whenever fit returns.
+void save_last(TrainLoop &loop, int64_t epochs, const std::string &position) {
   Metadata metadata = loop.metadata;
   metadata.emplace_back(kMetaEpochs, std::to_string(epochs));
-  metadata.emplace_back(kMetaHistory, kHistoryHeader + loop.history);
+  metadata.emplace_back(kMetaHistory, history_csv(loop.trainer));
   if (!position.empty()) metadata.emplace_back(kMetaPosition, position);
-  save_checkpoint(loop.network, loop.checkpoint_dir + "/" + name, metadata);
+  std::vector<const char *> keys, values;
+  for (const auto &kv : metadata) {
+    keys.push_back(kv.first.c_str());
+    values.push_back(kv.second.c_str());
+  }
+  nnstate_save_options options;
+  check(nnstate_save_options_init(&options), "save options");
+  options.metadata_keys = keys.data();
+  options.metadata_values = values.data();
+  options.metadata_count = keys.size();
+  const std::string path = loop.checkpoint_dir + "/last.nnst";
+  check(nnstate_trainer_save(loop.trainer, path.c_str(), &options), "saving " + path);
 }
 
 const char *reason_name(int32_t reason) {
@@ -53,56 +90,39 @@ const char *reason_name(int32_t reason) {
 int run_training(TrainLoop &loop) {
   check(nnstate_trainer_set_callbacks(loop.trainer, on_epoch, on_batch, &loop), "callbacks");
   const bool checkpoints = !loop.checkpoint_dir.empty();
-  int64_t saved_epoch = -1;
   int32_t reason = NNSTATE_STOP_REQUESTED;
   int64_t epoch = 0, batch = 0;
-  while (reason == NNSTATE_STOP_REQUESTED && !stop_signal()) {
+  if (!stop_signal()) {
     loop.progress->start();
     set_stop_target(loop.trainer);
-    if (stop_signal()) {  // arrived before the trainer was reachable from the handler
+    if (!stop_signal()) {  // else it arrived before the trainer was reachable from the handler
+      const nnstate_status status =
+          nnstate_trainer_fit(loop.trainer, loop.train, loop.validation, &reason);
       set_stop_target(nullptr);
-      break;
+      loop.progress->clear();
+      check(status, "training");
     }
-    const nnstate_status status =
-        nnstate_trainer_fit(loop.trainer, loop.train, loop.validation, &reason);
     set_stop_target(nullptr);
-    loop.progress->clear();
-    check(status, "training");
-    check(nnstate_trainer_position(loop.trainer, &epoch, nullptr, &batch), "trainer position");
-    if (checkpoints && batch == 0 && epoch != saved_epoch) {
-      save(loop, "last.nnst", loop.epochs_before + epoch, "");
-      saved_epoch = epoch;
-      // An interrupted.nnst from an earlier run is now older than last.nnst: drop it.
-      std::remove((loop.checkpoint_dir + "/interrupted.nnst").c_str());
-    }
   }
+  check(nnstate_trainer_position(loop.trainer, &epoch, nullptr, &batch), "trainer position");
   if (reason != NNSTATE_STOP_REQUESTED) {
-    // fit's last call may have restored early stopping's best weights: save the final state.
-    if (checkpoints) save(loop, "last.nnst", loop.epochs_before + epoch, "");
+    if (checkpoints) save_last(loop, epoch, "");
     std::printf("done reason=%s epochs=%lld%s%s\n", reason_name(reason),
-                static_cast<long long>(loop.epochs_before + epoch),
-                checkpoints ? " checkpoint=" : "",
+                static_cast<long long>(epoch), checkpoints ? " checkpoint=" : "",
                 checkpoints ? (loop.checkpoint_dir + "/last.nnst").c_str() : "");
     return 0;
   }
   const int sig = stop_signal();
   std::fflush(stdout);
-  std::string where = "at the end of epoch " + std::to_string(loop.epochs_before + epoch);
+  std::string where = "at the end of epoch " + std::to_string(epoch);
   if (batch > 0) {
-    where = "in epoch " + std::to_string(loop.epochs_before + epoch + 1) + " after batch " +
-            std::to_string(batch);
+    where = "in epoch " + std::to_string(epoch + 1) + " after batch " + std::to_string(batch);
   }
   std::fprintf(stderr, "nnstate: stopped by signal %d %s\n", sig, where.c_str());
-  if (checkpoints && batch > 0) {
-    // The trainer's position is not in the checkpoint API yet, so a mid-epoch state is saved
-    // apart: last.nnst stays the resumable epoch boundary.
-    save(loop, "interrupted.nnst", loop.epochs_before + epoch, where);
-    std::fprintf(stderr, "nnstate: saved %s/interrupted.nnst (%s); %s/last.nnst holds epoch %lld\n",
-                 loop.checkpoint_dir.c_str(), where.c_str(), loop.checkpoint_dir.c_str(),
-                 static_cast<long long>(loop.epochs_before + epoch));
-  } else if (checkpoints) {
-    if (saved_epoch != epoch) save(loop, "last.nnst", loop.epochs_before + epoch, "");
-    std::fprintf(stderr, "nnstate: saved %s/last.nnst\n", loop.checkpoint_dir.c_str());
+  if (checkpoints) {
+    save_last(loop, epoch, batch > 0 ? where : "");
+    std::fprintf(stderr, "nnstate: saved %s/last.nnst and a checkpoint in %s (rerun to resume)\n",
+                 loop.checkpoint_dir.c_str(), loop.checkpoint_dir.c_str());
   }
   return 128 + sig;
 }

@@ -1,5 +1,6 @@
-// The fit loop of `nnstate train`: progress output, a checkpoint at every epoch boundary, and
-// a clean stop on SIGINT/SIGTERM.
+// The fit loop of `nnstate train`: progress output, trainer checkpoints by the library's
+// checkpoint policy, DIR/last.nnst (with the cli.* metadata) when fit returns, and a clean
+// stop on SIGINT/SIGTERM.
 #pragma once
 
 #include <nnstate/nnstate.h>
@@ -17,10 +18,9 @@ struct TrainLoop {
   const nnstate_dataset *train = nullptr;
   const nnstate_dataset *validation = nullptr;  // may be null
   Progress *progress = nullptr;
-  std::string checkpoint_dir;  // empty: no checkpoints
-  Metadata metadata;           // written into every checkpoint (besides epochs and history)
-  std::string history;         // CSV rows of earlier epochs (resumed runs)
-  int64_t epochs_before = 0;   // epochs completed before this trainer (resumed runs)
+  std::string checkpoint_dir;     // empty: no checkpoints
+  Metadata metadata;              // written into DIR/last.nnst (besides epochs and history)
+  int64_t crash_after_steps = 0;  // > 0: raise(SIGKILL) right after this global step
 };
 
 // Trains to the end, early stopping or a stop signal. Returns the exit status: 0, or 128 +

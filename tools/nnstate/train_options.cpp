@@ -99,10 +99,13 @@ const CommandSpec kTrainSpec = {
         {"Checkpoints and output",
          {
              {"checkpoint-dir", "DIR",
-              "save DIR/last.nnst after every epoch and at the end; when interrupted\n"
-              "mid-epoch also DIR/interrupted.nnst"},
-             {"resume", nullptr,
-              "continue from DIR/last.nnst when it exists (needs --checkpoint-dir)"},
+              "checkpoint the whole trainer into DIR (ckpt-e*-s*.nnst every epoch and\n"
+              "on stop, keep 3; best-e*.nnst, best.nnst) and DIR/last.nnst at the end;\n"
+              "resumes automatically from the newest valid DIR/ckpt-*.nnst"},
+             {"checkpoint-every-steps", "N", "also checkpoint every N batches"},
+             {"resume", nullptr, "accepted for compatibility: resuming is automatic"},
+             {"simulate-crash-after-steps", "N",
+              "testing: SIGKILL the process itself after global step N"},
              {"progress", "MODE", "auto (default: bar on a terminal), bar or lines"},
          }},
     },
@@ -237,11 +240,17 @@ TrainOptions parse_train_options(const Args &args) {
   o.checkpoint_dir = args.text("checkpoint-dir");
   o.resume = args.flag("resume");
   if (o.resume && o.checkpoint_dir.empty()) args.fail("--resume needs --checkpoint-dir");
+  o.checkpoint_every_steps = args.integer("checkpoint-every-steps", 0, 1, kMaxInt);
+  if (args.has("checkpoint-every-steps") && o.checkpoint_dir.empty()) {
+    args.fail("--checkpoint-every-steps needs --checkpoint-dir");
+  }
+  o.simulate_crash_after_steps = args.integer("simulate-crash-after-steps", 0, 1, kMaxInt);
   if (args.has("checkpoint-dir") && o.checkpoint_dir.empty()) {
     args.fail("--checkpoint-dir: empty directory name");
   }
   o.arch = args.text("arch");
-  if (o.arch.empty() && !o.resume) args.fail("--arch is required (e.g. --arch 784-256-relu-10)");
+  if (o.arch.empty() && o.checkpoint_dir.empty())
+    args.fail("--arch is required (e.g. --arch 784-256-relu-10)");
   if (!o.arch.empty()) parse_arch_spec(o.arch);  // fail early on a bad spec
   if (args.has("loss"))
     o.loss = args.choice("loss", "", {"cross_entropy", "mse", "bce_with_logits"});

@@ -35,7 +35,9 @@ struct TrainOptions {
 
   std::string checkpoint_dir;
   bool resume = false;
-  std::string progress;  // auto, bar, lines
+  int64_t checkpoint_every_steps = 0;      // 0: checkpoints at epoch ends only
+  int64_t simulate_crash_after_steps = 0;  // 0: off
+  std::string progress;                    // auto, bar, lines
 };
 
 // Throws usage errors (exit 2) naming the option.
