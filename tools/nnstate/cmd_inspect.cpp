@@ -23,9 +23,9 @@ const CommandSpec kInspectSpec = {
              {"no-tensors", nullptr, "omit the list of tensors"},
          }},
     },
-    "What the C API cannot read from a file yet (optimizer hyper-parameters other than the\n"
-    "learning rate, layer kinds, scheduler and early-stopping state) is said so; a file written\n"
-    "by 'nnstate train' records its architecture and command line in its metadata.\n"
+    "Checkpoints of a trainer also show the scheduler, early stopping and the position in\n"
+    "the run; a file written by 'nnstate train' records its architecture and command line in\n"
+    "its metadata.\n"
     "\n"
     "Exit status: 0 done, 1 the file is missing or invalid, 2 usage error.",
     1,
@@ -62,6 +62,76 @@ std::string metadata_value(const std::string &value) {
   if (newlines == 0) return value.size() > 200 ? value.substr(0, 200) + "..." : value;
   return "(" + std::to_string(newlines + (value.back() != '\n')) + " lines, " +
          std::to_string(value.size()) + " bytes)";
+}
+
+const char *scheduler_name(int32_t kind) {
+  switch (kind) {
+    case NNSTATE_SCHEDULER_STEP:
+      return "StepLR";
+    case NNSTATE_SCHEDULER_MULTI_STEP:
+      return "MultiStepLR";
+    case NNSTATE_SCHEDULER_EXPONENTIAL:
+      return "ExponentialLR";
+    case NNSTATE_SCHEDULER_COSINE_ANNEALING:
+      return "CosineAnnealingLR";
+    case NNSTATE_SCHEDULER_LINEAR:
+      return "LinearLR";
+    case NNSTATE_SCHEDULER_REDUCE_ON_PLATEAU:
+      return "ReduceLROnPlateau";
+    default:
+      return "none";
+  }
+}
+
+// The training-loop tables of a trainer checkpoint, through the C API's queries.
+std::string scheduler_text(const CheckpointView &v) {
+  int32_t kind = 0;
+  int64_t last_epoch = 0, bad = 0, cooldown = 0;
+  double best = 0;
+  if (nnstate_checkpoint_scheduler(v.handle.get(), &kind, &last_epoch, &best, &bad, &cooldown) !=
+          NNSTATE_OK ||
+      kind == NNSTATE_SCHEDULER_NONE) {
+    return "none";
+  }
+  std::string text =
+      std::string(scheduler_name(kind)) + ", last_epoch " + std::to_string(last_epoch);
+  if (kind == NNSTATE_SCHEDULER_REDUCE_ON_PLATEAU) {
+    text += ", best " + number_text(best) + ", bad epochs " + std::to_string(bad) + ", cooldown " +
+            std::to_string(cooldown);
+  }
+  return text;
+}
+
+std::string early_stopping_text(const CheckpointView &v, size_t best_weights) {
+  int32_t present = 0;
+  const char *monitor = nullptr;
+  double best = 0;
+  int64_t best_epoch = 0, wait = 0, stopped = 0;
+  if (nnstate_checkpoint_early_stopping(v.handle.get(), &present, &monitor, &best, &best_epoch,
+                                        &wait, &stopped) != NNSTATE_OK ||
+      !present) {
+    return "none";
+  }
+  std::string text = std::string("monitor ") + monitor + ", best " + number_text(best) +
+                     " at epoch " + std::to_string(best_epoch + 1) + ", wait " +
+                     std::to_string(wait);
+  if (stopped > 0) text += ", stopped at epoch " + std::to_string(stopped + 1);
+  text += ", " + std::to_string(best_weights) + " best-weight tensor(s)";
+  return text;
+}
+
+std::string position_text(const CheckpointView &v) {
+  int32_t present = 0;
+  int64_t epoch = 0, step = 0, in_epoch = 0;
+  if (nnstate_checkpoint_trainer(v.handle.get(), &present, &epoch, &step, &in_epoch) !=
+          NNSTATE_OK ||
+      !present) {
+    return "no training-loop state (a network checkpoint)";
+  }
+  std::string text =
+      std::to_string(epoch) + " epoch(s) completed, global step " + std::to_string(step);
+  if (in_epoch > 0) text += ", " + std::to_string(in_epoch) + " batch(es) into the next epoch";
+  return text;
 }
 
 // The best epoch by val_loss when validated, else by loss (as the monitors default).
@@ -130,12 +200,9 @@ int cmd_inspect(int argc, char **argv) {
     optimizer += ", " + std::to_string(counts[NNSTATE_ROLE_OPTIMIZER_STATE]) + " state tensor(s)";
   }
   field("optimizer", optimizer);
-  field("scheduler", "not readable through the C API");
-  field("early stopping",
-        counts[NNSTATE_ROLE_BEST_WEIGHT]
-            ? "best weights stored (" + std::to_string(counts[NNSTATE_ROLE_BEST_WEIGHT]) +
-                  " tensors); its state is not readable through the C API"
-            : "no best weights stored; its state is not readable through the C API");
+  field("scheduler", scheduler_text(v));
+  field("early stopping", early_stopping_text(v, counts[NNSTATE_ROLE_BEST_WEIGHT]));
+  field("position", position_text(v));
 
   std::string progress;
   if (!meta(kMetaEpochs).empty()) progress = meta(kMetaEpochs) + " epoch(s) completed";
