@@ -32,7 +32,7 @@ void clear_error() {
 extern "C" {
 
 const char *nnstate_version_string(void) {
-  return "0.1.0";
+  return NNSTATE_VERSION_STRING;
 }
 
 int32_t nnstate_abi_version(void) {

@@ -41,8 +41,15 @@ extern "C" {
 #define NNSTATE_VERSION_PATCH 0
 /* The ABI version, equal to the shared library's SOVERSION (libnnstate.so.1). */
 #define NNSTATE_ABI_VERSION 1
+/* These four numbers are the only place the version is written: CMakeLists.txt reads them. */
 
-/* "0.1.0": the version of the library actually loaded. Static string, never NULL. */
+#define NNSTATE_VERSION_STRINGIFY_(a, b, c) #a "." #b "." #c
+#define NNSTATE_VERSION_STRINGIFY(a, b, c) NNSTATE_VERSION_STRINGIFY_(a, b, c)
+/* The version this header belongs to, e.g. "0.1.0". */
+#define NNSTATE_VERSION_STRING \
+  NNSTATE_VERSION_STRINGIFY(NNSTATE_VERSION_MAJOR, NNSTATE_VERSION_MINOR, NNSTATE_VERSION_PATCH)
+
+/* The version of the library actually loaded, e.g. "0.1.0". Static string, never NULL. */
 NNSTATE_API const char *nnstate_version_string(void);
 /* The loaded library's ABI version (its SOVERSION). */
 NNSTATE_API int32_t nnstate_abi_version(void);
@@ -591,7 +598,7 @@ NNSTATE_API void nnstate_checkpoint_free(nnstate_checkpoint *checkpoint);
  * Any output pointer documented as optional may be NULL. Errors: INVALID_ARGUMENT (NULL
  * handle or required output, index out of range), NOT_FOUND (no such name or key). */
 
-/* The file's format version, and the version of the library that wrote it ("0.1.0"). */
+/* The file's format version, and the version of the library that wrote it (e.g. "0.1.0"). */
 NNSTATE_API nnstate_status nnstate_checkpoint_format(const nnstate_checkpoint *checkpoint,
                                                      uint32_t *major, uint32_t *minor);
 NNSTATE_API nnstate_status nnstate_checkpoint_writer_version(const nnstate_checkpoint *checkpoint,

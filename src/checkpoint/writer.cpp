@@ -24,13 +24,6 @@ using flatbuffers::Offset;
 // kernel copies it.
 constexpr size_t kChunk = size_t{256} << 10;
 
-#ifndef NNSTATE_VERSION_STRING
-#define NNSTATE_VERSION_STRING_(a, b, c) #a "." #b "." #c
-#define NNSTATE_VERSION_STRING_X(a, b, c) NNSTATE_VERSION_STRING_(a, b, c)
-#define NNSTATE_VERSION_STRING \
-  NNSTATE_VERSION_STRING_X(NNSTATE_VERSION_MAJOR, NNSTATE_VERSION_MINOR, NNSTATE_VERSION_PATCH)
-#endif
-
 struct PendingTensor {
   const Tensor *tensor;
   TensorEntry entry;

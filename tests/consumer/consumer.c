@@ -11,7 +11,7 @@ int main(void) {
   const float x[2] = {1.0f, 2.0f}, y[1] = {3.0f};
   float loss = -1.0f;
   if (nnstate_abi_version() != NNSTATE_ABI_VERSION ||
-      strcmp(nnstate_version_string(), "0.1.0") != 0) {
+      strcmp(nnstate_version_string(), NNSTATE_VERSION_STRING) != 0) {
     fprintf(stderr, "version mismatch: %s\n", nnstate_version_string());
     return 1;
   }

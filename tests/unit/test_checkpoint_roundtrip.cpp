@@ -37,7 +37,7 @@ TEST_CASE("checkpoint round trip keeps every field and every bit") {
 
   CHECK(c.format_major == 1);
   CHECK(c.format_minor == 0);
-  CHECK(c.writer_version == "0.1.0");
+  CHECK(c.writer_version == NNSTATE_VERSION_STRING);
   CHECK(c.created_unix_ns > 0);
   CHECK(!c.environment.blas_core_type.empty());
   CHECK(c.environment.blas_threads >= 1);
