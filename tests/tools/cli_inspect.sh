@@ -77,6 +77,10 @@ assert t["bytes"] == 64 and t["crc32c"].startswith("0x") and "values" not in t, 
 assert d["format"]["major"] >= 1 and d["optimizer"]["kind"] == "adam", d
 assert d["metadata"]["cli.arch"] == "2-8-relu-2", d["metadata"]
 assert [e["epoch"] for e in d["history"]["epochs"]] == [1, 2, 3], d["history"]
+f = d["fields"]
+assert f["scheduler.kind"] == "ExponentialLR" and f["scheduler.gamma"] == "0.5", f
+assert f["trainer.position.epoch"] == "3" and f["trainer.history[2].epoch"] == "2", f
+assert f["optimizer.lr"] == "0.00625" and "rng[init].block" in f, f
 ' || fail "dump: invalid JSON or wrong content: $(head -c 600 out.txt)"
 run 0 dump --tensors $CK
 json out.txt '

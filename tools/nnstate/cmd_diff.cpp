@@ -108,6 +108,21 @@ std::string change_text(const std::string &a, const std::string &b) {
          std::to_string(b.size()) + " characters): " + excerpt(a) + " -> " + excerpt(b);
 }
 
+// Numbers and names print as they are; any other text (spaces at an end, control characters,
+// long) quoted and escaped as change_text does, so that different values never look alike.
+bool plain(const std::string &s) {
+  if (s.empty() || s.size() > 80 || s.front() == ' ' || s.back() == ' ') return false;
+  for (const char ch : s) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f || c == '\'' || c == '\\') return false;
+  }
+  return true;
+}
+
+std::string field_change(const std::string &a, const std::string &b) {
+  return plain(a) && plain(b) ? a + " -> " + b : change_text(a, b);
+}
+
 // "[3, 5]": the row-major index of element `flat` in a tensor of that shape.
 std::string index_text(const TensorView &t, size_t flat) {
   if (t.rank <= 1) return "[" + std::to_string(flat) + "]";
@@ -149,7 +164,7 @@ void compare_fields(const CheckpointView &a, const CheckpointView &b, bool inclu
     }
     ++n.fields_compared;
     if (fa.value == fb.value) continue;
-    std::printf("%s: %s -> %s\n", fa.name.c_str(), fa.value.c_str(), fb.value.c_str());
+    std::printf("%s: %s\n", fa.name.c_str(), field_change(fa.value, fb.value).c_str());
     ++n.fields;
   }
   for (const FieldView &fb : b.fields) {
