@@ -121,6 +121,10 @@ run 0 train $ARCH $IDX --epochs 1 --output=model2.nnst
 run 0 train $ARCH $IDX --epochs 1
 grep -q '^nnstate: warning: the trained model will not be saved (give -o FILE or --checkpoint-dir DIR)$' err.txt ||
   fail "no warning that nothing is saved: $(cat err.txt)"
+# ... at the start, before the data is read.
+expect_error 1 "missing.gz: cannot open" train $ARCH --images missing.gz --labels train-labels.gz
+head -1 err.txt | grep -q '^nnstate: warning: the trained model will not be saved' ||
+  fail "the nothing-saved warning does not come first: $(cat err.txt)"
 expect_error 1 "no/such/dir/m.nnst: cannot write into no/such/dir/" train $ARCH $IDX -o no/such/dir/m.nnst
 expect_error 2 "train: --output: empty file name" train $ARCH $IDX --output=
 

@@ -100,6 +100,11 @@ int cmd_train(int argc, char **argv) {
     return kExitOk;
   }
   TrainOptions o = parse_train_options(args);
+  if (o.checkpoint_dir.empty() && o.output.empty()) {
+    std::fprintf(stderr,
+                 "nnstate: warning: the trained model will not be saved (give -o FILE or "
+                 "--checkpoint-dir DIR)\n");
+  }
   install_stop_signals();
 
   const std::string last = o.checkpoint_dir + "/last.nnst";
@@ -156,11 +161,6 @@ int cmd_train(int argc, char **argv) {
         "invalid training options", kExitUsage);
   TrainerPtr trainer(raw);
 
-  if (o.checkpoint_dir.empty() && o.output.empty()) {
-    std::fprintf(stderr,
-                 "nnstate: warning: the trained model will not be saved (give -o FILE or "
-                 "--checkpoint-dir DIR)\n");
-  }
   if (!o.checkpoint_dir.empty()) {
     nnstate_checkpoint_policy policy;
     check(nnstate_checkpoint_policy_init(&policy), "checkpoint policy");
