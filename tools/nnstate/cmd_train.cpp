@@ -40,14 +40,14 @@ bool has_trainer_checkpoint(const std::string &dir) {
   return found;
 }
 
-// What DIR already holds: trainer checkpoints (resumed by the library) and last.nnst, whose
-// metadata gives the architecture and loss when the command line does not; refuses another
-// architecture or loss than the one recorded there.
 // What every refusal to continue the run in DIR adds: how to start a new one instead.
 std::string fresh_start_hint(const std::string &dir) {
   return " (to start a new run instead, give another --checkpoint-dir or delete " + dir + ")";
 }
 
+// What DIR already holds: trainer checkpoints (resumed by the library) and last.nnst, whose
+// metadata gives the architecture and loss when the command line does not; refuses another
+// architecture or loss than the one recorded there.
 Resumed resume_point(const TrainOptions &o, const std::string &last) {
   Resumed r;
   if (o.checkpoint_dir.empty()) return r;
