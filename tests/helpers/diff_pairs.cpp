@@ -81,6 +81,26 @@ struct Run {
 const std::string kCommand =
     "nnstate train --arch 2-4-relu-2 --csv data.csv --epochs 2 --batch-size 8 --checkpoint-dir ";
 
+// Moves one value of a network tensor, or of one parameter's optimizer state, by one ulp.
+struct NudgeTensor : StateVisitor {
+  std::string name;
+  void tensor(const std::string &n, TensorRole, Tensor &value, Tensor *) override {
+    if (n == name) value.data()[0] = std::nextafter(value.data()[0], 10.0f);
+  }
+};
+struct NudgeState : OptimizerStateVisitor {
+  std::string param, state;
+  int64_t step_delta = 0;
+  void step(const std::string &p, int64_t &step) override {
+    if (p == param) step += step_delta;
+  }
+  void tensor(const std::string &p, const char *s, Tensor &value) override {
+    if (p == param && state == s && step_delta == 0) {
+      value.data()[0] = std::nextafter(value.data()[0], 10.0f);
+    }
+  }
+};
+
 double next_up(double v) {
   return std::nextafter(v, std::numeric_limits<double>::infinity());
 }
@@ -133,6 +153,26 @@ int main(int argc, char **argv) {
          }},
         {"history_seconds", [](Run &r) { r.trainer->state().history[0].seconds += 1.5; }},
         {"stopped_early", [](Run &r) { r.trainer->state().stopped_early = true; }},
+        {"parameter",
+         [](Run &r) {
+           NudgeTensor n;
+           n.name = "2.bias";
+           r.model.network().visit_state(n);
+         }},
+        {"adam_moment",
+         [](Run &r) {
+           NudgeState n;
+           n.param = "0.weight";
+           n.state = "exp_avg_sq";
+           r.model.optimizer()->visit_state(n);
+         }},
+        {"adam_step",
+         [](Run &r) {
+           NudgeState n;
+           n.param = "2.bias";
+           n.step_delta = 1;
+           r.model.optimizer()->visit_state(n);
+         }},
         {"optimizer_lr",
          [](Run &r) { r.model.optimizer()->set_lr(next_up(r.model.optimizer()->lr())); }},
     };

@@ -38,6 +38,12 @@ differs_only dropout_rng '^rng\[dropout\]\.block: [0-9]+ -> [0-9]+$'
 differs_only history_val_loss '^trainer\.history\[0\]\.val_loss: [0-9.e-]+ -> [0-9.e-]+$'
 differs_only history_nan_payload '^trainer\.history\[0\]\.accuracy: nan -> nan\(0x7ff8000000000001\)$'
 differs_only stopped_early '^trainer\.stopped_early: false -> true$'
+differs_only parameter '^tensor 2\.bias: 1 of 2 values differ, max \|a-b\| [0-9.e-]+ at \[0\] '
+differs_only adam_moment '^tensor optimizer\.0\.weight\.exp_avg_sq: 1 of 8 values differ, '
+# One parameter's Adam step: that parameter's line, and the optimizer's step (their maximum).
+run 1 diff base.nnst adam_step.nnst
+[ "$(grep -vc '^differ: ' out.txt)" -eq 2 ] && grep -q '^optimizer\.state\[2\.bias\]\.step: 8 -> 9$' out.txt &&
+  grep -q '^optimizer\.step: 8 -> 9$' out.txt || fail "adam_step: $(cat out.txt)"
 differs_only optimizer_lr '^optimizer\.lr: 0\.001 -> 0\.0010000000000000002$'
 
 # A change in the last bit never prints two equal-looking values.
