@@ -17,10 +17,14 @@ struct nnstate_network {
 #include <memory>
 
 #include "checkpoint/contents.h"
+#include "checkpoint/fields.h"
 #include "checkpoint/io.h"
 
 // An open checkpoint: its bytes (mapping or owned copy) and its validated manifest.
 struct nnstate_checkpoint {
   std::unique_ptr<nnstate::checkpoint::Source> source;
   nnstate::checkpoint::Contents contents;
+  // The named fields of nnstate_checkpoint_field_*, built on first use from `contents`.
+  mutable std::vector<nnstate::checkpoint::Field> fields;
+  mutable bool fields_built = false;
 };

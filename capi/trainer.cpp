@@ -208,6 +208,12 @@ nnstate_status nnstate_trainer_fit(nnstate_trainer *trainer, const nnstate_datas
   return guard([&] {
     require_arg(trainer, "trainer");
     require_arg(train, "train");
+    if (trainer->hooks.policy) {
+      const std::string warning = trainer->hooks.policy->prepare_fit(validation != nullptr);
+      if (!warning.empty() && trainer->warnings.find(warning) == std::string::npos) {
+        trainer->warnings += (trainer->warnings.empty() ? "" : "\n") + warning;
+      }
+    }
     nnstate::StopReason reason = trainer->trainer->fit(
         train->data, validation ? &validation->data : nullptr, &trainer->hooks);
     if (stop_reason) *stop_reason = static_cast<int32_t>(reason);

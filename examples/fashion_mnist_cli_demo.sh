@@ -31,11 +31,13 @@ TRAIN="train --arch 784-256-relu-128-relu-10 --images $D/train-images-idx3-ubyte
 start=$(date +%s)
 
 echo "== 1. training into $OUT/run, crashing (SIGKILL) after step $CRASH_STEP"
+echo "(nnstate SIGKILLs itself after step $CRASH_STEP, so the shell will report it as 'Killed')"
 # shellcheck disable=SC2086
 "$NNSTATE" $TRAIN --checkpoint-dir "$OUT/run" --simulate-crash-after-steps $CRASH_STEP
 status=$?
 [ "$status" -eq 137 ] || die "the crashing run exited with $status, expected 137 (SIGKILL)"
-echo "(killed, exit status $status; checkpoints left: $(cd "$OUT/run" && echo ckpt-*.nnst))"
+echo "(that 'Killed' was the simulated crash: exit status $status = 128 + SIGKILL, as intended;"
+echo " checkpoints left: $(cd "$OUT/run" && echo ckpt-*.nnst))"
 
 echo "== 2. the same command again: resumes from the newest checkpoint"
 # shellcheck disable=SC2086
@@ -50,7 +52,8 @@ final() { ls "$1"/ckpt-e*-s*.nnst | sort | tail -1; }
 a=$(final "$OUT/reference")
 b=$(final "$OUT/run")
 "$NNSTATE" diff "$a" "$b" || die "$b differs from $a"
-echo "OK: the crashed-and-resumed run ended bitwise identical to the uninterrupted one"
+echo "OK: the crashed-and-resumed run ended identical to the uninterrupted one: every weight,"
+echo "    Adam moment, scheduler and early-stopping value, RNG stream and history row"
 
 echo "== 5. test accuracy on t10k"
 result=$("$NNSTATE" evaluate "$OUT/run/last.nnst" --images "$D/t10k-images-idx3-ubyte.gz" \

@@ -23,10 +23,12 @@ done
 rm -rf "$out/run" "$out/reference"
 
 echo "== 1. training, killed part-way through epoch 3 (simulated crash)"
+echo "   the program SIGKILLs itself after step 1050, so the shell will report it as 'Killed'"
 status=0
 "$program" "$out/data" "$out/run" --crash-after-steps 1050 || status=$?
 [[ $status -eq 137 ]] || fail "the crashing run exited with $status, expected 137 (SIGKILL)"
-echo "   killed; checkpoints on disk: $(ls "$out/run" | tr '\n' ' ')"
+echo "   that 'Killed' was the simulated crash (exit status 137 = 128 + SIGKILL), as intended"
+echo "   checkpoints on disk: $(ls "$out/run" | tr '\n' ' ')"
 "$nnstate" verify "$out/run"/ckpt-*.nnst
 
 echo "== 2. the same command again: resumes from the newest valid checkpoint"
@@ -39,7 +41,8 @@ tail -2 "$out/reference.log"
 echo "== 4. nnstate diff: resumed result vs uninterrupted result"
 "$nnstate" diff "$out/run/final.nnst" "$out/reference/final.nnst" \
   || fail "the resumed run differs from the uninterrupted run"
-echo "   identical: every weight, Adam moment, scheduler and early-stopping value"
+echo "   identical: every weight, Adam moment, scheduler and early-stopping value, RNG stream,"
+echo "   training position and history row (timings aside)"
 
 "$nnstate" plot "$out/run/final.nnst" -o "$out/curves.svg"
 accuracy=$(awk '/^test accuracy:/ {print $3}' "$out/run.log")

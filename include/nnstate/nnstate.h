@@ -683,6 +683,23 @@ NNSTATE_API nnstate_status nnstate_checkpoint_loss(const nnstate_checkpoint *che
 NNSTATE_API nnstate_status nnstate_checkpoint_layer_kind(const nnstate_checkpoint *checkpoint,
                                                          size_t index, int32_t *kind);
 
+/* Every stored value other than tensor data and user metadata, as (name, text) pairs in a
+ * fixed order: format, writer, environment, architecture (seed, layers and their
+ * configuration), loss, optimizer (hyper-parameters and each parameter's step), the RNG
+ * streams, the scheduler's and early stopping's configuration and state, the training loop's
+ * settings, position, partial epoch sums and history. Names are full paths
+ * ("scheduler.state.num_bad_epochs", "trainer.history[2].val_loss", "rng[init].block");
+ * integers are decimal, floating-point values read back to the same bits (a NaN other than the
+ * default quiet NaN shows its bits), so two fields are equal exactly when their texts are.
+ * `flags` (optional) gets NNSTATE_FIELD_* bits. Strings are owned by the handle.
+ * Errors: INVALID_ARGUMENT (NULL handle or count output, index out of range). */
+#define NNSTATE_FIELD_WALL_CLOCK 1 /* a time measurement, outside the determinism contract */
+NNSTATE_API nnstate_status nnstate_checkpoint_field_count(const nnstate_checkpoint *checkpoint,
+                                                          size_t *out);
+NNSTATE_API nnstate_status nnstate_checkpoint_field_at(const nnstate_checkpoint *checkpoint,
+                                                       size_t index, const char **name,
+                                                       const char **value, int32_t *flags);
+
 /* ---- Trainer checkpoints ----------------------------------------------------------------- */
 
 /* Saves the trainer's network (as nnstate_checkpoint_save does) together with the whole state
@@ -704,7 +721,10 @@ NNSTATE_API nnstate_status nnstate_trainer_resume(nnstate_trainer *trainer, cons
 
 /* When nnstate_trainer_fit writes checkpoints into a directory. Files: ckpt-e<epoch>-s<step>.nnst
  * (periodic and on stop), best-e<epoch>.nnst and best.nnst (the best by `monitor`, always a
- * complete checkpoint). The directory belongs to one run at a time. */
+ * complete checkpoint). <epoch> is the number of completed epochs (as nnstate_trainer_position
+ * reports), i.e. the 1-based number of the epoch the file ends: best-e000003.nnst holds the
+ * third epoch's result (history row epoch 2, which is 0-based). The directory belongs to one
+ * run at a time. */
 typedef struct nnstate_checkpoint_policy {
   uint32_t struct_size;
   const char *directory; /* created if missing; copied */
@@ -713,7 +733,9 @@ typedef struct nnstate_checkpoint_policy {
   int32_t on_stop;       /* non-zero (default): save when fit returns, whatever the reason */
   int64_t keep_last;     /* periodic checkpoints kept (default 3; 0: all) */
   int64_t keep_best;     /* best checkpoints kept (default 1; 0: no best tracking) */
-  const char *monitor;   /* metric for "best" (default "val_loss"); copied */
+  const char *monitor;   /* metric for "best" (default "val_loss"); copied. A fit without
+                            validation data uses the training metric ("loss" for "val_loss")
+                            and leaves a warning in nnstate_trainer_warnings */
   int32_t mode;          /* NNSTATE_MODE_* for monitor (default AUTO) */
   int32_t fsync;         /* non-zero (default): fsync each checkpoint and the directory */
 } nnstate_checkpoint_policy;
@@ -732,8 +754,9 @@ NNSTATE_API nnstate_status nnstate_trainer_set_checkpointing(
 NNSTATE_API nnstate_status nnstate_trainer_resume_latest(nnstate_trainer *trainer,
                                                          const char *directory, int32_t *found);
 /* Warnings of the last resume (newline-separated; "" when none): skipped files, a different
- * OpenBLAS core type or thread count. Owned by the trainer, valid until the next resume or
- * nnstate_trainer_free. Never NULL; "" for a NULL trainer. */
+ * OpenBLAS core type or thread count; a fit appends the checkpoint policy's monitor fallback
+ * (see nnstate_checkpoint_policy.monitor). Owned by the trainer, valid until the next resume,
+ * fit or nnstate_trainer_free. Never NULL; "" for a NULL trainer. */
 NNSTATE_API const char *nnstate_trainer_warnings(const nnstate_trainer *trainer);
 
 #ifdef __cplusplus

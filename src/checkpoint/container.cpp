@@ -78,8 +78,8 @@ Header decode_header(const unsigned char *bytes, uint64_t file_size, const std::
              (stored_crc == actual_crc ? "" : "; or the header is corrupt"));
   }
   if (stored_crc != actual_crc) {
-    corrupt(file, "header: CRC32C mismatch (stored " + std::to_string(stored_crc) + ", computed " +
-                      std::to_string(actual_crc) + ")");
+    corrupt(file, "header: CRC32C mismatch (stored " + crc_text(stored_crc) + ", computed " +
+                      crc_text(actual_crc) + ")");
   }
   if (h.major == 0) corrupt(file, "header: format major version 0 does not exist");
   h.manifest_offset = get64(bytes + 16);

@@ -1,6 +1,7 @@
 #include "checkpoint/crc32c.h"
 
 #include <array>
+#include <cstdio>
 #include <cstring>
 
 #if defined(__x86_64__)
@@ -213,6 +214,12 @@ uint32_t crc32c_hardware(uint32_t crc, const void *data, size_t size) {
 uint32_t crc32c(uint32_t crc, const void *data, size_t size) {
   return crc32c_hardware_available() ? crc32c_hardware(crc, data, size)
                                      : crc32c_portable(crc, data, size);
+}
+
+std::string crc_text(uint32_t crc) {
+  char text[16];
+  std::snprintf(text, sizeof text, "0x%08x", crc);
+  return text;
 }
 
 }  // namespace nnstate::checkpoint

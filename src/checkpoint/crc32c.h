@@ -6,11 +6,15 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace nnstate::checkpoint {
 
 // Continues a CRC: crc32c(crc32c(0, a), b) == crc32c of a followed by b. Start with 0.
 uint32_t crc32c(uint32_t crc, const void *data, size_t size);
+
+// How every message shows a CRC: "0x%08x", as `nnstate dump` does.
+std::string crc_text(uint32_t crc);
 
 // The two implementations, exposed so tests can check both against known vectors.
 uint32_t crc32c_portable(uint32_t crc, const void *data, size_t size);

@@ -43,8 +43,7 @@ class Walker {
       fail(NNSTATE_ERR_CORRUPT, describe_file(contents_.file) + ": tensor \"" + e.name + "\" (" +
                                     std::to_string(e.byte_length) + " bytes at data offset " +
                                     std::to_string(e.offset) + "): CRC32C mismatch (stored " +
-                                    std::to_string(e.crc32c) + ", computed " + std::to_string(crc) +
-                                    ")");
+                                    crc_text(e.crc32c) + ", computed " + crc_text(crc) + ")");
     }
   }
 

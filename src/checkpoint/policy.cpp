@@ -76,10 +76,7 @@ CheckpointPolicy::CheckpointPolicy(const PolicyConfig &config) : config_(config)
   if (config.keep_best > 0 && !is_history_metric(config.monitor)) {
     history_metric(HistoryRow{}, config.monitor);  // throws naming the metric
   }
-  EarlyStoppingConfig monitor;
-  monitor.monitor = config.monitor;
-  monitor.mode = config.mode;
-  mode_ = resolve_monitor_mode(monitor);
+  prepare_fit(true);
   if (::mkdir(config.directory.c_str(), 0777) != 0 && errno != EEXIST) {
     fail(NNSTATE_ERR_IO, "cannot create the checkpoint directory \"" + config.directory +
                              "\": " + std::strerror(errno));
@@ -88,6 +85,21 @@ CheckpointPolicy::CheckpointPolicy(const PolicyConfig &config) : config_(config)
   for (const std::string &name : list_directory(config.directory)) {
     if (name.find(".nnst.tmp-") != std::string::npos) remove_file(join(config.directory, name));
   }
+}
+
+std::string CheckpointPolicy::prepare_fit(bool has_validation) {
+  monitor_ = config_.monitor;
+  std::string warning;
+  if (!has_validation && config_.keep_best > 0 && starts_with(monitor_, "val_")) {
+    monitor_ = monitor_.substr(4);
+    warning = "checkpoint policy: no validation data, so the best checkpoint follows \"" +
+              monitor_ + "\" instead of \"" + config_.monitor + "\"";
+  }
+  EarlyStoppingConfig monitor;
+  monitor.monitor = monitor_;
+  monitor.mode = config_.mode;
+  mode_ = resolve_monitor_mode(monitor);
+  return warning;
 }
 
 void CheckpointPolicy::save(Trainer &trainer, const std::string &path) {
@@ -122,13 +134,13 @@ void CheckpointPolicy::save_periodic(Trainer &trainer) {
 void CheckpointPolicy::save_best_if_improved(Trainer &trainer) {
   const std::vector<HistoryRow> &history = trainer.state().history;
   if (config_.keep_best == 0 || history.empty()) return;
-  const double value = history_metric(history.back(), config_.monitor);
+  const double value = history_metric(history.back(), monitor_);
   if (std::isnan(value)) return;
   for (size_t i = 0; i + 1 < history.size(); ++i) {
-    const double earlier = history_metric(history[i], config_.monitor);
+    const double earlier = history_metric(history[i], monitor_);
     if (!std::isnan(earlier) && !is_better(mode_, value, earlier)) return;
   }
-  const int64_t epoch = history.back().epoch;
+  const int64_t epoch = history.back().epoch + 1;  // 1-based, as the epochs ckpt-e* counts
   const std::string path =
       join(config_.directory, std::string(kBestPrefix) + padded(epoch, 6) + kSuffix);
   save(trainer, path);

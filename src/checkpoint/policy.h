@@ -5,6 +5,8 @@
 // Files in the directory (which belongs to one run at a time):
 //   ckpt-e<epoch>-s<step>.nnst  periodic and on-stop checkpoints (zero-padded: names sort by time)
 //   best-e<epoch>.nnst          the best M epochs by the monitor
+// <epoch> counts completed epochs, so it is the 1-based number of the epoch a file ends (best-e3
+// is the third epoch's result, ckpt-e3-s... was saved after the third epoch or in the fourth).
 //   best.nnst                   a hard link to the best of them (replaced atomically)
 #pragma once
 
@@ -37,6 +39,10 @@ class CheckpointPolicy final : public TrainerObserver {
   explicit CheckpointPolicy(const PolicyConfig &config);
 
   const PolicyConfig &config() const { return config_; }
+  // Called before each fit. Without validation data a validation monitor ("val_loss") never has
+  // a value, so "best" follows its training counterpart ("loss") instead: returns the warning
+  // that says so ("" when the configured monitor is used).
+  std::string prepare_fit(bool has_validation);
   void after_batch(Trainer &trainer) override;
   void after_epoch(Trainer &trainer) override;
   void on_stop(Trainer &trainer) override;
@@ -50,6 +56,7 @@ class CheckpointPolicy final : public TrainerObserver {
   void save(Trainer &trainer, const std::string &path);
 
   PolicyConfig config_;
+  std::string monitor_;  // the metric "best" follows in this fit
   MonitorMode mode_;
   int64_t last_saved_step_ = -1;
   std::string last_saved_;

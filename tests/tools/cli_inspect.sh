@@ -45,7 +45,11 @@ expect_out '^parameters: +42 in 4 tensor\(s\)$' "inspect parameters"
 expect_out '^optimizer: +adam, step [0-9]+, lr [0-9.e-]+, 8 state tensor\(s\)$' "inspect optimizer"
 expect_out '^scheduler: ' "inspect scheduler"
 expect_out '^early stopping: ' "inspect early stopping"
-expect_out '^training: +3 epoch\(s\) completed' "inspect training"
+expect_out '^training: +3 epoch\(s\) completed, step 18$' "inspect training"
+expect_out '^layers: +Linear\(2, 8\), ReLU, Linear\(8, 2\)$' "inspect layer kinds"
+expect_out '^loss: +cross_entropy$' "inspect loss"
+[ "$(grep -c 'epoch(s) completed' out.txt)" -eq 1 ] && ! grep -q '^position:' out.txt ||
+  fail "inspect: the training position is printed more than once: $(grep -E 'completed|^position' out.txt)"
 expect_out '^history: +3 epoch\(s\) \((cli.history metadata|training-loop state)\)$' "inspect history"
 expect_out '^best epoch: +val_loss [0-9.e-]+ at epoch [1-3]' "inspect best"
 expect_out '^  cli.arch = 2-8-relu-2$' "inspect metadata"
@@ -54,6 +58,12 @@ expect_out '^  optimizer.2.bias.exp_avg_sq +optimizer_state +float32 +\[2\] +8 B
 expect_out '^  parameters +168 B$' "inspect size breakdown"
 expect_out '^  optimizer state +336 B$' "inspect size breakdown"
 expect_out '^  header, manifest and padding +[0-9]+ B' "inspect size breakdown"
+
+# A policy checkpoint has no cli.* metadata: layers and loss still come from the file.
+run 0 inspect "$(ls ck/ckpt-e*-s*.nnst | sort | tail -1)"
+expect_out '^layers: +Linear\(2, 8\), ReLU, Linear\(8, 2\)$' "inspect policy checkpoint layers"
+expect_out '^loss: +cross_entropy$' "inspect policy checkpoint loss"
+expect_out '^metadata: +0 entries$' "inspect policy checkpoint metadata"
 
 # ---- dump: strict JSON with every tensor ----------------------------------------------------
 run 0 dump $CK
@@ -67,6 +77,10 @@ assert t["bytes"] == 64 and t["crc32c"].startswith("0x") and "values" not in t, 
 assert d["format"]["major"] >= 1 and d["optimizer"]["kind"] == "adam", d
 assert d["metadata"]["cli.arch"] == "2-8-relu-2", d["metadata"]
 assert [e["epoch"] for e in d["history"]["epochs"]] == [1, 2, 3], d["history"]
+f = d["fields"]
+assert f["scheduler.kind"] == "ExponentialLR" and f["scheduler.gamma"] == "0.5", f
+assert f["trainer.position.epoch"] == "3" and f["trainer.history[2].epoch"] == "2", f
+assert f["optimizer.lr"] == "0.00625" and "rng[init].block" in f, f
 ' || fail "dump: invalid JSON or wrong content: $(head -c 600 out.txt)"
 run 0 dump --tensors $CK
 json out.txt '
@@ -90,14 +104,19 @@ cmp -s $CK flipped.nnst && fail "the byte flip did not change the copy"
 cp $CK flipped-data.nnst
 printf '\001' | dd of=flipped-data.nnst bs=1 seek=100 conv=notrunc 2> /dev/null
 head -c $((size / 2)) $CK > truncated.nnst
+# Byte 20 is inside the header's manifest offset: only the header CRC can tell.
+cp $CK flipped-header.nnst
+printf '\377' | dd of=flipped-header.nnst bs=1 seek=20 conv=notrunc 2> /dev/null
 run 0 verify $CK epoch2.nnst
 [ "$(cat out.txt)" = "$(printf 'OK ck/last.nnst\nOK epoch2.nnst')" ] || fail "verify OK lines: $(cat out.txt)"
 run 1 verify $CK flipped.nnst truncated.nnst flipped-data.nnst
 expect_out '^OK ck/last.nnst$' "verify"
 expect_out '^FAIL flipped.nnst: .*CRC32C mismatch' "verify flipped byte"
 expect_out '^FAIL truncated.nnst: .*(file size|truncated|shorter)' "verify truncation"
-expect_out '^FAIL flipped-data.nnst: tensor "0.weight".*CRC32C mismatch' "verify flipped tensor byte"
+expect_out '^FAIL flipped-data.nnst: tensor "0.weight".*CRC32C mismatch \(stored 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}\)$' "verify flipped tensor byte (CRCs in hex)"
 [ "$(wc -l < out.txt)" -eq 4 ] || fail "verify: expected one line per file: $(cat out.txt)"
+run 1 verify flipped-header.nnst
+expect_out '^FAIL flipped-header.nnst: header: CRC32C mismatch \(stored 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}\)$' "verify header CRC (hex)"
 run 1 verify missing.nnst
 expect_out '^FAIL missing.nnst: .*(No such file|cannot open)' "verify missing"
 expect_error 2 "verify: missing the checkpoint FILE" verify

@@ -74,28 +74,66 @@ CKOPTS="--batch-size 16 --lr 0.01 --checkpoint-dir ck --scheduler step --step-si
 ls ck/ckpt-e*-s*.nnst > /dev/null 2>&1 || fail "no ck/ckpt-e*-s*.nnst: $(ls ck)"
 [ -f ck/best.nnst ] || fail "no ck/best.nnst: $(ls ck)"
 run 0 train $ARCH $IDX --epochs 5 $CKOPTS
-grep -q 'resumed from epoch 3, step 57' err.txt || fail "no resume message: $(cat err.txt)"
+grep -q '^nnstate: resumed after epoch 3 (step 57)$' err.txt || fail "no resume message: $(cat err.txt)"
 [ "$(grep -c '^epoch ' out.txt)" -eq 2 ] && grep -q '^epoch 4/5 ' out.txt && grep -q '^epoch 5/5 ' out.txt ||
   fail "resume should run epochs 4 and 5 only: $(cat out.txt)"
 run 0 train $IDX --epochs 5 $CKOPTS
 grep -q '^done reason=completed epochs=5' out.txt || fail "finished run resumed: $(cat out.txt)"
 [ "$(grep -c '^epoch ' out.txt)" -eq 0 ] || fail "finished run trained again: $(cat out.txt)"
-expect_error 2 "differs from 16-32-relu-3" train --arch 16-8-relu-3 $IDX --checkpoint-dir ck
+expect_error 2 "differs from 16-32-relu-3.* (to start a new run instead, give another --checkpoint-dir or delete ck)$" \
+  train --arch 16-8-relu-3 $IDX --checkpoint-dir ck
 run 1 train $ARCH $IDX --epochs 6 --checkpoint-dir ck
 grep -q '^nnstate: .*set up differently' err.txt || fail "other setup resumed: $(cat err.txt)"
+grep -q '(to start a new run instead, give another --checkpoint-dir or delete ck)$' err.txt ||
+  fail "no hint how to start afresh: $(cat err.txt)"
 
 # ---- A real crash (SIGKILL) mid-epoch, then resuming: bitwise the uninterrupted run --------
 CRASHOPTS="$ARCH $IDX --epochs 4 --batch-size 16 --lr 0.01 --scheduler plateau --plateau-patience 1 --early-stopping-patience 2 --checkpoint-every-steps 5"
 run 0 train $CRASHOPTS --checkpoint-dir ref
 run 137 train $CRASHOPTS --checkpoint-dir crash --simulate-crash-after-steps 31
 [ -f crash/last.nnst ] && fail "a SIGKILLed run wrote crash/last.nnst"
+# One epoch numbering everywhere (1-based): the crash, the resume, the next epoch line and the
+# checkpoint names (ckpt-e<epochs completed>) all agree. 19 batches per epoch: step 31 is
+# batch 12 of epoch 2; the newest checkpoint is the one of step 30.
+grep -q '^nnstate: simulating a crash: SIGKILL in epoch 2 after batch 12 (step 31), without saving$' err.txt ||
+  fail "crash message: $(cat err.txt)"
+[ "$(basename "$(ls crash/ckpt-e*-s*.nnst | sort | tail -1)")" = ckpt-e000001-s000000000030.nnst ] ||
+  fail "checkpoint names: $(ls crash)"
 run 0 train $CRASHOPTS --checkpoint-dir crash
-grep -q 'resumed from epoch 1, step 30' err.txt || fail "no mid-epoch resume: $(cat err.txt)"
+grep -q '^nnstate: resumed in epoch 2 after batch 11 (step 30)$' err.txt || fail "no mid-epoch resume: $(cat err.txt)"
+[ "$(grep '^epoch ' out.txt | head -1 | cut -d' ' -f2)" = 2/4 ] || fail "resumed run did not go on with epoch 2: $(cat out.txt)"
 final() { ls "$1"/ckpt-e*-s*.nnst | sort | tail -1; }
 [ "$(basename "$(final crash)")" = "$(basename "$(final ref)")" ] ||
   fail "final checkpoints differ in position: $(final crash) $(final ref)"
 run 0 diff "$(final ref)" "$(final crash)"
 grep -q '^identical' out.txt || fail "resumed run differs from the uninterrupted one: $(cat out.txt)"
+
+# ---- -o FILE keeps the model; a warning when nothing will be saved --------------------------
+run 0 train $ARCH $IDX --epochs 2 --batch-size 16 -o model.nnst
+grep -q '^done reason=completed epochs=2 output=model.nnst$' out.txt || fail "-o: done line: $(tail -1 out.txt)"
+grep -q 'warning' err.txt && fail "-o: warned although the model is saved: $(cat err.txt)"
+run 0 evaluate model.nnst --images val-images.gz --labels val-labels
+grep -Eq '^loss=[0-9.e+-]+ accuracy=[0-9.]+ samples=60$' out.txt || fail "evaluate -o model: $(cat out.txt)"
+run 0 inspect model.nnst
+grep -q '^training: .*2 epoch(s) completed' out.txt || fail "-o model: $(grep '^training' out.txt)"
+run 0 train $ARCH $IDX --epochs 1 --output=model2.nnst
+[ -f model2.nnst ] || fail "--output=FILE wrote nothing"
+run 0 train $ARCH $IDX --epochs 1
+grep -q '^nnstate: warning: the trained model will not be saved (give -o FILE or --checkpoint-dir DIR)$' err.txt ||
+  fail "no warning that nothing is saved: $(cat err.txt)"
+# ... at the start, before the data is read.
+expect_error 1 "missing.gz: cannot open" train $ARCH --images missing.gz --labels train-labels.gz
+head -1 err.txt | grep -q '^nnstate: warning: the trained model will not be saved' ||
+  fail "the nothing-saved warning does not come first: $(cat err.txt)"
+expect_error 1 "no/such/dir/m.nnst: cannot write into no/such/dir/" train $ARCH $IDX -o no/such/dir/m.nnst
+expect_error 2 "train: --output: empty file name" train $ARCH $IDX --output=
+
+# A validation monitor without validation data is a usage error, before any data is read.
+expect_error 2 "train: monitor val_loss needs validation data" \
+  train $ARCH --images missing.gz --labels missing.gz --early-stopping-patience 2 --monitor val_loss
+expect_error 2 "train: monitor val_accuracy needs validation data" \
+  train $ARCH --csv missing.csv --scheduler plateau --plateau-monitor val_accuracy
+run 0 train $ARCH --images train-images.gz --labels train-labels.gz --epochs 1 --early-stopping-patience 2 --monitor loss
 
 # ---- CSV: regression with a header, two target columns -----------------------------------
 awk 'BEGIN { print "a,b,s,d"; for (i = 0; i < 200; i++) { a = (i % 20) / 10; b = (i % 7) / 7;
@@ -148,7 +186,8 @@ done
 # ---- Signals: SIGINT and SIGTERM stop after the current batch, save, exit 130 / 143 --------
 for sig in INT TERM; do
   rm -rf sigck
-  "$NNSTATE" train $ARCH $IDX --epochs 100000 --batch-size 1 --checkpoint-dir sigck > sig.out 2> sig.err &
+  rm -f sig.nnst
+  "$NNSTATE" train $ARCH $IDX --epochs 100000 --batch-size 1 --checkpoint-dir sigck -o sig.nnst > sig.out 2> sig.err &
   pid=$!
   for _ in $(seq 1 100); do grep -q '^epoch 1/' sig.out 2> /dev/null && break; sleep 0.1; done
   kill -"$sig" "$pid"
@@ -159,6 +198,8 @@ for sig in INT TERM; do
   [ "$status" -eq "$expected" ] || fail "SIG$sig: exit status $status, expected $expected"
   grep -q "^nnstate: stopped by signal" sig.err || fail "SIG$sig: no stop message: $(cat sig.err)"
   [ -f sigck/last.nnst ] || fail "SIG$sig: no checkpoint saved"
+  [ -f sig.nnst ] || fail "SIG$sig: -o FILE not saved on stop"
+  grep -q "^nnstate: saved the model so far to sig.nnst$" sig.err || fail "SIG$sig: $(cat sig.err)"
   ls sigck/ckpt-e*-s*.nnst > /dev/null 2>&1 || fail "SIG$sig: no on-stop ckpt-*.nnst"
 done
 

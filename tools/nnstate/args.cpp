@@ -56,18 +56,28 @@ Args Args::parse(const CommandSpec &spec, int argc, char **argv) {
     if (!option) args.fail("unknown option '--" + name + "'");
     if (!option->metavar) {
       if (eq != std::string::npos) args.fail("option '--" + name + "' takes no value");
-      args.values_[name] = "";
+      args.set(name, "");
       continue;
     }
     if (eq != std::string::npos) {
-      args.values_[name] = arg.substr(eq + 1);
+      args.set(name, arg.substr(eq + 1));
     } else if (i + 1 < argc) {
-      args.values_[name] = argv[++i];
+      args.set(name, argv[++i]);
     } else {
       args.fail("option '--" + name + "' needs a value (" + option->metavar + ")");
     }
   }
   return args;
+}
+
+void Args::set(const std::string &name, const std::string &value) {
+  values_[name] = value;
+  every_[name].push_back(value);
+}
+
+std::vector<std::string> Args::every(const std::string &name) const {
+  const auto it = every_.find(name);
+  return it == every_.end() ? std::vector<std::string>() : it->second;
 }
 
 void Args::fail(const std::string &message) const {

@@ -42,7 +42,10 @@ class Args {
   bool flag(const std::string &name) const { return has(name); }
   const std::vector<std::string> &positionals() const { return positionals_; }
 
+  // The value of the option (its last one when given several times).
   std::string text(const std::string &name, const std::string &fallback = "") const;
+  // Every value of a repeatable option, in command-line order.
+  std::vector<std::string> every(const std::string &name) const;
   // Numbers must be whole, finite and inside [lo, hi]; the message names the option.
   double number(const std::string &name, double fallback, double lo, double hi) const;
   int64_t integer(const std::string &name, int64_t fallback, int64_t lo, int64_t hi) const;
@@ -58,7 +61,9 @@ class Args {
  private:
   std::string command_;
   bool help_ = false;
+  void set(const std::string &name, const std::string &value);
   std::map<std::string, std::string> values_;
+  std::map<std::string, std::vector<std::string>> every_;
   std::vector<std::string> positionals_;
 };
 

@@ -89,6 +89,17 @@ CheckpointView open_checkpoint_view(const std::string &path, bool rebuild) {
     v.metadata.emplace_back(key ? key : "", value ? value : "");
   }
 
+  check_file(nnstate_checkpoint_field_count(raw, &count), path);
+  v.fields.resize(count);
+  for (size_t i = 0; i < count; ++i) {
+    const char *name = nullptr, *value = nullptr;
+    int32_t flags = 0;
+    check_file(nnstate_checkpoint_field_at(raw, i, &name, &value, &flags), path);
+    v.fields[i].name = name ? name : "";
+    v.fields[i].value = value ? value : "";
+    v.fields[i].wall_clock = (flags & NNSTATE_FIELD_WALL_CLOCK) != 0;
+  }
+
   if (rebuild) {
     // A second validation of the file, but the only public route to the optimizer's learning
     // rate and the network's sizes. Its failure is reported, not fatal: the file is valid.

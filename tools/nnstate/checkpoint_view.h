@@ -34,6 +34,12 @@ struct History {
   std::vector<HistoryRow> rows;
 };
 
+// One of the checkpoint's named fields (nnstate_checkpoint_field_at).
+struct FieldView {
+  std::string name, value;
+  bool wall_clock = false;
+};
+
 struct CheckpointView {
   std::string path;
   uint64_t file_bytes = 0;
@@ -47,7 +53,8 @@ struct CheckpointView {
   std::vector<TensorView> tensors;
   int32_t optimizer_kind = 0;  // 0: none
   int64_t optimizer_step = 0;
-  Metadata metadata;  // in file order
+  Metadata metadata;              // in file order
+  std::vector<FieldView> fields;  // every stored value besides tensors and metadata
   // From rebuilding the network (open_checkpoint_view with `rebuild`), which is the only way
   // the C API gives the learning rate and the input/output sizes.
   bool rebuilt = false;

@@ -14,7 +14,9 @@ const CommandSpec kDumpSpec = {
     "FILE [--tensors]",
     "Prints everything the checkpoint FILE holds, as far as the C API exposes it, as one\n"
     "strict JSON document: format and writer versions, creation time, environment, layer\n"
-    "count, optimizer, user metadata, the training history (from the cli.history metadata),\n"
+    "count, optimizer, user metadata, the training history, every stored field by its full\n"
+    "name (\"fields\": scheduler, early stopping, position, RNG streams...; values as exact\n"
+    "text, as diff compares them),\n"
     "and every tensor summarised by name, role, dtype, shape, element and byte count and\n"
     "CRC32C (\"0x%08x\", computed over its bytes, which equals the stored one: the file is\n"
     "verified first). Numbers that JSON cannot hold (NaN, Infinity) are written as null.",
@@ -121,6 +123,14 @@ int cmd_dump(int argc, char **argv) {
           ", \"seconds\": " + json_double(r.seconds) + "}");
   }
   o.raw(history.rows.empty() ? "]}" : "\n  ]}");
+  // Every stored value by its full name, as text that reads back exactly (what diff compares).
+  o.key(1, false, "fields");
+  o.raw("{");
+  for (size_t i = 0; i < v.fields.size(); ++i) {
+    o.raw(std::string(i ? ",\n" : "\n") + "    " + json_string(v.fields[i].name) + ": " +
+          json_string(v.fields[i].value));
+  }
+  o.raw(v.fields.empty() ? "}" : "\n  }");
   o.key(1, false, "tensors");
   o.raw("[");
   for (size_t i = 0; i < v.tensors.size(); ++i) {

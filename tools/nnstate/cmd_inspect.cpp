@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "api.h"
 #include "args.h"
 #include "checkpoint_view.h"
 #include "commands.h"
@@ -120,18 +121,46 @@ std::string early_stopping_text(const CheckpointView &v, size_t best_weights) {
   return text;
 }
 
-std::string position_text(const CheckpointView &v) {
+// Where the run is, once: the trainer's position when the file has training-loop state (epochs
+// count from 1: "in epoch 4" is the fourth), else what `nnstate train` recorded.
+std::string training_text(const CheckpointView &v) {
   int32_t present = 0;
   int64_t epoch = 0, step = 0, in_epoch = 0;
-  if (nnstate_checkpoint_trainer(v.handle.get(), &present, &epoch, &step, &in_epoch) !=
-          NNSTATE_OK ||
-      !present) {
-    return "no training-loop state (a network checkpoint)";
+  check_file(nnstate_checkpoint_trainer(v.handle.get(), &present, &epoch, &step, &in_epoch),
+             v.path);
+  if (present) {
+    std::string text = std::to_string(epoch) + " epoch(s) completed, step " + std::to_string(step);
+    if (in_epoch > 0) {
+      text += ", stopped in epoch " + std::to_string(epoch + 1) + " after batch " +
+              std::to_string(in_epoch);
+    }
+    return text;
   }
-  std::string text =
-      std::to_string(epoch) + " epoch(s) completed, global step " + std::to_string(step);
-  if (in_epoch > 0) text += ", " + std::to_string(in_epoch) + " batch(es) into the next epoch";
-  return text;
+  const std::string *epochs = v.meta(kMetaEpochs);
+  std::string text = epochs ? *epochs + " epoch(s) completed (" + kMetaEpochs + "), " : "";
+  return text + std::to_string(v.optimizer_step) + " optimizer step(s), no training-loop state";
+}
+
+const std::string *field_value(const CheckpointView &v, const std::string &name) {
+  for (const FieldView &f : v.fields) {
+    if (f.name == name) return &f.value;
+  }
+  return nullptr;
+}
+
+// "Linear(2, 8), ReLU, Linear(8, 2)": the stored layer kinds, with Linear's sizes.
+std::string layers_text(const CheckpointView &v) {
+  std::string text;
+  for (size_t i = 0; i < v.layer_count; ++i) {
+    const std::string layer = "architecture.layers[" + std::to_string(i) + "].";
+    const std::string *kind = field_value(v, layer + "kind");
+    std::string item = kind ? *kind : "?";
+    const std::string *in = field_value(v, layer + "in_features");
+    const std::string *out = field_value(v, layer + "out_features");
+    if (in && out) item += "(" + *in + ", " + *out + ")";
+    text += (i ? ", " : "") + item;
+  }
+  return text.empty() ? "none" : text;
 }
 
 // The best epoch by val_loss when validated, else by loss (as the monitors default).
@@ -181,8 +210,11 @@ int cmd_inspect(int argc, char **argv) {
     arch += ", input " + std::to_string(v.input_size) + ", output " + std::to_string(v.output_size);
   }
   field("architecture", arch);
+  field("layers", layers_text(v));
   if (!v.rebuilt) field("network", "cannot be rebuilt: " + v.rebuild_error);
-  if (!meta(kMetaLoss).empty()) field("loss", meta(kMetaLoss) + " (" + kMetaLoss + ")");
+  int32_t loss = 0;
+  check_file(nnstate_checkpoint_loss(v.handle.get(), &loss), v.path);
+  field("loss", loss ? loss_name(loss) : "none");
 
   size_t counts[4] = {0, 0, 0, 0};
   for (const TensorView &t : v.tensors) {
@@ -202,15 +234,7 @@ int cmd_inspect(int argc, char **argv) {
   field("optimizer", optimizer);
   field("scheduler", scheduler_text(v));
   field("early stopping", early_stopping_text(v, counts[NNSTATE_ROLE_BEST_WEIGHT]));
-  field("position", position_text(v));
-
-  std::string progress;
-  if (!meta(kMetaEpochs).empty()) progress = meta(kMetaEpochs) + " epoch(s) completed";
-  if (!meta(kMetaPosition).empty()) progress += ", stopped " + meta(kMetaPosition);
-  if (v.optimizer_kind != 0) {
-    progress += (progress.empty() ? "" : ", ") + std::to_string(v.optimizer_step) + " step(s)";
-  }
-  if (!progress.empty()) field("training", progress);
+  field("training", training_text(v));
   if (!history.source.empty()) {
     field("history", std::to_string(history.rows.size()) + " epoch(s) (" + history.source + ")");
     print_best(history);

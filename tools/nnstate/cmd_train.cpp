@@ -2,7 +2,10 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <vector>
 
 #include "api.h"
 #include "arch_spec.h"
@@ -37,6 +40,11 @@ bool has_trainer_checkpoint(const std::string &dir) {
   return found;
 }
 
+// What every refusal to continue the run in DIR adds: how to start a new one instead.
+std::string fresh_start_hint(const std::string &dir) {
+  return " (to start a new run instead, give another --checkpoint-dir or delete " + dir + ")";
+}
+
 // What DIR already holds: trainer checkpoints (resumed by the library) and last.nnst, whose
 // metadata gives the architecture and loss when the command line does not; refuses another
 // architecture or loss than the one recorded there.
@@ -50,10 +58,11 @@ Resumed resume_point(const TrainOptions &o, const std::string &last) {
     r.loss = meta[kMetaLoss];
     if (!o.arch.empty() && !r.arch.empty() && o.arch != r.arch) {
       fail_usage("train: --arch " + o.arch + " differs from " + r.arch + ", the architecture in " +
-                 last);
+                 last + fresh_start_hint(o.checkpoint_dir));
     }
     if (!o.loss.empty() && !r.loss.empty() && o.loss != r.loss) {
-      fail_usage("train: --loss " + o.loss + " differs from " + r.loss + ", the loss in " + last);
+      fail_usage("train: --loss " + o.loss + " differs from " + r.loss + ", the loss in " + last +
+                 fresh_start_hint(o.checkpoint_dir));
     }
   }
   if (o.arch.empty() && r.arch.empty()) {
@@ -79,12 +88,23 @@ std::string command_line(int argc, char **argv) {
 }  // namespace
 
 int cmd_train(int argc, char **argv) {
-  const Args args = Args::parse(kTrainSpec, argc, argv);
+  // "-o FILE" is the conventional spelling; the option tables only know long names.
+  std::vector<char *> rewritten(argv, argv + argc);
+  char output_option[] = "--output";
+  for (char *&a : rewritten) {
+    if (std::strcmp(a, "-o") == 0) a = output_option;
+  }
+  const Args args = Args::parse(kTrainSpec, argc, rewritten.data());
   if (args.help()) {
     print_help(kTrainSpec, stdout);
     return kExitOk;
   }
   TrainOptions o = parse_train_options(args);
+  if (o.checkpoint_dir.empty() && o.output.empty()) {
+    std::fprintf(stderr,
+                 "nnstate: warning: the trained model will not be saved (give -o FILE or "
+                 "--checkpoint-dir DIR)\n");
+  }
   install_stop_signals();
 
   const std::string last = o.checkpoint_dir + "/last.nnst";
@@ -93,6 +113,14 @@ int cmd_train(int argc, char **argv) {
   const ArchSpec spec = parse_arch_spec(arch);
   if (!o.checkpoint_dir.empty()) make_directories(o.checkpoint_dir);
 
+  if (!o.output.empty()) {
+    // Found out now rather than after the training that the model could not be saved.
+    const size_t slash = o.output.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : o.output.substr(0, slash + 1);
+    if (access(dir.c_str(), W_OK) != 0) {
+      fail_runtime(o.output + ": cannot write into " + dir + ": " + std::strerror(errno));
+    }
+  }
   // Data first: a missing or malformed file should fail before any training setup.
   const Data train = load_data(o.train, o.target_columns, o.csv_header);
   Data validation_data;
@@ -133,7 +161,6 @@ int cmd_train(int argc, char **argv) {
         "invalid training options", kExitUsage);
   TrainerPtr trainer(raw);
 
-  int64_t start_epoch = 0;
   if (!o.checkpoint_dir.empty()) {
     nnstate_checkpoint_policy policy;
     check(nnstate_checkpoint_policy_init(&policy), "checkpoint policy");
@@ -166,13 +193,16 @@ int cmd_train(int argc, char **argv) {
           from = end + 1;
         }
       }
-      check(status, "resuming from " + o.checkpoint_dir);
+      if (status != NNSTATE_OK) {
+        // The library lists a setup mismatch one difference per indented line.
+        const std::string message = nnstate_last_error();
+        const std::string hint = fresh_start_hint(o.checkpoint_dir);
+        throw Error(kExitFailure,
+                    "resuming from " + o.checkpoint_dir + ": " + message +
+                        (message.find('\n') == std::string::npos ? hint : "\n " + hint));
+      }
       if (found) {
-        int64_t step = 0;
-        check(nnstate_trainer_position(trainer.get(), &start_epoch, &step, nullptr),
-              "trainer position");
-        std::fprintf(stderr, "nnstate: resumed from epoch %lld, step %lld\n",
-                     static_cast<long long>(start_epoch), static_cast<long long>(step));
+        std::fprintf(stderr, "nnstate: resumed %s\n", position_text(trainer.get()).c_str());
       }
     }
   }
@@ -193,6 +223,7 @@ int cmd_train(int argc, char **argv) {
   loop.validation = validation_set.get();
   loop.progress = &progress;
   loop.checkpoint_dir = o.checkpoint_dir;
+  loop.output = o.output;
   loop.metadata = {
       {kMetaArch, arch}, {kMetaLoss, loss_name(loss)}, {kMetaCommand, command_line(argc, argv)}};
   loop.crash_after_steps = o.simulate_crash_after_steps;

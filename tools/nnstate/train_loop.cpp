@@ -29,7 +29,10 @@ int32_t on_batch(const nnstate_batch_info *info, void *user) {
     // A real crash for testing resumption: no checkpoint, no cleanup (output flushed only, so
     // that logs show how far it got).
     loop.progress->clear();
-    std::fprintf(stderr, "nnstate: simulating a crash (SIGKILL) after step %lld\n",
+    std::fprintf(stderr,
+                 "nnstate: simulating a crash: SIGKILL in epoch %lld after batch %lld (step "
+                 "%lld), without saving\n",
+                 static_cast<long long>(info->epoch + 1), static_cast<long long>(info->batch),
                  static_cast<long long>(info->global_step));
     std::fflush(stdout);
     std::fflush(stderr);
@@ -55,7 +58,8 @@ std::string history_csv(nnstate_trainer *trainer) {
 // DIR/last.nnst: the trainer's complete state (resumable like the policy's ckpt-*.nnst) plus
 // the cli.* metadata that evaluate, predict, inspect and plot read. The policy cannot attach
 // metadata to its own files, so this one is written apart, whenever fit returns.
-void save_last(TrainLoop &loop, int64_t epochs, const std::string &position) {
+void save_trainer(TrainLoop &loop, const std::string &path, int64_t epochs,
+                  const std::string &position) {
   Metadata metadata = loop.metadata;
   metadata.emplace_back(kMetaEpochs, std::to_string(epochs));
   metadata.emplace_back(kMetaHistory, history_csv(loop.trainer));
@@ -70,7 +74,6 @@ void save_last(TrainLoop &loop, int64_t epochs, const std::string &position) {
   options.metadata_keys = keys.data();
   options.metadata_values = values.data();
   options.metadata_count = keys.size();
-  const std::string path = loop.checkpoint_dir + "/last.nnst";
   check(nnstate_trainer_save(loop.trainer, path.c_str(), &options), "saving " + path);
 }
 
@@ -85,7 +88,26 @@ const char *reason_name(int32_t reason) {
   }
 }
 
+// DIR/last.nnst and -o FILE, whichever were asked for.
+void save_results(TrainLoop &loop, int64_t epochs, const std::string &position) {
+  if (!loop.checkpoint_dir.empty()) {
+    save_trainer(loop, loop.checkpoint_dir + "/last.nnst", epochs, position);
+  }
+  if (!loop.output.empty()) save_trainer(loop, loop.output, epochs, position);
+}
+
 }  // namespace
+
+std::string position_text(nnstate_trainer *trainer) {
+  int64_t epoch = 0, step = 0, batch = 0;
+  check(nnstate_trainer_position(trainer, &epoch, &step, &batch), "trainer position");
+  const std::string at_step = " (step " + std::to_string(step) + ")";
+  if (batch > 0) {
+    return "in epoch " + std::to_string(epoch + 1) + " after batch " + std::to_string(batch) +
+           at_step;
+  }
+  return epoch == 0 ? "before epoch 1" : "after epoch " + std::to_string(epoch) + at_step;
+}
 
 int run_training(TrainLoop &loop) {
   check(nnstate_trainer_set_callbacks(loop.trainer, on_epoch, on_batch, &loop), "callbacks");
@@ -106,23 +128,25 @@ int run_training(TrainLoop &loop) {
   }
   check(nnstate_trainer_position(loop.trainer, &epoch, nullptr, &batch), "trainer position");
   if (reason != NNSTATE_STOP_REQUESTED) {
-    if (checkpoints) save_last(loop, epoch, "");
-    std::printf("done reason=%s epochs=%lld%s%s\n", reason_name(reason),
-                static_cast<long long>(epoch), checkpoints ? " checkpoint=" : "",
-                checkpoints ? (loop.checkpoint_dir + "/last.nnst").c_str() : "");
+    save_results(loop, epoch, "");
+    std::string saved;
+    if (checkpoints) saved += " checkpoint=" + loop.checkpoint_dir + "/last.nnst";
+    if (!loop.output.empty()) saved += " output=" + loop.output;
+    std::printf("done reason=%s epochs=%lld%s\n", reason_name(reason),
+                static_cast<long long>(epoch), saved.c_str());
     return 0;
   }
   const int sig = stop_signal();
   std::fflush(stdout);
-  std::string where = "at the end of epoch " + std::to_string(epoch);
-  if (batch > 0) {
-    where = "in epoch " + std::to_string(epoch + 1) + " after batch " + std::to_string(batch);
-  }
+  const std::string where = position_text(loop.trainer);
   std::fprintf(stderr, "nnstate: stopped by signal %d %s\n", sig, where.c_str());
+  save_results(loop, epoch, batch > 0 ? where : "");
   if (checkpoints) {
-    save_last(loop, epoch, batch > 0 ? where : "");
     std::fprintf(stderr, "nnstate: saved %s/last.nnst and a checkpoint in %s (rerun to resume)\n",
                  loop.checkpoint_dir.c_str(), loop.checkpoint_dir.c_str());
+  }
+  if (!loop.output.empty()) {
+    std::fprintf(stderr, "nnstate: saved the model so far to %s\n", loop.output.c_str());
   }
   return 128 + sig;
 }

@@ -19,6 +19,7 @@ struct TrainLoop {
   const nnstate_dataset *validation = nullptr;  // may be null
   Progress *progress = nullptr;
   std::string checkpoint_dir;     // empty: no checkpoints
+  std::string output;             // -o FILE: saved like DIR/last.nnst (empty: not saved)
   Metadata metadata;              // written into DIR/last.nnst (besides epochs and history)
   int64_t crash_after_steps = 0;  // > 0: raise(SIGKILL) right after this global step
 };
@@ -26,6 +27,10 @@ struct TrainLoop {
 // Trains to the end, early stopping or a stop signal. Returns the exit status: 0, or 128 +
 // the signal number when a signal stopped it.
 int run_training(TrainLoop &loop);
+
+// Where the trainer is, in the words every message uses (epochs count from 1):
+// "after epoch 3 (step 57)" at an epoch's end, "in epoch 4 after batch 3 (step 60)" inside it.
+std::string position_text(nnstate_trainer *trainer);
 
 // The header of TrainLoop::history.
 constexpr const char *kHistoryHeader = "epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds\n";

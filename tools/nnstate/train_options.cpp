@@ -103,6 +103,9 @@ const CommandSpec kTrainSpec = {
               "on stop, keep 3; best-e*.nnst, best.nnst) and DIR/last.nnst at the end;\n"
               "resumes automatically from the newest valid DIR/ckpt-*.nnst"},
              {"checkpoint-every-steps", "N", "also checkpoint every N batches"},
+             {"output", "FILE",
+              "also -o FILE: save the trained model (the whole trainer, with the cli.*\n"
+              "metadata) to FILE at the end, or when stopped by Ctrl-C/SIGTERM"},
              {"resume", nullptr, "accepted for compatibility: resuming is automatic"},
              {"simulate-crash-after-steps", "N",
               "testing: SIGKILL the process itself after global step N"},
@@ -113,7 +116,7 @@ const CommandSpec kTrainSpec = {
     "  epoch 3/10 loss=0.4321 accuracy=0.8765 val_loss=0.4500 val_accuracy=0.8600 "
     "lr=0.001 seconds=1.23 samples_per_second=48000\n"
     "(nan where a value does not exist). Ctrl-C or SIGTERM stops after the current batch and\n"
-    "saves a checkpoint when --checkpoint-dir is given; the exit status is then 130 or 143.\n"
+    "saves what was trained (-o FILE, --checkpoint-dir); the exit status is then 130 or 143.\n"
     "Exit status: 0 done, 1 runtime failure (files, data, library), 2 usage error.",
     0,
 };
@@ -280,6 +283,17 @@ TrainOptions parse_train_options(const Args &args) {
   parse_optimizer(args, o);
   parse_scheduler(args, o);
   parse_early_stopping(args, o);
+  // Refused now rather than after loading the data: the trainer would refuse it at fit.
+  const bool has_validation = o.validation.given() || o.validation_split > 0;
+  for (const std::string *monitor : {&o.stopping_monitor, &o.scheduler_monitor}) {
+    if (!has_validation && monitor->compare(0, 4, "val_") == 0) {
+      args.fail("monitor " + *monitor +
+                " needs validation data (--val-images/--val-labels, --val-csv or "
+                "--validation-split)");
+    }
+  }
+  o.output = args.text("output");
+  if (args.has("output") && o.output.empty()) args.fail("--output: empty file name");
   o.progress = args.choice("progress", "auto", {"auto", "bar", "lines"});
   return o;
 }

@@ -34,6 +34,7 @@ struct TrainOptions {
   std::string stopping_monitor;  // empty: as scheduler_monitor
 
   std::string checkpoint_dir;
+  std::string output;  // -o FILE: the final model (empty: none)
   bool resume = false;
   int64_t checkpoint_every_steps = 0;      // 0: checkpoints at epoch ends only
   int64_t simulate_crash_after_steps = 0;  // 0: off

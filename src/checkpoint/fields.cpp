@@ -1,0 +1,315 @@
+#include "checkpoint/fields.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+#include "losses/loss.h"
+
+namespace nnstate::checkpoint {
+
+std::string exact_text(double value) {
+  char text[40];
+  if (std::isnan(value)) {
+    uint64_t bits = 0, quiet = 0;
+    const double default_nan = std::numeric_limits<double>::quiet_NaN();
+    std::memcpy(&bits, &value, sizeof bits);
+    std::memcpy(&quiet, &default_nan, sizeof quiet);
+    if (bits == quiet) return "nan";
+    std::snprintf(text, sizeof text, "nan(0x%016llx)", static_cast<unsigned long long>(bits));
+    return text;
+  }
+  for (int digits = 15; digits <= 17; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, value);
+    if (std::strtod(text, nullptr) == value) break;
+  }
+  return text;  // %.17g always reads back; -0 keeps its sign
+}
+
+namespace {
+
+// Appends fields under a common prefix ("scheduler.", "trainer.history[3].").
+class FieldList {
+ public:
+  explicit FieldList(std::vector<Field> &out) : out_(out) {}
+  void text(const std::string &name, const std::string &value, bool wall_clock = false) {
+    out_.push_back(Field{prefix + name, value, wall_clock});
+  }
+  void integer(const std::string &name, int64_t value) { text(name, std::to_string(value)); }
+  void unsigned_integer(const std::string &name, uint64_t value) {
+    text(name, std::to_string(value));
+  }
+  void boolean(const std::string &name, bool value) { text(name, value ? "true" : "false"); }
+  void real(const std::string &name, double value, bool wall_clock = false) {
+    text(name, exact_text(value), wall_clock);
+  }
+  void size2(const std::string &name, const Size2 &s) {
+    text(name, "[" + std::to_string(s.h) + ", " + std::to_string(s.w) + "]");
+  }
+  void rng(const std::string &name, const RngState &s) {
+    unsigned_integer(name + ".seed", s.seed);
+    unsigned_integer(name + ".stream", s.stream);
+    unsigned_integer(name + ".block", s.block);
+    unsigned_integer(name + ".position", s.position);
+  }
+  std::string prefix;
+
+ private:
+  std::vector<Field> &out_;
+};
+
+const char *rng_stream_name(uint32_t stream) {
+  switch (static_cast<RngStream>(stream)) {
+    case RngStream::init:
+      return "init";
+    case RngStream::shuffle:
+      return "shuffle";
+    case RngStream::dropout:
+      return "dropout";
+  }
+  return nullptr;
+}
+
+const char *monitor_mode_name(MonitorMode mode) {
+  switch (mode) {
+    case MonitorMode::min:
+      return "min";
+    case MonitorMode::max:
+      return "max";
+    default:
+      return "auto";
+  }
+}
+
+// The configuration fields that matter for the layer's kind.
+void layer_fields(FieldList &f, const LayerConfig &l) {
+  f.text("kind", layer_kind_name(l.kind));
+  switch (l.kind) {
+    case LayerKind::linear:
+      f.integer("in_features", l.in_features);
+      f.integer("out_features", l.out_features);
+      f.boolean("bias", l.bias);
+      break;
+    case LayerKind::leaky_relu:
+      f.real("negative_slope", static_cast<double>(l.negative_slope));
+      break;
+    case LayerKind::gelu:
+      f.text("approximate", l.gelu_tanh ? "tanh" : "none");
+      break;
+    case LayerKind::conv2d:
+      f.integer("in_channels", l.in_channels);
+      f.integer("out_channels", l.out_channels);
+      f.boolean("bias", l.bias);
+      f.integer("groups", l.groups);
+      [[fallthrough]];
+    case LayerKind::max_pool2d:
+      f.size2("kernel_size", l.kernel_size);
+      f.size2("stride", l.stride);
+      f.size2("padding", l.padding);
+      f.size2("dilation", l.dilation);
+      break;
+    case LayerKind::flatten:
+      f.integer("start_dim", l.start_dim);
+      f.integer("end_dim", l.end_dim);
+      break;
+    case LayerKind::batch_norm1d:
+    case LayerKind::batch_norm2d:
+      f.integer("num_features", l.num_features);
+      f.real("eps", l.eps);
+      f.real("momentum", l.momentum);
+      f.boolean("affine", l.affine);
+      f.boolean("track_running_stats", l.track_running_stats);
+      break;
+    case LayerKind::dropout:
+      f.real("p", l.p);
+      break;
+    case LayerKind::layer_norm:
+      f.text("normalized_shape", l.normalized_shape.to_string());
+      f.real("eps", l.eps);
+      f.boolean("elementwise_affine", l.affine);
+      break;
+    default:
+      break;
+  }
+}
+
+void optimizer_fields(FieldList &f, const Contents &c) {
+  f.text("kind", c.has_optimizer ? optimizer_kind_name(c.optimizer.kind) : "none");
+  if (!c.has_optimizer) return;
+  const OptimizerConfig &o = c.optimizer;
+  f.integer("step", c.optimizer_step());  // the largest of the per-parameter steps below
+  f.real("lr", o.lr);
+  f.real("weight_decay", o.weight_decay);
+  f.boolean("maximize", o.maximize);
+  if (o.kind == OptimizerKind::sgd) {
+    f.real("momentum", o.momentum);
+    f.real("dampening", o.dampening);
+    f.boolean("nesterov", o.nesterov);
+  } else {
+    f.real("beta1", o.beta1);
+    f.real("beta2", o.beta2);
+    f.real("eps", o.eps);
+    f.boolean("amsgrad", o.amsgrad);
+  }
+  for (const ParamStateInfo &p : c.param_states) {
+    std::string states;
+    for (size_t index : p.tensors) {
+      if (index < c.tensors.size()) states += (states.empty() ? "" : ", ") + c.tensors[index].state;
+    }
+    f.integer("state[" + p.param + "].step", p.step);
+    f.text("state[" + p.param + "].tensors", "[" + states + "]");
+  }
+}
+
+void scheduler_fields(FieldList &f, const Contents &c) {
+  f.text("kind", c.has_scheduler ? scheduler_kind_name(c.scheduler.kind) : "none");
+  if (!c.has_scheduler) return;
+  const SchedulerConfig &s = c.scheduler;
+  f.boolean("per_batch", s.per_batch);
+  switch (s.kind) {
+    case SchedulerKind::step:
+      f.integer("step_size", s.step_size);
+      f.real("gamma", s.gamma);
+      break;
+    case SchedulerKind::multi_step: {
+      std::string list;
+      for (int64_t m : s.milestones) list += (list.empty() ? "" : ", ") + std::to_string(m);
+      f.text("milestones", "[" + list + "]");
+      f.real("gamma", s.gamma);
+      break;
+    }
+    case SchedulerKind::exponential:
+      f.real("gamma", s.gamma);
+      break;
+    case SchedulerKind::cosine_annealing:
+      f.integer("t_max", s.t_max);
+      f.real("eta_min", s.eta_min);
+      break;
+    case SchedulerKind::linear:
+      f.real("start_factor", s.start_factor);
+      f.real("end_factor", s.end_factor);
+      f.integer("total_iters", s.total_iters);
+      break;
+    case SchedulerKind::reduce_on_plateau:
+      f.text("monitor", c.scheduler_monitor);
+      f.text("mode", s.mode == PlateauMode::max ? "max" : "min");
+      f.real("factor", s.factor);
+      f.integer("patience", s.patience);
+      f.real("threshold", s.threshold);
+      f.text("threshold_mode", s.threshold_mode == ThresholdMode::abs ? "abs" : "rel");
+      f.integer("cooldown", s.cooldown);
+      f.real("min_lr", s.min_lr);
+      f.real("eps", s.eps);
+      break;
+    default:
+      break;
+  }
+  const SchedulerState &st = c.scheduler_state;
+  f.integer("state.last_epoch", st.last_epoch);
+  f.real("state.base_lr", st.base_lr);
+  if (s.kind == SchedulerKind::reduce_on_plateau) {
+    f.real("state.best", st.best);
+    f.integer("state.num_bad_epochs", st.num_bad_epochs);
+    f.integer("state.cooldown_counter", st.cooldown_counter);
+  }
+}
+
+void early_stopping_fields(FieldList &f, const Contents &c) {
+  f.boolean("enabled", c.has_early_stopping);
+  if (!c.has_early_stopping) return;
+  const EarlyStoppingConfig &e = c.early_stopping;
+  f.text("monitor", e.monitor);
+  f.text("mode", monitor_mode_name(e.mode));
+  f.real("min_delta", e.min_delta);
+  f.integer("patience", e.patience);
+  f.text("baseline", e.has_baseline ? exact_text(e.baseline) : "none");
+  f.boolean("restore_best_weights", e.restore_best_weights);
+  f.integer("start_from_epoch", e.start_from_epoch);
+  const EarlyStoppingState &st = c.early_stopping_state;
+  f.real("state.best", st.best);
+  f.integer("state.best_epoch", st.best_epoch);
+  f.integer("state.wait", st.wait);
+  f.integer("state.stopped_epoch", st.stopped_epoch);
+  size_t best_weights = 0;
+  for (const TensorEntry &t : c.tensors) best_weights += t.role == Role::best_weight ? 1 : 0;
+  f.integer("state.best_weights", static_cast<int64_t>(best_weights));  // tensors compared apart
+}
+
+void trainer_fields(FieldList &f, const Contents &c) {
+  f.boolean("present", c.has_trainer);
+  if (!c.has_trainer) return;
+  f.integer("epochs", c.trainer_epochs);
+  f.integer("batch_size", c.trainer_batch_size);
+  f.boolean("shuffle", c.trainer_shuffle);
+  f.boolean("drop_last", c.trainer_drop_last);
+  const TrainerState &t = c.trainer;
+  f.integer("position.epoch", t.epoch);
+  f.integer("position.global_step", t.global_step);
+  f.integer("position.batch_in_epoch", t.batch_in_epoch);
+  f.rng("epoch_shuffle_rng", t.epoch_shuffle_rng);
+  f.real("epoch_partial.loss_sum", t.epoch_loss_sum);
+  f.integer("epoch_partial.samples", t.epoch_samples);
+  f.integer("epoch_partial.correct", t.epoch_correct);
+  f.integer("epoch_partial.judged", t.epoch_judged);
+  f.real("epoch_partial.seconds", t.epoch_seconds, true);
+  f.boolean("stopped_early", t.stopped_early);
+  f.integer("history.rows", static_cast<int64_t>(t.history.size()));
+  const std::string base = f.prefix;
+  for (size_t i = 0; i < t.history.size(); ++i) {
+    const HistoryRow &h = t.history[i];
+    f.prefix = base + "history[" + std::to_string(i) + "].";
+    f.integer("epoch", h.epoch);
+    f.real("loss", h.loss);
+    f.real("accuracy", h.accuracy);
+    f.real("val_loss", h.val_loss);
+    f.real("val_accuracy", h.val_accuracy);
+    f.real("lr", h.lr);
+    f.real("seconds", h.seconds, true);
+  }
+  f.prefix = base;
+}
+
+}  // namespace
+
+std::vector<Field> describe_fields(const Contents &c) {
+  std::vector<Field> out;
+  FieldList f(out);
+  f.text("format", std::to_string(c.format_major) + "." + std::to_string(c.format_minor));
+  f.text("writer_version", c.writer_version);
+  f.integer("created_unix_ns", c.created_unix_ns);
+  out.back().wall_clock = true;
+  f.prefix = "environment.";
+  f.text("blas_core_type", c.environment.blas_core_type);
+  f.integer("blas_threads", c.environment.blas_threads);
+  f.text("blas_config", c.environment.blas_config);
+  f.text("compiler", c.environment.compiler);
+  f.text("cpu_arch", c.environment.cpu_arch);
+  f.prefix = "architecture.";
+  f.unsigned_integer("seed", c.seed);
+  f.text("sample_input_shape", c.sample_input_shape.to_string());
+  f.integer("layers", static_cast<int64_t>(c.layers.size()));
+  for (size_t i = 0; i < c.layers.size(); ++i) {
+    f.prefix = "architecture.layers[" + std::to_string(i) + "].";
+    layer_fields(f, c.layers[i]);
+  }
+  f.prefix = "";
+  f.text("loss", c.loss ? loss_kind_name(static_cast<LossKind>(c.loss)) : "none");
+  f.prefix = "optimizer.";
+  optimizer_fields(f, c);
+  f.prefix = "";
+  for (const RngState &s : c.rng) {
+    const char *stream = rng_stream_name(s.stream);
+    f.rng(std::string("rng[") + (stream ? stream : std::to_string(s.stream).c_str()) + "]", s);
+  }
+  f.prefix = "scheduler.";
+  scheduler_fields(f, c);
+  f.prefix = "early_stopping.";
+  early_stopping_fields(f, c);
+  f.prefix = "trainer.";
+  trainer_fields(f, c);
+  return out;
+}
+
+}  // namespace nnstate::checkpoint
