@@ -1,6 +1,7 @@
 #include "checkpoint/training_ranges.h"
 
 #include "checkpoint/container.h"
+#include "losses/loss.h"
 #include "util/error.h"
 
 namespace nnstate::checkpoint {
@@ -98,13 +99,17 @@ class Ranges {
     const int64_t low = done == 0 ? 0 : high - batch + 1;
     within("trainer.epoch_samples", t.epoch_samples, low, high,
            std::to_string(done) + " batches of " + std::to_string(batch));
+    // Predictions judged for accuracy: one per sample (cross-entropy), one per output
+    // (BCE with logits), none (MSE).
     int64_t judged_max = t.epoch_samples;
-    if (sample_output.rank > 0 &&
-        __builtin_mul_overflow(t.epoch_samples, sample_output.numel(), &judged_max)) {
+    if (c_.loss == static_cast<int32_t>(LossKind::mse)) {
+      judged_max = 0;
+    } else if (c_.loss != static_cast<int32_t>(LossKind::cross_entropy) && sample_output.rank > 0 &&
+               __builtin_mul_overflow(t.epoch_samples, sample_output.numel(), &judged_max)) {
       judged_max = INT64_MAX;
     }
     within("trainer.epoch_judged", t.epoch_judged, 0, judged_max,
-           "epoch_samples " + std::to_string(t.epoch_samples) + " x outputs per sample");
+           std::to_string(judged_max) + " for " + std::to_string(t.epoch_samples) + " samples");
     within("trainer.epoch_correct", t.epoch_correct, 0, t.epoch_judged,
            "epoch_judged " + std::to_string(t.epoch_judged));
     for (size_t i = 0; i < t.history.size(); ++i) {
