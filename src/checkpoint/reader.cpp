@@ -226,6 +226,7 @@ void Checker::architecture(const fbs::Architecture *arch, Contents &c) {
   c.seed = arch->seed();
 
   std::vector<ExpectedTensor> expected;
+  c.layers.reserve(arch->layers()->size());  // bounded by the Verifier's table count
   for (uint32_t i = 0; i < arch->layers()->size(); ++i) {
     const std::string field = "architecture.layers[" + std::to_string(i) + "]";
     c.layers.push_back(layer(arch->layers()->Get(i), field));
@@ -621,7 +622,9 @@ Contents read_contents(const Source &source) {
   }
   flatbuffers::Verifier::Options options;
   options.max_depth = 16;
-  options.max_tables = 10000000;
+  // Every table takes at least 4 bytes, unless the manifest references one many times: that
+  // would multiply the memory the plain values take, so such manifests are refused.
+  options.max_tables = length / 4 + 64;
   flatbuffers::Verifier verifier(manifest.get(), length, options);
   if (!fbs::VerifyManifestBuffer(verifier)) {
     fail(NNSTATE_ERR_CORRUPT, describe_file(file) + ": manifest: not a valid FlatBuffer with " +
