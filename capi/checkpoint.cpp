@@ -61,7 +61,7 @@ nnstate_status open_checkpoint(nnstate_checkpoint **out,
     auto handle = std::make_unique<nnstate_checkpoint>();
     handle->source = make();
     handle->contents = ck::read_contents(*handle->source);
-    if (o.verify_crc) ck::verify_data(*handle->source, handle->contents);
+    ck::check_data(*handle->source, handle->contents, o.verify_crc);
     *out = handle.release();
   });
 }

@@ -502,6 +502,14 @@ NNSTATE_API nnstate_status nnstate_format_version(uint32_t *major, uint32_t *min
 
 #define NNSTATE_DTYPE_FLOAT32 0
 
+/* What each load mode reads and checks. Every mode validates the header, the whole manifest
+ * (including the training-loop state) and that every byte outside tensors (padding, any block
+ * no tensor references) is zero. NNSTATE_LOAD_FULL also reads every tensor of the file and,
+ * with verify_crc, checks each one's CRC32C -- early stopping's best weights included, although
+ * only nnstate_trainer_resume uses them -- so a full load checks every byte, as
+ * nnstate_checkpoint_verify does. NNSTATE_LOAD_WEIGHTS_ONLY reads (and CRC-checks) only the
+ * network's parameters and buffers: it skips the bytes of the optimizer's state tensors and of
+ * early stopping's best weights, whose corruption it therefore does not see. */
 #define NNSTATE_LOAD_FULL 0         /* everything: weights, loss, optimizer and its state, RNGs */
 #define NNSTATE_LOAD_WEIGHTS_ONLY 1 /* parameters and buffers only */
 
@@ -519,7 +527,7 @@ typedef struct nnstate_save_options {
 typedef struct nnstate_load_options {
   uint32_t struct_size; /* sizeof(nnstate_load_options), set by _init */
   int32_t what;         /* NNSTATE_LOAD_FULL (default) or NNSTATE_LOAD_WEIGHTS_ONLY */
-  int32_t verify_crc;   /* non-zero (default): check the CRC32C of every tensor loaded */
+  int32_t verify_crc;   /* non-zero (default): check the CRC32C of every tensor read */
 } nnstate_load_options;
 
 /* Fill with the defaults above. Errors: INVALID_ARGUMENT (NULL). */

@@ -1,200 +1,168 @@
 #include "checkpoint/architecture.h"
 
-#include <limits>
+#include <cstdint>
 
-#include "layers/factory.h"
-#include "layers/sequential.h"
 #include "util/error.h"
 
 namespace nnstate::checkpoint {
 namespace {
 
-constexpr int64_t kMaxDim = std::numeric_limits<int32_t>::max();
+// Activations beyond this many elements cannot be run (BLAS takes int sizes) and would
+// overflow the window arithmetic of the next layer; refusing them keeps every product exact.
+constexpr int64_t kMaxActivation = int64_t{1} << 62;
+// What building the layers may allocate besides tensors of the file's size: a few per-feature
+// workspaces, bounded in total so that many layers cannot add up to more.
+constexpr uint64_t kWorkspaceAllowance = uint64_t{64} << 20;
+constexpr uint64_t kWorkspacePerDataByte = 16;
 
-[[noreturn]] void refuse(const std::string &where, const LayerConfig &c, const std::string &why) {
-  fail(NNSTATE_ERR_CORRUPT, where + ": " + layer_kind_name(c.kind) + " " + why);
+thread_local uint64_t shape_steps = 0;
+
+std::string pair_string(const Size2 &s) {
+  return "(" + std::to_string(s.h) + ", " + std::to_string(s.w) + ")";
 }
 
-void require_range(const std::string &where, const LayerConfig &c, const char *name,
-                   int64_t value) {
-  if (value <= 0 || value > kMaxDim) {
-    refuse(where, c, std::string(name) + " " + std::to_string(value) + " is outside [1, 2^31 - 1]");
+// The configuration fields that size the layer's tensors, for messages.
+std::string describe_sizes(const LayerConfig &c) {
+  const std::string kind = layer_kind_name(c.kind);
+  switch (c.kind) {
+    case LayerKind::linear:
+      return kind + "(in_features " + std::to_string(c.in_features) + ", out_features " +
+             std::to_string(c.out_features) + ")";
+    case LayerKind::conv2d:
+      return kind + "(in_channels " + std::to_string(c.in_channels) + ", out_channels " +
+             std::to_string(c.out_channels) + ", kernel_size " + pair_string(c.kernel_size) +
+             ", groups " + std::to_string(c.groups) + ")";
+    case LayerKind::batch_norm1d:
+    case LayerKind::batch_norm2d:
+      return kind + "(num_features " + std::to_string(c.num_features) + ")";
+    case LayerKind::layer_norm:
+      return kind + "(normalized_shape " + c.normalized_shape.to_string() + ")";
+    default:
+      return kind;
   }
 }
 
-// Builds the layer (zero-initialised) and lists what its visitor reports.
-std::vector<ExpectedTensor> from_layer(const LayerConfig &config, const std::string &prefix,
-                                       const std::string &where) {
-  std::unique_ptr<Layer> layer;
+void check_config(const LayerConfig &c, const std::string &where) {
   try {
-    layer = make_layer(config, nullptr);
+    check_layer_config(c);
   } catch (const Error &e) {
-    if (e.status() == NNSTATE_ERR_OUT_OF_MEMORY) throw;
-    refuse(where, config, std::string("cannot be built: ") + e.what());
+    fail(NNSTATE_ERR_CORRUPT, where + ": " + e.what());
   }
-  struct Walk : StateVisitor {
-    std::vector<ExpectedTensor> out;
-    void tensor(const std::string &name, TensorRole role, Tensor &v, Tensor *) override {
-      out.push_back({name, role, v.shape()});
-    }
-  } walk;
-  layer->visit_tensors(prefix, walk);
-  return std::move(walk.out);
 }
 
-// Linear's shapes without its weights.
-class LinearShape final : public Layer {
- public:
-  explicit LinearShape(const LayerConfig &config) : config_(config) {}
-  LayerConfig config() const override { return config_; }
-  Shape output_shape(const Shape &input) const override {
-    if (input.rank != 2 || input[1] != config_.in_features) {
-      fail(NNSTATE_ERR_SHAPE_MISMATCH, "Linear expects input [N, " +
-                                           std::to_string(config_.in_features) + "], got " +
-                                           input.to_string());
-    }
-    return Shape{input[0], config_.out_features};
+// The element count of `s`, or -1 when it exceeds kMaxActivation.
+int64_t bounded_numel(const Shape &s) {
+  int64_t n = 1;
+  for (int i = 0; i < s.rank; ++i) {
+    if (__builtin_mul_overflow(n, s[i], &n) || n > kMaxActivation) return -1;
   }
-  Shape required_sample_shape() const override { return Shape{config_.in_features}; }
-  void forward(const Tensor &, Tensor &, const RunContext &) override {}
-  void backward(const Tensor &, const Tensor &, const Tensor &, Tensor *) override {}
+  return n;
+}
 
- private:
-  LayerConfig config_;
-};
+[[noreturn]] void no_chain(const std::string &where, const std::string &why) {
+  fail(NNSTATE_ERR_CORRUPT, where + ": the layers do not chain: " + why);
+}
 
-// Conv2d's shapes from a real Conv2d with one channel per group (tiny weights): the spatial
-// arithmetic is the layer's own.
-class Conv2dShape final : public Layer {
- public:
-  Conv2dShape(const LayerConfig &config, std::unique_ptr<Layer> proxy)
-      : config_(config), proxy_(std::move(proxy)) {}
-  LayerConfig config() const override { return config_; }
-  Shape output_shape(const Shape &input) const override {
-    if (input.rank != 4 || input[1] != config_.in_channels) {
-      fail(NNSTATE_ERR_SHAPE_MISMATCH, "Conv2d expects input [N, " +
-                                           std::to_string(config_.in_channels) + ", H, W], got " +
-                                           input.to_string());
-    }
-    Shape reduced = input;
-    reduced.dims[1] = config_.groups;
-    Shape out = proxy_->output_shape(reduced);
-    out.dims[1] = config_.out_channels;
-    return out;
-  }
-  void forward(const Tensor &, Tensor &, const RunContext &) override {}
-  void backward(const Tensor &, const Tensor &, const Tensor &, Tensor *) override {}
+std::string describe(size_t index, const LayerConfig &c) {
+  return "layer " + std::to_string(index) + " (" + layer_kind_name(c.kind) + ")";
+}
 
- private:
-  LayerConfig config_;
-  std::unique_ptr<Layer> proxy_;
-};
-
-std::unique_ptr<Layer> build(const LayerConfig &config, const std::string &where) {
+// Layer `index`'s output for one sample (batched to [1, ...]), as Sequential would compute it.
+Shape step(const std::string &where, size_t index, const LayerConfig &c, const Shape &batched) {
+  ++shape_steps;
+  Shape out;
   try {
-    return make_layer(config, nullptr);
+    out = declared_output_shape(c, batched);
   } catch (const Error &e) {
-    if (e.status() == NNSTATE_ERR_OUT_OF_MEMORY) throw;
-    refuse(where, config, std::string("cannot be built: ") + e.what());
+    no_chain(where, describe(index, c) + " cannot take samples of shape " +
+                        batched.sample().to_string() + ": " + e.what());
   }
-}
-
-// A layer with the configuration's shapes; only small layers are actually built.
-std::unique_ptr<Layer> shape_layer(const LayerConfig &c, size_t index, const std::string &where,
-                                   uint64_t data_length) {
-  expected_tensors(c, index, where, data_length);  // validates the sizes first
-  if (c.kind == LayerKind::linear) return std::make_unique<LinearShape>(c);
-  if (c.kind == LayerKind::conv2d) {
-    LayerConfig small = c;
-    small.in_channels = c.groups;
-    small.out_channels = c.groups;
-    return std::make_unique<Conv2dShape>(c, build(small, where));
+  if (bounded_numel(out) < 0) {
+    no_chain(where, describe(index, c) + " produces samples of shape " + out.sample().to_string() +
+                        ", more than 2^62 elements");
   }
-  return build(c, where);
+  return out;
 }
 
 }  // namespace
 
-void check_chain(const std::vector<LayerConfig> &layers, const Shape &sample_input,
-                 const std::string &where, uint64_t data_length) {
-  Sequential chain;
-  try {
-    if (sample_input.rank > 0) chain.set_sample_input_shape(sample_input);
-    for (size_t i = 0; i < layers.size(); ++i) {
-      chain.add(shape_layer(layers[i], i, where + ": layer " + std::to_string(i), data_length));
-    }
-  } catch (const Error &e) {
-    if (e.status() == NNSTATE_ERR_CORRUPT || e.status() == NNSTATE_ERR_OUT_OF_MEMORY) throw;
-    fail(NNSTATE_ERR_CORRUPT, where + ": the layers do not chain: " + e.what());
-  }
+uint64_t chain_shape_steps() {
+  return shape_steps;
 }
 
 std::vector<ExpectedTensor> expected_tensors(const LayerConfig &c, size_t index,
                                              const std::string &where, uint64_t data_length) {
-  const std::string prefix = std::to_string(index) + ".";
-  // Per-feature layers are built to ask them; their size is bounded first so that a hostile
-  // file cannot make us allocate much more than it holds.
-  const uint64_t max_features = std::max<uint64_t>(data_length / sizeof(float), 1u << 20);
-  std::vector<ExpectedTensor> out;
-  switch (c.kind) {
-    case LayerKind::linear:
-      require_range(where, c, "in_features", c.in_features);
-      require_range(where, c, "out_features", c.out_features);
-      out.push_back(
-          {prefix + "weight", TensorRole::parameter, Shape{c.out_features, c.in_features}});
-      if (c.bias) out.push_back({prefix + "bias", TensorRole::parameter, Shape{c.out_features}});
-      return out;
-    case LayerKind::conv2d:
-      require_range(where, c, "in_channels", c.in_channels);
-      require_range(where, c, "out_channels", c.out_channels);
-      require_range(where, c, "groups", c.groups);
-      require_range(where, c, "kernel height", c.kernel_size.h);
-      require_range(where, c, "kernel width", c.kernel_size.w);
-      if (c.in_channels % c.groups != 0 || c.out_channels % c.groups != 0) {
-        refuse(where, c,
-               "channels " + std::to_string(c.in_channels) + " -> " +
-                   std::to_string(c.out_channels) + " are not divisible by groups " +
-                   std::to_string(c.groups));
-      }
-      out.push_back(
-          {prefix + "weight", TensorRole::parameter,
-           Shape{c.out_channels, c.in_channels / c.groups, c.kernel_size.h, c.kernel_size.w}});
-      if (c.bias) out.push_back({prefix + "bias", TensorRole::parameter, Shape{c.out_channels}});
-      return out;
-    case LayerKind::relu:
-    case LayerKind::leaky_relu:
-    case LayerKind::tanh:
-    case LayerKind::sigmoid:
-    case LayerKind::gelu:
-    case LayerKind::max_pool2d:
-    case LayerKind::flatten:
-    case LayerKind::dropout:
-      return from_layer(c, prefix, where);
-    case LayerKind::batch_norm1d:
-    case LayerKind::batch_norm2d:
-      require_range(where, c, "num_features", c.num_features);
-      if (static_cast<uint64_t>(c.num_features) > max_features) {
-        refuse(where, c,
-               "num_features " + std::to_string(c.num_features) +
-                   " cannot fit in a data section of " + std::to_string(data_length) + " bytes");
-      }
-      return from_layer(c, prefix, where);
-    case LayerKind::layer_norm: {
-      int64_t numel = 1;
-      for (int i = 0; i < c.normalized_shape.rank; ++i) {
-        require_range(where, c, "normalized_shape dimension", c.normalized_shape.dims[i]);
-        if (__builtin_mul_overflow(numel, c.normalized_shape.dims[i], &numel)) numel = kMaxDim + 1;
-      }
-      if (static_cast<uint64_t>(numel) > max_features) {
-        refuse(where, c,
-               "normalized_shape " + c.normalized_shape.to_string() +
-                   " cannot fit in a data section of " + std::to_string(data_length) + " bytes");
-      }
-      return from_layer(c, prefix, where);
+  check_config(c, where);
+  std::vector<ExpectedTensor> out = declared_tensors(c, std::to_string(index) + ".");
+  // Sizes are below 2^31 each, so a tensor has at most 2^124 elements: count with care.
+  uint64_t bytes = 0;
+  bool fits = true;
+  for (const ExpectedTensor &t : out) {
+    uint64_t n = sizeof(float);
+    for (int i = 0; i < t.shape.rank && fits; ++i) {
+      fits = !__builtin_mul_overflow(n, static_cast<uint64_t>(t.shape[i]), &n);
+    }
+    fits = fits && !__builtin_add_overflow(bytes, n, &bytes) && bytes <= data_length;
+  }
+  if (!fits) {
+    fail(NNSTATE_ERR_CORRUPT, where + ": " + describe_sizes(c) +
+                                  ": its tensors cannot fit in the data section of " +
+                                  std::to_string(data_length) + " bytes");
+  }
+  return out;
+}
+
+Shape check_chain(const std::vector<LayerConfig> &layers, const Shape &sample_input,
+                  const std::string &where, uint64_t data_length) {
+  uint64_t workspace = 0, budget = 0;
+  if (__builtin_mul_overflow(kWorkspacePerDataByte, data_length, &budget) ||
+      __builtin_add_overflow(budget, kWorkspaceAllowance, &budget)) {
+    budget = UINT64_MAX;
+  }
+  for (size_t i = 0; i < layers.size(); ++i) {
+    check_config(layers[i], where + ": layer " + std::to_string(i));
+    if (__builtin_add_overflow(workspace, declared_workspace_bytes(layers[i]), &workspace) ||
+        workspace > budget) {
+      fail(NNSTATE_ERR_CORRUPT, where + ": layers 0.." + std::to_string(i) + " up to " +
+                                    describe_sizes(layers[i]) + " would allocate " +
+                                    std::to_string(workspace) +
+                                    " bytes of workspace, more than a data section of " +
+                                    std::to_string(data_length) + " bytes justifies");
     }
   }
-  fail(NNSTATE_ERR_CORRUPT,
-       where + ": unknown layer kind " + std::to_string(static_cast<int32_t>(c.kind)));
+
+  // `current` is one batched sample [1, ...] once a layer (or the file) fixed the input shape.
+  bool known = sample_input.rank > 0;
+  Shape current;
+  if (known) {
+    if (sample_input.rank >= Shape::kMaxRank || bounded_numel(sample_input) <= 0) {
+      no_chain(where, "sample input shape " + sample_input.to_string() +
+                          " must have 1 to 3 dims and 1 to 2^62 elements");
+    }
+    current = sample_input.batched(1);
+  }
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const LayerConfig &c = layers[i];
+    const Shape required = declared_required_sample_shape(c);
+    if (known) {
+      if (required.rank != 0 && required != current.sample()) {
+        no_chain(where, describe(i, c) + " expects samples of shape " + required.to_string() +
+                            " but the previous layer produces " + current.sample().to_string());
+      }
+      current = step(where, i, c, current);
+    } else if (required.rank != 0) {
+      // The shape-preserving layers before the first one that fixes the input must take it.
+      current = required.batched(1);
+      for (size_t j = 0; j < i; ++j) current = step(where, j, layers[j], current);
+      current = step(where, i, c, current);
+      known = true;
+    } else if (!declared_preserves_shape(c)) {
+      no_chain(where, describe(i, c) +
+                          " changes the shape of inputs it does not fix: the file sets no "
+                          "sample input shape");
+    }
+  }
+  return known ? current.sample() : Shape{};
 }
 
 }  // namespace nnstate::checkpoint

@@ -1,33 +1,34 @@
-// Checks an untrusted architecture before anything sized from it is allocated: the tensors
-// each layer implies, and that the layers chain (each takes the previous one's output).
-// Linear and Conv2d, the large layers, are represented by shape-only stand-ins; the other kinds
-// are built once their sizes are bounded by the data section. The chain is checked by a real
-// Sequential, so its rules are the ones a load will apply. A unit test checks the stand-ins'
-// tensors and shapes against the real layers.
+// Checks an untrusted architecture before anything sized from it is allocated or built: each
+// layer's configuration and the tensors it declares (checkpoint/declarations.h), the memory
+// building it would take, and that the layers chain (each takes the previous one's output) by
+// the rules of Sequential::add. Arithmetic only, one pass: linear in the number of layers.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "checkpoint/declarations.h"
 #include "layers/layer.h"
 
 namespace nnstate::checkpoint {
 
-struct ExpectedTensor {
-  std::string name;  // "3.weight"
-  TensorRole role;
-  Shape shape;
-};
-
-// The tensors of layer `index`. Throws Error(CORRUPT) naming `where` for configurations the
-// library cannot build or whose tensors could not fit in `data_length` bytes.
+// The tensors of layer `index`. Throws Error(CORRUPT) naming `where` and the field for
+// configurations the library cannot build or whose tensors could not fit in `data_length`
+// bytes.
 std::vector<ExpectedTensor> expected_tensors(const LayerConfig &config, size_t index,
                                              const std::string &where, uint64_t data_length);
 
 // Throws Error(CORRUPT) naming `where` when the layers do not chain from `sample_input`
-// (rank 0: fixed by the first layer that requires a shape), as Sequential::add would refuse.
-void check_chain(const std::vector<LayerConfig> &layers, const Shape &sample_input,
-                 const std::string &where, uint64_t data_length);
+// (rank 0: fixed by the first layer that requires a shape), as Sequential::add would refuse,
+// or when building them would allocate far more than a file with `data_length` bytes of
+// tensors justifies. Returns the shape of one output sample (rank 0 when no layer fixes the
+// input shape).
+Shape check_chain(const std::vector<LayerConfig> &layers, const Shape &sample_input,
+                  const std::string &where, uint64_t data_length);
+
+// How many layer output shapes this thread has computed in check_chain (for the test that
+// the check stays linear in the number of layers).
+uint64_t chain_shape_steps();
 
 }  // namespace nnstate::checkpoint

@@ -30,7 +30,9 @@ enum class LoadMode : int32_t {
 
 struct LoadOptions {
   LoadMode mode = LoadMode::full;
-  bool verify_crc = true;  // check each loaded tensor's CRC32C and the padding after it
+  // Check the CRC32C of each tensor read (in full mode: every tensor of the file). Bytes
+  // outside tensors are checked to be zero either way.
+  bool verify_crc = true;
 };
 
 // Streams the model's complete state to `path` via a temporary file in the same directory.
@@ -43,6 +45,9 @@ size_t save_to_buffer(Model &model, void *buffer, size_t capacity, const SaveOpt
 Contents read_contents(const Source &source);
 // Every tensor CRC and every padding byte; with read_contents this checks every byte.
 void verify_data(const Source &source, const Contents &contents);
+// verify_data, or without `verify_crc` only the bytes outside tensors (padding and any
+// unreferenced block must be zero): what opening a file for inspection checks.
+void check_data(const Source &source, const Contents &contents, bool verify_crc);
 
 // Rebuilds a model (layers, loss, optimizer, state) from the checkpoint alone.
 std::unique_ptr<Model> load(const Source &source, const LoadOptions &options);

@@ -84,24 +84,35 @@ class Walker {
 }  // namespace
 
 void read_tensors(const Source &source, const Contents &contents, std::vector<ReadTarget> targets,
-                  bool verify, bool check_gaps) {
-  // File order: one sequential pass.
-  std::sort(targets.begin(), targets.end(), [](const ReadTarget &a, const ReadTarget &b) {
-    return a.entry->offset < b.entry->offset;
-  });
-  Walker walker(source, contents, verify);
-  uint64_t cursor = 0;  // data-section offset up to which bytes are accounted for
+                  bool verify_crc) {
+  const std::vector<TensorEntry> &all = contents.tensors;
+  // Destination of each tensor by index; `skip` marks those that are not targets.
+  static unsigned char skip_marker;
+  void *const skip = &skip_marker;
+  std::vector<void *> destination(all.size(), skip);
+  uint64_t first = contents.data_length, last = 0;
   for (const ReadTarget &t : targets) {
-    const TensorEntry &e = *t.entry;
-    if (check_gaps && cursor < e.offset) walker.zeros(cursor, e.offset);
-    walker.tensor(t);
-    const uint64_t end = e.offset + e.byte_length;
-    // Zero-length tensors may share an offset with another tensor: never move backwards.
-    if (verify && align_up(end) > std::max(cursor, end))
-      walker.zeros(std::max(cursor, end), align_up(end));
-    cursor = std::max(cursor, align_up(end));
+    destination[static_cast<size_t>(t.entry - all.data())] = t.destination;
+    first = std::min(first, t.entry->offset);
+    last = std::max(last, t.entry->offset + t.entry->byte_length);
   }
-  if (check_gaps && cursor < contents.data_length) walker.zeros(cursor, contents.data_length);
+  if (first < last) source.will_read(kHeaderSize + first, last - first);
+
+  // File order: one sequential pass over tensors and the bytes between them.
+  std::vector<size_t> order(all.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return all[a].offset < all[b].offset; });
+  Walker walker(source, contents, verify_crc);
+  uint64_t cursor = 0;  // data-section offset up to which bytes are accounted for
+  for (size_t i : order) {
+    const TensorEntry &e = all[i];
+    if (cursor < e.offset) walker.zeros(cursor, e.offset);
+    if (destination[i] != skip) walker.tensor({&e, destination[i]});
+    // Zero-length tensors may share an offset with another tensor: never move backwards.
+    cursor = std::max(cursor, e.offset + e.byte_length);
+  }
+  if (cursor < contents.data_length) walker.zeros(cursor, contents.data_length);
 }
 
 }  // namespace nnstate::checkpoint

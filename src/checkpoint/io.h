@@ -72,6 +72,11 @@ class Source {
   virtual void read(uint64_t offset, void *dst, size_t size) const = 0;
   // The whole file in memory (a buffer or a mapping), or null when it must be read.
   const unsigned char *bytes() const { return bytes_; }
+  // A hint that [offset, offset + size) is about to be read whole.
+  virtual void will_read(uint64_t offset, uint64_t size) const {
+    (void)offset;
+    (void)size;
+  }
 
  protected:
   std::string label_;
@@ -92,19 +97,22 @@ class FileSource final : public Source {
 };
 
 // A read-only private mapping: tensor data is used in place. Truncating the file while it is
-// mapped makes later accesses fault (SIGBUS), as with any mapping.
+// mapped makes later accesses fault (SIGBUS), as with any mapping. Nothing is faulted in when
+// mapping, so a hostile file costs only the pages its (already validated) parts need.
 class MappedSource final : public Source {
  public:
-  // `populate`: fault every page in at once (the caller is about to read them all), which costs
-  // far less than one page fault per 4 KiB later.
+  // `populate`: fault in each range announced by will_read at once, which costs far less than
+  // one page fault per 4 KiB later.
   MappedSource(const std::string &path, bool populate);
   ~MappedSource() override;
   MappedSource(const MappedSource &) = delete;
   MappedSource &operator=(const MappedSource &) = delete;
   void read(uint64_t offset, void *dst, size_t size) const override;
+  void will_read(uint64_t offset, uint64_t size) const override;
 
  private:
   void *mapping_ = nullptr;
+  bool populate_;
 };
 
 // Bytes in memory; `copy` makes the source own a 64-byte aligned copy.

@@ -4,6 +4,7 @@
 #include <cblas.h>
 
 #include <map>
+#include <unordered_map>
 
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/container.h"
@@ -99,6 +100,7 @@ void compare_strictly(Model &model, const Contents &c) {
 // Binds the optimizer's state to the file's entries, reads everything, then sets the steps.
 struct OptimizerBinding : OptimizerStateVisitor {
   const Contents *contents;
+  const std::unordered_map<std::string, const TensorEntry *> *by_name;
   std::map<std::string, const ParamStateInfo *> states;
   std::vector<ReadTarget> *targets;
   std::vector<std::pair<int64_t *, int64_t>> steps;
@@ -111,18 +113,23 @@ struct OptimizerBinding : OptimizerStateVisitor {
     steps.emplace_back(&step, it->second->step);
   }
   void tensor(const std::string &param, const char *state_name, Tensor &value) override {
-    const TensorEntry *e = contents->find("optimizer." + param + "." + state_name);
-    if (!e || e->shape != value.shape()) {
+    auto it = by_name->find("optimizer." + param + "." + state_name);
+    if (it == by_name->end() || it->second->shape != value.shape()) {
       fail(NNSTATE_ERR_CORRUPT, describe_file(contents->file) + ": optimizer state \"" +
                                     state_name + "\" of \"" + param + "\" is missing or " +
                                     "mis-shaped");
     }
-    targets->push_back({e, value.data()});
+    targets->push_back({it->second, value.data()});
   }
 };
 
-void read_into(Model &model, const Source &source, const Contents &c, const LoadOptions &options) {
-  std::vector<ReadTarget> targets;
+// Reads the file's tensors into the model -- the network and, in full mode, the optimizer's
+// state and the RNG streams -- in one pass over the data section. In full mode every other
+// tensor (early stopping's best weights) is read into `extra` when it names a destination and
+// CRC-checked in any case, so that a full load checks every byte, as verify does.
+void read_into(Model &model, const Source &source, const Contents &c, const LoadOptions &options,
+               std::vector<ReadTarget> extra = {}) {
+  std::vector<ReadTarget> targets = std::move(extra);
   const auto tensors = network_tensors(model);
   for (const TensorEntry &e : c.tensors) {
     if (e.role != Role::parameter && e.role != Role::buffer) continue;
@@ -130,13 +137,24 @@ void read_into(Model &model, const Source &source, const Contents &c, const Load
   }
   OptimizerBinding binding;
   const bool full = options.mode == LoadMode::full;
+  std::unordered_map<std::string, const TensorEntry *> by_name;
   if (full && c.has_optimizer && model.optimizer()) {
+    for (const TensorEntry &e : c.tensors) by_name.emplace(e.name, &e);
     binding.contents = &c;
+    binding.by_name = &by_name;
     binding.targets = &targets;
     for (const ParamStateInfo &p : c.param_states) binding.states[p.param] = &p;
     model.optimizer()->visit_state(binding);
   }
-  read_tensors(source, c, std::move(targets), options.verify_crc, false);
+  if (full) {
+    std::vector<bool> covered(c.tensors.size(), false);
+    for (const ReadTarget &t : targets)
+      covered[static_cast<size_t>(t.entry - c.tensors.data())] = true;
+    for (size_t i = 0; i < c.tensors.size(); ++i) {
+      if (!covered[i]) targets.push_back({&c.tensors[i], nullptr});
+    }
+  }
+  read_tensors(source, c, std::move(targets), options.verify_crc);
   for (auto &s : binding.steps) *s.first = s.second;
   if (full) {
     for (const RngState &s : c.rng) {
@@ -159,10 +177,16 @@ bool same_but_lr(const OptimizerConfig &current, const OptimizerConfig &wanted) 
 }  // namespace
 
 void verify_data(const Source &source, const Contents &contents) {
+  check_data(source, contents, true);
+}
+
+void check_data(const Source &source, const Contents &contents, bool verify_crc) {
   std::vector<ReadTarget> targets;
-  targets.reserve(contents.tensors.size());
-  for (const TensorEntry &e : contents.tensors) targets.push_back({&e, nullptr});
-  read_tensors(source, contents, std::move(targets), true, true);
+  if (verify_crc) {
+    targets.reserve(contents.tensors.size());
+    for (const TensorEntry &e : contents.tensors) targets.push_back({&e, nullptr});
+  }
+  read_tensors(source, contents, std::move(targets), verify_crc);
 }
 
 std::unique_ptr<Model> load(const Source &source, const LoadOptions &options) {
@@ -184,8 +208,10 @@ std::unique_ptr<Model> load(const Source &source, const LoadOptions &options) {
   return model;
 }
 
-void load_into(Model &model, const Source &source, const LoadOptions &options) {
-  const Contents c = read_contents(source);
+namespace {
+
+void load_contents_into(Model &model, const Source &source, const Contents &c,
+                        const LoadOptions &options, std::vector<ReadTarget> extra = {}) {
   compare_strictly(model, c);
   if (options.mode == LoadMode::full) {
     if (c.loss != 0) model.set_loss(static_cast<LossKind>(c.loss));
@@ -197,7 +223,13 @@ void load_into(Model &model, const Source &source, const LoadOptions &options) {
       }
     }
   }
-  read_into(model, source, c, options);
+  read_into(model, source, c, options, std::move(extra));
+}
+
+}  // namespace
+
+void load_into(Model &model, const Source &source, const LoadOptions &options) {
+  load_contents_into(model, source, read_contents(source), options);
 }
 
 }  // namespace nnstate::checkpoint
@@ -261,7 +293,8 @@ std::vector<std::string> restore_trainer(Trainer &trainer, const Source &source,
     fail(NNSTATE_ERR_STATE, message);
   }
 
-  // Best weights first, into new tensors: the trainer changes only once everything was read.
+  // Best weights into new tensors, in the same pass as the model's: the training loop's state
+  // changes only once everything was read.
   std::vector<std::pair<std::string, Tensor>> best_weights;
   std::vector<ReadTarget> targets;
   for (const TensorEntry &e : c.tensors) {
@@ -271,9 +304,7 @@ std::vector<std::string> restore_trainer(Trainer &trainer, const Source &source,
   for (const TensorEntry &e : c.tensors) {
     if (e.role == Role::best_weight) targets.push_back({&e, best_weights[next++].second.data()});
   }
-  read_tensors(source, c, std::move(targets), options.verify_crc, false);
-
-  load_into(trainer.model(), source, options);
+  load_contents_into(trainer.model(), source, c, options, std::move(targets));
   if (trainer.scheduler()) trainer.scheduler()->restore(c.scheduler_state);
   if (EarlyStopping *es = trainer.early_stopping()) {
     es->state() = c.early_stopping_state;

@@ -2,6 +2,7 @@
 // manifest CRC → FlatBuffers Verifier over exactly the manifest, in aligned memory → semantic
 // checks. Nothing is allocated from a number before it has been bounded by the file size.
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <new>
@@ -11,6 +12,7 @@
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/container.h"
 #include "checkpoint/crc32c.h"
+#include "checkpoint/training_ranges.h"
 #include "checkpoint_generated.h"
 #include "util/error.h"
 
@@ -18,6 +20,15 @@ namespace nnstate::checkpoint {
 namespace {
 
 namespace fbs = ::nnstate::fb;
+
+// FlatBuffers 2.0.8's Verifier checks only 4-byte alignment of vectors, so a crafted manifest
+// can place an [int64] vector at an address 4 mod 8: its elements are copied, never loaded in
+// place.
+int64_t element(const flatbuffers::Vector<int64_t> *v, uint32_t i) {
+  int64_t value;
+  std::memcpy(&value, v->Data() + size_t{i} * sizeof value, sizeof value);
+  return value;
+}
 
 class Checker {
  public:
@@ -45,6 +56,7 @@ class Checker {
   const std::string &file_;
   const Header &header_;
   std::set<std::string> names_;
+  Shape sample_output_;  // of the architecture, rank 0 when no layer fixes the input
 };
 
 std::string Checker::str(const flatbuffers::String *s, const std::string &field,
@@ -65,7 +77,7 @@ Shape Checker::shape(const flatbuffers::Vector<int64_t> *dims, const std::string
   Shape s;
   s.rank = static_cast<int32_t>(dims->size());
   for (uint32_t i = 0; i < dims->size(); ++i) {
-    int64_t d = dims->Get(i);
+    const int64_t d = element(dims, i);
     if (d < 0 || (positive && d == 0)) {
       bad(field, "dimension " + std::to_string(i) + " is " + std::to_string(d));
     }
@@ -214,6 +226,7 @@ void Checker::architecture(const fbs::Architecture *arch, Contents &c) {
   c.seed = arch->seed();
 
   std::vector<ExpectedTensor> expected;
+  c.layers.reserve(arch->layers()->size());  // bounded by the Verifier's table count
   for (uint32_t i = 0; i < arch->layers()->size(); ++i) {
     const std::string field = "architecture.layers[" + std::to_string(i) + "]";
     c.layers.push_back(layer(arch->layers()->Get(i), field));
@@ -223,8 +236,9 @@ void Checker::architecture(const fbs::Architecture *arch, Contents &c) {
       expected.push_back(std::move(t));
     }
   }
-  check_chain(c.layers, c.sample_input_shape, describe_file(file_) + ": manifest architecture",
-              header_.data_length);
+  sample_output_ =
+      check_chain(c.layers, c.sample_input_shape, describe_file(file_) + ": manifest architecture",
+                  header_.data_length);
   // The tensors must be exactly those the layers define.
   std::map<std::string, const TensorEntry *> by_name;
   for (const TensorEntry &e : c.tensors) by_name[e.name] = &e;
@@ -373,7 +387,11 @@ void Checker::training_loop_tables(const fbs::Manifest &m, Contents &c) {
     k.per_batch = s->per_batch();
     k.step_size = s->step_size();
     k.gamma = s->gamma();
-    if (s->milestones()) k.milestones.assign(s->milestones()->begin(), s->milestones()->end());
+    if (const auto *milestones = s->milestones()) {
+      for (uint32_t i = 0; i < milestones->size(); ++i) {
+        k.milestones.push_back(element(milestones, i));
+      }
+    }
     k.t_max = s->t_max();
     k.eta_min = s->eta_min();
     k.start_factor = s->start_factor();
@@ -558,6 +576,7 @@ Contents Checker::run(const fbs::Manifest &m) {
     }
   }
   no_overlap(c);
+  check_training_ranges(c, sample_output_);
   return c;
 }
 
@@ -591,6 +610,7 @@ Contents read_contents(const Source &source) {
   const size_t length = static_cast<size_t>(header.manifest_length);
   std::unique_ptr<unsigned char, AlignedFree> manifest(
       static_cast<unsigned char *>(::operator new(length, std::align_val_t(kAlignment))));
+  source.will_read(header.manifest_offset, length);
   source.read(header.manifest_offset, manifest.get(), length);
   const uint32_t crc = crc32c(0, manifest.get(), length);
   if (crc != header.manifest_crc32c) {
@@ -602,7 +622,9 @@ Contents read_contents(const Source &source) {
   }
   flatbuffers::Verifier::Options options;
   options.max_depth = 16;
-  options.max_tables = 10000000;
+  // Every table takes at least 4 bytes, unless the manifest references one many times: that
+  // would multiply the memory the plain values take, so such manifests are refused.
+  options.max_tables = length / 4 + 64;
   flatbuffers::Verifier verifier(manifest.get(), length, options);
   if (!fbs::VerifyManifestBuffer(verifier)) {
     fail(NNSTATE_ERR_CORRUPT, describe_file(file) + ": manifest: not a valid FlatBuffer with " +

@@ -15,6 +15,7 @@ void Sequential::set_sample_input_shape(const Shape &shape) {
   }
   shape.batched(1);  // validates the rank
   sample_input_shape_ = shape;
+  sample_output_shape_ = shape;
 }
 
 namespace {
@@ -45,6 +46,7 @@ void Sequential::add(std::unique_ptr<Layer> layer) {
       // input; they must accept it (e.g. BatchNorm1d(4) before Linear(4, ...)).
       Shape shape = required;
       for (size_t i = 0; i < index; ++i) shape = checked_sample_output(i, *layers_[i], shape);
+      sample_output_shape_ = checked_sample_output(index, *layer, shape);
       sample_input_shape_ = required;
     } else if (!layer->preserves_shape()) {
       fail(NNSTATE_ERR_STATE, describe(index, *layer) +
@@ -52,13 +54,13 @@ void Sequential::add(std::unique_ptr<Layer> layer) {
                                   "height and width): set the sample input shape first");
     }
   } else {
-    const Shape current = sample_output_shape();
+    const Shape current = sample_output_shape_;
     if (required.rank != 0 && required != current) {
       fail(NNSTATE_ERR_SHAPE_MISMATCH,
            describe(index, *layer) + " expects samples of shape " + required.to_string() +
                " but the previous layer produces " + current.to_string());
     }
-    checked_sample_output(index, *layer, current);  // e.g. Conv2d's channel count
+    sample_output_shape_ = checked_sample_output(index, *layer, current);  // e.g. channels
   }
   layers_.push_back(std::move(layer));
   activations_.resize(layers_.size() + 1);
@@ -69,9 +71,7 @@ Shape Sequential::sample_output_shape() const {
   if (sample_input_shape_.rank == 0) {
     fail(NNSTATE_ERR_STATE, "the network has no layer that fixes its input shape yet");
   }
-  Shape shape = sample_input_shape_.batched(1);
-  for (const auto &layer : layers_) shape = layer->output_shape(shape);
-  return shape.sample();
+  return sample_output_shape_;
 }
 
 int64_t Sequential::sample_input_size() const {

@@ -42,6 +42,7 @@ class Sequential {
  private:
   std::vector<std::unique_ptr<Layer>> layers_;
   Shape sample_input_shape_;
+  Shape sample_output_shape_;        // kept as layers are added, so that adding n layers is O(n)
   std::vector<Tensor> activations_;  // [0] is the input, [i + 1] the output of layer i
   std::vector<Tensor> gradients_;    // gradients_[i] is d loss / d activations_[i]
 };

@@ -189,6 +189,24 @@ bool Trainer::finish_epoch(const Dataset *validation, TrainerObserver *observer,
   return stop;
 }
 
+// A restored position must lie inside an epoch of this dataset, else the epoch would end early
+// (or late) and the run would silently differ from an uninterrupted one.
+void Trainer::check_position(int64_t samples, int64_t batches) const {
+  const int64_t done = state_.batch_in_epoch;
+  if (done > batches) {
+    fail(NNSTATE_ERR_STATE, "the trainer is at batch " + std::to_string(done) +
+                                " of the epoch, but an epoch of " + std::to_string(samples) +
+                                " samples in batches of " + std::to_string(config_.batch_size) +
+                                " has " + std::to_string(batches));
+  }
+  const int64_t expected = std::min(done * config_.batch_size, samples);
+  if (state_.epoch_samples != expected) {
+    fail(NNSTATE_ERR_STATE, "the trainer has seen " + std::to_string(state_.epoch_samples) +
+                                " samples of the epoch, but " + std::to_string(done) +
+                                " batches of this dataset hold " + std::to_string(expected));
+  }
+}
+
 StopReason Trainer::fit(const Dataset &train, const Dataset *validation,
                         TrainerObserver *observer) {
   check_datasets(train, validation);
@@ -203,6 +221,7 @@ StopReason Trainer::fit(const Dataset &train, const Dataset *validation,
          "drop_last with batch_size " + std::to_string(config_.batch_size) +
              " leaves no batch of " + std::to_string(train.samples) + " samples");
   }
+  check_position(train.samples, batches);
   std::vector<int64_t> order;
   StopReason reason = StopReason::completed;
   bool stop = false;

@@ -102,6 +102,7 @@ class Trainer {
 
  private:
   void check_datasets(const Dataset &train, const Dataset *validation) const;
+  void check_position(int64_t samples, int64_t batches) const;
   void shuffle_into(std::vector<int64_t> &order, int64_t samples);
   void run_batch(const Dataset &train, const std::vector<int64_t> &order, int64_t start,
                  int64_t count);

@@ -28,7 +28,7 @@ void check_first_values(const Source &source, const Contents &c, const char *nam
   const TensorEntry *e = c.find(name);
   REQUIRE(e != nullptr);
   Tensor t(e->shape);
-  read_tensors(source, c, {{e, t.data()}}, true, false);
+  read_tensors(source, c, {{e, t.data()}}, true);
   size_t i = 0;
   for (uint32_t want : expected) {
     INFO(name << "[" << i << "]");

@@ -1,0 +1,296 @@
+#include "checkpoint/declarations.h"
+
+#include <climits>
+#include <cmath>
+
+#include "layers/im2col.h"
+#include "util/error.h"
+
+namespace nnstate::checkpoint {
+namespace {
+
+std::string pair_string(const Size2 &s) {
+  return "(" + std::to_string(s.h) + ", " + std::to_string(s.w) + ")";
+}
+
+[[noreturn]] void refuse(const LayerConfig &c, const std::string &why) {
+  fail(NNSTATE_ERR_INVALID_ARGUMENT, std::string(layer_kind_name(c.kind)) + " " + why);
+}
+
+void require_count(const LayerConfig &c, const char *field, int64_t value, int64_t low) {
+  if (value < low || value > INT_MAX) {
+    refuse(c, std::string(field) + " " + std::to_string(value) + " is outside [" +
+                  std::to_string(low) + ", 2^31 - 1]");
+  }
+}
+
+void require_pair(const LayerConfig &c, const char *field, const Size2 &value, int64_t low) {
+  if (value.h < low || value.h > INT_MAX || value.w < low || value.w > INT_MAX) {
+    refuse(c, std::string(field) + " " + pair_string(value) + " is outside [" +
+                  std::to_string(low) + ", 2^31 - 1]");
+  }
+}
+
+void require_finite_eps(const LayerConfig &c) {
+  if (!(c.eps >= 0.0) || !std::isfinite(c.eps)) {
+    refuse(c, "eps " + std::to_string(c.eps) + " must be finite and not negative");
+  }
+}
+
+[[noreturn]] void mismatch(const LayerConfig &c, const std::string &expects, const Shape &input) {
+  fail(NNSTATE_ERR_SHAPE_MISMATCH, std::string(layer_kind_name(c.kind)) + " expects input " +
+                                       expects + ", got " + input.to_string());
+}
+
+void check_conv2d(const LayerConfig &c) {
+  require_count(c, "in_channels", c.in_channels, 1);
+  require_count(c, "out_channels", c.out_channels, 1);
+  require_count(c, "groups", c.groups, 1);
+  if (c.in_channels % c.groups != 0 || c.out_channels % c.groups != 0) {
+    refuse(c, "groups " + std::to_string(c.groups) + " does not divide the channels " +
+                  std::to_string(c.in_channels) + " -> " + std::to_string(c.out_channels));
+  }
+  require_pair(c, "kernel_size", c.kernel_size, 1);
+  require_pair(c, "stride", c.stride, 1);
+  require_pair(c, "padding", c.padding, 0);
+  require_pair(c, "dilation", c.dilation, 1);
+  // Each factor is below 2^31, so the products below cannot overflow 64 bits.
+  const int64_t fan_in = c.in_channels / c.groups * c.kernel_size.h;
+  if (fan_in > INT_MAX || fan_in * c.kernel_size.w > INT_MAX) {
+    refuse(c, "kernel_size " + pair_string(c.kernel_size) + " with " +
+                  std::to_string(c.in_channels / c.groups) +
+                  " input channels per group: fan_in exceeds 2^31 - 1");
+  }
+}
+
+Size2 pool_stride(const LayerConfig &c) {
+  return c.stride.h == 0 && c.stride.w == 0 ? c.kernel_size : c.stride;
+}
+
+void check_max_pool2d(const LayerConfig &c) {
+  require_pair(c, "kernel_size", c.kernel_size, 1);
+  const Size2 stride = pool_stride(c);
+  if (stride.h < 1 || stride.h > INT_MAX || stride.w < 1 || stride.w > INT_MAX) {
+    refuse(c, "stride " + pair_string(c.stride) + " must be positive (or both 0)");
+  }
+  require_pair(c, "dilation", c.dilation, 1);
+  if (c.padding.h < 0 || c.padding.w < 0 || c.padding.h > c.kernel_size.h / 2 ||
+      c.padding.w > c.kernel_size.w / 2) {
+    refuse(c, "padding " + pair_string(c.padding) + " is outside [0, kernel_size / 2]");
+  }
+}
+
+void check_batch_norm(const LayerConfig &c) {
+  require_count(c, "num_features", c.num_features, 1);
+  require_finite_eps(c);
+  if (!std::isfinite(c.momentum)) refuse(c, "momentum must be finite");
+}
+
+void check_layer_norm(const LayerConfig &c) {
+  const Shape &s = c.normalized_shape;
+  if (s.rank < 1 || s.rank >= Shape::kMaxRank) {
+    refuse(c, "normalized_shape " + s.to_string() + " must have 1 to 3 dims");
+  }
+  require_finite_eps(c);
+  int64_t numel = 1;
+  for (int d = 0; d < s.rank; ++d) {
+    if (s[d] <= 0) refuse(c, "normalized_shape " + s.to_string() + " has a dim below 1");
+    if (__builtin_mul_overflow(numel, s[d], &numel) || numel > INT_MAX) {
+      refuse(c, "normalized_shape " + s.to_string() + " has more than 2^31 - 1 elements");
+    }
+  }
+}
+
+// A 2-d window (Conv2d, MaxPool2d) over [N, C, H, W]: the output height and width.
+Size2 window_output(const LayerConfig &c, const Size2 &stride, const Shape &input) {
+  if (input.rank != 4) mismatch(c, "[N, C, H, W]", input);
+  const Size2 out{output_extent(input[2], c.kernel_size.h, stride.h, c.padding.h, c.dilation.h),
+                  output_extent(input[3], c.kernel_size.w, stride.w, c.padding.w, c.dilation.w)};
+  if (out.h <= 0 || out.w <= 0) {
+    fail(NNSTATE_ERR_SHAPE_MISMATCH, std::string(layer_kind_name(c.kind)) + ": input " +
+                                         input.to_string() +
+                                         " is smaller than the dilated kernel after padding");
+  }
+  return out;
+}
+
+Shape flatten_output(const LayerConfig &c, const Shape &input) {
+  const int32_t start = c.start_dim < 0 ? c.start_dim + input.rank : c.start_dim;
+  const int32_t end = c.end_dim < 0 ? c.end_dim + input.rank : c.end_dim;
+  if (start < 1 || end < start || end >= input.rank) {
+    fail(NNSTATE_ERR_SHAPE_MISMATCH, "Flatten(start_dim=" + std::to_string(c.start_dim) +
+                                         ", end_dim=" + std::to_string(c.end_dim) +
+                                         ") needs 1 <= start_dim <= end_dim < rank on input " +
+                                         input.to_string());
+  }
+  Shape out;
+  for (int32_t d = 0; d < input.rank; ++d) {
+    if (d <= start || d > end) {
+      out.dims[out.rank++] = input[d];
+    } else {
+      out.dims[out.rank - 1] *= input[d];  // bounded by the input's element count
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void check_layer_config(const LayerConfig &c) {
+  switch (c.kind) {
+    case LayerKind::linear:
+      require_count(c, "in_features", c.in_features, 1);
+      require_count(c, "out_features", c.out_features, 1);
+      return;
+    case LayerKind::leaky_relu:
+      if (!std::isfinite(c.negative_slope)) refuse(c, "negative_slope must be finite");
+      return;
+    case LayerKind::relu:
+    case LayerKind::tanh:
+    case LayerKind::sigmoid:
+    case LayerKind::gelu:
+      return;
+    case LayerKind::conv2d:
+      return check_conv2d(c);
+    case LayerKind::max_pool2d:
+      return check_max_pool2d(c);
+    case LayerKind::flatten: {
+      const auto valid = [](int32_t d) { return d >= -Shape::kMaxRank && d < Shape::kMaxRank; };
+      if (!valid(c.start_dim) || !valid(c.end_dim)) {
+        refuse(c, "start_dim " + std::to_string(c.start_dim) + ", end_dim " +
+                      std::to_string(c.end_dim) + " must be in [-4, 3]");
+      }
+      return;
+    }
+    case LayerKind::batch_norm1d:
+    case LayerKind::batch_norm2d:
+      return check_batch_norm(c);
+    case LayerKind::dropout:
+      if (!(c.p >= 0.0 && c.p < 1.0)) refuse(c, "p " + std::to_string(c.p) + " is not in [0, 1)");
+      return;
+    case LayerKind::layer_norm:
+      return check_layer_norm(c);
+  }
+  fail(NNSTATE_ERR_INVALID_ARGUMENT,
+       "unknown layer kind " + std::to_string(static_cast<int32_t>(c.kind)));
+}
+
+std::vector<ExpectedTensor> declared_tensors(const LayerConfig &c, const std::string &prefix) {
+  const TensorRole parameter = TensorRole::parameter, buffer = TensorRole::buffer;
+  switch (c.kind) {
+    case LayerKind::linear:
+      if (!c.bias) return {{prefix + "weight", parameter, Shape{c.out_features, c.in_features}}};
+      return {{prefix + "weight", parameter, Shape{c.out_features, c.in_features}},
+              {prefix + "bias", parameter, Shape{c.out_features}}};
+    case LayerKind::conv2d: {
+      const Shape weight{c.out_channels, c.in_channels / c.groups, c.kernel_size.h,
+                         c.kernel_size.w};
+      if (!c.bias) return {{prefix + "weight", parameter, weight}};
+      return {{prefix + "weight", parameter, weight},
+              {prefix + "bias", parameter, Shape{c.out_channels}}};
+    }
+    case LayerKind::batch_norm1d:
+    case LayerKind::batch_norm2d: {
+      std::vector<ExpectedTensor> out;
+      const Shape channels{c.num_features};
+      if (c.affine) {
+        out.push_back({prefix + "weight", parameter, channels});
+        out.push_back({prefix + "bias", parameter, channels});
+      }
+      if (c.track_running_stats) {
+        out.push_back({prefix + "running_mean", buffer, channels});
+        out.push_back({prefix + "running_var", buffer, channels});
+        out.push_back({prefix + "num_batches_tracked", buffer, Shape{}});
+      }
+      return out;
+    }
+    case LayerKind::layer_norm:
+      if (!c.affine) return {};
+      return {{prefix + "weight", parameter, c.normalized_shape},
+              {prefix + "bias", parameter, c.normalized_shape}};
+    default:
+      return {};
+  }
+}
+
+Shape declared_required_sample_shape(const LayerConfig &c) {
+  return c.kind == LayerKind::linear ? Shape{c.in_features} : Shape{};
+}
+
+bool declared_preserves_shape(const LayerConfig &c) {
+  switch (c.kind) {
+    case LayerKind::relu:
+    case LayerKind::leaky_relu:
+    case LayerKind::tanh:
+    case LayerKind::sigmoid:
+    case LayerKind::gelu:
+    case LayerKind::batch_norm1d:
+    case LayerKind::batch_norm2d:
+    case LayerKind::dropout:
+    case LayerKind::layer_norm:
+      return true;
+    default:
+      return false;
+  }
+}
+
+Shape declared_output_shape(const LayerConfig &c, const Shape &input) {
+  switch (c.kind) {
+    case LayerKind::linear:
+      if (input.rank != 2 || input[1] != c.in_features) {
+        mismatch(c, "[N, " + std::to_string(c.in_features) + "]", input);
+      }
+      return Shape{input[0], c.out_features};
+    case LayerKind::conv2d: {
+      if (input.rank != 4 || input[1] != c.in_channels) {
+        mismatch(c, "[N, " + std::to_string(c.in_channels) + ", H, W]", input);
+      }
+      const Size2 out = window_output(c, c.stride, input);
+      return Shape{input[0], c.out_channels, out.h, out.w};
+    }
+    case LayerKind::max_pool2d: {
+      const Size2 out = window_output(c, pool_stride(c), input);
+      if (input[2] * input[3] > INT_MAX) {
+        fail(NNSTATE_ERR_SHAPE_MISMATCH,
+             "MaxPool2d: input planes of " + input.to_string() + " exceed 2^31 - 1 elements");
+      }
+      return Shape{input[0], input[1], out.h, out.w};
+    }
+    case LayerKind::flatten:
+      return flatten_output(c, input);
+    case LayerKind::batch_norm1d:
+    case LayerKind::batch_norm2d: {
+      const bool one_d = c.kind == LayerKind::batch_norm1d;
+      const bool rank_ok = one_d ? input.rank == 2 || input.rank == 3 : input.rank == 4;
+      if (!rank_ok || input[1] != c.num_features) {
+        const std::string n = std::to_string(c.num_features);
+        mismatch(c, one_d ? "[N, " + n + "] or [N, " + n + ", L]" : "[N, " + n + ", H, W]", input);
+      }
+      return input;
+    }
+    case LayerKind::layer_norm: {
+      const Shape &s = c.normalized_shape;
+      const int lead = input.rank - s.rank;
+      bool ok = lead >= 1;
+      for (int d = 0; ok && d < s.rank; ++d) ok = input[lead + d] == s[d];
+      if (!ok) mismatch(c, "[N, ..., " + s.to_string().substr(1), input);
+      return input;
+    }
+    default:
+      return input;
+  }
+}
+
+uint64_t declared_workspace_bytes(const LayerConfig &c) {
+  switch (c.kind) {
+    case LayerKind::batch_norm1d:
+    case LayerKind::batch_norm2d:
+      // Five float and two double vectors per channel (batch statistics and sums).
+      return static_cast<uint64_t>(c.num_features) * (5 * sizeof(float) + 2 * sizeof(double));
+    default:
+      // Linear, Conv2d and LayerNorm allocate at most a few times the tensors the file holds.
+      return 0;
+  }
+}
+
+}  // namespace nnstate::checkpoint

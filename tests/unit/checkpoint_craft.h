@@ -1,0 +1,134 @@
+// Crafting hostile checkpoints with valid CRCs for the reader's tests: a layer that reports any
+// configuration with tensors of any shape (so that saving writes a manifest that lies), and a
+// trained trainer whose state a test may corrupt before saving it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "checkpoint/checkpoint.h"
+#include "layers/layer.h"
+#include "train/model.h"
+#include "train/trainer.h"
+
+namespace ckpt_craft {
+
+// Claims `config` but holds only `tensors` (small) and passes its input through.
+class LyingLayer final : public nnstate::Layer {
+ public:
+  LyingLayer(const nnstate::LayerConfig &config,
+             const std::vector<std::pair<std::string, nnstate::Shape>> &tensors)
+      : config_(config) {
+    for (const auto &t : tensors) tensors_.push_back({t.first, nnstate::Tensor(t.second)});
+  }
+  nnstate::LayerConfig config() const override { return config_; }
+  nnstate::Shape output_shape(const nnstate::Shape &input) const override { return input; }
+  bool preserves_shape() const override { return true; }
+  void forward(const nnstate::Tensor &, nnstate::Tensor &, const nnstate::RunContext &) override {}
+  void backward(const nnstate::Tensor &, const nnstate::Tensor &, const nnstate::Tensor &,
+                nnstate::Tensor *) override {}
+  void visit_tensors(const std::string &prefix, nnstate::StateVisitor &visitor) override {
+    for (auto &t : tensors_) {
+      visitor.tensor(prefix + t.first, nnstate::TensorRole::parameter, t.second, nullptr);
+    }
+  }
+
+ private:
+  nnstate::LayerConfig config_;
+  std::vector<std::pair<std::string, nnstate::Tensor>> tensors_;
+};
+
+// A network of `count` copies of a lying layer on samples of shape [4].
+inline std::unique_ptr<nnstate::Model> lying_model(
+    const nnstate::LayerConfig &config,
+    const std::vector<std::pair<std::string, nnstate::Shape>> &tensors, size_t count = 1) {
+  auto model = std::make_unique<nnstate::Model>(1);
+  model->network().set_sample_input_shape(nnstate::Shape{4});
+  for (size_t i = 0; i < count; ++i) {
+    model->network().add(std::make_unique<LyingLayer>(config, tensors));
+  }
+  return model;
+}
+
+inline std::vector<unsigned char> save_bytes(nnstate::Model &model,
+                                             const nnstate::checkpoint::SaveOptions &o = {}) {
+  const size_t size = nnstate::checkpoint::save_to_buffer(model, nullptr, 0, o);
+  std::vector<unsigned char> bytes(size);
+  nnstate::checkpoint::save_to_buffer(model, bytes.data(), bytes.size(), o);
+  return bytes;
+}
+
+// A small classifier trained by a trainer (ReduceLROnPlateau, early stopping with best
+// weights) on 180 samples of 3 features in batches of 25 (8 batches an epoch), stopped after
+// `steps` batches: a test corrupts its state, then saves it.
+struct TrainedTrainer {
+  std::vector<float> x, y;
+  nnstate::Model model{7};
+  std::unique_ptr<nnstate::Trainer> trainer;
+
+  static nnstate::TrainerConfig config() {
+    nnstate::TrainerConfig c;
+    c.epochs = 4;
+    c.batch_size = 25;
+    c.scheduler.kind = nnstate::SchedulerKind::reduce_on_plateau;
+    c.scheduler.patience = 0;
+    c.scheduler_monitor = "loss";
+    c.early_stopping = true;
+    c.early_stopping_config.monitor = "loss";
+    c.early_stopping_config.patience = 5;
+    c.early_stopping_config.restore_best_weights = true;
+    return c;
+  }
+  static void build(nnstate::Model &m) {
+    nnstate::LayerConfig l;
+    l.kind = nnstate::LayerKind::linear;
+    l.in_features = 3;
+    l.out_features = 8;
+    m.add_layer(l);
+    nnstate::LayerConfig relu;
+    relu.kind = nnstate::LayerKind::relu;
+    m.add_layer(relu);
+    l.in_features = 8;
+    l.out_features = 3;
+    m.add_layer(l);
+    m.set_loss(nnstate::LossKind::cross_entropy);
+    m.set_optimizer(nnstate::default_optimizer_config(nnstate::OptimizerKind::adam));
+  }
+  nnstate::Dataset data(int64_t samples = 180) const {
+    nnstate::Dataset d;
+    d.inputs = x.data();
+    d.targets = y.data();
+    d.samples = samples;
+    d.input_size = 3;
+    d.target_size = 1;
+    return d;
+  }
+
+  explicit TrainedTrainer(int64_t steps) {
+    for (int i = 0; i < 180; ++i) {
+      for (int f = 0; f < 3; ++f) x.push_back(static_cast<float>((i * (f + 3)) % 7) / 7.0f);
+      y.push_back(static_cast<float>(i % 3));
+    }
+    build(model);
+    trainer = std::make_unique<nnstate::Trainer>(model, config());
+    struct StopAt : nnstate::TrainerObserver {
+      int64_t steps;
+      bool on_batch_end(const nnstate::BatchInfo &info) override {
+        return info.global_step < steps;
+      }
+    } stop;
+    stop.steps = steps;
+    const nnstate::Dataset d = data();
+    trainer->fit(d, nullptr, &stop);
+  }
+
+  std::vector<unsigned char> save() {
+    nnstate::checkpoint::SaveOptions o;
+    o.trainer = trainer.get();
+    return save_bytes(model, o);
+  }
+};
+
+}  // namespace ckpt_craft
