@@ -615,10 +615,9 @@ Contents read_contents(const Source &source) {
   const uint32_t crc = crc32c(0, manifest.get(), length);
   if (crc != header.manifest_crc32c) {
     fail(NNSTATE_ERR_CORRUPT, describe_file(file) + ": manifest: CRC32C mismatch (stored " +
-                                  std::to_string(header.manifest_crc32c) + ", computed " +
-                                  std::to_string(crc) + ", " + std::to_string(length) +
-                                  " bytes at offset " + std::to_string(header.manifest_offset) +
-                                  ")");
+                                  crc_text(header.manifest_crc32c) + ", computed " + crc_text(crc) +
+                                  ", " + std::to_string(length) + " bytes at offset " +
+                                  std::to_string(header.manifest_offset) + ")");
   }
   flatbuffers::Verifier::Options options;
   options.max_depth = 16;
