@@ -129,7 +129,14 @@ int main(int argc, char **argv) {
            Tensor &t = r.trainer->early_stopping()->state().best_weights.at(0).second;
            t.data()[1] = std::nextafter(t.data()[1], 10.0f);
          }},
-        {"position", [](Run &r) { r.trainer->state().global_step += 1; }},
+        // One batch further into the epoch: the counters move together (the reader refuses a
+        // position that no run can reach, such as a global step off the epoch grid).
+        {"position",
+         [](Run &r) {
+           r.trainer->state().batch_in_epoch += 1;
+           r.trainer->state().global_step += 1;
+           r.trainer->state().epoch_samples += r.trainer->config().batch_size;
+         }},
         {"partial_sum",
          [](Run &r) {
            r.trainer->state().epoch_loss_sum = next_up(r.trainer->state().epoch_loss_sum);

@@ -12,13 +12,13 @@ PAIRS=$3
 
 "$PAIRS" . || exit 1
 
-# differs_only VARIANT PATTERN: `diff base VARIANT` exits 1 with exactly one difference line,
-# matching PATTERN (an ERE), and the summary.
+# differs_only VARIANT PATTERN [LINES]: `diff base VARIANT` exits 1 with exactly LINES (default
+# one) difference lines, one of them matching PATTERN (an ERE), and the summary.
 differs_only() {
   run 1 diff base.nnst "$1.nnst"
   lines=$(grep -vc '^differ: ' out.txt)
-  if [ "$lines" -ne 1 ] || ! grep -Eq "$2" out.txt; then
-    fail "$1: expected one line matching '$2', got: $(cat out.txt)"
+  if [ "$lines" -ne "${3:-1}" ] || ! grep -Eq "$2" out.txt; then
+    fail "$1: expected ${3:-1} line(s), one matching '$2', got: $(cat out.txt)"
   fi
   grep -q '^differ: ' out.txt || fail "$1: no 'differ:' summary: $(cat out.txt)"
 }
@@ -31,7 +31,9 @@ grep -Eq '^identical: [0-9]+ tensors bitwise, [0-9]+ fields, 2 metadata key\(s\)
 differs_only plateau_bad_epochs '^scheduler\.state\.num_bad_epochs: 0 -> 1$'
 differs_only early_stopping_wait '^early_stopping\.state\.wait: [0-9]+ -> [0-9]+$'
 differs_only best_weight '^tensor early_stopping\.best\.0\.weight: 1 of 8 values differ, max \|a-b\| [0-9.e-]+ at \[0, 1\] \(([-0-9.e]+) -> ([-0-9.e]+)\), max relative [0-9.e-]+ at \[0, 1\]'
-differs_only position '^trainer\.position\.global_step: 8 -> 9$'
+differs_only position '^trainer\.position\.global_step: 8 -> 9$' 3
+differs_only position '^trainer\.position\.batch_in_epoch: 0 -> 1$' 3
+differs_only position '^trainer\.epoch_partial\.samples: 0 -> 8$' 3
 differs_only partial_sum '^trainer\.epoch_partial\.loss_sum: '
 differs_only shuffle_rng '^trainer\.epoch_shuffle_rng\.block: [0-9]+ -> [0-9]+$'
 differs_only dropout_rng '^rng\[dropout\]\.block: [0-9]+ -> [0-9]+$'
