@@ -15,11 +15,13 @@ from . import checkpoint
 from .checkpoint import Checkpoint, load, load_into, save, verify
 from .errors import NnstateError
 from .network import Network
-from .training import Dataset, EarlyStopping, Scheduler, Trainer
+from .history import History
+from .training import Dataset, EarlyStopping, Scheduler
+from .trainer import Trainer
 
 __version__ = _lib.nnstate_version_string().decode()
 abi_version = _lib.nnstate_abi_version()
 
-__all__ = ["Checkpoint", "Dataset", "EarlyStopping", "Network", "NnstateError", "Scheduler",
+__all__ = ["Checkpoint", "Dataset", "EarlyStopping", "History", "Network", "NnstateError", "Scheduler",
            "Trainer", "__version__", "abi_version", "checkpoint", "load", "load_into", "save",
            "verify"]

@@ -248,6 +248,21 @@ _SIGNATURES = {
     "nnstate_checkpoint_metadata_at": (
         c_status, [_P, ctypes.c_size_t, ctypes.POINTER(ctypes.c_char_p),
                    ctypes.POINTER(ctypes.c_char_p)]),
+    "nnstate_checkpoint_layer_count": (c_status, [_P, c_size_p]),
+    "nnstate_checkpoint_layer_kind": (c_status, [_P, ctypes.c_size_t, c_int32_p]),
+    "nnstate_checkpoint_loss": (c_status, [_P, c_int32_p]),
+    "nnstate_checkpoint_optimizer_options": (c_status, [_P, ctypes.POINTER(OptimizerOptions)]),
+    "nnstate_checkpoint_environment": (
+        c_status, [_P, ctypes.POINTER(ctypes.c_char_p), c_int32_p]),
+    "nnstate_checkpoint_trainer": (c_status, [_P, c_int32_p, c_int64_p, c_int64_p, c_int64_p]),
+    "nnstate_checkpoint_history_count": (c_status, [_P, c_size_p]),
+    "nnstate_checkpoint_history_row": (c_status, [_P, ctypes.c_size_t, ctypes.POINTER(EpochInfo)]),
+    "nnstate_checkpoint_scheduler": (
+        c_status, [_P, c_int32_p, c_int64_p, ctypes.POINTER(ctypes.c_double), c_int64_p,
+                   c_int64_p]),
+    "nnstate_checkpoint_early_stopping": (
+        c_status, [_P, c_int32_p, ctypes.POINTER(ctypes.c_char_p),
+                   ctypes.POINTER(ctypes.c_double), c_int64_p, c_int64_p, c_int64_p]),
     "nnstate_trainer_save": (c_status, [_P, ctypes.c_char_p, ctypes.POINTER(SaveOptions)]),
     "nnstate_trainer_resume": (c_status, [_P, ctypes.c_char_p]),
     "nnstate_checkpoint_policy_init": (c_status, [ctypes.POINTER(CheckpointPolicy)]),
