@@ -48,6 +48,14 @@ class FloatBuffer:
             self.pointer = ctypes.c_void_p(
                 ctypes.addressof(ctypes.c_char.from_buffer(view)) if self.count else None)
             return
+        if view is not None and view.c_contiguous and len(view.format) == 1 and view.nbytes:
+            # Other formats (e.g. the uint8 images of nnstate.datasets without numpy) are
+            # converted value by value, without an intermediate list of lists.
+            self.rows = view.shape[0] if view.ndim > 1 else None
+            self._storage = array.array("f", view.cast("B").cast(view.format))
+            self.count = len(self._storage)
+            self.pointer = ctypes.c_void_p(self._storage.buffer_info()[0])
+            return
         if view is not None:
             self.rows = view.shape[0] if view.ndim > 1 else None
             data = view.tolist()

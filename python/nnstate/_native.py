@@ -1,7 +1,11 @@
 """Loads libnnstate.so.1 and declares the C signatures used by the binding (ctypes only).
 
-The library is found through, in order: the NNSTATE_LIBRARY environment variable (a path),
-a copy next to this package, and the system loader (libnnstate.so.1).
+The library is found through, in order:
+1. the NNSTATE_LIBRARY environment variable (a path; when set, nothing else is tried);
+2. the library `cmake --install` put beside this package (its path relative to the package is
+   recorded at install time in _installed_library.py, so the installed tree may move);
+3. a copy next to this package (libnnstate.so.1 in this directory);
+4. the system loader: libnnstate.so.1 through LD_LIBRARY_PATH and the ldconfig cache.
 """
 import ctypes
 import os
@@ -278,6 +282,14 @@ def _candidates():
         yield explicit
         return
     here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        from ._installed_library import PATH_FROM_PACKAGE
+    except ImportError:  # not installed by cmake (source tree, pip)
+        PATH_FROM_PACKAGE = None
+    if PATH_FROM_PACKAGE:
+        path = os.path.normpath(os.path.join(here, PATH_FROM_PACKAGE))
+        if os.path.exists(path):
+            yield path
     for name in ("libnnstate.so.1", "libnnstate.so"):
         path = os.path.join(here, name)
         if os.path.exists(path):
