@@ -100,15 +100,18 @@ class Network:
         return not self._native.alive
 
     def __repr__(self):
-        if self.closed:
-            return "<nnstate.Network (closed)>"
         try:
-            sizes = f"{self.input_size} -> {self.output_size}"
-        except NnstateError:
-            sizes = "no input size yet"
-        return (f"<nnstate.Network: {self.layer_count} layers, {sizes}, "
-                f"{self.parameter_count:,} parameters, loss {self._loss_name}, "
-                f"optimizer {self._optimizer_name}>")
+            try:
+                sizes = f"{self.input_size} -> {self.output_size}"
+            except NnstateError as e:
+                if e.status_name != "STATE" or self.closed:
+                    raise
+                sizes = "no input size yet"
+            return (f"<nnstate.Network: {self.layer_count} layers, {sizes}, "
+                    f"{self.parameter_count:,} parameters, loss {self._loss_name}, "
+                    f"optimizer {self._optimizer_name}>")
+        except NnstateError as e:  # closed, or in use by a running fit
+            return f"<nnstate.Network ({e.message})>"
 
     def _added(self, kind, shape_after):
         """Records an appended layer for summary(): shape_after(input shape) -> output shape."""

@@ -104,9 +104,10 @@ class Trainer:
         return self._epochs
 
     def __repr__(self):
-        if self.closed:
-            return "<nnstate.Trainer (closed)>"
-        epoch, step, batch = self.position
+        try:
+            epoch, step, batch = self.position
+        except NnstateError as e:
+            return f"<nnstate.Trainer ({e.message})>"
         return (f"<nnstate.Trainer: {epoch}/{self._epochs} epochs done, step {step}, "
                 f"batch_size {self._settings[0]}>")
 
