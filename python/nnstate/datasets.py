@@ -52,12 +52,13 @@ def _gzip_size(path):
 
 
 def read_idx(path, max_bytes=DEFAULT_MAX_BYTES):
-    """Reads an IDX file (http://yann.lecun.com/exdb/mnist/ format; .gz is decompressed).
+    """Reads an IDX file (http://yann.lecun.com/exdb/mnist/ format; gzip is decompressed).
     Returns a numpy array of the file's shape and type, or without numpy a memoryview of that
     shape. Raises FileNotFoundError, or NnstateError (CORRUPT) naming the field and numbers
     when the header does not match the file or the data would exceed max_bytes."""
     path = os.fspath(path)
-    compressed = path.endswith(".gz")
+    with open(path, "rb") as probe:
+        compressed = probe.read(2) == b"\x1f\x8b"  # gzip's magic, whatever the file's name
     with (gzip.open(path, "rb") if compressed else open(path, "rb")) as stream:
         try:
             header = _read_exactly(stream, 4, path, "magic")
