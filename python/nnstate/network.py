@@ -356,16 +356,34 @@ class Network:
         return loss.value
 
     def evaluate(self, inputs, targets, batch_size=32, return_dict=False):
-        """Loss and metrics in the current mode (eval by default), in batches of batch_size,
-        as Keras' evaluate: the mean loss (a float) for MSE; [loss, accuracy] for
+        """Loss and metrics in inference mode (as Keras' evaluate and the trainer's validation:
+        BatchNorm's running statistics, no dropout, whatever train() set), in batches of
+        batch_size: the mean loss (a float) for MSE; [loss, accuracy] for
         cross_entropy and bce_with_logits (accuracy as the trainer's: arg-max equals the class
         index; logit > 0 equals target > 0.5). return_dict=True gives {"loss": ..,
         "accuracy": ..} instead."""
         x, y, rows = self._inputs_and_targets(inputs, targets)
         if not _is_int(batch_size) or batch_size < 1:
             raise NnstateError(-1, f"batch_size must be a positive int, got {batch_size!r}")
-        per_x, per_y = x.count // max(rows, 1), y.count // max(rows, 1)
         with_accuracy = self._loss_name in ("cross_entropy", "bce_with_logits")
+        training = self.training
+        if training:
+            self.eval()
+        try:
+            loss_sum, correct, judged = self._evaluate_batches(x, y, rows, batch_size,
+                                                               with_accuracy)
+        finally:
+            if training:
+                self.train()
+        results = {"loss": loss_sum / rows if rows else float("nan")}
+        if with_accuracy:
+            results["accuracy"] = correct / judged if judged else float("nan")
+        if return_dict:
+            return results
+        return list(results.values()) if with_accuracy else results["loss"]
+
+    def _evaluate_batches(self, x, y, rows, batch_size, with_accuracy):
+        per_x, per_y = x.count // max(rows, 1), y.count // max(rows, 1)
         loss_sum, correct, judged = 0.0, 0, 0
         for start in range(0, rows, batch_size):
             count = min(batch_size, rows - start)
@@ -378,12 +396,7 @@ class Network:
             if with_accuracy:
                 c, j = self._count_correct(xp, count, per_x, yp, count * per_y)
                 correct, judged = correct + c, judged + j
-        results = {"loss": loss_sum / rows if rows else float("nan")}
-        if with_accuracy:
-            results["accuracy"] = correct / judged if judged else float("nan")
-        if return_dict:
-            return results
-        return list(results.values()) if with_accuracy else results["loss"]
+        return loss_sum, correct, judged
 
     def _count_correct(self, xp, count, per_x, yp, y_count):
         """(correct, judged) for one batch, judged as the C trainer's accuracy."""

@@ -113,6 +113,18 @@ class EvaluateTest(unittest.TestCase):
             self.assertEqual(net.evaluate([[1.0], [2.0]], [[1.0], [1.0]]), 5.0)  # (1+9)/2
 
 
+    def test_evaluate_runs_in_inference_mode_whatever_the_mode(self):
+        from test_layers import images
+        xs, ys = images(40)
+        with cnn() as net:  # BatchNorm and Dropout
+            expected = net.evaluate(xs, ys)
+            mean = flat(net.get_tensor("1.running_mean"))
+            net.train()
+            self.assertEqual(net.evaluate(xs, ys), expected)
+            self.assertEqual(flat(net.get_tensor("1.running_mean")), mean)
+            self.assertTrue(net.training)  # the mode is restored
+
+
 class SummaryTest(unittest.TestCase):
     def test_summary_rows_and_totals(self):
         lines = []
