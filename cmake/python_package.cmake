@@ -25,6 +25,7 @@ set(NNSTATE_PYTHON_INSTALL_DIR "${_nnstate_python_dir}" CACHE STRING
 
 file(RELATIVE_PATH _nnstate_libdir_from_package "/${NNSTATE_PYTHON_INSTALL_DIR}/nnstate"
   "/${CMAKE_INSTALL_LIBDIR}")
+string(REGEX REPLACE "/$" "" _nnstate_libdir_from_package "${_nnstate_libdir_from_package}")
 file(GENERATE OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/python/_installed_library.py CONTENT
   "# Written by CMake: the installed libnnstate, relative to this package's directory.
 PATH_FROM_PACKAGE = \"${_nnstate_libdir_from_package}/$<TARGET_SONAME_FILE_NAME:nnstate>\"
