@@ -113,16 +113,16 @@ class Trainer:
 
     # ---- callbacks (run on the thread that called fit, inside the C call)
     def _batch_trampoline(self, info):
-        if self._interrupted:
-            return 1
+        # The batch is done: its callbacks run even when Ctrl-C arrived meanwhile.
         try:
-            if self._progress is None and self._on_batch is None:
-                return 0
-            row = epoch_dict(info.contents)
-            self._steps = row["batches_per_epoch"]
-            if self._progress is not None:
-                self._progress.batch(row)
-            return 1 if self._on_batch is not None and self._on_batch(row) else 0
+            stop = False
+            self._steps = info.contents.batches_per_epoch
+            if self._progress is not None or self._on_batch is not None:
+                row = epoch_dict(info.contents)
+                if self._progress is not None:
+                    self._progress.batch(row)
+                stop = self._on_batch is not None and self._on_batch(row)
+            return 1 if stop or self._interrupted else 0
         except BaseException as e:  # noqa: B036 -- re-raised after fit returns
             self._error = e
             return 1
@@ -132,7 +132,8 @@ class Trainer:
             row = epoch_dict(info.contents)
             if self._progress is not None:
                 self._progress.epoch(row)
-            return 1 if self._on_epoch is not None and self._on_epoch(row) else 0
+            stop = self._on_epoch is not None and self._on_epoch(row)
+            return 1 if stop or self._interrupted else 0
         except BaseException as e:  # noqa: B036
             self._error = e
             return 1
