@@ -201,12 +201,16 @@ class Trainer:
         self._progress = Progress(verbose, self._epochs) if verbose else None
         try:
             with contextlib.ExitStack() as leases:
-                net = leases.enter_context(self.network._native.leased("Trainer.fit"))
-                del net  # the lease only marks the network busy; the C trainer holds it
+                # The network is only marked busy: the C trainer already holds its pointer.
+                leases.enter_context(self.network._native.leased("Trainer.fit"))
                 trainer = leases.enter_context(self._native.leased("Trainer.fit"))
                 train_handle = leases.enter_context(train._native.leased("Trainer.fit"))
-                val_handle = (leases.enter_context(validation._native.leased("Trainer.fit"))
-                              if validation is not None else None)
+                if validation is None:
+                    val_handle = None
+                elif validation is train:  # one Dataset for both: leased once
+                    val_handle = train_handle
+                else:
+                    val_handle = leases.enter_context(validation._native.leased("Trainer.fit"))
                 with self._sigint_stops_fit():
                     status = lib.nnstate_trainer_fit(trainer, train_handle, val_handle,
                                                      ctypes.byref(reason))

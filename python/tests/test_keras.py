@@ -44,6 +44,13 @@ class HistoryTest(unittest.TestCase):
                                    (xs, [[x[0]] for x in xs]))
             self.assertEqual(sorted(history.history), ["loss", "lr"])
 
+    def test_one_dataset_for_training_and_validation(self):
+        (xs, ys), _ = split()
+        with classifier() as net:
+            data = nnstate.Dataset(xs, ys)
+            history, _ = quiet_fit(nnstate.Trainer(net, epochs=1, batch_size=16), data, data)
+            self.assertEqual(len(history.history["val_loss"]), 1)
+
     def test_fit_with_more_epochs_continues_like_one_run(self):
         train, val = split()
         with classifier() as net:
