@@ -306,7 +306,9 @@ def _load():
         except OSError as e:
             errors.append(f"{candidate}: {e}")
     else:
-        raise ImportError("cannot load libnnstate (set NNSTATE_LIBRARY to its path): "
+        raise ImportError("cannot load libnnstate: set NNSTATE_LIBRARY to the path of "
+                          "libnnstate.so.1 (e.g. build/libnnstate.so.1), or install it "
+                          "(cmake --install) where the system loader finds it; tried "
                           + "; ".join(errors))
     for name, (restype, argtypes) in _SIGNATURES.items():
         function = getattr(lib, name, None)

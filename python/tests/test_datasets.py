@@ -58,7 +58,8 @@ class IdxTest(unittest.TestCase):
                      "max_bytes")
         self.corrupt(self.write("short.idx", idx(0x08, (10,), bytes(4))),
                      "announce 18 bytes but the file has 12")
-        self.corrupt(self.write("long.idx", idx(0x08, (2,), bytes(5))), "announce 10 bytes but the file has 13")
+        self.corrupt(self.write("long.idx", idx(0x08, (2,), bytes(5))),
+                     "announce 10 bytes but the file has 13")
         self.corrupt(self.write("short.gz", idx(0x08, (10,), bytes(4)), True),
                      "gzip trailer says 12")
         self.corrupt(self.write("dims.idx", b"\0\0\x08\x03\0\0"), "the file ends after 2 of 12")

@@ -160,6 +160,7 @@ def child(kind, scenario, directory):
         results["fit_after_del_network"] = call(trainer, "fit", fx)
         loaded = nnstate.load(fx["trainer_file"])
         second = nnstate.Trainer(loaded, epochs=1, batch_size=8)
+        results["second_before_del"] = call(second, "position", fx)
         del second
         gc.collect()
         loaded.close()
@@ -216,7 +217,8 @@ class LifetimeTest(unittest.TestCase):
 
     def test_garbage_collection_orders(self):
         results = self.run_child("Trainer", "collection_orders")
-        self.assertEqual(results, {"fit_after_del_network": "ok", "third_alive_at_exit": "ok"})
+        self.assertEqual(results, {"fit_after_del_network": "ok", "second_before_del": "ok",
+                                   "third_alive_at_exit": "ok"})
 
 
 if __name__ == "__main__":
