@@ -101,9 +101,10 @@ def call(obj, name, fx):
         return f"{type(e).__name__}: {e}"
 
 
-def report(obj, fx, results, prefix=""):
+def report(obj, fx, results, prefix="", skip=()):
     for name in public_members(type(obj)):
-        results[prefix + name] = call(obj, name, fx)
+        if name not in skip:
+            results[prefix + name] = call(obj, name, fx)
     results[prefix + "__repr__"] = "ok" if isinstance(repr(obj), str) else "repr not a string"
 
 
@@ -168,6 +169,28 @@ def child(kind, scenario, directory):
         results["third_alive_at_exit"] = call(third, "position", fx)
         # `trainer` and `third` are still alive at exit: their finalizers run in reverse
         # order of creation, trainers before the networks they hold.
+    elif scenario == "wrong_order":  # calls on objects that are not set up yet
+        report(nnstate.Network(), fx, results, "empty_network.", skip={"close"})
+        bare = nnstate.Network().add_linear(3, 2)  # no loss, no optimizer
+        try:
+            nnstate.Trainer(bare)
+            results["trainer_without_optimizer"] = "ok"
+        except nnstate.NnstateError as e:
+            results["trainer_without_optimizer"] = e.status_name
+        report(bare, fx, results, "bare_network.", skip={"close"})
+        trainer = nnstate.Trainer(classifier(), epochs=1, batch_size=8)
+        plain = os.path.join(directory, "plain.nnst")
+        nnstate.save(trainer.network, plain)
+        results["resume_from_a_network_checkpoint"] = call(trainer, "resume", {
+            "trainer_file": plain})
+        results["save_before_fit"] = call(trainer, "save", fx)
+        with open(plain, "r+b") as f:  # a checkpoint that is not one
+            f.write(b"garbage!")
+        try:
+            nnstate.Checkpoint(plain)
+            results["open_garbage"] = "ok"
+        except nnstate.NnstateError as e:
+            results["open_garbage"] = e.status_name
     print(json.dumps({"results": results}), flush=True)
 
 
@@ -214,6 +237,16 @@ class LifetimeTest(unittest.TestCase):
             expected = ("ok" if member in DURING_FIT_ALLOWED[kind] or member == "__repr__"
                         else "STATE")
             self.assertEqual(outcome, expected, f"{name} from a callback while fit runs")
+
+    def test_calls_in_the_wrong_order(self):
+        results = self.run_child("Network", "wrong_order")
+        self.assertEqual(results.pop("trainer_without_optimizer"), "STATE")
+        self.assertEqual(results.pop("resume_from_a_network_checkpoint"), "STATE")
+        self.assertEqual(results.pop("save_before_fit"), "ok")
+        self.assertEqual(results.pop("open_garbage"), "CORRUPT")
+        for name, outcome in results.items():  # a library error, never a Python one
+            self.assertTrue(outcome == "ok" or outcome == "STATE"
+                            or outcome.startswith("NnstateError"), f"{name}: {outcome}")
 
     def test_garbage_collection_orders(self):
         results = self.run_child("Trainer", "collection_orders")
