@@ -75,6 +75,22 @@ class HistoryTest(unittest.TestCase):
             with self.assertRaises(nnstate.NnstateError):
                 trainer.fit(train, val, epochs=-1)
 
+    def test_continuing_keeps_the_scheduler_state(self):
+        # Rebuilding the C trainer for a new epoch count must not take LinearLR's first
+        # step again: the learning rates equal those of one uninterrupted run.
+        train, val = split()
+
+        def run(steps):
+            with classifier() as net:
+                trainer = nnstate.Trainer(net, batch_size=16, scheduler=nnstate.Scheduler(
+                    "linear", start_factor=0.25, total_iters=3))
+                for epochs in steps:
+                    quiet_fit(trainer, train, val, epochs=epochs)
+                return [r["lr"] for r in trainer.history], flat(net.get_tensor("2.weight"))
+        once = run([4])
+        self.assertEqual(len(set(once[0])), 4)  # the rate changes each epoch
+        self.assertEqual(run([1, 3, 4]), once)
+
     def test_verbose_modes(self):
         train, val = split()
         with classifier() as net:
