@@ -3,7 +3,10 @@
 # Usage: cmake/install-deps.sh [--with-bench] [--ci]
 #   --with-bench adds PyTorch for the benchmarks; --ci adds abigail-tools for the ABI check.
 set -euo pipefail
-packages=(cmake g++ make pkg-config python3 python3-numpy dataset-fashion-mnist libopenblas-dev
+# python3-venv and python3-wheel: the offline `pip install ./python` of README.md (ctest
+# python_install); Debian 12's venv has no wheel of its own.
+packages=(cmake g++ make pkg-config python3 python3-numpy python3-venv python3-wheel
+          dataset-fashion-mnist libopenblas-dev
           libflatbuffers-dev
           flatbuffers-compiler doctest-dev)
 for option in "$@"; do

@@ -1,7 +1,11 @@
 """Loads libnnstate.so.1 and declares the C signatures used by the binding (ctypes only).
 
-The library is found through, in order: the NNSTATE_LIBRARY environment variable (a path),
-a copy next to this package, and the system loader (libnnstate.so.1).
+The library is found through, in order:
+1. the NNSTATE_LIBRARY environment variable (a path; when set, nothing else is tried);
+2. the library `cmake --install` put beside this package (its path relative to the package is
+   recorded at install time in _installed_library.py, so the installed tree may move);
+3. a copy next to this package (libnnstate.so.1 in this directory);
+4. the system loader: libnnstate.so.1 through LD_LIBRARY_PATH and the ldconfig cache.
 """
 import ctypes
 import os
@@ -248,6 +252,21 @@ _SIGNATURES = {
     "nnstate_checkpoint_metadata_at": (
         c_status, [_P, ctypes.c_size_t, ctypes.POINTER(ctypes.c_char_p),
                    ctypes.POINTER(ctypes.c_char_p)]),
+    "nnstate_checkpoint_layer_count": (c_status, [_P, c_size_p]),
+    "nnstate_checkpoint_layer_kind": (c_status, [_P, ctypes.c_size_t, c_int32_p]),
+    "nnstate_checkpoint_loss": (c_status, [_P, c_int32_p]),
+    "nnstate_checkpoint_optimizer_options": (c_status, [_P, ctypes.POINTER(OptimizerOptions)]),
+    "nnstate_checkpoint_environment": (
+        c_status, [_P, ctypes.POINTER(ctypes.c_char_p), c_int32_p]),
+    "nnstate_checkpoint_trainer": (c_status, [_P, c_int32_p, c_int64_p, c_int64_p, c_int64_p]),
+    "nnstate_checkpoint_history_count": (c_status, [_P, c_size_p]),
+    "nnstate_checkpoint_history_row": (c_status, [_P, ctypes.c_size_t, ctypes.POINTER(EpochInfo)]),
+    "nnstate_checkpoint_scheduler": (
+        c_status, [_P, c_int32_p, c_int64_p, ctypes.POINTER(ctypes.c_double), c_int64_p,
+                   c_int64_p]),
+    "nnstate_checkpoint_early_stopping": (
+        c_status, [_P, c_int32_p, ctypes.POINTER(ctypes.c_char_p),
+                   ctypes.POINTER(ctypes.c_double), c_int64_p, c_int64_p, c_int64_p]),
     "nnstate_trainer_save": (c_status, [_P, ctypes.c_char_p, ctypes.POINTER(SaveOptions)]),
     "nnstate_trainer_resume": (c_status, [_P, ctypes.c_char_p]),
     "nnstate_checkpoint_policy_init": (c_status, [ctypes.POINTER(CheckpointPolicy)]),
@@ -263,6 +282,14 @@ def _candidates():
         yield explicit
         return
     here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        from ._installed_library import PATH_FROM_PACKAGE
+    except ImportError:  # not installed by cmake (source tree, pip)
+        PATH_FROM_PACKAGE = None
+    if PATH_FROM_PACKAGE:
+        path = os.path.normpath(os.path.join(here, PATH_FROM_PACKAGE))
+        if os.path.exists(path):
+            yield path
     for name in ("libnnstate.so.1", "libnnstate.so"):
         path = os.path.join(here, name)
         if os.path.exists(path):
@@ -279,7 +306,9 @@ def _load():
         except OSError as e:
             errors.append(f"{candidate}: {e}")
     else:
-        raise ImportError("cannot load libnnstate (set NNSTATE_LIBRARY to its path): "
+        raise ImportError("cannot load libnnstate: set NNSTATE_LIBRARY to the path of "
+                          "libnnstate.so.1 (e.g. build/libnnstate.so.1), or install it "
+                          "(cmake --install) where the system loader finds it; tried "
                           + "; ".join(errors))
     for name, (restype, argtypes) in _SIGNATURES.items():
         function = getattr(lib, name, None)

@@ -1,15 +1,46 @@
 """Network: layers, loss, optimizer, training steps and tensors by name."""
+import collections
 import ctypes
-import weakref
 
-from ._buffers import FloatBuffer, output_array
+from ._buffers import (FloatBuffer, check_rows, numpy, output_array, sample_rows,
+                       target_rows)
+from ._handles import own
 from ._native import Conv2dOptions, OptimizerOptions, lib
 from .errors import NnstateError, check
 
 LOSSES = {"mse": 1, "cross_entropy": 2, "bce_with_logits": 3}
+LOSS_NAMES = {v: k for k, v in LOSSES.items()}
 OPTIMIZERS = {"sgd": 1, "adam": 2, "adamw": 3}
+OPTIMIZER_NAMES = {v: k for k, v in OPTIMIZERS.items()}
 ACTIVATIONS = {"relu": 2, "tanh": 4, "sigmoid": 5, "gelu": 6}
 ROLES = {0: "parameter", 1: "buffer"}
+# NNSTATE_LAYER_* -> the PyTorch class name shown by summary().
+LAYER_NAMES = {1: "Linear", 2: "ReLU", 3: "LeakyReLU", 4: "Tanh", 5: "Sigmoid", 6: "GELU",
+               7: "Conv2d", 8: "MaxPool2d", 9: "Flatten", 10: "BatchNorm1d",
+               11: "BatchNorm2d", 12: "Dropout", 13: "LayerNorm"}
+
+# One layer as summary() shows it: its kind and the shape of one output sample (None when
+# unknown, e.g. after a Conv2d of a network rebuilt from a file).
+Layer = collections.namedtuple("Layer", "kind output_shape")
+
+
+def _same(shape):
+    return shape
+
+
+def _product(shape):
+    result = 1
+    for d in shape:
+        result *= d
+    return result
+
+
+def _pooled(shape, channels, kernel, stride, padding, dilation):
+    """Output (C, H, W) of a Conv2d or MaxPool2d, as PyTorch computes it."""
+    _, h, w = shape[-3:]
+    out_h = (h + 2 * padding[0] - dilation[0] * (kernel[0] - 1) - 1) // stride[0] + 1
+    out_w = (w + 2 * padding[1] - dilation[1] * (kernel[1] - 1) - 1) // stride[1] + 1
+    return (channels, out_h, out_w)
 
 
 def _is_int(value):
@@ -37,18 +68,22 @@ class Network:
     """A network with its loss, optimizer and random streams (libnnstate's nnstate_network).
 
     Use as a context manager or call close(); it is also freed when garbage-collected.
+    Closing a network also closes the trainers built on it (their methods then raise
+    NnstateError with status STATE); a network cannot be closed while a trainer's fit runs.
     """
 
-    def __init__(self, seed=0, _handle=None):
+    def __init__(self, seed=0, _handle=None, _layers=None, _loss=None, _optimizer=None):
         handle = ctypes.c_void_p(_handle)
         if _handle is None:
             check(lib.nnstate_network_create(ctypes.byref(handle), seed))
-        self._handle = handle
-        self._finalizer = weakref.finalize(self, lib.nnstate_network_free, handle)
+        own(self, handle, lib.nnstate_network_free, "network")
+        self._layers = _layers if _layers is not None else []  # [Layer] for summary()
+        self._shape = self._layers[-1].output_shape if self._layers else None
+        self._loss_name, self._optimizer_name = _loss, _optimizer
 
     # ---- lifetime
     def close(self):
-        self._finalizer()
+        self._native.close()
 
     def __enter__(self):
         return self
@@ -58,20 +93,48 @@ class Network:
 
     @property
     def handle(self):
-        if not self._finalizer.alive:
-            raise NnstateError(-8, "the network is closed")
-        return self._handle
+        return self._native.get()
+
+    @property
+    def closed(self):
+        return not self._native.alive
+
+    def __repr__(self):
+        try:
+            try:
+                sizes = f"{self.input_size} -> {self.output_size}"
+            except NnstateError as e:
+                if e.status_name != "STATE" or self.closed:
+                    raise
+                sizes = "no input size yet"
+            return (f"<nnstate.Network: {self.layer_count} layers, {sizes}, "
+                    f"{self.parameter_count:,} parameters, loss {self._loss_name}, "
+                    f"optimizer {self._optimizer_name}>")
+        except NnstateError as e:  # closed, or in use by a running fit
+            return f"<nnstate.Network ({e.message})>"
+
+    def _added(self, kind, shape_after):
+        """Records an appended layer for summary(): shape_after(input shape) -> output shape."""
+        try:
+            shape = shape_after(self._shape) if self._shape is not None else None
+        except (TypeError, ValueError):
+            shape = None
+        self._shape = shape
+        self._layers.append(Layer(kind, shape))
+        return self
 
     # ---- building
     def add_linear(self, in_features, out_features, bias=True):
         check(lib.nnstate_network_add_linear(self.handle, in_features, out_features, int(bias)))
-        return self
+        if not self._layers and self._shape is None:
+            self._shape = (in_features,)
+        return self._added("Linear", lambda s: s[:-1] + (out_features,))
 
     def add_activation(self, name):
         if name not in ACTIVATIONS:
             raise NnstateError(-1, f"unknown activation {name!r} (known: {sorted(ACTIVATIONS)})")
         check(lib.nnstate_network_add_activation(self.handle, ACTIVATIONS[name]))
-        return self
+        return self._added(LAYER_NAMES[ACTIVATIONS[name]], _same)
 
     def add_relu(self):
         return self.add_activation("relu")
@@ -84,17 +147,18 @@ class Network:
 
     def add_gelu(self, approximate="none"):
         check(lib.nnstate_network_add_gelu(self.handle, int(approximate == "tanh")))
-        return self
+        return self._added("GELU", _same)
 
     def add_leaky_relu(self, negative_slope=0.01):
         check(lib.nnstate_network_add_leaky_relu(self.handle, negative_slope))
-        return self
+        return self._added("LeakyReLU", _same)
 
     def set_input_shape(self, shape):
         """Shape of one input sample without the batch dimension, e.g. (1, 28, 28); needed
         before a first layer (such as Conv2d) whose input size its arguments do not imply."""
         dims, rank = _dims(shape, "shape")
         check(lib.nnstate_network_set_input_shape(self.handle, dims, rank))
+        self._shape = tuple(dims[:rank])
         return self
 
     def add_conv2d(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
@@ -103,14 +167,15 @@ class Network:
         options = Conv2dOptions()
         check(lib.nnstate_conv2d_options_init(ctypes.byref(options), in_channels, out_channels,
                                               1))
-        options.kernel_h, options.kernel_w = _pair(kernel_size, "kernel_size")
-        options.stride_h, options.stride_w = _pair(stride, "stride")
-        options.padding_h, options.padding_w = _pair(padding, "padding")
-        options.dilation_h, options.dilation_w = _pair(dilation, "dilation")
+        kernel = options.kernel_h, options.kernel_w = _pair(kernel_size, "kernel_size")
+        strides = options.stride_h, options.stride_w = _pair(stride, "stride")
+        pads = options.padding_h, options.padding_w = _pair(padding, "padding")
+        dilations = options.dilation_h, options.dilation_w = _pair(dilation, "dilation")
         options.groups = groups
         options.bias = int(bool(bias))
         check(lib.nnstate_network_add_conv2d(self.handle, ctypes.byref(options)))
-        return self
+        return self._added("Conv2d", lambda s: _pooled(s, out_channels, kernel, strides, pads,
+                                                       dilations))
 
     def add_max_pool2d(self, kernel_size, stride=None, padding=0):
         """torch.nn.MaxPool2d; stride None (the default) means kernel_size."""
@@ -123,18 +188,20 @@ class Network:
                 raise NnstateError(-1, f"stride must be positive, got {stride!r}")
         pads = _pair(padding, "padding")
         check(lib.nnstate_network_add_max_pool2d(self.handle, *kernel, *strides, *pads))
-        return self
+        steps = kernel if stride is None else strides
+        return self._added("MaxPool2d",
+                           lambda s: _pooled(s, s[-3], kernel, steps, pads, (1, 1)))
 
     def add_flatten(self):
         """torch.nn.Flatten(): every sample becomes a vector."""
         check(lib.nnstate_network_add_flatten(self.handle))
-        return self
+        return self._added("Flatten", lambda s: (_product(s),))
 
     def _add_batch_norm(self, dims, num_features, eps, momentum, affine, track_running_stats):
         check(lib.nnstate_network_add_batch_norm(self.handle, dims, num_features, eps, momentum,
                                                  int(bool(affine)),
                                                  int(bool(track_running_stats))))
-        return self
+        return self._added(f"BatchNorm{dims}d", _same)
 
     def add_batch_norm1d(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                          track_running_stats=True):
@@ -149,14 +216,14 @@ class Network:
     def add_dropout(self, p=0.5):
         """torch.nn.Dropout (inverted), active in training only; p in [0, 1)."""
         check(lib.nnstate_network_add_dropout(self.handle, p))
-        return self
+        return self._added("Dropout", _same)
 
     def add_layer_norm(self, normalized_shape, eps=1e-5, elementwise_affine=True):
         """torch.nn.LayerNorm over the trailing dims given by normalized_shape (int or ints)."""
         dims, rank = _dims(normalized_shape, "normalized_shape")
         check(lib.nnstate_network_add_layer_norm(self.handle, dims, rank, eps,
                                                  int(bool(elementwise_affine))))
-        return self
+        return self._added("LayerNorm", _same)
 
     # ---- train/eval mode of predict() and evaluate() (train_step always trains)
     def train(self, mode=True):
@@ -179,6 +246,7 @@ class Network:
         if name not in LOSSES:
             raise NnstateError(-1, f"unknown loss {name!r} (known: {sorted(LOSSES)})")
         check(lib.nnstate_network_set_loss(self.handle, LOSSES[name]))
+        self._loss_name = name
         return self
 
     def set_optimizer(self, name, **hyper_parameters):
@@ -198,6 +266,7 @@ class Network:
             else:
                 raise NnstateError(-1, f"unknown optimizer option {key!r}")
         check(lib.nnstate_network_set_optimizer(self.handle, ctypes.byref(options)))
+        self._optimizer_name = name
         return self
 
     # ---- queries
@@ -266,38 +335,140 @@ class Network:
         check(lib.nnstate_network_set_tensor(self.handle, name.encode(), buffer.pointer,
                                              buffer.count))
 
-    # ---- training and inference
-    def _batch(self, inputs, batch_size):
-        buffer = FloatBuffer(inputs)
-        if batch_size is None:
-            batch_size = buffer.rows if buffer.rows is not None else (
-                buffer.count // max(self.input_size, 1))
-        return buffer, batch_size
+    # ---- training and inference (x: one row per sample, as Keras; see sample_rows)
+    def _inputs(self, inputs):
+        x = FloatBuffer(inputs)
+        return x, sample_rows(x, self.input_size)
 
-    def train_step(self, inputs, targets, batch_size=None):
-        """One optimisation step; returns the mean loss before the update."""
-        x, batch = self._batch(inputs, batch_size)
+    def _inputs_and_targets(self, inputs, targets):
+        x, rows = self._inputs(inputs)
         y = FloatBuffer(targets)
+        check_rows(rows, target_rows(y, rows, x.rows is None))
+        return x, y, rows
+
+    def train_step(self, inputs, targets):
+        """One optimisation step on one batch (all rows of inputs); returns the mean loss
+        before the update."""
+        x, y, rows = self._inputs_and_targets(inputs, targets)
         loss = ctypes.c_float()
         check(lib.nnstate_network_train_step(self.handle, x.pointer, x.count, y.pointer, y.count,
-                                             batch, ctypes.byref(loss)))
+                                             rows, ctypes.byref(loss)))
         return loss.value
 
-    def evaluate(self, inputs, targets, batch_size=None):
-        """Mean loss in inference mode."""
-        x, batch = self._batch(inputs, batch_size)
-        y = FloatBuffer(targets)
-        loss = ctypes.c_float()
-        check(lib.nnstate_network_evaluate(self.handle, x.pointer, x.count, y.pointer, y.count,
-                                           batch, ctypes.byref(loss)))
-        return loss.value
+    def evaluate(self, inputs, targets, batch_size=32, return_dict=False):
+        """Loss and metrics in inference mode (as Keras' evaluate and the trainer's validation:
+        BatchNorm's running statistics, no dropout, whatever train() set), in batches of
+        batch_size: the mean loss (a float) for MSE; [loss, accuracy] for
+        cross_entropy and bce_with_logits (accuracy as the trainer's: arg-max equals the class
+        index; logit > 0 equals target > 0.5). return_dict=True gives {"loss": ..,
+        "accuracy": ..} instead."""
+        x, y, rows = self._inputs_and_targets(inputs, targets)
+        if not _is_int(batch_size) or batch_size < 1:
+            raise NnstateError(-1, f"batch_size must be a positive int, got {batch_size!r}")
+        with_accuracy = self._loss_name in ("cross_entropy", "bce_with_logits")
+        training = self.training
+        if training:
+            self.eval()
+        try:
+            loss_sum, correct, judged = self._evaluate_batches(x, y, rows, batch_size,
+                                                               with_accuracy)
+        finally:
+            if training:
+                self.train()
+        results = {"loss": loss_sum / rows if rows else float("nan")}
+        if with_accuracy:
+            results["accuracy"] = correct / judged if judged else float("nan")
+        if return_dict:
+            return results
+        return list(results.values()) if with_accuracy else results["loss"]
+
+    def _evaluate_batches(self, x, y, rows, batch_size, with_accuracy):
+        per_x, per_y = x.count // max(rows, 1), y.count // max(rows, 1)
+        loss_sum, correct, judged = 0.0, 0, 0
+        for start in range(0, rows, batch_size):
+            count = min(batch_size, rows - start)
+            xp = ctypes.c_void_p(x.pointer.value + 4 * start * per_x)
+            yp = ctypes.c_void_p(y.pointer.value + 4 * start * per_y)
+            loss = ctypes.c_float()
+            check(lib.nnstate_network_evaluate(self.handle, xp, count * per_x, yp,
+                                               count * per_y, count, ctypes.byref(loss)))
+            loss_sum += loss.value * count
+            if with_accuracy:
+                c, j = self._count_correct(xp, count, per_x, yp, count * per_y)
+                correct, judged = correct + c, judged + j
+        return loss_sum, correct, judged
+
+    def _count_correct(self, xp, count, per_x, yp, y_count):
+        """(correct, judged) for one batch, judged as the C trainer's accuracy."""
+        outputs = self._predict_rows(xp, count * per_x, count)
+        labels = (ctypes.c_float * y_count).from_address(yp.value)
+        if numpy is not None:
+            outputs = outputs.reshape(count, -1)
+            labels = numpy.frombuffer(labels, dtype=numpy.float32).reshape(count, -1)
+            if self._loss_name == "cross_entropy":
+                return int((outputs.argmax(axis=1) == labels[:, 0]).sum()), count
+            return int(((outputs > 0) == (labels > 0.5)).sum()), outputs.size
+        if self._loss_name == "cross_entropy":
+            classes, right = self.output_size, 0
+            for r in range(count):
+                row = list(outputs[r * classes:(r + 1) * classes])
+                right += float(row.index(max(row))) == labels[r]
+            return right, count
+        right = sum((o > 0.0) == (t > 0.5) for o, t in zip(outputs, labels))
+        return right, len(outputs)
+
+    def _predict_rows(self, pointer, count, rows):
+        size = rows * self.output_size
+        out, out_pointer = output_array(size)
+        check(lib.nnstate_network_predict(self.handle, pointer, count, rows, out_pointer, size))
+        return out
 
     def predict(self, inputs, batch_size=None):
-        """Outputs for a batch: a (batch, output_size) numpy array, or a flat array('f')."""
-        x, batch = self._batch(inputs, batch_size)
-        count = batch * self.output_size
-        out, pointer = output_array(count)
-        check(lib.nnstate_network_predict(self.handle, x.pointer, x.count, batch, pointer, count))
+        """Outputs for the rows of inputs: a (rows, output_size) numpy array, or a flat
+        array('f') of rows * output_size values without numpy. batch_size None runs all rows
+        as one batch (what BatchNorm in training mode sees); an int splits them like Keras."""
+        x, rows = self._inputs(inputs)
+        if batch_size is None or batch_size >= rows:
+            out = self._predict_rows(x.pointer, x.count, rows)
+        else:
+            per_x = x.count // rows
+            parts = [self._predict_rows(ctypes.c_void_p(x.pointer.value + 4 * s * per_x),
+                                        min(batch_size, rows - s) * per_x,
+                                        min(batch_size, rows - s))
+                     for s in range(0, rows, batch_size)]
+            out = parts[0]
+            for part in parts[1:]:
+                out = numpy.concatenate((out, part)) if hasattr(out, "reshape") else out + part
         if hasattr(out, "reshape"):
-            out = out.reshape(batch, self.output_size)
+            out = out.reshape(rows, self.output_size)
         return out
+
+    # ---- description
+    def summary(self, print_fn=print):
+        """Prints (with print_fn) and returns a table of the layers, as Keras' summary: each
+        layer's kind, output shape of one sample and parameter count, then the totals."""
+        counts = collections.Counter()
+        buffers = 0
+        for name, (shape, role) in self.tensors().items():
+            if role == "parameter":
+                counts[name.split(".")[0]] += _product(shape)
+            else:
+                buffers += _product(shape)
+        rows = [("Layer (type)", "Output shape", "Param #")]
+        for index in range(self.layer_count):
+            layer = self._layers[index] if index < len(self._layers) else Layer("?", None)
+            shape = "?" if layer.output_shape is None else str(tuple(layer.output_shape))
+            rows.append((f"{index} ({layer.kind})", shape, f"{counts[str(index)]:,}"))
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        rule = "-" * (sum(widths) + 4)
+        lines = [f"Network: loss {self._loss_name}, optimizer {self._optimizer_name}", rule]
+        for i, r in enumerate(rows):
+            lines.append(f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}")
+            if i == 0:
+                lines.append(rule)
+        lines += [rule, f"Total params: {self.parameter_count:,}",
+                  f"Non-trainable buffers: {buffers:,} values"]
+        text = "\n".join(lines)
+        if print_fn is not None:
+            print_fn(text)
+        return text

@@ -81,9 +81,9 @@ class NetworkTest(unittest.TestCase):
     def test_errors_carry_status_and_message(self):
         with xor_network() as net:
             with self.assertRaises(nnstate.NnstateError) as caught:
-                net.train_step([1, 2, 3, 4], [1, 0, 1], batch_size=2)
+                net.train_step([[1, 2], [3, 4]], [1, 0, 1])
             self.assertEqual(caught.exception.status, -2)
-            self.assertIn("3", caught.exception.message)
+            self.assertIn("x has 2 rows, y has 3", caught.exception.message)
             with self.assertRaises(nnstate.NnstateError):
                 net.set_optimizer("adam", lr=-1.0)
             with self.assertRaises(nnstate.NnstateError):
@@ -133,7 +133,7 @@ class TrainerTest(unittest.TestCase):
                 scheduler=nnstate.Scheduler("step", step_size=2, gamma=0.5),
                 on_epoch=lambda row: epochs_seen.append(row["epoch"]),
                 on_batch=lambda info: batches.append(info["global_step"]))
-            self.assertEqual(trainer.fit((xs, ys), (vx, vy)), "completed")
+            self.assertEqual(trainer.fit((xs, ys), (vx, vy)).stop_reason, "completed")
             history = trainer.history
             self.assertEqual(len(history), 6)
             self.assertEqual(epochs_seen, list(range(6)))
@@ -164,7 +164,7 @@ class TrainerTest(unittest.TestCase):
                 on_batch=stop_once)
             data = nnstate.Dataset(xs, ys)
             val = nnstate.Dataset(vx, vy)
-            reason = trainer.fit(data, val)
+            reason = trainer.fit(data, val).stop_reason
             if stop_at:
                 self.assertEqual(reason, "requested")
                 self.assertEqual(trainer.position[1], stop_at)
@@ -192,7 +192,7 @@ class TrainerTest(unittest.TestCase):
                                       on_batch=lambda info: started.set())
             stopper = threading.Thread(target=lambda: (started.wait(), trainer.request_stop()))
             stopper.start()
-            self.assertEqual(trainer.fit((xs, ys)), "requested")
+            self.assertEqual(trainer.fit((xs, ys)).stop_reason, "requested")
             stopper.join()
             self.assertLess(trainer.position[0], 100000)
 

@@ -69,7 +69,7 @@ class CheckpointTest(unittest.TestCase):
                                               patience=3, restore_best_weights=True),
                                           on_batch=lambda info: info["global_step"] >= 10)
             interrupted.checkpoint_to(run_dir, every_steps=4, fsync=False)
-            self.assertEqual(interrupted.fit((xs, ys), (vx, vy)), "requested")
+            self.assertEqual(interrupted.fit((xs, ys), (vx, vy)).stop_reason, "requested")
         self.assertTrue(any(n.startswith("ckpt-") for n in os.listdir(run_dir)))
         with classifier(seed=77) as fresh:  # another seed: everything comes from the file
             resumed = trainer_for(fresh, run_dir)

@@ -163,7 +163,7 @@ class ModeTest(unittest.TestCase):
                           for i in range(96))
             self.assertGreaterEqual(correct, 86)
             mean = flat(net.get_tensor("1.running_mean"))
-            self.assertLess(net.evaluate(xs, ys), losses[0])
+            self.assertLess(net.evaluate(xs, ys)[0], losses[0])
             self.assertEqual(flat(net.get_tensor("1.running_mean")), mean)
             net.train()
             a, b = flat(net.predict(xs)), flat(net.predict(xs))
@@ -215,7 +215,7 @@ class TorchParityTest(unittest.TestCase):
             model.eval()
             with torch.no_grad():
                 numpy.testing.assert_allclose(net.predict(xs), model(x).numpy(), atol=1e-5)
-                self.assertAlmostEqual(net.evaluate(xs, ys),
+                self.assertAlmostEqual(net.evaluate(xs, ys)[0],
                                        torch.nn.functional.cross_entropy(model(x), y).item(),
                                        places=5)
                 model.train()
