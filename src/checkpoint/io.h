@@ -9,6 +9,13 @@
 
 namespace nnstate::checkpoint {
 
+// Temporary files of a save start with this; a directory listing recognises the leftovers of
+// a killed save by it (see is_temporary_name).
+constexpr const char *kTemporaryPrefix = ".nnst-tmp-";
+inline bool is_temporary_name(const std::string &name) {
+  return name.rfind(kTemporaryPrefix, 0) == 0;
+}
+
 class Sink {
  public:
   virtual ~Sink() = default;
@@ -22,8 +29,8 @@ class Sink {
   uint64_t position_ = 0;
 };
 
-// Writes to a temporary file next to `path`; commit() fsyncs it, renames it over `path` and
-// fsyncs the directory. Destroyed without commit (any failure), it removes the temporary and
+// Writes to a temporary file in the directory of `path`; commit() fsyncs it, renames it over `path`
+// and fsyncs the directory. Destroyed without commit (any failure), it removes the temporary and
 // the previous file at `path` is untouched.
 class FileSink final : public Sink {
  public:
