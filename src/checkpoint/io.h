@@ -29,9 +29,9 @@ class Sink {
   uint64_t position_ = 0;
 };
 
-// Writes to a temporary file in the directory of `path`; commit() fsyncs it, renames it over `path`
-// and fsyncs the directory. Destroyed without commit (any failure), it removes the temporary and
-// the previous file at `path` is untouched.
+// Writes to a temporary file in the directory of `path`; commit() fsyncs it, renames it over
+// `path` and fsyncs the directory. Destroyed without commit (any failure), it removes the
+// temporary and the previous file at `path` is untouched.
 class FileSink final : public Sink {
  public:
   FileSink(const std::string &path, bool sync);
