@@ -10,10 +10,12 @@
 namespace nnstate::checkpoint {
 
 // Temporary files of a save start with this; a directory listing recognises the leftovers of
-// a killed save by it (see is_temporary_name).
+// a killed save by it. Versions up to 0.1.0 named them "<target>.tmp-<pid>-<n>" (too long
+// for a target of NAME_MAX bytes); their leftovers of checkpoints (".nnst.tmp-") are
+// recognised too.
 constexpr const char *kTemporaryPrefix = ".nnst-tmp-";
 inline bool is_temporary_name(const std::string &name) {
-  return name.rfind(kTemporaryPrefix, 0) == 0;
+  return name.rfind(kTemporaryPrefix, 0) == 0 || name.find(".nnst.tmp-") != std::string::npos;
 }
 
 class Sink {

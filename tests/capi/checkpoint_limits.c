@@ -134,8 +134,13 @@ static void test_unknown_monitors(void) {
   policy.monitor = "bogus";
   CHECK_ERR(nnstate_trainer_set_checkpointing(trainer, &policy), NNSTATE_ERR_INVALID_ARGUMENT);
   CHECK_MSG_CONTAINS("monitors unknown metric \"bogus\"");
-  /* A valid policy removes what a killed save left (its temporary name). */
+  /* A valid policy removes what a killed save left (its temporary name, and the longer one of
+   * earlier versions). */
   ckpt_join(leftover, sizeof leftover, dir, ".nnst-tmp-12345-0");
+  f = fopen(leftover, "w");
+  CHECK(f != NULL);
+  fclose(f);
+  ckpt_join(leftover, sizeof leftover, dir, "ckpt-e000001-s000000000004.nnst.tmp-12345-0");
   f = fopen(leftover, "w");
   CHECK(f != NULL);
   fclose(f);
