@@ -248,8 +248,10 @@ nnstate_status nnstate_checkpoint_format(const nnstate_checkpoint *checkpoint, u
                                          uint32_t *minor) {
   return guard([&] {
     require_arg(checkpoint, "checkpoint");
-    if (major) *major = checkpoint->contents.format_major;
-    if (minor) *minor = checkpoint->contents.format_minor;
+    require_arg(major, "major");
+    require_arg(minor, "minor");
+    *major = checkpoint->contents.format_major;
+    *minor = checkpoint->contents.format_minor;
   });
 }
 

@@ -14,7 +14,8 @@ namespace {
 // A C size_t as the core's int64_t, refusing values that do not fit.
 int64_t to_count(size_t value, const char *what) {
   if (value > static_cast<size_t>(std::numeric_limits<int64_t>::max())) {
-    nnstate::fail(NNSTATE_ERR_INVALID_ARGUMENT, std::string(what) + " is too large");
+    nnstate::fail(NNSTATE_ERR_INVALID_ARGUMENT,
+                  std::string(what) + " " + std::to_string(value) + " is larger than 2^63 - 1");
   }
   return static_cast<int64_t>(value);
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages libnnstate needs to build and test; does nothing when all are present.
-# Usage: cmake/install-deps.sh [--with-bench] [--ci]
-#   --with-bench adds PyTorch for the benchmarks; --ci adds abigail-tools for the ABI check.
+# Usage: cmake/install-deps.sh [--with-bench] [--ci] [--fuzz]
+#   --with-bench adds PyTorch for the benchmarks; --ci adds abigail-tools for the ABI check;
+#   --fuzz adds clang and its runtime with libFuzzer for the fuzz targets (-DNNSTATE_FUZZ=ON).
 set -euo pipefail
 # python3-venv and python3-wheel: the offline `pip install ./python` of README.md (ctest
 # python_install); Debian 12's venv has no wheel of its own.
@@ -13,6 +14,7 @@ for option in "$@"; do
   case "$option" in
     --with-bench) packages+=(python3-torch python3-numpy) ;;
     --ci) packages+=(abigail-tools) ;;
+    --fuzz) packages+=(clang libclang-rt-14-dev) ;;
     *) echo "install-deps: unknown option $option" >&2; exit 2 ;;
   esac
 done

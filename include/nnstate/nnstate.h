@@ -407,8 +407,10 @@ nnstate_early_stopping_options_init(nnstate_early_stopping_options *options);
  * trainer, and must not be used elsewhere while nnstate_trainer_fit runs. `scheduler` and
  * `early_stopping` may be NULL (none). Creating a scheduler takes PyTorch's initial step (e.g.
  * LinearLR scales the rate at once).
- * Errors: INVALID_ARGUMENT (NULL network/options, invalid values), VERSION (struct_size),
- * STATE (the network has no loss or optimizer). Free with nnstate_trainer_free. */
+ * Errors: INVALID_ARGUMENT (NULL network/options, invalid values, a monitor of early stopping
+ * or ReduceLROnPlateau that is not one of "loss", "accuracy", "val_loss", "val_accuracy",
+ * "lr"), VERSION (struct_size), STATE (the network has no loss or optimizer). Free with
+ * nnstate_trainer_free. */
 typedef struct nnstate_trainer nnstate_trainer;
 NNSTATE_API nnstate_status nnstate_trainer_create(
     nnstate_trainer **out, nnstate_network *network, const nnstate_trainer_options *options,
@@ -606,7 +608,8 @@ NNSTATE_API void nnstate_checkpoint_free(nnstate_checkpoint *checkpoint);
  * Any output pointer documented as optional may be NULL. Errors: INVALID_ARGUMENT (NULL
  * handle or required output, index out of range), NOT_FOUND (no such name or key). */
 
-/* The file's format version, and the version of the library that wrote it (e.g. "0.1.0"). */
+/* The file's format version (both outputs required), and the version of the library that wrote
+ * it (e.g. "0.1.0"). */
 NNSTATE_API nnstate_status nnstate_checkpoint_format(const nnstate_checkpoint *checkpoint,
                                                      uint32_t *major, uint32_t *minor);
 NNSTATE_API nnstate_status nnstate_checkpoint_writer_version(const nnstate_checkpoint *checkpoint,

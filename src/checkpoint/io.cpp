@@ -13,6 +13,7 @@
 
 #include "checkpoint/container.h"
 #include "util/error.h"
+#include "util/memory.h"
 
 namespace nnstate::checkpoint {
 namespace {
@@ -26,9 +27,12 @@ std::string directory_of(const std::string &path) {
   return path.substr(0, slash);
 }
 
+// "<dir>/.nnst-tmp-<pid>-<n>": at most 31 bytes of name whatever the target's name, so a
+// target of NAME_MAX bytes still has a temporary (the target's name plus a suffix would not).
 std::string unique_temp_name(const std::string &path) {
   static std::atomic<unsigned> counter{0};
-  return path + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+  return directory_of(path) + "/" + kTemporaryPrefix + std::to_string(getpid()) + "-" +
+         std::to_string(counter++);
 }
 
 [[noreturn]] void io_error(const std::string &file, const std::string &what, int error) {
@@ -252,15 +256,16 @@ void MappedSource::will_read(uint64_t offset, uint64_t size) const {
 }
 
 void MemorySource::Free::operator()(unsigned char *p) const {
-  ::operator delete(p, std::align_val_t(kAlignment));
+  aligned_free(p, kAlignment);
 }
 
 MemorySource::MemorySource(const void *data, size_t size, bool copy, const std::string &label) {
   label_ = label;
   size_ = size;
   if (copy) {
-    owned_.reset(static_cast<unsigned char *>(
-        ::operator new(size > 0 ? size : 1, std::align_val_t(kAlignment))));
+    // Checked first: rounding SIZE_MAX up to the alignment would wrap to a tiny block.
+    owned_.reset(
+        static_cast<unsigned char *>(aligned_allocate(size, kAlignment, "the checkpoint buffer")));
     if (size > 0) std::memcpy(owned_.get(), data, size);
     bytes_ = owned_.get();
   } else {

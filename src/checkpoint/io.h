@@ -9,6 +9,15 @@
 
 namespace nnstate::checkpoint {
 
+// Temporary files of a save start with this; a directory listing recognises the leftovers of
+// a killed save by it. Versions up to 0.1.0 named them "<target>.tmp-<pid>-<n>" (too long
+// for a target of NAME_MAX bytes); their leftovers of checkpoints (".nnst.tmp-") are
+// recognised too.
+constexpr const char *kTemporaryPrefix = ".nnst-tmp-";
+inline bool is_temporary_name(const std::string &name) {
+  return name.rfind(kTemporaryPrefix, 0) == 0 || name.find(".nnst.tmp-") != std::string::npos;
+}
+
 class Sink {
  public:
   virtual ~Sink() = default;
@@ -22,9 +31,9 @@ class Sink {
   uint64_t position_ = 0;
 };
 
-// Writes to a temporary file next to `path`; commit() fsyncs it, renames it over `path` and
-// fsyncs the directory. Destroyed without commit (any failure), it removes the temporary and
-// the previous file at `path` is untouched.
+// Writes to a temporary file in the directory of `path`; commit() fsyncs it, renames it over
+// `path` and fsyncs the directory. Destroyed without commit (any failure), it removes the
+// temporary and the previous file at `path` is untouched.
 class FileSink final : public Sink {
  public:
   FileSink(const std::string &path, bool sync);

@@ -73,9 +73,7 @@ CheckpointPolicy::CheckpointPolicy(const PolicyConfig &config) : config_(config)
     fail(NNSTATE_ERR_INVALID_ARGUMENT,
          "checkpoint policy counts must be >= 0 (every_epochs, every_steps, keep_last, keep_best)");
   }
-  if (config.keep_best > 0 && !is_history_metric(config.monitor)) {
-    history_metric(HistoryRow{}, config.monitor);  // throws naming the metric
-  }
+  if (config.keep_best > 0) require_history_metric(config.monitor, "the checkpoint policy");
   prepare_fit(true);
   if (::mkdir(config.directory.c_str(), 0777) != 0 && errno != EEXIST) {
     fail(NNSTATE_ERR_IO, "cannot create the checkpoint directory \"" + config.directory +
@@ -83,7 +81,7 @@ CheckpointPolicy::CheckpointPolicy(const PolicyConfig &config) : config_(config)
   }
   // A save killed mid-way leaves only its temporary file; the real checkpoints are intact.
   for (const std::string &name : list_directory(config.directory)) {
-    if (name.find(".nnst.tmp-") != std::string::npos) remove_file(join(config.directory, name));
+    if (is_temporary_name(name)) remove_file(join(config.directory, name));
   }
 }
 

@@ -4,6 +4,7 @@
 #include <climits>
 #include <cmath>
 
+#include "layers/layer_memory.h"
 #include "layers/reduce.h"
 #include "util/error.h"
 
@@ -28,6 +29,12 @@ BatchNorm::BatchNorm(const LayerConfig &c) {
   }
   if (!problem.empty()) fail(NNSTATE_ERR_INVALID_ARGUMENT, describe() + ": " + problem);
   const Shape channels{c.num_features};
+  // Per channel: weight, bias and their gradients, the running statistics, five float and two
+  // double work arrays.
+  const size_t per_channel =
+      sizeof(float) * ((c.affine ? 4 : 0) + (c.track_running_stats ? 2 : 0) + 5) +
+      2 * sizeof(double);
+  check_layer_memory(describe(), {channels}, per_channel);
   if (c.affine) {
     weight_ = Tensor(channels);
     weight_.fill(1.0f);

@@ -6,6 +6,7 @@
 #include <climits>
 #include <cmath>
 
+#include "layers/layer_memory.h"
 #include "layers/reduce.h"
 #include "train/rng.h"
 #include "util/error.h"
@@ -51,7 +52,8 @@ Conv2d::Conv2d(const LayerConfig &c, Rng *init_rng) {
                            c.kernel_size.w};
   const int64_t fan_in = Shape{c.in_channels / c.groups, c.kernel_size.h, c.kernel_size.w}.numel();
   require(fan_in <= INT_MAX, what, "in_channels / groups * kh * kw exceeds 2^31 - 1");
-  weight_shape.numel();  // throws on overflow
+  check_layer_memory(what, {weight_shape, Shape{c.bias ? c.out_channels : 0}},
+                     2 * sizeof(float));  // values and gradients
   weight_ = Tensor(weight_shape);
   weight_grad_ = Tensor(weight_shape);
   if (c.bias) {
@@ -98,7 +100,11 @@ Shape Conv2d::output_shape(const Shape &input) const {
 }
 
 int64_t Conv2d::chunk_samples(const WindowGeometry &g) const {
-  const int64_t per_sample = g.col_rows() * g.oh * g.ow;
+  int64_t per_sample = 0;  // saturates: a huge sample simply gets chunks of one
+  if (__builtin_mul_overflow(g.col_rows(), g.oh, &per_sample) ||
+      __builtin_mul_overflow(per_sample, g.ow, &per_sample)) {
+    per_sample = INT64_MAX;
+  }
   return std::max<int64_t>(1, std::min(g.n, column_budget_ / std::max<int64_t>(per_sample, 1)));
 }
 

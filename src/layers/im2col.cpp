@@ -1,6 +1,7 @@
 #include "layers/im2col.h"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace nnstate {
 namespace {
@@ -25,8 +26,13 @@ ColumnRange column_range(const WindowGeometry &g, int64_t j) {
 }  // namespace
 
 int64_t output_extent(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation) {
-  const int64_t span = in + 2 * pad - dilation * (kernel - 1) - 1;
-  return span < 0 ? 0 : span / stride + 1;
+  // 128-bit: a caller's input extent near 2^63 plus padding must not wrap. The result is at
+  // most in + 2 * pad, and a shape holding it is refused later when its product overflows.
+  const __int128 span = static_cast<__int128>(in) + 2 * static_cast<__int128>(pad) -
+                        static_cast<__int128>(dilation) * (kernel - 1) - 1;
+  if (span < 0) return 0;
+  const __int128 extent = span / stride + 1;
+  return extent > INT64_MAX ? INT64_MAX : static_cast<int64_t>(extent);
 }
 
 WindowGeometry window_geometry(const Shape &input, const LayerConfig &config) {

@@ -4,6 +4,7 @@
 #include <climits>
 #include <cmath>
 
+#include "layers/layer_memory.h"
 #include "layers/reduce.h"
 #include "util/error.h"
 
@@ -26,6 +27,11 @@ LayerNorm::LayerNorm(const LayerConfig &c)
   }
   if (!problem.empty()) fail(NNSTATE_ERR_INVALID_ARGUMENT, describe() + ": " + problem);
   size_ = normalized_shape_.numel();
+  // Per element with affine: weight, bias, their gradients and three work arrays.
+  if (affine_) {
+    check_layer_memory(describe(), {normalized_shape_},
+                       4 * sizeof(float) + 2 * sizeof(double) + sizeof(float));
+  }
   if (affine_) {
     weight_ = Tensor(normalized_shape_);
     weight_.fill(1.0f);

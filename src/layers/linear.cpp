@@ -2,8 +2,10 @@
 
 #include <cblas.h>
 
+#include <climits>
 #include <cmath>
 
+#include "layers/layer_memory.h"
 #include "train/rng.h"
 #include "util/error.h"
 
@@ -16,7 +18,17 @@ Linear::Linear(int64_t in_features, int64_t out_features, bool bias, Rng *init_r
                                            std::to_string(in_features) + ", out_features " +
                                            std::to_string(out_features));
   }
-  weight_ = Tensor(Shape{out_features, in_features});
+  const std::string what =
+      "Linear(" + std::to_string(in_features) + ", " + std::to_string(out_features) + ")";
+  // BLAS takes 32-bit sizes.
+  if (in_features > INT_MAX || out_features > INT_MAX) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT,
+         what + ": in_features and out_features must be at most " + std::to_string(INT_MAX));
+  }
+  const Shape weight_shape{out_features, in_features};
+  check_layer_memory(what, {weight_shape, Shape{has_bias_ ? out_features : 0}},
+                     2 * sizeof(float));  // values and gradients
+  weight_ = Tensor(weight_shape);
   weight_grad_ = Tensor(weight_.shape());
   if (has_bias_) {
     bias_ = Tensor(Shape{out_features});

@@ -4,8 +4,9 @@
 
 #include <algorithm>
 #include <cstring>
-#include <new>
 #include <utility>
+
+#include "util/memory.h"
 
 namespace nnstate {
 namespace {
@@ -72,10 +73,10 @@ void Tensor::fill(float value) {
 
 void Tensor::reserve(int64_t count) {
   if (count <= capacity_) return;
-  size_t bytes = static_cast<size_t>(count) * sizeof(float);
-  size_t alignment = alignment_for(bytes);
-  bytes = (bytes + alignment - 1) / alignment * alignment;
-  void *memory = ::operator new(bytes, std::align_val_t(alignment));
+  size_t bytes = checked_bytes(count, sizeof(float), "a tensor");
+  const size_t alignment = alignment_for(bytes);
+  bytes = checked_sum(bytes, alignment - 1, "a tensor") / alignment * alignment;
+  void *memory = aligned_allocate(bytes, alignment, "a tensor");
   if (alignment == kHugePage) madvise(memory, bytes, MADV_HUGEPAGE);
   release();
   data_ = static_cast<float *>(memory);
@@ -84,7 +85,7 @@ void Tensor::reserve(int64_t count) {
 }
 
 void Tensor::release() {
-  if (data_) ::operator delete(data_, std::align_val_t(alignment_));
+  if (data_) aligned_free(data_, alignment_);
   data_ = nullptr;
   capacity_ = 0;
 }

@@ -23,6 +23,12 @@ double &history_field(HistoryRow &row, const std::string &name) {
        "unknown metric \"" + name + "\" (known: loss, accuracy, val_loss, val_accuracy, lr)");
 }
 
+void require_history_metric(const std::string &name, const char *who) {
+  if (is_history_metric(name)) return;
+  fail(NNSTATE_ERR_INVALID_ARGUMENT, std::string(who) + " monitors unknown metric \"" + name +
+                                         "\" (known: loss, accuracy, val_loss, val_accuracy, lr)");
+}
+
 double history_metric(const HistoryRow &row, const std::string &name) {
   return history_field(const_cast<HistoryRow &>(row), name);
 }

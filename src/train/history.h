@@ -23,5 +23,8 @@ double &history_field(HistoryRow &row, const std::string &name);
 // Every metric name, in the order of HistoryRow's fields.
 extern const char *const kHistoryMetrics[5];
 bool is_history_metric(const std::string &name);
+// Throws INVALID_ARGUMENT naming `who` (e.g. "early stopping") when `name` is not a metric: the
+// one check of every monitor, run when it is configured rather than when fit() needs it.
+void require_history_metric(const std::string &name, const char *who);
 
 }  // namespace nnstate

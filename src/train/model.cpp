@@ -1,5 +1,6 @@
 #include "train/model.h"
 
+#include <cstdint>
 #include <cstring>
 
 #include "layers/factory.h"
@@ -47,10 +48,15 @@ const Tensor &Model::run_forward(const float *inputs, int64_t input_count, int64
   }
   const int64_t per_sample = network_.sample_input_size();
   if (input_count / batch != per_sample || input_count % batch != 0) {
-    fail(NNSTATE_ERR_SHAPE_MISMATCH,
-         "inputs: expected " + std::to_string(batch) + " samples of shape " +
-             network_.sample_input_shape().to_string() + " = " +
-             std::to_string(batch * per_sample) + " floats, got " + std::to_string(input_count));
+    // The product is for the message only; a batch that large can never match.
+    int64_t expected = 0;
+    const std::string floats = __builtin_mul_overflow(batch, per_sample, &expected)
+                                   ? "more than " + std::to_string(INT64_MAX)
+                                   : std::to_string(expected);
+    fail(NNSTATE_ERR_SHAPE_MISMATCH, "inputs: expected " + std::to_string(batch) +
+                                         " samples of shape " +
+                                         network_.sample_input_shape().to_string() + " = " +
+                                         floats + " floats, got " + std::to_string(input_count));
   }
   RunContext context;
   context.training = training;

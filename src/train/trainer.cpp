@@ -20,7 +20,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 // A metric the run will produce: refuses monitors that would never have a value.
 void check_monitor(const std::string &monitor, bool has_validation, LossKind loss,
                    const char *who) {
-  if (!is_history_metric(monitor)) history_metric(HistoryRow{}, monitor);  // throws
+  require_history_metric(monitor, who);
   if (monitor.rfind("val_", 0) == 0 && !has_validation) {
     fail(NNSTATE_ERR_INVALID_ARGUMENT,
          std::string(who) + " monitors \"" + monitor + "\" but fit() has no validation set");
@@ -45,7 +45,11 @@ Trainer::Trainer(Model &model, const TrainerConfig &config) : model_(model), con
   if (config.scheduler.kind != SchedulerKind::none) {
     scheduler_ = std::make_unique<LrScheduler>(config.scheduler, *model.optimizer());
   }
+  if (config.scheduler.kind == SchedulerKind::reduce_on_plateau) {
+    require_history_metric(config.scheduler_monitor, "ReduceLROnPlateau");
+  }
   if (config.early_stopping) {
+    require_history_metric(config.early_stopping_config.monitor, "early stopping");
     early_stopping_ = std::make_unique<EarlyStopping>(config.early_stopping_config);
   }
   state_.epoch_shuffle_rng = Rng(model.seed(), RngStream::shuffle).state();

@@ -158,7 +158,7 @@ static int verify_directory(const char *dir) {
   if (!d) return 0;
   while ((e = readdir(d)) != NULL) {
     size_t len = strlen(e->d_name);
-    if (strstr(e->d_name, ".nnst.tmp-") != NULL) ++temporaries_seen;
+    if (strncmp(e->d_name, ".nnst-tmp-", 10) == 0) ++temporaries_seen;
     if (len < 5 || strcmp(e->d_name + len - 5, ".nnst") != 0) continue;
     snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
     if (nnstate_checkpoint_verify(path) != NNSTATE_OK) {

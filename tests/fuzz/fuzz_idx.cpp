@@ -1,0 +1,20 @@
+// IDX parsing (tools/nnstate/idx.h) and the conversions the CLI applies to images and labels.
+#include "error.h"
+#include "fuzz_target.h"
+#include "idx.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  try {
+    const nnstate_cli::IdxArray array = nnstate_cli::parse_idx(data, size);
+    nnstate_cli::idx_shape(array);
+    nnstate_cli::Floats values;
+    size_t samples = 0, features = 0;
+    try {
+      nnstate_cli::idx_images(array, values, samples, features);
+    } catch (const nnstate_cli::Error &) {
+    }
+    nnstate_cli::idx_labels(array, values);
+  } catch (const nnstate_cli::Error &) {
+  }
+  return 0;
+}
