@@ -3,12 +3,14 @@
 // trained trainer whose state a test may corrupt before saving it.
 #pragma once
 
+#include <cstring>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "checkpoint/checkpoint.h"
+#include "checkpoint/crc32c.h"
 #include "layers/layer.h"
 #include "train/model.h"
 #include "train/trainer.h"
@@ -50,6 +52,18 @@ inline std::unique_ptr<nnstate::Model> lying_model(
     model->network().add(std::make_unique<LyingLayer>(config, tensors));
   }
   return model;
+}
+
+// Rewrites the manifest CRC and the header CRC so that a mutated manifest reaches the
+// FlatBuffers Verifier and the semantic checks instead of failing its CRC.
+inline void fix_crcs(std::vector<unsigned char> &bytes) {
+  uint64_t offset, length;
+  std::memcpy(&offset, bytes.data() + 16, 8);
+  std::memcpy(&length, bytes.data() + 24, 8);
+  uint32_t crc = nnstate::checkpoint::crc32c(0, bytes.data() + offset, static_cast<size_t>(length));
+  std::memcpy(bytes.data() + 48, &crc, 4);
+  crc = nnstate::checkpoint::crc32c(0, bytes.data(), 60);
+  std::memcpy(bytes.data() + 60, &crc, 4);
 }
 
 inline std::vector<unsigned char> save_bytes(nnstate::Model &model,

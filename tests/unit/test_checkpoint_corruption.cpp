@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "checkpoint/crc32c.h"
+#include "checkpoint_craft.h"
 #include "test_checkpoint_util.h"
 #include "util/error.h"
 
@@ -115,22 +116,6 @@ TEST_CASE("checkpoint: random garbage is rejected") {
   CHECK(message.find("bad magic") != std::string::npos);
 }
 
-namespace {
-
-// Rewrites the manifest CRC and the header CRC so that a mutated manifest reaches the
-// FlatBuffers Verifier and the semantic checks instead of failing its CRC.
-void fix_crcs(std::vector<unsigned char> &bytes) {
-  uint64_t offset, length;
-  std::memcpy(&offset, bytes.data() + 16, 8);
-  std::memcpy(&length, bytes.data() + 24, 8);
-  uint32_t crc = crc32c(0, bytes.data() + offset, static_cast<size_t>(length));
-  std::memcpy(bytes.data() + 48, &crc, 4);
-  crc = crc32c(0, bytes.data(), 60);
-  std::memcpy(bytes.data() + 60, &crc, 4);
-}
-
-}  // namespace
-
 TEST_CASE("checkpoint: mutated manifests with valid CRCs are refused or loaded, never crash") {
   auto model = small_model(1);
   const auto good = to_bytes(*model);
@@ -143,7 +128,7 @@ TEST_CASE("checkpoint: mutated manifests with valid CRCs are refused or loaded, 
   for (size_t i = static_cast<size_t>(offset); i < good.size(); ++i) {
     for (unsigned char pattern : patterns) {
       bytes[i] ^= pattern;
-      fix_crcs(bytes);
+      ckpt_craft::fix_crcs(bytes);
       nnstate_status s = verify_status(bytes, &message);
       if (s == NNSTATE_OK) {
         // A benign change (a value, a character of a string): loading must work as well.

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <functional>
 
@@ -252,18 +253,25 @@ TEST_CASE("hostile: every training-loop integer is checked against its range and
     CHECK(resumed.status == NNSTATE_ERR_CORRUPT);
   }
 
-  // Monitors must be metrics the trainer produces (the trainer itself refuses them in fit).
+  // Monitors must be metrics the trainer produces. The trainer refuses an unknown one when it
+  // is created, so the file's only "accuracy" (early stopping's monitor) is rewritten in place.
   TrainedTrainer bogus(0);
   TrainerConfig config = TrainedTrainer::config();
-  config.early_stopping_config.monitor = "bogus";
-  Trainer unfit(bogus.model, config);
+  config.early_stopping_config.monitor = "accuracy";
+  Trainer trainer(bogus.model, config);
   SaveOptions o;
-  o.trainer = &unfit;
-  const auto bytes = ckpt_craft::save_bytes(bogus.model, o);
+  o.trainer = &trainer;
+  auto bytes = ckpt_craft::save_bytes(bogus.model, o);
+  const std::string known = "accuracy", unknown = "bogusxyz";
+  auto at = std::search(bytes.begin(), bytes.end(), known.begin(), known.end());
+  REQUIRE(at != bytes.end());
+  REQUIRE(std::search(at + 1, bytes.end(), known.begin(), known.end()) == bytes.end());
+  std::copy(unknown.begin(), unknown.end(), at);
+  ckpt_craft::fix_crcs(bytes);
   MemorySource source(bytes.data(), bytes.size(), false, "<bogus>");
   const Outcome verified = outcome([&] { read_contents(source); });
   CHECK(verified.status == NNSTATE_ERR_CORRUPT);
-  CHECK(verified.message.find("early_stopping.monitor: \"bogus\"") != std::string::npos);
+  CHECK(verified.message.find("early_stopping.monitor: \"bogusxyz\"") != std::string::npos);
 }
 
 TEST_CASE("hostile: fit refuses a restored position that lies beyond an epoch of its dataset") {
