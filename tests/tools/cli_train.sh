@@ -150,7 +150,11 @@ for sig in INT TERM; do
   rm -rf sigck
   "$NNSTATE" train $ARCH $IDX --epochs 100000 --batch-size 1 --checkpoint-dir sigck > sig.out 2> sig.err &
   pid=$!
-  for _ in $(seq 1 100); do grep -q '^epoch 1/' sig.out 2> /dev/null && break; sleep 0.1; done
+  # Signal once training is under way, however long that takes on a busy machine.
+  until grep -q '^epoch 1/' sig.out 2> /dev/null; do
+    kill -0 "$pid" 2> /dev/null || break
+    sleep 0.1
+  done
   kill -"$sig" "$pid"
   wait "$pid"
   status=$?
