@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages libnnstate needs to build and test; does nothing when all are present.
 # Usage: cmake/install-deps.sh [--with-bench] [--ci]
-#   --with-bench adds PyTorch for the benchmarks; --ci adds abigail-tools for the ABI check.
+#   --with-bench adds PyTorch for the benchmarks; --ci adds abigail-tools for the ABI check and
+#   clang-format for the formatting check. (zlib1g-dev: the nnstate program reads gzip'ed data.)
 set -euo pipefail
 packages=(cmake g++ make pkg-config python3 python3-numpy dataset-fashion-mnist libopenblas-dev
           libflatbuffers-dev
-          flatbuffers-compiler doctest-dev)
+          flatbuffers-compiler doctest-dev zlib1g-dev)
 for option in "$@"; do
   case "$option" in
     --with-bench) packages+=(python3-torch python3-numpy) ;;
-    --ci) packages+=(abigail-tools) ;;
+    --ci) packages+=(abigail-tools clang-format) ;;
     *) echo "install-deps: unknown option $option" >&2; exit 2 ;;
   esac
 done
