@@ -147,7 +147,9 @@ done
 
 # ---- Signals: SIGINT and SIGTERM stop after the current batch, save, exit 130 / 143 --------
 for sig in INT TERM; do
-  rm -rf sigck
+  # No sig.out of the previous round: its epoch line would trigger the signal before this
+  # process has even started (a race seen on a busy machine).
+  rm -rf sigck sig.out sig.err
   "$NNSTATE" train $ARCH $IDX --epochs 100000 --batch-size 1 --checkpoint-dir sigck > sig.out 2> sig.err &
   pid=$!
   # Signal once training is under way, however long that takes on a busy machine.
