@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages libnnstate needs to build and test; does nothing when all are present.
 # Usage: cmake/install-deps.sh [--with-bench] [--ci] [--fuzz]
-#   --with-bench adds PyTorch for the benchmarks; --ci adds abigail-tools for the ABI check;
+#   --with-bench adds PyTorch for the benchmarks; --ci adds abigail-tools for the ABI check and
+#   clang-format for the formatting check;
 #   --fuzz adds clang and its runtime with libFuzzer for the fuzz targets (-DNNSTATE_FUZZ=ON).
 set -euo pipefail
 # python3-venv and python3-wheel: the offline `pip install ./python` of README.md (ctest
@@ -9,11 +10,11 @@ set -euo pipefail
 packages=(cmake g++ make pkg-config python3 python3-numpy python3-venv python3-wheel
           dataset-fashion-mnist libopenblas-dev
           libflatbuffers-dev
-          flatbuffers-compiler doctest-dev)
+          flatbuffers-compiler doctest-dev zlib1g-dev)
 for option in "$@"; do
   case "$option" in
     --with-bench) packages+=(python3-torch python3-numpy) ;;
-    --ci) packages+=(abigail-tools) ;;
+    --ci) packages+=(abigail-tools clang-format) ;;
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;
     *) echo "install-deps: unknown option $option" >&2; exit 2 ;;
   esac

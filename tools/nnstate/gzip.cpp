@@ -1,139 +1,125 @@
-// gzip container (RFC 1952): member headers, CRC-32 and ISIZE trailers, concatenated members.
+// gzip decoding with zlib's inflate in gzip mode (16 + MAX_WBITS: header, CRC-32 and size
+// checked), one member after another, into a buffer that grows up to the caller's limit.
+#include "gzip.h"
+
+#include <zlib.h>
+
 #include <algorithm>
+#include <climits>
 #include <string>
 
 #include "error.h"
-#include "gzip.h"
 
 namespace nnstate_cli {
 namespace {
 
-constexpr uint8_t kFlagHeaderCrc = 0x02, kFlagExtra = 0x04, kFlagName = 0x08, kFlagComment = 0x10,
-                  kFlagReserved = 0xe0;
-
-[[noreturn]] void bad_gzip(const std::string &what, size_t offset) {
-  fail_runtime("invalid gzip data at byte " + std::to_string(offset) + ": " + what);
-}
+constexpr size_t kMinBuffer = size_t{64} << 10;
+constexpr uint64_t kMaxDeflateRatio = 1032;  // 258 bytes per 2-bit code at best
 
 uint32_t read_le32(const uint8_t *p) {
   return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
          static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[3]) << 24;
 }
 
-// Parses one member header starting at `pos`; returns the offset of its deflate data.
-size_t parse_header(const uint8_t *data, size_t size, size_t pos) {
-  const size_t start = pos;
-  if (size - pos < 10) bad_gzip("header truncated (" + std::to_string(size - pos) + " bytes)", pos);
-  if (data[pos] != 0x1f || data[pos + 1] != 0x8b) bad_gzip("not a gzip member (bad magic)", pos);
-  if (data[pos + 2] != 8) {
-    bad_gzip("compression method " + std::to_string(data[pos + 2]) + " is not deflate (8)", pos);
-  }
-  const uint8_t flags = data[pos + 3];
-  if (flags & kFlagReserved) bad_gzip("reserved header flags are set", pos + 3);
-  pos += 10;  // magic, method, flags, mtime, extra flags, OS
-  if (flags & kFlagExtra) {
-    if (size - pos < 2) bad_gzip("extra field length truncated", pos);
-    const size_t xlen = static_cast<size_t>(data[pos]) | static_cast<size_t>(data[pos + 1]) << 8;
-    pos += 2;
-    if (size - pos < xlen) {
-      bad_gzip("extra field of " + std::to_string(xlen) + " bytes runs past the end", pos);
+// zlib counts in uInt (32 bits): larger buffers are handed over in pieces.
+uInt piece(size_t n) {
+  return static_cast<uInt>(std::min<size_t>(n, UINT_MAX));
+}
+
+class Inflater {
+ public:
+  Inflater() {
+    if (inflateInit2(&stream_, 16 + MAX_WBITS) != Z_OK) {
+      fail_runtime("cannot start zlib's inflate: out of memory");
     }
-    pos += xlen;
   }
-  for (const uint8_t flag : {kFlagName, kFlagComment}) {
-    if (!(flags & flag)) continue;
-    while (pos < size && data[pos] != 0) ++pos;
-    if (pos == size)
-      bad_gzip(flag == kFlagName ? "unterminated file name" : "unterminated comment", pos);
-    ++pos;
-  }
-  if (flags & kFlagHeaderCrc) {
-    if (size - pos < 2) bad_gzip("header CRC truncated", pos);
-    const uint32_t stored = static_cast<uint32_t>(data[pos]) | static_cast<uint32_t>(data[pos + 1])
-                                                                   << 8;
-    const uint32_t actual = crc32(0, data + start, pos - start) & 0xffffu;
-    if (stored != actual) bad_gzip("header CRC mismatch", pos);
-    pos += 2;
-  }
-  return pos;
+  ~Inflater() { inflateEnd(&stream_); }
+  Inflater(const Inflater &) = delete;
+  Inflater &operator=(const Inflater &) = delete;
+  z_stream &stream() { return stream_; }
+
+ private:
+  z_stream stream_{};
+};
+
+// The last member's size field is a hint to allocate once; it is untrusted, so it is capped
+// by the limit and by what DEFLATE can expand the input to.
+size_t first_buffer_size(const uint8_t *data, size_t size, size_t limit) {
+  const uint64_t hint = size >= 4 ? read_le32(data + size - 4) : 0;
+  const uint64_t most = static_cast<uint64_t>(size) * kMaxDeflateRatio;
+  return static_cast<size_t>(
+      std::min<uint64_t>({std::max<uint64_t>(hint, kMinBuffer), most, uint64_t{limit}}));
+}
+
+// reserve() first: resize() alone may allocate more than asked for.
+void grow_to(Bytes &out, size_t size) {
+  out.reserve(size);
+  out.resize(size);
+}
+
+[[noreturn]] void bad_gzip(size_t offset, const std::string &what) {
+  fail_runtime("invalid gzip data at compressed byte " + std::to_string(offset) + ": " + what);
 }
 
 }  // namespace
-
-uint32_t crc32(uint32_t crc, const uint8_t *data, size_t size) {
-  // Reflected polynomial 0xedb88320, "slicing by 8": eight tables let one step consume eight
-  // bytes (table k is the CRC of a byte followed by k zero bytes).
-  static const auto tables = [] {
-    struct Tables {
-      uint32_t t[8][256];
-    } s;
-    for (uint32_t n = 0; n < 256; ++n) {
-      uint32_t c = n;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
-      s.t[0][n] = c;
-    }
-    for (int k = 1; k < 8; ++k) {
-      for (uint32_t n = 0; n < 256; ++n) {
-        s.t[k][n] = (s.t[k - 1][n] >> 8) ^ s.t[0][s.t[k - 1][n] & 0xff];
-      }
-    }
-    return s;
-  }();
-  const auto &t = tables.t;
-  crc = ~crc;
-  size_t i = 0;
-  for (; i + 8 <= size; i += 8) {
-    const uint32_t lo = crc ^ read_le32(data + i);
-    const uint32_t hi = read_le32(data + i + 4);
-    crc = t[7][lo & 0xff] ^ t[6][(lo >> 8) & 0xff] ^ t[5][(lo >> 16) & 0xff] ^ t[4][lo >> 24] ^
-          t[3][hi & 0xff] ^ t[2][(hi >> 8) & 0xff] ^ t[1][(hi >> 16) & 0xff] ^ t[0][hi >> 24];
-  }
-  for (; i < size; ++i) crc = t[0][(crc ^ data[i]) & 0xff] ^ (crc >> 8);
-  return ~crc;
-}
 
 bool is_gzip(const uint8_t *data, size_t size) {
   return size >= 2 && data[0] == 0x1f && data[1] == 0x8b;
 }
 
-Bytes gunzip(const uint8_t *data, size_t size, size_t limit, InflateStats *stats) {
+Bytes gunzip(const uint8_t *data, size_t size, size_t limit) {
+  Inflater inflater;
+  z_stream &z = inflater.stream();
   Bytes out;
-  // The last ISIZE is a hint to allocate once; it is untrusted, so cap it by the limit and by
-  // the most DEFLATE can expand (258 bytes per 2-bit code, roughly 1032:1).
-  if (size >= 18) {
-    const uint64_t hint = read_le32(data + size - 4);
-    const uint64_t cap = static_cast<uint64_t>(size) * 1032;
-    out.reserve(static_cast<size_t>(std::min<uint64_t>({hint, cap, limit})));
+  grow_to(out, first_buffer_size(data, size, limit));
+  size_t produced = 0, fed = 0;  // bytes written to `out`; input bytes handed to zlib
+  uint8_t probe;                 // takes the first byte past the limit, which is refused
+  for (;;) {
+    if (z.avail_in == 0 && fed < size) {
+      z.next_in = const_cast<Bytef *>(data + fed);
+      z.avail_in = piece(size - fed);
+      fed += z.avail_in;
+    }
+    if (produced == out.size() && out.size() < limit) {
+      grow_to(out, std::min(limit, std::max(2 * out.size(), kMinBuffer)));
+    }
+    const bool at_limit = produced == out.size();
+    z.next_out = at_limit ? &probe : out.data() + produced;
+    z.avail_out = at_limit ? 1 : piece(out.size() - produced);
+    const uInt room = z.avail_out;
+    const int rc = inflate(&z, Z_NO_FLUSH);
+    const size_t made = room - z.avail_out;
+    if (at_limit && made > 0) {
+      fail_runtime("decompressed data exceeds the limit of " + std::to_string(limit) +
+                   " bytes (refused as a likely decompression bomb)");
+    }
+    produced += made;
+    const size_t used = fed - z.avail_in;  // input bytes zlib has consumed
+    if (rc == Z_STREAM_END) {
+      size_t next = used;
+      while (next < size && data[next] == 0) ++next;
+      if (next == size) break;  // the end, or zero padding after the last member
+      // A lone 1f may be the start of a member cut short: zlib then reports the truncation.
+      const bool member_follows =
+          size - next == 1 ? data[next] == 0x1f : is_gzip(data + next, size - next);
+      if (next != used || !member_follows) {
+        bad_gzip(next, "unexpected data after the last member");
+      }
+      inflateReset(&z);  // another member follows
+      continue;
+    }
+    if (rc == Z_OK) continue;
+    if (rc == Z_BUF_ERROR && z.avail_out == 0) continue;               // full: grow or probe
+    if (rc == Z_BUF_ERROR && z.avail_in == 0 && fed < size) continue;  // hand over more input
+    if (rc == Z_BUF_ERROR) {
+      fail_runtime("truncated gzip data: the input ends inside a member after " +
+                   std::to_string(size) + " bytes (" + std::to_string(produced) +
+                   " bytes decompressed)");
+    }
+    if (rc == Z_MEM_ERROR) fail_runtime("out of memory in zlib's inflate");
+    bad_gzip(used, z.msg ? z.msg : "zlib error " + std::to_string(rc));
   }
-  size_t pos = 0;
-  do {
-    if (pos > 0 && !is_gzip(data + pos, size - pos)) {
-      bad_gzip("unexpected data after the last member", pos);
-    }
-    pos = parse_header(data, size, pos);
-    const size_t member_start = out.size();
-    pos += inflate(data + pos, size - pos, out, limit, stats);
-    if (size - pos < 8) bad_gzip("trailer truncated (CRC-32 and size)", pos);
-    const uint32_t expected_crc = read_le32(data + pos);
-    const uint32_t expected_size = read_le32(data + pos + 4);
-    const size_t length = out.size() - member_start;
-    const uint32_t actual_crc = crc32(0, out.data() + member_start, length);
-    if (actual_crc != expected_crc) {
-      bad_gzip("CRC-32 mismatch: trailer says " + std::to_string(expected_crc) + ", data gives " +
-                   std::to_string(actual_crc),
-               pos);
-    }
-    if (static_cast<uint32_t>(length) != expected_size) {
-      bad_gzip("size mismatch: trailer says " + std::to_string(expected_size) + " bytes, " +
-                   std::to_string(length) + " decoded",
-               pos + 4);
-    }
-    pos += 8;
-    if (stats) stats->members++;
-    size_t zeros = pos;
-    while (zeros < size && data[zeros] == 0) ++zeros;
-    if (zeros == size) break;
-  } while (true);
+  out.resize(produced);
   return out;
 }
 
