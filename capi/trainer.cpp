@@ -229,6 +229,13 @@ nnstate_status nnstate_trainer_request_stop(nnstate_trainer *trainer) {
   return NNSTATE_OK;
 }
 
+nnstate_status nnstate_trainer_set_epochs(nnstate_trainer *trainer, int64_t epochs) {
+  return guard([&] {
+    require_arg(trainer, "trainer");
+    trainer->trainer->set_epochs(epochs);
+  });
+}
+
 nnstate_status nnstate_trainer_position(const nnstate_trainer *trainer, int64_t *epoch,
                                         int64_t *global_step, int64_t *batch_in_epoch) {
   return guard([&] {

@@ -470,6 +470,13 @@ NNSTATE_API nnstate_status nnstate_trainer_fit(nnstate_trainer *trainer,
  * called from another thread (or a signal handler) while fit runs. */
 NNSTATE_API nnstate_status nnstate_trainer_request_stop(nnstate_trainer *trainer);
 
+/* Sets the total number of epochs the run trains (the options' `epochs`), e.g. to extend a
+ * completed run: the next nnstate_trainer_fit continues from the trainer's position to the new
+ * total, exactly as a run created with that total would have. A total at or below the epochs
+ * already completed makes fit return at once. Not to be called from fit's callbacks.
+ * Errors: INVALID_ARGUMENT (NULL trainer, epochs < 0). */
+NNSTATE_API nnstate_status nnstate_trainer_set_epochs(nnstate_trainer *trainer, int64_t epochs);
+
 /* Progress: epochs completed, batches completed in all epochs and in the current epoch. Any
  * output may be NULL. */
 NNSTATE_API nnstate_status nnstate_trainer_position(const nnstate_trainer *trainer, int64_t *epoch,

@@ -225,6 +225,7 @@ _SIGNATURES = {
     "nnstate_trainer_set_callbacks": (c_status, [_P, EPOCH_CALLBACK, BATCH_CALLBACK, _P]),
     "nnstate_trainer_fit": (c_status, [_P, _P, _P, c_int32_p]),
     "nnstate_trainer_request_stop": (c_status, [_P]),
+    "nnstate_trainer_set_epochs": (c_status, [_P, ctypes.c_int64]),
     "nnstate_trainer_position": (c_status, [_P, c_int64_p, c_int64_p, c_int64_p]),
     "nnstate_trainer_history_count": (c_status, [_P, c_size_p]),
     "nnstate_trainer_history_row": (c_status, [_P, ctypes.c_size_t, ctypes.POINTER(EpochInfo)]),

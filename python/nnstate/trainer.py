@@ -11,7 +11,6 @@ import ctypes
 import os
 import signal
 import sys
-import tempfile
 import threading
 import weakref
 
@@ -170,19 +169,11 @@ class Trainer:
         return Dataset(data[0], data[1], samples=rows)
 
     def _set_epochs(self, epochs):
-        """Rebuilds the C trainer with another epoch count, carrying the whole training state
-        over through a trainer checkpoint (nnstate_trainer_resume allows a different count)."""
+        """Changes the total the run trains to (the C trainer continues from its position)."""
         if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 0:
             raise NnstateError(-1, f"epochs must be an int >= 0, got {epochs!r}")
-        if epochs == self._epochs:
-            return
-        with tempfile.TemporaryDirectory(prefix="nnstate-epochs-") as directory:
-            path = os.path.join(directory, "state.nnst")
-            self.save(path, fsync=False)
-            old = self._native
-            self._create(epochs)
-            old.close()
-            check(lib.nnstate_trainer_resume(self._native.get(), os.fsencode(path)))
+        check(lib.nnstate_trainer_set_epochs(self._native.get(), epochs))
+        self._epochs = epochs
 
     def fit(self, train, validation=None, epochs=None, verbose="auto"):
         """Trains and returns a History of the epochs this call completed. `train` and
@@ -255,7 +246,7 @@ class Trainer:
         policy.keep_last, policy.keep_best = keep_last, keep_best
         policy.mode = MODES[mode]
         check(lib.nnstate_trainer_set_checkpointing(self._native.get(), ctypes.byref(policy)))
-        self._policy = (policy, strings)  # re-applied when fit(epochs=...) rebuilds the trainer
+        self._policy = (policy, strings)  # kept alive: the C policy borrows its strings
 
     def resume_latest(self, directory):
         """Resumes from the newest valid checkpoint in `directory`; returns whether one was

@@ -55,6 +55,13 @@ Trainer::Trainer(Model &model, const TrainerConfig &config) : model_(model), con
   state_.epoch_shuffle_rng = Rng(model.seed(), RngStream::shuffle).state();
 }
 
+void Trainer::set_epochs(int64_t epochs) {
+  if (epochs < 0) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT, "epochs must be >= 0, got " + std::to_string(epochs));
+  }
+  config_.epochs = epochs;
+}
+
 void Trainer::check_datasets(const Dataset &train, const Dataset *validation) const {
   const int64_t input_size = model_.network().sample_input_size();
   const Shape one_output = model_.network().sample_output_shape().batched(1);

@@ -89,6 +89,8 @@ class Trainer {
   StopReason fit(const Dataset &train, const Dataset *validation, TrainerObserver *observer);
   // Thread-safe: training stops at the next batch boundary.
   void request_stop() { stop_requested_.store(true); }
+  // The total the run trains to; a finished run continues to the new total at the next fit.
+  void set_epochs(int64_t epochs);
 
   Model &model() { return model_; }
   const Model &model() const { return model_; }

@@ -139,6 +139,23 @@ int main(void) {
     CHECK(a.loss == b.loss && a.val_loss == b.val_loss && a.lr == b.lr);
   }
 
+  /* The same run trained to 3 epochs, then extended to the 12 it was created with. */
+  nnstate_trainer_free(interrupted);
+  nnstate_network_free(other);
+  other = make_network();
+  interrupted = make_trainer(other);
+  CHECK_OK(nnstate_trainer_set_epochs(interrupted, 3));
+  CHECK_OK(nnstate_trainer_fit(interrupted, train, val, &reason));
+  CHECK_OK(nnstate_trainer_position(interrupted, &epoch, NULL, NULL));
+  CHECK(epoch <= 3 && epoch >= 2);
+  CHECK_OK(nnstate_trainer_set_epochs(interrupted, 12));
+  CHECK_OK(nnstate_trainer_fit(interrupted, train, val, &reason));
+  read_weights(other, actual);
+  CHECK(memcmp(expected, actual, sizeof expected) == 0);
+  CHECK_ERR(nnstate_trainer_set_epochs(NULL, 3), NNSTATE_ERR_INVALID_ARGUMENT);
+  CHECK_ERR(nnstate_trainer_set_epochs(interrupted, -1), NNSTATE_ERR_INVALID_ARGUMENT);
+  CHECK_MSG_NUMBER(-1);
+
   /* Refusals. A failed create sets *out to NULL. */
   nnstate_trainer_free(interrupted);
   interrupted = NULL;
