@@ -17,18 +17,8 @@ namespace {
 
 const char *kBufferLabel = "<memory buffer>";
 
-template <typename Options>
-void check_size(const Options *options, const char *name) {
-  if (options && options->struct_size != sizeof(Options)) {
-    nnstate::fail(NNSTATE_ERR_VERSION,
-                  std::string(name) + ".struct_size is " + std::to_string(options->struct_size) +
-                      ", this library knows " + std::to_string(sizeof(Options)) + " (call " + name +
-                      "_init first)");
-  }
-}
-
 ck::LoadOptions load_options(const nnstate_load_options *options) {
-  check_size(options, "nnstate_load_options");
+  if (options) nnstate::capi::check_struct_size(options, "nnstate_load_options");
   ck::LoadOptions o;
   if (!options) return o;
   if (options->what != NNSTATE_LOAD_FULL && options->what != NNSTATE_LOAD_WEIGHTS_ONLY) {
@@ -80,7 +70,7 @@ const ck::TensorEntry &find_entry(const nnstate_checkpoint *c, const char *name)
 namespace nnstate::capi {
 
 ck::SaveOptions to_save_options(const nnstate_save_options *options) {
-  check_size(options, "nnstate_save_options");
+  if (options) nnstate::capi::check_struct_size(options, "nnstate_save_options");
   ck::SaveOptions o;
   if (!options) return o;
   o.sync = options->fsync != 0;

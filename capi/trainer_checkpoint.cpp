@@ -71,13 +71,7 @@ nnstate_status nnstate_trainer_set_checkpointing(nnstate_trainer *trainer,
       trainer->hooks.policy.reset();
       return;
     }
-    if (policy->struct_size != sizeof *policy) {
-      nnstate::fail(NNSTATE_ERR_VERSION, "nnstate_checkpoint_policy.struct_size is " +
-                                             std::to_string(policy->struct_size) +
-                                             ", this library knows " +
-                                             std::to_string(sizeof *policy) +
-                                             " (call nnstate_checkpoint_policy_init first)");
-    }
+    nnstate::capi::check_struct_size(policy, "nnstate_checkpoint_policy");
     require_arg(policy->directory, "policy->directory");
     require_arg(policy->monitor, "policy->monitor");
     if (policy->mode < NNSTATE_MODE_AUTO || policy->mode > NNSTATE_MODE_MAX) {
