@@ -287,18 +287,26 @@ nnstate_status nnstate_checkpoint_tensor_count(const nnstate_checkpoint *checkpo
   });
 }
 
+namespace {
+
+const ck::TensorEntry &entry_at(const nnstate_checkpoint *checkpoint, size_t index) {
+  const auto &tensors = checkpoint->contents.tensors;
+  if (index >= tensors.size()) {
+    nnstate::fail(NNSTATE_ERR_INVALID_ARGUMENT, "tensor index " + std::to_string(index) +
+                                                    " is out of range (the file has " +
+                                                    std::to_string(tensors.size()) + " tensors)");
+  }
+  return tensors[index];
+}
+
+}  // namespace
+
 nnstate_status nnstate_checkpoint_tensor_info(const nnstate_checkpoint *checkpoint, size_t index,
                                               const char **name, int32_t *role, int32_t *dtype,
                                               int32_t *rank, int64_t *dims) {
   return guard([&] {
     require_arg(checkpoint, "checkpoint");
-    const auto &tensors = checkpoint->contents.tensors;
-    if (index >= tensors.size()) {
-      nnstate::fail(NNSTATE_ERR_INVALID_ARGUMENT, "tensor index " + std::to_string(index) +
-                                                      " is out of range (the file has " +
-                                                      std::to_string(tensors.size()) + " tensors)");
-    }
-    const ck::TensorEntry &e = tensors[index];
+    const ck::TensorEntry &e = entry_at(checkpoint, index);
     if (name) *name = e.name.c_str();
     if (role) *role = static_cast<int32_t>(e.role);
     if (dtype) *dtype = NNSTATE_DTYPE_FLOAT32;
@@ -306,6 +314,15 @@ nnstate_status nnstate_checkpoint_tensor_info(const nnstate_checkpoint *checkpoi
     if (dims) {
       for (int i = 0; i < e.shape.rank; ++i) dims[i] = e.shape.dims[i];
     }
+  });
+}
+
+nnstate_status nnstate_checkpoint_tensor_crc32c(const nnstate_checkpoint *checkpoint, size_t index,
+                                                uint32_t *crc_out) {
+  return guard([&] {
+    require_arg(checkpoint, "checkpoint");
+    require_arg(crc_out, "crc_out");
+    *crc_out = entry_at(checkpoint, index).crc32c;
   });
 }
 
