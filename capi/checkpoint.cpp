@@ -2,9 +2,11 @@
 #include <cstring>
 #include <functional>
 
-#include "checkpoint/checkpoint.h"
 #include "checkpoint/container.h"
 #include "checkpoint/data.h"
+#include "checkpoint/load.h"
+#include "checkpoint/reader.h"
+#include "checkpoint/save.h"
 #include "guard.h"
 #include "handles.h"
 #include "save_options.h"

@@ -1,8 +1,10 @@
 // C API: saving and resuming a trainer, its checkpoint policy, and resume from a directory.
 #include <memory>
 
-#include "checkpoint/checkpoint.h"
+#include "checkpoint/load.h"
 #include "checkpoint/policy.h"
+#include "checkpoint/reader.h"
+#include "checkpoint/save.h"
 #include "guard.h"
 #include "handles.h"
 #include "save_options.h"

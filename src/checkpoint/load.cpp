@@ -4,10 +4,11 @@
 #include <map>
 #include <unordered_map>
 
-#include "checkpoint/checkpoint.h"
 #include "checkpoint/container.h"
 #include "checkpoint/data.h"
 #include "checkpoint/environment.h"
+#include "checkpoint/load.h"
+#include "checkpoint/reader.h"
 #include "layers/factory.h"
 #include "util/error.h"
 

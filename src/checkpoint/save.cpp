@@ -4,10 +4,11 @@
 #include <chrono>
 #include <set>
 
-#include "checkpoint/checkpoint.h"
 #include "checkpoint/container.h"
 #include "checkpoint/crc32c.h"
 #include "checkpoint/environment.h"
+#include "checkpoint/io.h"
+#include "checkpoint/save.h"
 #include "checkpoint_generated.h"
 #include "nnstate/nnstate.h"
 #include "util/error.h"
