@@ -36,16 +36,7 @@ nnstate_status nnstate_checkpoint_history_row(const nnstate_checkpoint *checkpoi
                                               nnstate_epoch_info *row) {
   return guard([&] {
     require_arg(checkpoint, "checkpoint");
-    require_arg(row, "row");
-    nnstate::capi::check_struct_size(row, "nnstate_epoch_info",
-                                     "set it to sizeof(nnstate_epoch_info)");
-    const auto &history = checkpoint->contents.trainer.history;
-    if (index >= history.size()) {
-      nnstate::fail(NNSTATE_ERR_INVALID_ARGUMENT,
-                    "history row " + std::to_string(index) + " does not exist (" +
-                        std::to_string(history.size()) + " rows stored)");
-    }
-    nnstate::capi::to_epoch_info(history[index], *row);
+    nnstate::capi::copy_history_row(checkpoint->contents.trainer.history, index, row);
   });
 }
 

@@ -243,15 +243,7 @@ nnstate_status nnstate_trainer_history_row(const nnstate_trainer *trainer, size_
                                            nnstate_epoch_info *row) {
   return guard([&] {
     require_arg(trainer, "trainer");
-    require_arg(row, "row");
-    check_struct_size(row, "nnstate_epoch_info", "set it to sizeof(nnstate_epoch_info)");
-    const auto &history = trainer->trainer->state().history;
-    if (index >= history.size()) {
-      nnstate::fail(NNSTATE_ERR_INVALID_ARGUMENT,
-                    "history row " + std::to_string(index) + " does not exist (" +
-                        std::to_string(history.size()) + " epochs recorded)");
-    }
-    nnstate::capi::to_epoch_info(history[index], *row);
+    nnstate::capi::copy_history_row(trainer->trainer->state().history, index, row);
   });
 }
 
