@@ -2,9 +2,11 @@
 #include <cstring>
 #include <functional>
 
-#include "checkpoint/checkpoint.h"
 #include "checkpoint/container.h"
 #include "checkpoint/data.h"
+#include "checkpoint/load.h"
+#include "checkpoint/reader.h"
+#include "checkpoint/save.h"
 #include "guard.h"
 #include "handles.h"
 #include "save_options.h"
@@ -17,18 +19,8 @@ namespace {
 
 const char *kBufferLabel = "<memory buffer>";
 
-template <typename Options>
-void check_size(const Options *options, const char *name) {
-  if (options && options->struct_size != sizeof(Options)) {
-    nnstate::fail(NNSTATE_ERR_VERSION,
-                  std::string(name) + ".struct_size is " + std::to_string(options->struct_size) +
-                      ", this library knows " + std::to_string(sizeof(Options)) + " (call " + name +
-                      "_init first)");
-  }
-}
-
 ck::LoadOptions load_options(const nnstate_load_options *options) {
-  check_size(options, "nnstate_load_options");
+  if (options) nnstate::capi::check_struct_size(options, "nnstate_load_options");
   ck::LoadOptions o;
   if (!options) return o;
   if (options->what != NNSTATE_LOAD_FULL && options->what != NNSTATE_LOAD_WEIGHTS_ONLY) {
@@ -80,7 +72,7 @@ const ck::TensorEntry &find_entry(const nnstate_checkpoint *c, const char *name)
 namespace nnstate::capi {
 
 ck::SaveOptions to_save_options(const nnstate_save_options *options) {
-  check_size(options, "nnstate_save_options");
+  if (options) nnstate::capi::check_struct_size(options, "nnstate_save_options");
   ck::SaveOptions o;
   if (!options) return o;
   o.sync = options->fsync != 0;
@@ -297,18 +289,26 @@ nnstate_status nnstate_checkpoint_tensor_count(const nnstate_checkpoint *checkpo
   });
 }
 
+namespace {
+
+const ck::TensorEntry &entry_at(const nnstate_checkpoint *checkpoint, size_t index) {
+  const auto &tensors = checkpoint->contents.tensors;
+  if (index >= tensors.size()) {
+    nnstate::fail(NNSTATE_ERR_INVALID_ARGUMENT, "tensor index " + std::to_string(index) +
+                                                    " is out of range (the file has " +
+                                                    std::to_string(tensors.size()) + " tensors)");
+  }
+  return tensors[index];
+}
+
+}  // namespace
+
 nnstate_status nnstate_checkpoint_tensor_info(const nnstate_checkpoint *checkpoint, size_t index,
                                               const char **name, int32_t *role, int32_t *dtype,
                                               int32_t *rank, int64_t *dims) {
   return guard([&] {
     require_arg(checkpoint, "checkpoint");
-    const auto &tensors = checkpoint->contents.tensors;
-    if (index >= tensors.size()) {
-      nnstate::fail(NNSTATE_ERR_INVALID_ARGUMENT, "tensor index " + std::to_string(index) +
-                                                      " is out of range (the file has " +
-                                                      std::to_string(tensors.size()) + " tensors)");
-    }
-    const ck::TensorEntry &e = tensors[index];
+    const ck::TensorEntry &e = entry_at(checkpoint, index);
     if (name) *name = e.name.c_str();
     if (role) *role = static_cast<int32_t>(e.role);
     if (dtype) *dtype = NNSTATE_DTYPE_FLOAT32;
@@ -316,6 +316,15 @@ nnstate_status nnstate_checkpoint_tensor_info(const nnstate_checkpoint *checkpoi
     if (dims) {
       for (int i = 0; i < e.shape.rank; ++i) dims[i] = e.shape.dims[i];
     }
+  });
+}
+
+nnstate_status nnstate_checkpoint_tensor_crc32c(const nnstate_checkpoint *checkpoint, size_t index,
+                                                uint32_t *crc_out) {
+  return guard([&] {
+    require_arg(checkpoint, "checkpoint");
+    require_arg(crc_out, "crc_out");
+    *crc_out = entry_at(checkpoint, index).crc32c;
   });
 }
 

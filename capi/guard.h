@@ -5,6 +5,7 @@
 
 #include <new>
 #include <string>
+#include <string_view>
 
 #include "nnstate/nnstate.h"
 #include "util/error.h"
@@ -39,6 +40,19 @@ nnstate_status guard(Body &&body) noexcept {
 // Throws INVALID_ARGUMENT naming the parameter when a required pointer is NULL.
 inline void require_arg(const void *pointer, const char *name) {
   if (!pointer) fail(NNSTATE_ERR_INVALID_ARGUMENT, std::string(name) + " is NULL");
+}
+
+// Throws VERSION when a caller's struct was built for another layout (its struct_size differs
+// from this library's sizeof). The message names the type and, by default, its _init function;
+// structs without one pass their own `fix`.
+template <typename Struct>
+void check_struct_size(const Struct *s, std::string_view type_name, std::string_view fix = {}) {
+  if (s->struct_size == sizeof(Struct)) return;
+  const std::string name(type_name);
+  const std::string hint = fix.empty() ? "call " + name + "_init first" : std::string(fix);
+  fail(NNSTATE_ERR_VERSION, name + ".struct_size is " + std::to_string(s->struct_size) +
+                                ", this library knows " + std::to_string(sizeof(Struct)) + " (" +
+                                hint + ")");
 }
 
 }  // namespace nnstate::capi

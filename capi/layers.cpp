@@ -73,13 +73,7 @@ nnstate_status nnstate_network_add_conv2d(nnstate_network *network,
   return guard([&] {
     require_arg(network, "network");
     require_arg(options, "options");
-    if (options->struct_size != sizeof *options) {
-      nnstate::fail(NNSTATE_ERR_VERSION, "nnstate_conv2d_options.struct_size is " +
-                                             std::to_string(options->struct_size) +
-                                             ", this library knows " +
-                                             std::to_string(sizeof *options) +
-                                             " (call nnstate_conv2d_options_init first)");
-    }
+    nnstate::capi::check_struct_size(options, "nnstate_conv2d_options");
     nnstate::LayerConfig config;
     config.kind = nnstate::LayerKind::conv2d;
     config.in_channels = options->in_channels;

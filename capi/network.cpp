@@ -189,13 +189,7 @@ nnstate_status nnstate_network_set_optimizer(nnstate_network *network,
   return guard([&] {
     require_arg(network, "network");
     require_arg(options, "options");
-    if (options->struct_size != sizeof *options) {
-      nnstate::fail(NNSTATE_ERR_VERSION, "nnstate_optimizer_options.struct_size is " +
-                                             std::to_string(options->struct_size) +
-                                             ", this library knows " +
-                                             std::to_string(sizeof *options) +
-                                             " (call nnstate_optimizer_options_init first)");
-    }
+    nnstate::capi::check_struct_size(options, "nnstate_optimizer_options");
     nnstate::OptimizerConfig c;
     c.kind = static_cast<nnstate::OptimizerKind>(options->kind);
     c.lr = options->lr;

@@ -1,7 +1,7 @@
 // Conversion of the C save options to the core's, shared by network and trainer saves.
 #pragma once
 
-#include "checkpoint/checkpoint.h"
+#include "checkpoint/save.h"
 #include "nnstate/nnstate.h"
 
 namespace nnstate::capi {

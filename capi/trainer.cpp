@@ -9,20 +9,11 @@
 #include "train/trainer.h"
 #include "trainer_handle.h"
 
+using nnstate::capi::check_struct_size;
 using nnstate::capi::guard;
 using nnstate::capi::require_arg;
 
 namespace {
-
-template <typename Options>
-void check_struct_size(const Options *options, const char *name) {
-  if (options->struct_size != sizeof(Options)) {
-    nnstate::fail(NNSTATE_ERR_VERSION,
-                  std::string(name) + ".struct_size is " + std::to_string(options->struct_size) +
-                      ", this library knows " + std::to_string(sizeof(Options)) +
-                      " (initialise it with its _init function)");
-  }
-}
 
 nnstate::SchedulerConfig to_scheduler_config(const nnstate_scheduler_options &o) {
   nnstate::SchedulerConfig c;
@@ -259,15 +250,7 @@ nnstate_status nnstate_trainer_history_row(const nnstate_trainer *trainer, size_
                                            nnstate_epoch_info *row) {
   return guard([&] {
     require_arg(trainer, "trainer");
-    require_arg(row, "row");
-    check_struct_size(row, "nnstate_epoch_info");
-    const auto &history = trainer->trainer->state().history;
-    if (index >= history.size()) {
-      nnstate::fail(NNSTATE_ERR_INVALID_ARGUMENT,
-                    "history row " + std::to_string(index) + " does not exist (" +
-                        std::to_string(history.size()) + " epochs recorded)");
-    }
-    nnstate::capi::to_epoch_info(history[index], *row);
+    nnstate::capi::copy_history_row(trainer->trainer->state().history, index, row);
   });
 }
 

@@ -4,8 +4,10 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "checkpoint/policy.h"
+#include "guard.h"
 #include "nnstate/nnstate.h"
 #include "train/trainer.h"
 
@@ -19,6 +21,20 @@ inline void to_epoch_info(const nnstate::HistoryRow &row, nnstate_epoch_info &in
   info.val_accuracy = row.val_accuracy;
   info.lr = row.lr;
   info.seconds = row.seconds;
+}
+
+// history[index] into the caller's row, once its struct_size and the index are checked; shared
+// by the trainer's and the checkpoint's history queries.
+inline void copy_history_row(const std::vector<nnstate::HistoryRow> &history, size_t index,
+                             nnstate_epoch_info *row) {
+  require_arg(row, "row");
+  check_struct_size(row, "nnstate_epoch_info", "set it to sizeof(nnstate_epoch_info)");
+  if (index >= history.size()) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT, "history row " + std::to_string(index) +
+                                           " does not exist (" + std::to_string(history.size()) +
+                                           " rows recorded)");
+  }
+  to_epoch_info(history[index], *row);
 }
 
 // Forwards the core's observer hooks to the C callbacks.

@@ -643,6 +643,10 @@ NNSTATE_API nnstate_status nnstate_checkpoint_tensor_info(const nnstate_checkpoi
                                                           size_t index, const char **name,
                                                           int32_t *role, int32_t *dtype,
                                                           int32_t *rank, int64_t *dims);
+/* The CRC32C (Castagnoli) the manifest stores for tensor `index`'s bytes, as written; it is the
+ * value that verification compares with (crc_out required). */
+NNSTATE_API nnstate_status nnstate_checkpoint_tensor_crc32c(const nnstate_checkpoint *checkpoint,
+                                                            size_t index, uint32_t *crc_out);
 /* Zero-copy: a pointer to the tensor's values inside the mapping (64-byte aligned, read-only)
  * and their count (optional). Valid until nnstate_checkpoint_free. When the handle was opened
  * with verify_crc off, the values have not been checked. */

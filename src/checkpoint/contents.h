@@ -10,9 +10,9 @@
 #include "callbacks/early_stopping.h"
 #include "layers/layer.h"
 #include "optim/optimizer.h"
+#include "random/rng.h"
 #include "schedule/lr_scheduler.h"
 #include "tensor/shape.h"
-#include "train/rng.h"
 #include "train/trainer.h"
 
 namespace nnstate::checkpoint {

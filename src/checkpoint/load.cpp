@@ -1,14 +1,14 @@
 // Loading a validated checkpoint: rebuilding a model from the file alone, or loading into a
 // model the caller built after a strict comparison. All structural checks happen before any
 // tensor of the model is written.
-#include <cblas.h>
-
 #include <map>
 #include <unordered_map>
 
-#include "checkpoint/checkpoint.h"
 #include "checkpoint/container.h"
 #include "checkpoint/data.h"
+#include "checkpoint/environment.h"
+#include "checkpoint/load.h"
+#include "checkpoint/reader.h"
 #include "layers/factory.h"
 #include "util/error.h"
 
@@ -260,14 +260,13 @@ std::vector<std::string> setup_differences(const Trainer &trainer, const Content
 // The determinism contract holds per BLAS core type and thread count: say when they changed.
 std::vector<std::string> environment_warnings(const Contents &c) {
   std::vector<std::string> warnings;
-  const char *core = openblas_get_corename();
-  const std::string now_core = core ? core : "";
-  const int now_threads = openblas_get_num_threads();
-  if (now_core != c.environment.blas_core_type || now_threads != c.environment.blas_threads) {
+  const Environment now = current_environment();
+  if (now.blas_core_type != c.environment.blas_core_type ||
+      now.blas_threads != c.environment.blas_threads) {
     warnings.push_back(describe_file(c.file) + " was written with OpenBLAS core " +
                        c.environment.blas_core_type + " and " +
                        std::to_string(c.environment.blas_threads) + " threads; this run uses " +
-                       now_core + " and " + std::to_string(now_threads) +
+                       now.blas_core_type + " and " + std::to_string(now.blas_threads) +
                        ": the continued run may differ in the last bits from an uninterrupted one");
   }
   return warnings;

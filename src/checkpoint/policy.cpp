@@ -1,5 +1,9 @@
 #include "checkpoint/policy.h"
 
+#include "checkpoint/load.h"
+#include "checkpoint/reader.h"
+#include "checkpoint/save.h"
+
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>

@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "callbacks/early_stopping.h"
-#include "checkpoint/checkpoint.h"
 #include "train/trainer.h"
 
 namespace nnstate::checkpoint {

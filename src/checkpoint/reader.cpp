@@ -9,9 +9,9 @@
 #include <set>
 
 #include "checkpoint/architecture.h"
-#include "checkpoint/checkpoint.h"
 #include "checkpoint/container.h"
 #include "checkpoint/crc32c.h"
+#include "checkpoint/reader.h"
 #include "checkpoint/training_ranges.h"
 #include "checkpoint_generated.h"
 #include "util/error.h"

@@ -8,7 +8,7 @@
 
 #include "layers/layer_memory.h"
 #include "layers/reduce.h"
-#include "train/rng.h"
+#include "random/rng.h"
 #include "util/error.h"
 
 namespace nnstate {

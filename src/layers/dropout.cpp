@@ -3,7 +3,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "train/rng.h"
+#include "random/rng.h"
 #include "util/error.h"
 
 namespace nnstate {

@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "layers/layer_memory.h"
-#include "train/rng.h"
+#include "random/rng.h"
 #include "util/error.h"
 
 namespace nnstate {

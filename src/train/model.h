@@ -8,7 +8,7 @@
 #include "layers/sequential.h"
 #include "losses/loss.h"
 #include "optim/optimizer.h"
-#include "train/rng.h"
+#include "random/rng.h"
 
 namespace nnstate {
 

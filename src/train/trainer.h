@@ -12,11 +12,11 @@
 #include <vector>
 
 #include "callbacks/early_stopping.h"
+#include "random/rng.h"
 #include "schedule/lr_scheduler.h"
 #include "train/dataset.h"
 #include "train/history.h"
 #include "train/model.h"
-#include "train/rng.h"
 
 namespace nnstate {
 

@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "checkpoint/checkpoint.h"
+#include "checkpoint/load.h"
+#include "checkpoint/reader.h"
+#include "checkpoint/save.h"
 #include "train/trainer.h"
 #include "util/error.h"
 

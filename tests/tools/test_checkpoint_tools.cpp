@@ -1,5 +1,5 @@
-// Unit tests of the helpers behind inspect/dump/diff/plot: JSON text, the cli.history parser,
-// CRC32C, and the SVG axis ticks.
+// Unit tests of the helpers behind inspect/dump/diff/plot: JSON text, the cli.history parser
+// and the SVG axis ticks.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -67,11 +67,6 @@ TEST_CASE("parse_history_csv names the line of malformed rows") {
                        "h: line 2: 1 fields, no 'loss' column", Error);
   CHECK_THROWS_WITH_AS(parse_history_csv("epoch,loss\n-1,0.5\n", "h"),
                        "h: line 2: bad epoch number", Error);
-}
-
-TEST_CASE("crc32c matches the standard check value") {
-  CHECK(crc32c("123456789", 9) == 0xE3069283u);
-  CHECK(crc32c("", 0) == 0u);
 }
 
 TEST_CASE("nice_ticks covers the range with 1-2-5 steps") {

@@ -9,8 +9,10 @@
 #include <utility>
 #include <vector>
 
-#include "checkpoint/checkpoint.h"
 #include "checkpoint/crc32c.h"
+#include "checkpoint/load.h"
+#include "checkpoint/reader.h"
+#include "checkpoint/save.h"
 #include "layers/layer.h"
 #include "train/model.h"
 #include "train/trainer.h"

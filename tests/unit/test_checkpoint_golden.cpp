@@ -6,8 +6,10 @@
 #include <cstring>
 #include <map>
 
-#include "checkpoint/checkpoint.h"
 #include "checkpoint/data.h"
+#include "checkpoint/load.h"
+#include "checkpoint/reader.h"
+#include "checkpoint/save.h"
 
 using namespace nnstate;
 using namespace nnstate::checkpoint;

@@ -7,8 +7,10 @@
 #include <cstring>
 #include <memory>
 
-#include "checkpoint/checkpoint.h"
 #include "checkpoint/data.h"
+#include "checkpoint/load.h"
+#include "checkpoint/reader.h"
+#include "checkpoint/save.h"
 
 using namespace nnstate;
 using namespace nnstate::checkpoint;

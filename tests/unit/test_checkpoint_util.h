@@ -12,7 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "checkpoint/checkpoint.h"
+#include "checkpoint/load.h"
+#include "checkpoint/reader.h"
+#include "checkpoint/save.h"
 #include "train/model.h"
 
 namespace ckpt_test {

@@ -9,7 +9,7 @@
 #include "callbacks/early_stopping.h"
 #include "layers/factory.h"
 #include "layers/sequential.h"
-#include "train/rng.h"
+#include "random/rng.h"
 
 using namespace nnstate;
 

@@ -9,7 +9,7 @@
 #include "layers/factory.h"
 #include "layers/sequential.h"
 #include "losses/loss.h"
-#include "train/rng.h"
+#include "random/rng.h"
 
 using namespace nnstate;
 using nnstate::testing::check_against_finite_differences;

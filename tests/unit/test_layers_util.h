@@ -12,7 +12,7 @@
 
 #include "gradient_check.h"
 #include "layers/factory.h"
-#include "train/rng.h"
+#include "random/rng.h"
 
 namespace nnstate::testing {
 

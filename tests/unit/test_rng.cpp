@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "train/rng.h"
+#include "random/rng.h"
 #include "util/error.h"
 
 using namespace nnstate;

@@ -78,6 +78,7 @@ CheckpointView open_checkpoint_view(const std::string &path, bool rebuild) {
     check_file(nnstate_checkpoint_tensor_info(raw, i, &name, &t.role, &t.dtype, &t.rank, t.dims),
                path);
     t.name = name ? name : "";
+    check_file(nnstate_checkpoint_tensor_crc32c(raw, i, &t.crc32c), path);
     check_file(nnstate_checkpoint_tensor_data(raw, t.name.c_str(), &t.data, &t.count), path);
     t.bytes = static_cast<uint64_t>(t.count) * sizeof(float);
   }
@@ -258,24 +259,6 @@ std::string format_time_utc(int64_t unix_ns) {
   char text[64];
   std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &tm);
   return text;
-}
-
-uint32_t crc32c(const void *data, size_t size) {
-  // Reflected polynomial 0x82F63B78, table built once; the tools checksum what they print.
-  static const struct Table {
-    uint32_t v[256];
-    Table() {
-      for (uint32_t i = 0; i < 256; ++i) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1u)));
-        v[i] = c;
-      }
-    }
-  } table;
-  const unsigned char *p = static_cast<const unsigned char *>(data);
-  uint32_t crc = 0xFFFFFFFFu;
-  for (size_t i = 0; i < size; ++i) crc = table.v[(crc ^ p[i]) & 0xFFu] ^ (crc >> 8);
-  return crc ^ 0xFFFFFFFFu;
 }
 
 }  // namespace nnstate_cli

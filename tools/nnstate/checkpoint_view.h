@@ -1,6 +1,6 @@
 // A read-only view of a checkpoint file through the public C API, shared by inspect, dump,
 // diff and plot: everything the API exposes about the file, gathered once, plus what the
-// tools derive from it (byte counts per role, each tensor's CRC32C, the per-epoch history).
+// tools derive from it (byte counts per role, the per-epoch history).
 #pragma once
 
 #include <cstdint>
@@ -21,6 +21,7 @@ struct TensorView {
   size_t count = 0;             // elements
   uint64_t bytes = 0;           // count * sizeof(float)
   const float *data = nullptr;  // inside the handle's mapping
+  uint32_t crc32c = 0;          // as stored (and verified when the view was opened)
 };
 
 // One epoch of the training history (NaN where a value does not exist).
@@ -91,8 +92,5 @@ const char *dtype_name(int32_t dtype);
 const char *optimizer_name(int32_t kind);      // "none" for 0
 std::string shape_text(const TensorView &t);   // "[32, 16]", "[]" for a scalar
 std::string format_time_utc(int64_t unix_ns);  // "2025-01-02 03:04:05 UTC"
-
-// CRC32C (Castagnoli), the checksum the format stores for every tensor.
-uint32_t crc32c(const void *data, size_t size);
 
 }  // namespace nnstate_cli

@@ -18,8 +18,8 @@ const CommandSpec kDumpSpec = {
     "name (\"fields\": scheduler, early stopping, position, RNG streams...; values as exact\n"
     "text, as diff compares them),\n"
     "and every tensor summarised by name, role, dtype, shape, element and byte count and\n"
-    "CRC32C (\"0x%08x\", computed over its bytes, which equals the stored one: the file is\n"
-    "verified first). Numbers that JSON cannot hold (NaN, Infinity) are written as null.",
+    "CRC32C (\"0x%08x\", the stored one, which equals its bytes' CRC: the file is verified\n"
+    "first). Numbers that JSON cannot hold (NaN, Infinity) are written as null.",
     {
         {"Output",
          {
@@ -48,7 +48,7 @@ class Out {
 
 void dump_tensor(Out &o, const TensorView &t, bool values) {
   char crc[16];
-  std::snprintf(crc, sizeof crc, "0x%08x", crc32c(t.data, t.bytes));
+  std::snprintf(crc, sizeof crc, "0x%08x", t.crc32c);
   o.raw("{\"name\": " + json_string(t.name) + ", \"role\": " + json_string(role_name(t.role)) +
         ", \"dtype\": " + json_string(dtype_name(t.dtype)) + ", \"shape\": " + shape_text(t) +
         ", \"elements\": " + std::to_string(t.count) + ", \"bytes\": " + std::to_string(t.bytes) +

@@ -1,14 +1,14 @@
 // Save: one streaming pass. Tensors go from their own storage to the sink in chunks, each
 // chunk CRC'd while it is in cache; the manifest (which needs those CRCs) follows the data,
 // and the header is written last at offset 0.
-#include <cblas.h>
-
 #include <chrono>
 #include <set>
 
-#include "checkpoint/checkpoint.h"
 #include "checkpoint/container.h"
 #include "checkpoint/crc32c.h"
+#include "checkpoint/environment.h"
+#include "checkpoint/io.h"
+#include "checkpoint/save.h"
 #include "checkpoint_generated.h"
 #include "nnstate/nnstate.h"
 #include "util/error.h"
@@ -194,19 +194,12 @@ Offset<fbs::Layer> layer_table(FlatBufferBuilder &b, const LayerConfig &c) {
 }
 
 Offset<fbs::Environment> environment(FlatBufferBuilder &b) {
-  const char *core = openblas_get_corename();
-  const char *config = openblas_get_config();
-  auto core_s = b.CreateString(core ? core : "");
-  auto config_s = b.CreateString(config ? config : "");
-  auto compiler = b.CreateString("gcc-compatible " __VERSION__);
-#if defined(__x86_64__)
-  auto arch = b.CreateString("x86_64");
-#elif defined(__aarch64__)
-  auto arch = b.CreateString("aarch64");
-#else
-  auto arch = b.CreateString("unknown");
-#endif
-  return fbs::CreateEnvironment(b, core_s, openblas_get_num_threads(), config_s, compiler, arch);
+  const Environment e = current_environment();
+  auto core = b.CreateString(e.blas_core_type);
+  auto config = b.CreateString(e.blas_config);
+  auto compiler = b.CreateString(e.compiler);
+  auto arch = b.CreateString(e.cpu_arch);
+  return fbs::CreateEnvironment(b, core, e.blas_threads, config, compiler, arch);
 }
 
 Offset<fbs::RngState> rng_table(FlatBufferBuilder &b, const RngState &s) {

@@ -1,4 +1,4 @@
-#include "train/rng.h"
+#include "random/rng.h"
 
 #include <cmath>
 

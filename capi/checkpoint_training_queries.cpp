@@ -36,19 +36,7 @@ nnstate_status nnstate_checkpoint_history_row(const nnstate_checkpoint *checkpoi
                                               nnstate_epoch_info *row) {
   return guard([&] {
     require_arg(checkpoint, "checkpoint");
-    require_arg(row, "row");
-    if (row->struct_size != sizeof *row) {
-      nnstate::fail(NNSTATE_ERR_VERSION, "nnstate_epoch_info.struct_size is " +
-                                             std::to_string(row->struct_size) +
-                                             ", this library knows " + std::to_string(sizeof *row));
-    }
-    const auto &history = checkpoint->contents.trainer.history;
-    if (index >= history.size()) {
-      nnstate::fail(NNSTATE_ERR_INVALID_ARGUMENT,
-                    "history row " + std::to_string(index) + " does not exist (" +
-                        std::to_string(history.size()) + " rows stored)");
-    }
-    nnstate::capi::to_epoch_info(history[index], *row);
+    nnstate::capi::copy_history_row(checkpoint->contents.trainer.history, index, row);
   });
 }
 
@@ -89,12 +77,7 @@ nnstate_status nnstate_checkpoint_optimizer_options(const nnstate_checkpoint *ch
   return guard([&] {
     require_arg(checkpoint, "checkpoint");
     require_arg(options, "options");
-    if (options->struct_size != sizeof *options) {
-      nnstate::fail(NNSTATE_ERR_VERSION, "nnstate_optimizer_options.struct_size is " +
-                                             std::to_string(options->struct_size) +
-                                             ", this library knows " +
-                                             std::to_string(sizeof *options));
-    }
+    nnstate::capi::check_struct_size(options, "nnstate_optimizer_options");
     const auto &c = checkpoint->contents;
     std::memset(options, 0, sizeof *options);
     options->struct_size = sizeof *options;

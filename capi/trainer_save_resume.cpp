@@ -1,8 +1,10 @@
 // C API: saving and resuming a trainer, its checkpoint policy, and resume from a directory.
 #include <memory>
 
-#include "checkpoint/checkpoint.h"
+#include "checkpoint/load.h"
 #include "checkpoint/policy.h"
+#include "checkpoint/reader.h"
+#include "checkpoint/save.h"
 #include "guard.h"
 #include "handles.h"
 #include "save_options.h"
@@ -71,13 +73,7 @@ nnstate_status nnstate_trainer_set_checkpointing(nnstate_trainer *trainer,
       trainer->hooks.policy.reset();
       return;
     }
-    if (policy->struct_size != sizeof *policy) {
-      nnstate::fail(NNSTATE_ERR_VERSION, "nnstate_checkpoint_policy.struct_size is " +
-                                             std::to_string(policy->struct_size) +
-                                             ", this library knows " +
-                                             std::to_string(sizeof *policy) +
-                                             " (call nnstate_checkpoint_policy_init first)");
-    }
+    nnstate::capi::check_struct_size(policy, "nnstate_checkpoint_policy");
     require_arg(policy->directory, "policy->directory");
     require_arg(policy->monitor, "policy->monitor");
     if (policy->mode < NNSTATE_MODE_AUTO || policy->mode > NNSTATE_MODE_MAX) {
