@@ -68,6 +68,20 @@ class NativeHandle:
             self._free(pointer)
 
 
+class Owned:
+    """close() and the context-manager protocol of an object whose native handle is
+    self._native (a NativeHandle)."""
+
+    def close(self):
+        self._native.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 def own(owner, pointer, free, what, parent=None):
     """Attaches a NativeHandle to `owner`, freed by close() or when `owner` is collected."""
     handle = NativeHandle(pointer, free, what, parent)

@@ -3,7 +3,7 @@ import ctypes
 import os
 
 from ._buffers import output_array
-from ._handles import own
+from ._handles import Owned, own
 from ._native import EpochInfo, LoadOptions, OptimizerOptions, SaveOptions, lib
 from .errors import NnstateError, check
 
@@ -79,7 +79,7 @@ def verify(path):
     check(lib.nnstate_checkpoint_verify(_path(path)))
 
 
-class Checkpoint:
+class Checkpoint(Owned):
     """A checkpoint opened for inspection (memory-mapped, validated): tensors, metadata, the
     architecture, and for trainer checkpoints the training-loop state (trainer, history,
     scheduler, early_stopping)."""
@@ -91,15 +91,6 @@ class Checkpoint:
                                           ctypes.byref(options)))
         own(self, handle, lib.nnstate_checkpoint_free, "checkpoint")
         self.path = path
-
-    def close(self):
-        self._native.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def __repr__(self):
         if not self._native.alive:

@@ -4,7 +4,7 @@ import ctypes
 
 from ._buffers import (FloatBuffer, check_rows, numpy, output_array, sample_rows,
                        target_rows)
-from ._handles import own
+from ._handles import Owned, own
 from ._native import Conv2dOptions, OptimizerOptions, lib
 from .errors import NnstateError, check
 
@@ -64,7 +64,7 @@ def _dims(shape, name):
     return (ctypes.c_int64 * max(len(dims), 1))(*dims), len(dims)
 
 
-class Network:
+class Network(Owned):
     """A network with its loss, optimizer and random streams (libnnstate's nnstate_network).
 
     Use as a context manager or call close(); it is also freed when garbage-collected.
@@ -82,15 +82,6 @@ class Network:
         self._loss_name, self._optimizer_name = _loss, _optimizer
 
     # ---- lifetime
-    def close(self):
-        self._native.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
     @property
     def handle(self):
         return self._native.get()

@@ -15,7 +15,7 @@ import threading
 import weakref
 
 from ._buffers import FloatBuffer, check_rows, sample_rows, target_rows
-from ._handles import own
+from ._handles import Owned, own
 from ._native import (BATCH_CALLBACK, EPOCH_CALLBACK, CheckpointPolicy, EpochInfo,
                       TrainerOptions, lib)
 from .checkpoint import save_options
@@ -41,7 +41,7 @@ def _weak_callback(owner, method_name):
     return call
 
 
-class Trainer:
+class Trainer(Owned):
     """Trains a Network: Trainer(net, epochs=10, batch_size=32, shuffle=True, drop_last=False,
     scheduler=None, early_stopping=None, on_epoch=None, on_batch=None).
 
@@ -84,15 +84,6 @@ class Trainer:
             check(lib.nnstate_trainer_set_checkpointing(handle, ctypes.byref(self._policy[0])))
 
     # ---- lifetime
-    def close(self):
-        self._native.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
     @property
     def closed(self):
         return not self._native.alive
