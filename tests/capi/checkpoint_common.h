@@ -2,6 +2,7 @@
 #ifndef NNSTATE_TESTS_CAPI_CHECKPOINT_COMMON_H
 #define NNSTATE_TESTS_CAPI_CHECKPOINT_COMMON_H
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,19 @@ static inline int ckpt_same_state(const char *a_path, const char *b_path) {
   nnstate_checkpoint_free(a);
   nnstate_checkpoint_free(b);
   return same;
+}
+
+/* Entries in `dir` other than "." and "..". */
+static inline size_t count_entries(const char *dir) {
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  size_t n = 0;
+  CHECK(d != NULL);
+  while ((e = readdir(d)) != NULL) {
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) ++n;
+  }
+  closedir(d);
+  return n;
 }
 
 #endif /* NNSTATE_TESTS_CAPI_CHECKPOINT_COMMON_H */

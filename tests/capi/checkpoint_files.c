@@ -14,18 +14,6 @@
 
 #include "checkpoint_common.h"
 
-static size_t count_entries(const char *dir) {
-  DIR *d = opendir(dir);
-  struct dirent *e;
-  size_t n = 0;
-  CHECK(d != NULL);
-  while ((e = readdir(d)) != NULL) {
-    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) ++n;
-  }
-  closedir(d);
-  return n;
-}
-
 enum failure { READ_ONLY_DIR, FILE_SIZE_LIMIT };
 
 /* In a child: provoke the failure, save, and check the error. Exit status 0 when as expected. */

@@ -12,18 +12,6 @@
 
 #include "checkpoint_common.h"
 
-static size_t count_entries(const char *dir) {
-  DIR *d = opendir(dir);
-  struct dirent *e;
-  size_t n = 0;
-  CHECK(d != NULL);
-  while ((e = readdir(d)) != NULL) {
-    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) ++n;
-  }
-  closedir(d);
-  return n;
-}
-
 static void test_open_buffer_sizes(void) {
   static const unsigned char bytes[64] = {0};
   nnstate_checkpoint *ck = (nnstate_checkpoint *)&ck; /* must be reset to NULL */

@@ -115,15 +115,6 @@ int64_t allowance(size_t file_size) {
   return 16 * static_cast<int64_t>(file_size) + (int64_t{1} << 20);
 }
 
-LayerConfig conv(int64_t channels, Size2 kernel, int64_t groups) {
-  LayerConfig c;
-  c.kind = LayerKind::conv2d;
-  c.in_channels = c.out_channels = channels;
-  c.kernel_size = kernel;
-  c.groups = groups;
-  return c;
-}
-
 }  // namespace
 
 TEST_CASE("peak memory: hostile layer sizes are refused within a small multiple of the file") {
@@ -134,10 +125,10 @@ TEST_CASE("peak memory: hostile layer sizes are refused within a small multiple 
   const std::vector<std::pair<std::string, Shape>> small = {{"weight", Shape{1, 1, 3, 3}},
                                                             {"bias", Shape{1}}};
   // Old validators built these: 1.5 GiB of weights, and 4 GiB for a shape-only stand-in.
-  files.push_back(
-      ckpt_craft::save_bytes(*ckpt_craft::lying_model(conv(1, {int64_t{1} << 27, 3}, 1), small)));
   files.push_back(ckpt_craft::save_bytes(
-      *ckpt_craft::lying_model(conv(int64_t{1} << 30, {1, 1}, int64_t{1} << 30), small)));
+      *ckpt_craft::lying_model(ckpt_craft::conv(1, {int64_t{1} << 27, 3}, 1), small)));
+  files.push_back(ckpt_craft::save_bytes(*ckpt_craft::lying_model(
+      ckpt_craft::conv(int64_t{1} << 30, {1, 1}, int64_t{1} << 30), small)));
   LayerConfig bn;  // no tensors, 36 MiB of workspace each
   bn.kind = LayerKind::batch_norm1d;
   bn.num_features = 1 << 20;

@@ -56,6 +56,16 @@ inline std::unique_ptr<nnstate::Model> lying_model(
   return model;
 }
 
+// A Conv2d config of `channels` in and out, for crafting files that claim any kernel.
+inline nnstate::LayerConfig conv(int64_t channels, nnstate::Size2 kernel, int64_t groups) {
+  nnstate::LayerConfig c;
+  c.kind = nnstate::LayerKind::conv2d;
+  c.in_channels = c.out_channels = channels;
+  c.kernel_size = kernel;
+  c.groups = groups;
+  return c;
+}
+
 // Rewrites the manifest CRC and the header CRC so that a mutated manifest reaches the
 // FlatBuffers Verifier and the semantic checks instead of failing its CRC.
 inline void fix_crcs(std::vector<unsigned char> &bytes) {

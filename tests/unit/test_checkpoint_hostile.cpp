@@ -82,15 +82,6 @@ std::vector<unsigned char> repro(const std::string &name) {
   return bytes;
 }
 
-LayerConfig conv(int64_t channels, Size2 kernel, int64_t groups) {
-  LayerConfig c;
-  c.kind = LayerKind::conv2d;
-  c.in_channels = c.out_channels = channels;
-  c.kernel_size = kernel;
-  c.groups = groups;
-  return c;
-}
-
 }  // namespace
 
 TEST_CASE("hostile: the review's reproducers are refused by every load path, naming the field") {
@@ -117,9 +108,10 @@ TEST_CASE("hostile: layers whose tensors the file cannot hold are refused before
   // Each lies about its configuration but stores small tensors with valid CRCs.
   const std::vector<std::pair<std::string, Shape>> small_conv = {{"weight", Shape{1, 1, 3, 3}},
                                                                  {"bias", Shape{1}}};
-  auto tall = ckpt_craft::lying_model(conv(1, {int64_t{1} << 27, 3}, 1), small_conv);
+  auto tall = ckpt_craft::lying_model(ckpt_craft::conv(1, {int64_t{1} << 27, 3}, 1), small_conv);
   refused_everywhere(ckpt_craft::save_bytes(*tall), "kernel_size (134217728, 3)");
-  auto wide = ckpt_craft::lying_model(conv(int64_t{1} << 30, {1, 1}, int64_t{1} << 30), small_conv);
+  auto wide = ckpt_craft::lying_model(ckpt_craft::conv(int64_t{1} << 30, {1, 1}, int64_t{1} << 30),
+                                      small_conv);
   refused_everywhere(ckpt_craft::save_bytes(*wide), "in_channels 1073741824");
 
   LayerConfig linear;
