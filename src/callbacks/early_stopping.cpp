@@ -3,7 +3,7 @@
 #include <cmath>
 #include <limits>
 
-#include "layers/sequential.h"
+#include "layers/graph.h"
 #include "util/error.h"
 
 namespace nnstate {
@@ -37,7 +37,7 @@ bool EarlyStopping::is_improvement(double value, double reference) const {
   return value - config_.min_delta > reference;
 }
 
-void EarlyStopping::capture_weights(Sequential &network) {
+void EarlyStopping::capture_weights(Graph &network) {
   struct Capture : StateVisitor {
     std::vector<std::pair<std::string, Tensor>> &out;
     size_t next = 0;
@@ -54,7 +54,7 @@ void EarlyStopping::capture_weights(Sequential &network) {
   state_.best_weights.resize(capture.next);
 }
 
-bool EarlyStopping::on_epoch_end(int64_t epoch, double value, Sequential &network) {
+bool EarlyStopping::on_epoch_end(int64_t epoch, double value, Graph &network) {
   if (epoch < config_.start_from_epoch) return false;
   if (config_.restore_best_weights && state_.best_weights.empty()) {
     // Keras: if best weights were never set, the current weights are the best.
@@ -77,7 +77,7 @@ bool EarlyStopping::on_epoch_end(int64_t epoch, double value, Sequential &networ
   return false;
 }
 
-void EarlyStopping::on_train_end(Sequential &network) {
+void EarlyStopping::on_train_end(Graph &network) {
   if (!config_.restore_best_weights || state_.best_weights.empty()) return;
   struct Restore : StateVisitor {
     const std::vector<std::pair<std::string, Tensor>> &weights;

@@ -12,7 +12,7 @@
 
 namespace nnstate {
 
-class Sequential;
+class Graph;
 
 // Persisted in checkpoints and the C API: append only.
 enum class MonitorMode : int32_t { auto_detect = 0, min = 1, max = 2 };
@@ -52,13 +52,13 @@ class EarlyStopping {
 
   // Keras' on_epoch_end with the monitored value of 0-based `epoch`; returns true to stop.
   // A NaN value never improves.
-  bool on_epoch_end(int64_t epoch, double value, Sequential &network);
+  bool on_epoch_end(int64_t epoch, double value, Graph &network);
   // Keras 3's on_train_end: puts the best weights back when restore_best_weights captured them.
-  void on_train_end(Sequential &network);
+  void on_train_end(Graph &network);
 
  private:
   bool is_improvement(double value, double reference) const;
-  void capture_weights(Sequential &network);
+  void capture_weights(Graph &network);
 
   EarlyStoppingConfig config_;
   MonitorMode mode_;

@@ -1,6 +1,9 @@
 #include "checkpoint/architecture.h"
 
 #include <cstdint>
+#include <map>
+
+#include "layers/merge.h"
 
 #include "util/error.h"
 
@@ -67,7 +70,7 @@ std::string describe(size_t index, const LayerConfig &c) {
   return "layer " + std::to_string(index) + " (" + layer_kind_name(c.kind) + ")";
 }
 
-// Layer `index`'s output for one sample (batched to [1, ...]), as Sequential would compute it.
+// Layer `index`'s output for one sample (batched to [1, ...]), as the built layer computes it.
 Shape step(const std::string &where, size_t index, const LayerConfig &c, const Shape &batched) {
   ++shape_steps;
   Shape out;
@@ -84,16 +87,78 @@ Shape step(const std::string &where, size_t index, const LayerConfig &c, const S
   return out;
 }
 
+Shape merge_step(const std::string &where, size_t index, const LayerConfig &c,
+                 const std::vector<Shape> &batched) {
+  ++shape_steps;
+  Shape out;
+  try {
+    out = merged_shape(c, batched);
+  } catch (const Error &e) {
+    no_chain(where, describe(index, c) + ": " + e.what());
+  }
+  if (bounded_numel(out) < 0) {
+    no_chain(where, describe(index, c) + " produces samples of shape " + out.sample().to_string() +
+                        ", more than 2^62 elements");
+  }
+  return out;
+}
+
+// Names valid and unique (an unnamed node's key is its index), inputs earlier nodes in the
+// number a layer or merge takes, and every node but the last used by a later one.
+void check_links(const std::vector<LayerConfig> &layers, const std::vector<NodeLinks> &links,
+                 const std::string &where) {
+  if (links.size() != layers.size()) {
+    fail(NNSTATE_ERR_INTERNAL, where + ": " + std::to_string(links.size()) + " links for " +
+                                   std::to_string(layers.size()) + " layers");
+  }
+  std::map<std::string, size_t> keys;
+  std::vector<bool> used(layers.size(), false);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const NodeLinks &l = links[i];
+    if (!l.name.empty()) {
+      try {
+        check_node_name(l.name);
+      } catch (const Error &e) {
+        fail(NNSTATE_ERR_CORRUPT, where + ": " + describe(i, layers[i]) + ": " + e.what());
+      }
+    }
+    const std::string key = l.name.empty() ? std::to_string(i) : l.name;
+    const auto [clash, inserted] = keys.emplace(key, i);
+    if (!inserted) {
+      no_chain(where, describe(i, layers[i]) + " has the name \"" + key + "\" of " +
+                          describe(clash->second, layers[clash->second]));
+    }
+    const bool merge = is_merge_kind(layers[i].kind);
+    if (merge ? l.inputs.size() < 2 : l.inputs.size() != 1) {
+      no_chain(where, describe(i, layers[i]) + " takes " +
+                          (merge ? "two or more inputs" : "one input") + ", the file gives " +
+                          std::to_string(l.inputs.size()));
+    }
+    for (int32_t source : l.inputs) {
+      if (source < Graph::kNetworkInput || source >= static_cast<int64_t>(i)) {
+        no_chain(where, describe(i, layers[i]) + " takes input " + std::to_string(source) +
+                            ", which is not an earlier layer nor the network input (-1)");
+      }
+      if (source >= 0) used[source] = true;
+    }
+  }
+  for (size_t i = 0; i + 1 < layers.size(); ++i) {
+    if (!used[i]) {
+      no_chain(where, describe(i, layers[i]) + " is not an input of any later layer");
+    }
+  }
+}
+
 }  // namespace
 
 uint64_t chain_shape_steps() {
   return shape_steps;
 }
 
-std::vector<ExpectedTensor> expected_tensors(const LayerConfig &c, size_t index,
+std::vector<ExpectedTensor> expected_tensors(const LayerConfig &c, const std::string &key,
                                              const std::string &where, uint64_t data_length) {
   check_config(c, where);
-  std::vector<ExpectedTensor> out = declared_tensors(c, std::to_string(index) + ".");
+  std::vector<ExpectedTensor> out = declared_tensors(c, key + ".");
   // Sizes are below 2^31 each, so a tensor has at most 2^124 elements: count with care.
   uint64_t bytes = 0;
   bool fits = true;
@@ -112,8 +177,8 @@ std::vector<ExpectedTensor> expected_tensors(const LayerConfig &c, size_t index,
   return out;
 }
 
-Shape check_chain(const std::vector<LayerConfig> &layers, const Shape &sample_input,
-                  const std::string &where, uint64_t data_length) {
+Shape check_graph(const std::vector<LayerConfig> &layers, const std::vector<NodeLinks> &links,
+                  const Shape &sample_input, const std::string &where, uint64_t data_length) {
   uint64_t workspace = 0, budget = 0;
   if (__builtin_mul_overflow(kWorkspacePerDataByte, data_length, &budget) ||
       __builtin_add_overflow(budget, kWorkspaceAllowance, &budget)) {
@@ -130,39 +195,58 @@ Shape check_chain(const std::vector<LayerConfig> &layers, const Shape &sample_in
                                     std::to_string(data_length) + " bytes justifies");
     }
   }
+  check_links(layers, links, where);
 
-  // `current` is one batched sample [1, ...] once a layer (or the file) fixed the input shape.
+  // out[i] is node i's output as one batched sample [1, ...], once the input shape is known.
+  std::vector<Shape> out(layers.size());
+  Shape input;
+  const auto compute = [&](size_t i) {
+    const LayerConfig &c = layers[i];
+    std::vector<Shape> in;
+    for (int32_t source : links[i].inputs) {
+      in.push_back(source == Graph::kNetworkInput ? input : out[source]);
+    }
+    if (is_merge_kind(c.kind)) {
+      out[i] = merge_step(where, i, c, in);
+      return;
+    }
+    const Shape required = declared_required_sample_shape(c);
+    if (required.rank != 0 && required != in[0].sample()) {
+      no_chain(where, describe(i, c) + " expects samples of shape " + required.to_string() +
+                          " but its input produces " + in[0].sample().to_string());
+    }
+    out[i] = step(where, i, c, in[0]);
+  };
   bool known = sample_input.rank > 0;
-  Shape current;
   if (known) {
     if (sample_input.rank >= Shape::kMaxRank || bounded_numel(sample_input) <= 0) {
       no_chain(where, "sample input shape " + sample_input.to_string() +
                           " must have 1 to 3 dims and 1 to 2^62 elements");
     }
-    current = sample_input.batched(1);
+    input = sample_input.batched(1);
   }
   for (size_t i = 0; i < layers.size(); ++i) {
     const LayerConfig &c = layers[i];
     const Shape required = declared_required_sample_shape(c);
     if (known) {
-      if (required.rank != 0 && required != current.sample()) {
-        no_chain(where, describe(i, c) + " expects samples of shape " + required.to_string() +
-                            " but the previous layer produces " + current.sample().to_string());
-      }
-      current = step(where, i, c, current);
+      compute(i);
+    } else if (is_merge_kind(c.kind)) {
+      no_chain(where, describe(i, c) +
+                          " merges inputs whose shapes are unknown: the file sets "
+                          "no sample input shape");
     } else if (required.rank != 0) {
-      // The shape-preserving layers before the first one that fixes the input must take it.
-      current = required.batched(1);
-      for (size_t j = 0; j < i; ++j) current = step(where, j, layers[j], current);
-      current = step(where, i, c, current);
+      // Every earlier node preserves shapes, so they all take the input this one requires.
+      input = required.batched(1);
       known = true;
+      for (size_t j = 0; j <= i; ++j) compute(j);
     } else if (!declared_preserves_shape(c)) {
       no_chain(where, describe(i, c) +
                           " changes the shape of inputs it does not fix: the file sets no "
                           "sample input shape");
     }
   }
-  return known ? current.sample() : Shape{};
+  if (!known) return Shape{};
+  return layers.empty() ? input.sample() : out.back().sample();
 }
 
 }  // namespace nnstate::checkpoint

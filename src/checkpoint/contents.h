@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "callbacks/early_stopping.h"
+#include "layers/graph.h"
 #include "layers/layer.h"
 #include "optim/optimizer.h"
 #include "random/rng.h"
@@ -54,6 +55,7 @@ struct Contents {
   Environment environment;
 
   std::vector<LayerConfig> layers;
+  std::vector<NodeLinks> links;  // [i]: layer i's name and inputs (a stack's for 1.0 files)
   Shape sample_input_shape;
   int32_t loss = 0;  // 0: none, else LossKind
   uint64_t seed = 0;

@@ -170,6 +170,10 @@ void check_layer_config(const LayerConfig &c) {
       return;
     case LayerKind::layer_norm:
       return check_layer_norm(c);
+    case LayerKind::add:
+    case LayerKind::multiply:
+    case LayerKind::concat:  // any dim: checked against the input shapes
+      return;
   }
   fail(NNSTATE_ERR_INVALID_ARGUMENT,
        "unknown layer kind " + std::to_string(static_cast<int32_t>(c.kind)));

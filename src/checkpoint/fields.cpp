@@ -130,9 +130,21 @@ void layer_fields(FieldList &f, const LayerConfig &l) {
       f.real("eps", l.eps);
       f.boolean("elementwise_affine", l.affine);
       break;
+    case LayerKind::concat:
+      f.integer("dim", l.dim);
+      break;
     default:
       break;
   }
+}
+
+// A graph node's name and inputs; a stack's nodes (unnamed, taking the previous) have none.
+void link_fields(FieldList &f, const NodeLinks &links, size_t index) {
+  if (!links.name.empty()) f.text("name", links.name);
+  if (links.inputs == std::vector<int32_t>{static_cast<int32_t>(index) - 1}) return;
+  std::string text;
+  for (int32_t input : links.inputs) text += (text.empty() ? "" : ", ") + std::to_string(input);
+  f.text("inputs", "[" + text + "]");
 }
 
 void optimizer_fields(FieldList &f, const Contents &c) {
@@ -293,6 +305,7 @@ std::vector<Field> describe_fields(const Contents &c) {
   for (size_t i = 0; i < c.layers.size(); ++i) {
     f.prefix = "architecture.layers[" + std::to_string(i) + "].";
     layer_fields(f, c.layers[i]);
+    if (i < c.links.size()) link_fields(f, c.links[i], i);
   }
   f.prefix = "";
   f.text("loss", c.loss ? loss_kind_name(static_cast<LossKind>(c.loss)) : "none");

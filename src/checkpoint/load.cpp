@@ -31,14 +31,21 @@ std::map<std::string, NetworkTensor> network_tensors(Model &model) {
   return std::move(walk.out);
 }
 
-std::vector<LayerConfig> network_layers(Model &model) {
-  struct Walk : StateVisitor {
-    std::vector<LayerConfig> layers;
-    void layer(size_t, const LayerConfig &config) override { layers.push_back(config); }
-    void tensor(const std::string &, TensorRole, Tensor &, Tensor *) override {}
-  } walk;
-  model.network().visit_state(walk);
-  return std::move(walk.layers);
+struct NetworkNodes : StateVisitor {
+  std::vector<LayerConfig> layers;
+  std::vector<NodeLinks> wiring;
+  void layer(size_t, const LayerConfig &config) override { layers.push_back(config); }
+  void links(size_t, const std::string &name, const std::vector<int32_t> &inputs) override {
+    wiring.push_back({name, inputs});
+  }
+  void tensor(const std::string &, TensorRole, Tensor &, Tensor *) override {}
+};
+
+std::string describe_links(const NodeLinks &l) {
+  std::string s = l.name.empty() ? "unnamed" : "\"" + l.name + "\"";
+  s += " taking";
+  for (int32_t input : l.inputs) s += " " + std::to_string(input);
+  return s;
 }
 
 std::string describe_layer(const LayerConfig &c) {
@@ -77,7 +84,9 @@ void compare_strictly(Model &model, const Contents &c) {
                          kv.second->shape.to_string());
     }
   }
-  const std::vector<LayerConfig> layers = network_layers(model);
+  NetworkNodes nodes;
+  model.network().visit_state(nodes);
+  const std::vector<LayerConfig> &layers = nodes.layers;
   if (layers.size() != c.layers.size()) {
     shape_problem = true;
     problems.push_back("the file has " + std::to_string(c.layers.size()) + " layers, the network " +
@@ -88,6 +97,11 @@ void compare_strictly(Model &model, const Contents &c) {
         shape_problem = true;
         problems.push_back("layer " + std::to_string(i) + ": file " + describe_layer(c.layers[i]) +
                            ", network " + describe_layer(layers[i]));
+      }
+      if (!(nodes.wiring[i] == c.links[i])) {
+        shape_problem = true;
+        problems.push_back("layer " + std::to_string(i) + ": file " + describe_links(c.links[i]) +
+                           ", network " + describe_links(nodes.wiring[i]));
       }
     }
   }
@@ -196,7 +210,9 @@ std::unique_ptr<Model> load(const Source &source, const LoadOptions &options) {
     if (c.sample_input_shape.rank > 0)
       model->network().set_sample_input_shape(c.sample_input_shape);
     // Zero-initialised: the file provides every value, and the init stream stays untouched.
-    for (const LayerConfig &config : c.layers) model->network().add(make_layer(config, nullptr));
+    for (size_t i = 0; i < c.layers.size(); ++i) {
+      model->network().add(make_layer(c.layers[i], nullptr), c.links[i].inputs, c.links[i].name);
+    }
     if (c.loss != 0) model->set_loss(static_cast<LossKind>(c.loss));
     if (options.mode == LoadMode::full && c.has_optimizer) model->set_optimizer(c.optimizer);
   } catch (const Error &e) {

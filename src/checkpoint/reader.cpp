@@ -46,6 +46,7 @@ class Checker {
   void add_tensor(Contents &c, TensorEntry entry, const std::string &field);
   Size2 size2(const fbs::Size2 *s, const std::string &field) const;
   LayerConfig layer(const fbs::Layer *layer, const std::string &field) const;
+  static NodeLinks links(const fbs::Layer *layer, uint32_t index);
   void architecture(const fbs::Architecture *arch, Contents &c);
   void optimizer(const fbs::Optimizer *o, Contents &c);
   void rng_list(const flatbuffers::Vector<flatbuffers::Offset<fbs::RngState>> *list,
@@ -207,10 +208,26 @@ LayerConfig Checker::layer(const fbs::Layer *l, const std::string &field) const 
       c.affine = t->elementwise_affine();
       break;
     }
+    case T::ConcatConfig:
+      c.dim = l->config_as_ConcatConfig()->dim();
+      break;
     default:
       break;  // parameterless
   }
   return c;
+}
+
+// Absent fields (every 1.0 file) mean a stack: unnamed, taking the previous node. The vector's
+// size is bounded by the Verifier; check_graph checks the values.
+NodeLinks Checker::links(const fbs::Layer *l, uint32_t index) {
+  NodeLinks links;
+  if (l->name()) links.name = l->name()->str();
+  if (l->inputs()) {
+    links.inputs.assign(l->inputs()->begin(), l->inputs()->end());
+  } else {
+    links.inputs = {static_cast<int32_t>(index) - 1};
+  }
+  return links;
 }
 
 void Checker::architecture(const fbs::Architecture *arch, Contents &c) {
@@ -229,16 +246,19 @@ void Checker::architecture(const fbs::Architecture *arch, Contents &c) {
   c.layers.reserve(arch->layers()->size());  // bounded by the Verifier's table count
   for (uint32_t i = 0; i < arch->layers()->size(); ++i) {
     const std::string field = "architecture.layers[" + std::to_string(i) + "]";
-    c.layers.push_back(layer(arch->layers()->Get(i), field));
+    const fbs::Layer *node = arch->layers()->Get(i);
+    c.layers.push_back(layer(node, field));
+    c.links.push_back(links(node, i));
+    const std::string key = c.links.back().name.empty() ? std::to_string(i) : c.links.back().name;
     for (ExpectedTensor &t :
-         expected_tensors(c.layers.back(), i, describe_file(file_) + ": manifest " + field,
+         expected_tensors(c.layers.back(), key, describe_file(file_) + ": manifest " + field,
                           header_.data_length)) {
       expected.push_back(std::move(t));
     }
   }
   sample_output_ =
-      check_chain(c.layers, c.sample_input_shape, describe_file(file_) + ": manifest architecture",
-                  header_.data_length);
+      check_graph(c.layers, c.links, c.sample_input_shape,
+                  describe_file(file_) + ": manifest architecture", header_.data_length);
   // The tensors must be exactly those the layers define.
   std::map<std::string, const TensorEntry *> by_name;
   for (const TensorEntry &e : c.tensors) by_name[e.name] = &e;

@@ -38,6 +38,7 @@ struct ParamStep {
 // Everything the manifest needs from the model, gathered through the state visitors.
 struct Snapshot {
   std::vector<LayerConfig> layers;
+  std::vector<NodeLinks> links;
   std::vector<PendingTensor> tensors;
   std::vector<ParamStep> params;
 };
@@ -47,6 +48,9 @@ Snapshot take_snapshot(Model &model, const Trainer *trainer) {
   struct NetworkWalk : StateVisitor {
     Snapshot *snap;
     void layer(size_t, const LayerConfig &config) override { snap->layers.push_back(config); }
+    void links(size_t, const std::string &name, const std::vector<int32_t> &inputs) override {
+      snap->links.push_back({name, inputs});
+    }
     void tensor(const std::string &name, TensorRole role, Tensor &value, Tensor *) override {
       TensorEntry e;
       e.name = name;
@@ -130,7 +134,8 @@ fbs::Size2 size2(const Size2 &s) {
   return fbs::Size2(s.h, s.w);
 }
 
-Offset<fbs::Layer> layer_table(FlatBufferBuilder &b, const LayerConfig &c) {
+Offset<fbs::Layer> layer_table(FlatBufferBuilder &b, const LayerConfig &c, const NodeLinks &links,
+                               size_t index) {
   using T = fbs::LayerConfig;
   // Union type numbers equal LayerKind values by construction of the schema.
   const auto type = static_cast<T>(static_cast<int32_t>(c.kind));
@@ -185,12 +190,25 @@ Offset<fbs::Layer> layer_table(FlatBufferBuilder &b, const LayerConfig &c) {
       config = fbs::CreateLayerNormConfig(b, shape, c.eps, c.affine).Union();
       break;
     }
+    case LayerKind::add:
+      config = fbs::CreateAddConfig(b).Union();
+      break;
+    case LayerKind::concat:
+      config = fbs::CreateConcatConfig(b, c.dim).Union();
+      break;
+    case LayerKind::multiply:
+      config = fbs::CreateMultiplyConfig(b).Union();
+      break;
   }
   if (config.IsNull()) {
     fail(NNSTATE_ERR_INTERNAL,
          "layer kind " + std::to_string(static_cast<int32_t>(c.kind)) + " has no schema entry");
   }
-  return fbs::CreateLayer(b, type, config);
+  // A stack's nodes (unnamed, each taking the previous one) leave both fields out, as in 1.0.
+  const auto name = links.name.empty() ? 0 : b.CreateString(links.name);
+  const bool stacked = links.inputs == std::vector<int32_t>{static_cast<int32_t>(index) - 1};
+  const auto inputs = stacked ? 0 : b.CreateVector(links.inputs);
+  return fbs::CreateLayer(b, type, config, name, inputs);
 }
 
 Offset<fbs::Environment> environment(FlatBufferBuilder &b) {
@@ -341,7 +359,9 @@ Offset<fbs::Trainer> trainer_table(FlatBufferBuilder &b, const Trainer &trainer)
 void build_manifest(FlatBufferBuilder &b, Model &model, const Snapshot &snap,
                     const SaveOptions &options) {
   std::vector<Offset<fbs::Layer>> layers;
-  for (const LayerConfig &c : snap.layers) layers.push_back(layer_table(b, c));
+  for (size_t i = 0; i < snap.layers.size(); ++i) {
+    layers.push_back(layer_table(b, snap.layers[i], snap.links.at(i), i));
+  }
   auto layers_v = b.CreateVector(layers);
   const Shape &input = model.network().sample_input_shape();
   auto input_v = shape_vector(b, input);

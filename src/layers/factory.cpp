@@ -10,6 +10,7 @@
 #include "layers/layer_norm.h"
 #include "layers/linear.h"
 #include "layers/max_pool2d.h"
+#include "layers/merge.h"
 #include "util/error.h"
 
 namespace nnstate {
@@ -22,7 +23,12 @@ bool LayerConfig::operator==(const LayerConfig &o) const {
          dilation == o.dilation && groups == o.groups && num_features == o.num_features &&
          eps == o.eps && momentum == o.momentum && affine == o.affine &&
          track_running_stats == o.track_running_stats && p == o.p &&
-         normalized_shape == o.normalized_shape && start_dim == o.start_dim && end_dim == o.end_dim;
+         normalized_shape == o.normalized_shape && start_dim == o.start_dim &&
+         end_dim == o.end_dim && dim == o.dim;
+}
+
+bool is_merge_kind(LayerKind kind) {
+  return kind == LayerKind::add || kind == LayerKind::concat || kind == LayerKind::multiply;
 }
 
 const char *layer_kind_name(LayerKind kind) {
@@ -53,6 +59,12 @@ const char *layer_kind_name(LayerKind kind) {
       return "Dropout";
     case LayerKind::layer_norm:
       return "LayerNorm";
+    case LayerKind::add:
+      return "Add";
+    case LayerKind::concat:
+      return "Concat";
+    case LayerKind::multiply:
+      return "Multiply";
   }
   return "unknown";
 }
@@ -88,6 +100,12 @@ std::unique_ptr<Layer> make_layer(const LayerConfig &config, Rng *init_rng) {
       return std::make_unique<Dropout>(config.p);
     case LayerKind::layer_norm:
       return std::make_unique<LayerNorm>(config);
+    case LayerKind::add:
+      return std::make_unique<Add>();
+    case LayerKind::concat:
+      return std::make_unique<Concat>(config.dim);
+    case LayerKind::multiply:
+      return std::make_unique<Multiply>();
   }
   fail(NNSTATE_ERR_INVALID_ARGUMENT,
        "unknown layer kind " + std::to_string(static_cast<int32_t>(config.kind)));

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "tensor/tensor.h"
 
@@ -27,7 +28,14 @@ enum class LayerKind : int32_t {
   batch_norm2d = 11,
   dropout = 12,
   layer_norm = 13,
+  // 14..20: single-input kinds of the graph-network work.
+  add = 21,  // merges: two or more inputs (layers/merge.h)
+  concat = 22,
+  multiply = 23,
 };
+
+// Whether nodes of this kind take two or more inputs.
+bool is_merge_kind(LayerKind kind);
 
 // A (height, width) pair of a 2-d window: kernel size, stride, padding or dilation.
 struct Size2 {
@@ -62,6 +70,7 @@ struct LayerConfig {
   Shape normalized_shape;           // layer_norm: the trailing dims normalised over (rank 1..3)
   int32_t start_dim = 1;            // flatten (negative counts from the end, like nn.Flatten)
   int32_t end_dim = -1;             // flatten
+  int32_t dim = 1;                  // concat (of the batched tensor; negative from the end)
 
   bool operator==(const LayerConfig &o) const;
 };
@@ -80,6 +89,13 @@ class StateVisitor {
   virtual void layer(size_t index, const LayerConfig &config) {
     (void)index;
     (void)config;
+  }
+  // Called once per node of a graph, after layer(): its name ("" when unnamed: its tensors are
+  // then named by its index) and the nodes it takes (indices of earlier nodes, -1: the input).
+  virtual void links(size_t index, const std::string &name, const std::vector<int32_t> &inputs) {
+    (void)index;
+    (void)name;
+    (void)inputs;
   }
   // `name` is the PyTorch state_dict name ("0.weight"); `grad` is null for buffers.
   virtual void tensor(const std::string &name, TensorRole role, Tensor &value, Tensor *grad) = 0;
@@ -101,7 +117,7 @@ class Layer {
   // The per-sample input shape this layer requires, or rank 0 when it does not fix the whole
   // shape (output_shape then checks what it needs, e.g. Conv2d's channel count).
   virtual Shape required_sample_shape() const { return Shape{}; }
-  // Whether the output shape always equals the input shape. Sequential lets such layers come
+  // Whether the output shape always equals the input shape. A graph lets such layers come
   // before the layer that fixes the input shape, and checks them once it is known.
   virtual bool preserves_shape() const { return false; }
 

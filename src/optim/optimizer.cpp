@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "layers/sequential.h"
+#include "layers/graph.h"
 #include "optim/adam.h"
 #include "optim/sgd.h"
 #include "util/error.h"
@@ -78,7 +78,7 @@ std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig &config,
   return std::make_unique<Adam>(config, std::move(params));
 }
 
-std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig &config, Sequential &network) {
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig &config, Graph &network) {
   struct Collector : StateVisitor {
     std::vector<ParamRef> params;
     void tensor(const std::string &name, TensorRole role, Tensor &value, Tensor *grad) override {

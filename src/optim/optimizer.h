@@ -12,7 +12,7 @@
 
 namespace nnstate {
 
-class Sequential;
+class Graph;
 
 // Persisted in checkpoints and the C API: append only.
 enum class OptimizerKind : int32_t { sgd = 1, adam = 2, adamw = 3 };
@@ -74,7 +74,7 @@ class Optimizer {
 };
 
 // Registers every parameter of `network` (through its state visitor) with a new optimizer.
-std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig &config, Sequential &network);
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig &config, Graph &network);
 // The same over an explicit list of parameters (tests, other containers).
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig &config,
                                           std::vector<ParamRef> params);

@@ -67,6 +67,14 @@ void Tensor::resize(const Shape &shape) {
   numel_ = count;
 }
 
+void Tensor::borrow(const float *data, const Shape &shape) {
+  const int64_t count = shape.numel();
+  release();
+  data_ = const_cast<float *>(data);  // read-only by contract: see the header
+  shape_ = shape;
+  numel_ = count;
+}
+
 void Tensor::fill(float value) {
   std::fill(data_, data_ + numel_, value);
 }
@@ -85,9 +93,10 @@ void Tensor::reserve(int64_t count) {
 }
 
 void Tensor::release() {
-  if (data_) aligned_free(data_, alignment_);
+  if (data_ && alignment_ != 0) aligned_free(data_, alignment_);
   data_ = nullptr;
   capacity_ = 0;
+  alignment_ = 0;
 }
 
 }  // namespace nnstate

@@ -23,6 +23,9 @@ class Tensor {
   // Changes the shape, keeping the storage when it is large enough. Contents are unspecified
   // after a resize that grows the tensor.
   void resize(const Shape &shape);
+  // Makes this tensor a read-only view of the caller's `data` (not copied, not freed), e.g. the
+  // network input. Only pass the result as `const Tensor &`; a later resize allocates storage.
+  void borrow(const float *data, const Shape &shape);
   void fill(float value);
   void zero() { fill(0.0f); }
 
@@ -41,7 +44,7 @@ class Tensor {
   float *data_ = nullptr;
   int64_t numel_ = 0;
   int64_t capacity_ = 0;
-  size_t alignment_ = 0;
+  size_t alignment_ = 0;  // 0 while the storage is borrowed (or absent)
   Shape shape_;
 };
 

@@ -13,6 +13,13 @@ Model::Model(uint64_t seed)
     : seed_(seed), init_rng_(seed, RngStream::init), dropout_rng_(seed, RngStream::dropout) {}
 
 void Model::add_layer(const LayerConfig &config) {
+  const int32_t last =
+      network_.size() == 0 ? Graph::kNetworkInput : static_cast<int32_t>(network_.size() - 1);
+  add_node(config, {last}, "");
+}
+
+size_t Model::add_node(const LayerConfig &config, const std::vector<int32_t> &inputs,
+                       const std::string &name) {
   if (optimizer_) {
     fail(NNSTATE_ERR_STATE, "cannot add a layer after the optimizer is set");
   }
@@ -20,7 +27,7 @@ void Model::add_layer(const LayerConfig &config) {
   // get different weights than in a program that never made the failing call.
   const RngState before = init_rng_.state();
   try {
-    network_.add(make_layer(config, &init_rng_));
+    return network_.add(make_layer(config, &init_rng_), inputs, name);
   } catch (...) {
     init_rng_ = Rng(before);
     throw;

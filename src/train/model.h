@@ -4,8 +4,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
-#include "layers/sequential.h"
+#include "layers/graph.h"
 #include "losses/loss.h"
 #include "optim/optimizer.h"
 #include "random/rng.h"
@@ -17,7 +19,7 @@ class Model {
   // `seed` derives every random stream (initialisation, shuffling, dropout).
   explicit Model(uint64_t seed);
 
-  Sequential &network() { return network_; }
+  Graph &network() { return network_; }
   uint64_t seed() const { return seed_; }
   Rng &init_rng() { return init_rng_; }
   Rng &dropout_rng() { return dropout_rng_; }
@@ -25,6 +27,10 @@ class Model {
   // Builds a layer (initialised from the init stream) and appends it. Refused once an
   // optimizer is set, since its state would no longer cover every parameter.
   void add_layer(const LayerConfig &config);
+  // The same for a node of a graph: it takes `inputs` (earlier node indices, or
+  // Graph::kNetworkInput) and is named `name` ("" for its index). Returns its index.
+  size_t add_node(const LayerConfig &config, const std::vector<int32_t> &inputs,
+                  const std::string &name);
   void set_loss(LossKind kind);
   // Replaces the optimizer with a new one whose state starts empty.
   void set_optimizer(const OptimizerConfig &config);
@@ -58,7 +64,7 @@ class Model {
   uint64_t seed_;
   Rng init_rng_;
   Rng dropout_rng_;
-  Sequential network_;
+  Graph network_;
   std::unique_ptr<Loss> loss_;
   std::unique_ptr<Optimizer> optimizer_;
   bool inference_training_ = false;

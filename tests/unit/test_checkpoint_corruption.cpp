@@ -97,7 +97,8 @@ TEST_CASE("checkpoint: every truncation and some extensions are rejected") {
 TEST_CASE("checkpoint: a newer major version is refused naming both versions") {
   auto model = small_model(0);
   auto bytes = to_bytes(*model);
-  bytes[8] = 2;  // format major
+  bytes[8] = 2;   // format major
+  bytes[12] = 0;  // format minor
   std::string message;
   CHECK(verify_status(bytes, &message) == NNSTATE_ERR_VERSION);
   CHECK(message.find("format version 2.0") != std::string::npos);

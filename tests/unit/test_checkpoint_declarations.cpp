@@ -1,7 +1,7 @@
 // The reader checks architectures by arithmetic over each layer kind's declarations
 // (checkpoint/declarations.h) instead of building layers: they must agree with the layers
 // themselves on which configurations are valid, which tensors exist and every output shape.
-// Also: the chain check and Sequential::add take one step per layer (linear validation).
+// Also: the chain check and Graph::add take one step per layer (linear validation).
 #include <doctest/doctest.h>
 
 #include <random>
@@ -9,7 +9,7 @@
 #include "checkpoint/architecture.h"
 #include "checkpoint_craft.h"
 #include "layers/factory.h"
-#include "layers/sequential.h"
+#include "layers/graph.h"
 #include "util/error.h"
 
 using namespace nnstate;
@@ -113,7 +113,7 @@ TEST_CASE("declarations: every layer kind's arithmetic agrees with the built lay
   CHECK(shapes_checked > 2000);
 }
 
-TEST_CASE("declarations: Sequential::add computes one output shape per added layer") {
+TEST_CASE("declarations: Graph::add computes one output shape per added layer") {
   struct Counting final : Layer {
     int64_t *calls;
     explicit Counting(int64_t *c) : calls(c) {}
@@ -132,7 +132,7 @@ TEST_CASE("declarations: Sequential::add computes one output shape per added lay
   };
   for (int64_t n : {1000, 4000}) {
     int64_t calls = 0;
-    Sequential network;
+    Graph network;
     network.set_sample_input_shape(Shape{3});
     for (int64_t i = 0; i < n; ++i) network.add(std::make_unique<Counting>(&calls));
     CHECK(network.sample_output_shape() == Shape{3});

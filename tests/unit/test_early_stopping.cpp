@@ -8,15 +8,15 @@
 
 #include "callbacks/early_stopping.h"
 #include "layers/factory.h"
-#include "layers/sequential.h"
+#include "layers/graph.h"
 #include "random/rng.h"
 
 using namespace nnstate;
 
 namespace {
 
-Sequential small_network() {
-  Sequential net;
+Graph small_network() {
+  Graph net;
   LayerConfig c;
   c.kind = LayerKind::linear;
   c.in_features = 2;
@@ -28,7 +28,7 @@ Sequential small_network() {
 
 // Runs the callback over `values` (epochs 0, 1, ...); returns the epoch that stopped, or -1.
 int64_t run(EarlyStopping &es, const std::vector<double> &values) {
-  Sequential net = small_network();
+  Graph net = small_network();
   for (size_t epoch = 0; epoch < values.size(); ++epoch) {
     if (es.on_epoch_end(static_cast<int64_t>(epoch), values[epoch], net)) {
       CHECK(es.state().stopped_epoch == static_cast<int64_t>(epoch));
@@ -114,7 +114,7 @@ TEST_CASE("restore_best_weights puts back the exact bytes of the best epoch") {
   EarlyStoppingConfig c = with_patience(2);
   c.restore_best_weights = true;
   EarlyStopping es(c);
-  Sequential net = small_network();
+  Graph net = small_network();
   struct Weights : StateVisitor {
     std::vector<Tensor *> tensors;
     void tensor(const std::string &, TensorRole, Tensor &value, Tensor *) override {

@@ -7,7 +7,7 @@
 
 #include "gradient_check.h"
 #include "layers/factory.h"
-#include "layers/sequential.h"
+#include "layers/graph.h"
 #include "losses/loss.h"
 #include "random/rng.h"
 
@@ -117,7 +117,7 @@ TEST_CASE("loss gradients match finite differences") {
 
 TEST_CASE("a whole network backpropagates the loss gradient to every parameter") {
   Rng rng(11, RngStream::init);
-  Sequential net;
+  Graph net;
   LayerConfig l1 = of_kind(LayerKind::linear);
   l1.in_features = 3;
   l1.out_features = 6;

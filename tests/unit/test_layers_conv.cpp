@@ -1,6 +1,6 @@
 // Conv2d, MaxPool2d and Flatten: forward values against direct loops, finite-difference
 // gradients, PyTorch's initialisation and tie/padding rules, and their shape checks in a
-// Sequential network.
+// Graph network.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "layers/conv2d.h"
-#include "layers/sequential.h"
+#include "layers/graph.h"
 #include "test_layers_util.h"
 #include "train/model.h"
 #include "util/error.h"
@@ -335,9 +335,9 @@ TEST_CASE("Flatten merges start_dim..end_dim and passes values and gradients thr
   CHECK_THROWS_AS(make_layer(c, nullptr), Error);
 }
 
-TEST_CASE("a CNN builds in Sequential with PyTorch names and checks channel counts") {
+TEST_CASE("a CNN builds in Graph with PyTorch names and checks channel counts") {
   Rng rng(2, RngStream::init);
-  Sequential net;
+  Graph net;
   // Conv2d accepts any height and width, so it cannot fix the network's input shape.
   const std::string unset = error_of([&] { net.add(make_layer(conv(1, 4, {3, 3}), &rng)); });
   CHECK(unset.find("Conv2d") != std::string::npos);
@@ -377,9 +377,9 @@ TEST_CASE("a CNN builds in Sequential with PyTorch names and checks channel coun
   CHECK(state.values[2]->shape() == Shape{6, 4, 3, 3});
 }
 
-TEST_CASE("a convolutional network backpropagates through Sequential") {
+TEST_CASE("a convolutional network backpropagates through Graph") {
   Rng rng(8, RngStream::init);
-  Sequential net;
+  Graph net;
   net.set_sample_input_shape(Shape{2, 5, 4});
   net.add(make_layer(conv(2, 3, {3, 2}, {2, 1}, {1, 1}), &rng));
   net.add(make_layer(kind_config(LayerKind::tanh), &rng));

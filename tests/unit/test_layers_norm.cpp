@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "layers/sequential.h"
+#include "layers/graph.h"
 #include "test_layers_util.h"
 #include "train/model.h"
 #include "util/error.h"
@@ -269,7 +269,7 @@ TEST_CASE("LayerNorm gradients match finite differences") {
 
 TEST_CASE("shape-preserving norm layers before Linear are checked once the input is fixed") {
   Rng rng(1, RngStream::init);
-  Sequential net;
+  Graph net;
   net.add(make_layer(batch_norm(LayerKind::batch_norm1d, 5), &rng));
   LayerConfig l = kind_config(LayerKind::linear);
   l.in_features = 4;
@@ -287,7 +287,7 @@ TEST_CASE("shape-preserving norm layers before Linear are checked once the input
   CHECK(net.size() == 1);
   CHECK(net.sample_input_shape().rank == 0);
 
-  Sequential ok;
+  Graph ok;
   ok.add(make_layer(layer_norm(Shape{4}), &rng));
   ok.add(make_layer(l, &rng));
   CHECK(ok.sample_input_shape() == Shape{4});
