@@ -5,6 +5,7 @@
 
 #include "layers/factory.h"
 #include "losses/metrics.h"
+#include "train/network_tensors.h"
 #include "util/error.h"
 
 namespace nnstate {
@@ -33,7 +34,7 @@ void Model::set_loss(LossKind kind) {
 
 void Model::set_optimizer(const OptimizerConfig &config) {
   if (network_.size() == 0) fail(NNSTATE_ERR_STATE, "add layers before setting the optimizer");
-  optimizer_ = make_optimizer(config, network_);
+  optimizer_ = make_optimizer(config, network_parameters(network_));
 }
 
 Loss &Model::require_loss() {
