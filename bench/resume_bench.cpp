@@ -13,27 +13,19 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "nnstate/nnstate.h"
 
 namespace {
 
-double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-void ok(nnstate_status s, const char *what) {
-  if (s != NNSTATE_OK) {
-    std::fprintf(stderr, "%s: %s\n", what, nnstate_last_error());
-    std::exit(1);
-  }
-}
+using bench::now;
+using bench::ok;
 
 // 1024 -> 4096 -> 4096 -> 1024: 25.2 M parameters, 302 MB with Adam's exp_avg and exp_avg_sq.
 constexpr int64_t kWidths[] = {1024, 4096, 4096, 1024};

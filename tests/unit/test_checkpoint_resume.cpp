@@ -18,6 +18,7 @@
 using namespace nnstate;
 using namespace nnstate::checkpoint;
 using ckpt_craft::TrainedTrainer;
+using ckpt_test::status_of;
 
 namespace {
 
@@ -58,16 +59,6 @@ const TensorEntry &last_tensor(const Contents &c) {
   return *std::max_element(
       c.tensors.begin(), c.tensors.end(),
       [](const TensorEntry &a, const TensorEntry &b) { return a.offset < b.offset; });
-}
-
-nnstate_status status_of(const std::function<void()> &f, std::string *message = nullptr) {
-  try {
-    f();
-  } catch (const Error &e) {
-    if (message) *message = e.what();
-    return e.status();
-  }
-  return NNSTATE_OK;
 }
 
 }  // namespace
