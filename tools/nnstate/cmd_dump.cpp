@@ -1,5 +1,6 @@
 // `nnstate dump FILE [--tensors]`: the checkpoint's manifest as one JSON document on stdout.
 #include <cstdio>
+#include <stdexcept>
 
 #include "args.h"
 #include "checkpoint_view.h"
@@ -140,7 +141,7 @@ int cmd_dump(int argc, char **argv) {
   o.raw(v.tensors.empty() ? "]" : "\n  ]");
   o.raw("\n}\n");
   if (std::fflush(stdout) != 0 || std::ferror(stdout))
-    fail_runtime("dump: cannot write the output");
+    throw std::runtime_error("dump: cannot write the output");
   return kExitOk;
 }
 
