@@ -190,6 +190,7 @@ class Network {
     }
     return names;
   }
+  // A tensor's values (NOT_FOUND for an unknown name).
   std::vector<float> tensor(const std::string &name) const {
     size_t count = 0;
     for (size_t i = 0, n = query(nnstate_network_tensor_count); i < n; ++i) {
@@ -203,7 +204,9 @@ class Network {
       }
     }
     std::vector<float> values(count);
-    check(nnstate_network_get_tensor(get(), name.c_str(), values.data(), values.size()));
+    float none = 0;  // an unknown name still reaches the library, which says NOT_FOUND
+    check(nnstate_network_get_tensor(get(), name.c_str(), values.empty() ? &none : values.data(),
+                                     values.size()));
     return values;
   }
   void set_tensor(const std::string &name, const std::vector<float> &values) {
