@@ -76,18 +76,12 @@ CheckpointView open_checkpoint_view(const std::string &path, bool rebuild) {
   if (stat(path.c_str(), &st) == 0) v.file_bytes = static_cast<uint64_t>(st.st_size);
   about_file(path, [&] {
     const nnstate::Checkpoint &c = v.checkpoint;
-    const nnstate::FormatVersion format = c.format();
-    v.format_major = format.major;
-    v.format_minor = format.minor;
+    v.format = c.format();
     v.writer_version = c.writer_version();
     v.created_ns = c.created_unix_ns();
-    const nnstate::Environment environment = c.environment();
-    v.blas_core_type = environment.blas_core_type;
-    v.blas_threads = environment.blas_threads;
+    v.environment = c.environment();
     v.layer_count = c.layer_count();
-    const nnstate::OptimizerState optimizer = c.optimizer();
-    v.optimizer_kind = optimizer.kind;
-    v.optimizer_step = optimizer.step;
+    v.optimizer = c.optimizer();
     v.tensors.resize(c.tensor_count());
     for (size_t i = 0; i < v.tensors.size(); ++i) {
       TensorView &t = v.tensors[i];

@@ -41,15 +41,13 @@ struct CheckpointView {
   std::string path;
   uint64_t file_bytes = 0;
   nnstate::Checkpoint checkpoint;
-  uint32_t format_major = 0, format_minor = 0;
+  nnstate::FormatVersion format;
   std::string writer_version;
   int64_t created_ns = 0;
-  std::string blas_core_type;
-  int32_t blas_threads = 0;
+  nnstate::Environment environment;
   size_t layer_count = 0;
   std::vector<TensorView> tensors;
-  int32_t optimizer_kind = 0;  // 0: none
-  int64_t optimizer_step = 0;
+  nnstate::OptimizerState optimizer;   // kind 0: none
   nnstate::Metadata metadata;          // in file order
   std::vector<nnstate::Field> fields;  // every stored value besides tensors and metadata
   // From rebuilding the network (open_checkpoint_view with `rebuild`), which is the only way

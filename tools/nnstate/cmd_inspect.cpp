@@ -123,7 +123,7 @@ std::string training_text(const CheckpointView &v) {
   }
   const std::string *epochs = v.meta(kMetaEpochs);
   std::string text = epochs ? *epochs + " epoch(s) completed (" + kMetaEpochs + "), " : "";
-  return text + std::to_string(v.optimizer_step) + " optimizer step(s), no training-loop state";
+  return text + std::to_string(v.optimizer.step) + " optimizer step(s), no training-loop state";
 }
 
 const std::string *field_value(const CheckpointView &v, const std::string &name) {
@@ -183,11 +183,13 @@ int cmd_inspect(int argc, char **argv) {
   };
 
   field("file", v.path + " (" + bytes_text(v.file_bytes) + ", verified)");
-  field("format", std::to_string(v.format_major) + "." + std::to_string(v.format_minor));
+  field("format", std::to_string(v.format.major) + "." + std::to_string(v.format.minor));
   field("writer", "libnnstate " + v.writer_version);
   field("created", format_time_utc(v.created_ns));
-  field("environment", "OpenBLAS core " + (v.blas_core_type.empty() ? "?" : v.blas_core_type) +
-                           ", " + std::to_string(v.blas_threads) + " thread(s)");
+  field("environment",
+        "OpenBLAS core " +
+            (v.environment.blas_core_type.empty() ? "?" : v.environment.blas_core_type) + ", " +
+            std::to_string(v.environment.blas_threads) + " thread(s)");
 
   std::string arch = std::to_string(v.layer_count) + " layer(s)";
   if (!meta(kMetaArch).empty()) arch += ", " + meta(kMetaArch) + " (" + kMetaArch + ")";
@@ -209,9 +211,9 @@ int cmd_inspect(int argc, char **argv) {
   field("buffers", std::to_string(v.elements_of_role(NNSTATE_ROLE_BUFFER)) + " in " +
                        std::to_string(counts[NNSTATE_ROLE_BUFFER]) + " tensor(s)");
 
-  std::string optimizer = optimizer_name(v.optimizer_kind);
-  if (v.optimizer_kind != 0) {
-    optimizer += ", step " + std::to_string(v.optimizer_step);
+  std::string optimizer = optimizer_name(v.optimizer.kind);
+  if (v.optimizer.kind != 0) {
+    optimizer += ", step " + std::to_string(v.optimizer.step);
     if (v.has_lr) optimizer += ", lr " + number_text(v.lr);
     optimizer += ", " + std::to_string(counts[NNSTATE_ROLE_OPTIMIZER_STATE]) + " state tensor(s)";
   }

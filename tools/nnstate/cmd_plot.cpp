@@ -104,8 +104,8 @@ int cmd_plot(int argc, char **argv) {
   Chart chart;
   chart.title = args.text("title", path);
   chart.subtitle = std::to_string(history.rows.size()) + " epoch(s), from the " + history.source +
-                   "; optimizer " + optimizer_name(view.optimizer_kind) + ", step " +
-                   std::to_string(view.optimizer_step);
+                   "; optimizer " + optimizer_name(view.optimizer.kind) + ", step " +
+                   std::to_string(view.optimizer.step);
   chart.x_label = "epoch";
   Series loss{"training loss", "#1f77b4", false, {}};
   Series val_loss{"validation loss", "#ff7f0e", true, {}};

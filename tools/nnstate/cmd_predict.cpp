@@ -142,8 +142,9 @@ int cmd_predict(int argc, char **argv) {
   write_rows(out, y, data.samples, model.outputs, model.loss, raw, scores);
   const bool failed = std::ferror(out) != 0;
   const bool closed = out == stdout ? std::fflush(out) == 0 : std::fclose(out) == 0;
-  if (failed || !closed)
+  if (failed || !closed) {
     throw std::runtime_error(output + ": write failed: " + std::strerror(errno));
+  }
   return kExitOk;
 }
 

@@ -171,8 +171,9 @@ int cmd_train(int argc, char **argv) {
                        : !resumed.loss.empty()
                            ? loss_from_name(resumed.loss)
                            : default_loss(train, static_cast<size_t>(spec.output_size));
-  if (loss == 0)
+  if (loss == 0) {
     throw std::runtime_error(last + ": unknown loss '" + resumed.loss + "' in its metadata");
+  }
   const size_t inputs = static_cast<size_t>(spec.input_size);
   const size_t outputs = static_cast<size_t>(spec.output_size);
   check_fits(train, inputs, outputs, loss, network_name);
