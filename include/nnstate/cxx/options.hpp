@@ -13,10 +13,14 @@
 
 namespace nnstate {
 
-// PyTorch's defaults for the optimizer `kind` (NNSTATE_OPTIMIZER_*), with the given rate.
-inline nnstate_optimizer_options optimizer_options(int32_t kind, double lr) {
+// PyTorch's defaults for the optimizer `kind` (NNSTATE_OPTIMIZER_*), or with the given rate.
+inline nnstate_optimizer_options optimizer_options(int32_t kind) {
   nnstate_optimizer_options o;
   check(nnstate_optimizer_options_init(&o, kind));
+  return o;
+}
+inline nnstate_optimizer_options optimizer_options(int32_t kind, double lr) {
+  nnstate_optimizer_options o = optimizer_options(kind);
   o.lr = lr;
   return o;
 }
@@ -40,10 +44,15 @@ inline nnstate_conv2d_options conv2d_options(int64_t in_channels, int64_t out_ch
   return o;
 }
 
-// The training loop: `epochs` and `batch_size`, shuffling on, drop_last off.
-inline nnstate_trainer_options trainer_options(int64_t epochs = 10, int64_t batch_size = 32) {
+// The training loop's defaults (10 epochs, batches of 32, shuffling on, drop_last off), or
+// with the given epochs and batch size.
+inline nnstate_trainer_options trainer_options() {
   nnstate_trainer_options o;
   check(nnstate_trainer_options_init(&o));
+  return o;
+}
+inline nnstate_trainer_options trainer_options(int64_t epochs, int64_t batch_size) {
+  nnstate_trainer_options o = trainer_options();
   o.epochs = epochs;
   o.batch_size = batch_size;
   return o;
@@ -55,10 +64,15 @@ inline nnstate_scheduler_options scheduler_options(int32_t kind) {
   check(nnstate_scheduler_options_init(&o, kind));
   return o;
 }
-// Keras' EarlyStopping defaults with `patience`; `monitor` is borrowed like the scheduler's.
-inline nnstate_early_stopping_options early_stopping_options(int64_t patience = 0) {
+// Keras' EarlyStopping defaults, or with `patience`; `monitor` is borrowed like the
+// scheduler's.
+inline nnstate_early_stopping_options early_stopping_options() {
   nnstate_early_stopping_options o;
   check(nnstate_early_stopping_options_init(&o));
+  return o;
+}
+inline nnstate_early_stopping_options early_stopping_options(int64_t patience) {
+  nnstate_early_stopping_options o = early_stopping_options();
   o.patience = patience;
   return o;
 }
