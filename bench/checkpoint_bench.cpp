@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -22,20 +21,13 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "nnstate/nnstate.h"
 
 namespace {
 
-double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-void ok(nnstate_status s, const char *what) {
-  if (s != NNSTATE_OK) {
-    std::fprintf(stderr, "%s: %s\n", what, nnstate_last_error());
-    std::exit(1);
-  }
-}
+using bench::now;
+using bench::ok;
 
 long status_kb(const char *field) {
   std::ifstream in("/proc/self/status");

@@ -6,6 +6,7 @@
 
 #include "guard.h"
 #include "handles.h"
+#include "train/observer_list.h"
 #include "train/trainer.h"
 #include "trainer_handle.h"
 
@@ -199,14 +200,16 @@ nnstate_status nnstate_trainer_fit(nnstate_trainer *trainer, const nnstate_datas
   return guard([&] {
     require_arg(trainer, "trainer");
     require_arg(train, "train");
-    if (trainer->hooks.policy) {
-      const std::string warning = trainer->hooks.policy->prepare_fit(validation != nullptr);
+    const std::shared_ptr<nnstate::checkpoint::CheckpointPolicy> policy = trainer->hooks.policy;
+    if (policy) {
+      const std::string warning = policy->prepare_fit(validation != nullptr);
       if (!warning.empty() && trainer->warnings.find(warning) == std::string::npos) {
         trainer->warnings += (trainer->warnings.empty() ? "" : "\n") + warning;
       }
     }
-    nnstate::StopReason reason = trainer->trainer->fit(
-        train->data, validation ? &validation->data : nullptr, &trainer->hooks);
+    nnstate::ObserverList observers{&trainer->hooks.callbacks, policy.get()};
+    nnstate::StopReason reason =
+        trainer->trainer->fit(train->data, validation ? &validation->data : nullptr, &observers);
     if (stop_reason) *stop_reason = static_cast<int32_t>(reason);
   });
 }

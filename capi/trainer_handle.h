@@ -1,5 +1,5 @@
-// The structs behind the trainer and dataset handles: the core trainer plus the hooks that
-// connect it to C callbacks and to the checkpoint policy.
+// The structs behind the trainer and dataset handles: the core trainer plus the adapter of its
+// observer hooks to the C callbacks, and the checkpoint policy.
 #pragma once
 
 #include <memory>
@@ -64,25 +64,14 @@ struct CallbackObserver : nnstate::TrainerObserver {
   }
 };
 
-// Every hook of the loop: the C callbacks decide whether to go on, then the checkpoint policy
-// (if any) saves once the state is consistent.
-struct TrainerHooks : nnstate::TrainerObserver {
+// What the handle connects to the loop; nnstate_trainer_fit runs them through the core's
+// ObserverList: the C callbacks decide whether to go on, then the checkpoint policy (if any)
+// saves once the state is consistent.
+struct TrainerHooks {
   CallbackObserver callbacks;
-  std::unique_ptr<nnstate::checkpoint::CheckpointPolicy> policy;
-
-  bool on_batch_end(const nnstate::BatchInfo &info) override {
-    return callbacks.on_batch_end(info);
-  }
-  bool on_epoch_end(const nnstate::HistoryRow &row) override { return callbacks.on_epoch_end(row); }
-  void after_batch(nnstate::Trainer &trainer) override {
-    if (policy) policy->after_batch(trainer);
-  }
-  void after_epoch(nnstate::Trainer &trainer) override {
-    if (policy) policy->after_epoch(trainer);
-  }
-  void on_stop(nnstate::Trainer &trainer) override {
-    if (policy) policy->on_stop(trainer);
-  }
+  // Shared so that a fit keeps the policy it prepared even when a callback replaces or removes
+  // it: the change applies from the next fit, and the running one never sees a freed policy.
+  std::shared_ptr<nnstate::checkpoint::CheckpointPolicy> policy;
 };
 
 }  // namespace nnstate::capi

@@ -3,7 +3,6 @@
 
 #include "checkpoint/load.h"
 #include "checkpoint/policy.h"
-#include "checkpoint/reader.h"
 #include "checkpoint/save.h"
 #include "guard.h"
 #include "handles.h"
@@ -42,9 +41,7 @@ nnstate_status nnstate_trainer_resume(nnstate_trainer *trainer, const char *path
     require_arg(trainer, "trainer");
     require_arg(path, "path");
     trainer->warnings.clear();
-    ck::FileSource source(path);
-    ck::verify_data(source, ck::read_contents(source));
-    trainer->warnings = joined(ck::restore_trainer(*trainer->trainer, source, ck::LoadOptions{}));
+    trainer->warnings = joined(ck::resume_trainer(*trainer->trainer, path));
   });
 }
 

@@ -738,7 +738,9 @@ NNSTATE_API nnstate_status nnstate_trainer_save(nnstate_trainer *trainer, const 
  * be set up alike (batch size, shuffle, drop_last, scheduler kind, early stopping on/off) and
  * its network must have the file's architecture; `epochs` may differ, to extend a run.
  * Errors: INVALID_ARGUMENT, IO, CORRUPT, VERSION, SHAPE_MISMATCH / NOT_FOUND (network differs),
- * STATE (trainer set up differently, or the file holds no training-loop state). */
+ * STATE (trainer set up differently, or the file holds no training-loop state). The file is
+ * memory-mapped while it is read: do not truncate it meanwhile (as for nnstate_checkpoint_open;
+ * the library's own saves replace files by renaming, which is safe). */
 NNSTATE_API nnstate_status nnstate_trainer_resume(nnstate_trainer *trainer, const char *path);
 
 /* When nnstate_trainer_fit writes checkpoints into a directory. Files: ckpt-e<epoch>-s<step>.nnst
@@ -772,7 +774,8 @@ NNSTATE_API nnstate_status nnstate_trainer_set_checkpointing(
 /* Resumes from the newest ckpt-*.nnst in `directory` that verifies completely. Invalid files
  * (e.g. corrupted by a crash) are skipped with a warning (nnstate_trainer_warnings); finding
  * none is not an error: *found is set to 0 (1 when resumed; `found` may be NULL). A file that
- * is valid but does not fit this trainer is an error, as for nnstate_trainer_resume. */
+ * is valid but does not fit this trainer is an error, as for nnstate_trainer_resume (and it is
+ * memory-mapped as there). */
 NNSTATE_API nnstate_status nnstate_trainer_resume_latest(nnstate_trainer *trainer,
                                                          const char *directory, int32_t *found);
 /* Warnings of the last resume (newline-separated; "" when none): skipped files, a different

@@ -3,7 +3,6 @@
 #include <cmath>
 #include <limits>
 
-#include "layers/graph.h"
 #include "util/error.h"
 
 namespace nnstate {
@@ -37,35 +36,29 @@ bool EarlyStopping::is_improvement(double value, double reference) const {
   return value - config_.min_delta > reference;
 }
 
-void EarlyStopping::capture_weights(Graph &network) {
-  struct Capture : StateVisitor {
-    std::vector<std::pair<std::string, Tensor>> &out;
-    size_t next = 0;
-    explicit Capture(std::vector<std::pair<std::string, Tensor>> &o) : out(o) {}
-    void tensor(const std::string &name, TensorRole, Tensor &value, Tensor *) override {
-      // Reuse the snapshot's storage after the first capture.
-      if (next == out.size()) out.emplace_back(name, Tensor());
-      out[next].first = name;
-      out[next].second = value;
-      ++next;
-    }
-  } capture(state_.best_weights);
-  network.visit_state(capture);
-  state_.best_weights.resize(capture.next);
+void EarlyStopping::capture_weights(const std::vector<TensorRef> &weights) {
+  std::vector<std::pair<std::string, Tensor>> &best = state_.best_weights;
+  // Reuse the snapshot's storage after the first capture.
+  best.resize(weights.size());
+  for (size_t i = 0; i < weights.size(); ++i) {
+    best[i].first = weights[i].name;
+    best[i].second = *weights[i].value;
+  }
 }
 
-bool EarlyStopping::on_epoch_end(int64_t epoch, double value, Graph &network) {
+bool EarlyStopping::on_epoch_end(int64_t epoch, double value,
+                                 const std::vector<TensorRef> &weights) {
   if (epoch < config_.start_from_epoch) return false;
   if (config_.restore_best_weights && state_.best_weights.empty()) {
     // Keras: if best weights were never set, the current weights are the best.
-    capture_weights(network);
+    capture_weights(weights);
     state_.best_epoch = epoch;
   }
   state_.wait += 1;
   if (is_improvement(value, state_.best)) {
     state_.best = value;
     state_.best_epoch = epoch;
-    if (config_.restore_best_weights) capture_weights(network);
+    if (config_.restore_best_weights) capture_weights(weights);
     // Only restart waiting when the value beats both the previous best and the baseline.
     if (!config_.has_baseline || is_improvement(value, config_.baseline)) state_.wait = 0;
     return false;
@@ -77,22 +70,18 @@ bool EarlyStopping::on_epoch_end(int64_t epoch, double value, Graph &network) {
   return false;
 }
 
-void EarlyStopping::on_train_end(Graph &network) {
+void EarlyStopping::on_train_end(const std::vector<TensorRef> &weights) {
   if (!config_.restore_best_weights || state_.best_weights.empty()) return;
-  struct Restore : StateVisitor {
-    const std::vector<std::pair<std::string, Tensor>> &weights;
-    size_t next = 0;
-    explicit Restore(const std::vector<std::pair<std::string, Tensor>> &w) : weights(w) {}
-    void tensor(const std::string &name, TensorRole, Tensor &value, Tensor *) override {
-      if (next >= weights.size() || weights[next].first != name ||
-          weights[next].second.shape() != value.shape()) {
-        fail(NNSTATE_ERR_STATE, "the best weights saved by early stopping do not match tensor \"" +
-                                    name + "\" of the network");
-      }
-      value = weights[next++].second;
+  const std::vector<std::pair<std::string, Tensor>> &best = state_.best_weights;
+  // Every tensor is checked before any is written: a mismatch leaves the network as it was.
+  for (size_t i = 0; i < weights.size(); ++i) {
+    const TensorRef &w = weights[i];
+    if (i >= best.size() || best[i].first != w.name || best[i].second.shape() != w.value->shape()) {
+      fail(NNSTATE_ERR_STATE, "the best weights saved by early stopping do not match tensor \"" +
+                                  w.name + "\" of the network");
     }
-  } restore(state_.best_weights);
-  network.visit_state(restore);
+  }
+  for (size_t i = 0; i < weights.size(); ++i) *weights[i].value = best[i].second;
 }
 
 }  // namespace nnstate

@@ -8,11 +8,9 @@
 #include <utility>
 #include <vector>
 
-#include "tensor/tensor.h"
+#include "tensor/tensor_ref.h"
 
 namespace nnstate {
-
-class Graph;
 
 // Persisted in checkpoints and the C API: append only.
 enum class MonitorMode : int32_t { auto_detect = 0, min = 1, max = 2 };
@@ -50,15 +48,17 @@ class EarlyStopping {
   EarlyStoppingState &state() { return state_; }
   const EarlyStoppingState &state() const { return state_; }
 
+  // `weights` are every tensor of the network, parameters and buffers, always in the same order
+  // (train/network_tensors.h collects them).
   // Keras' on_epoch_end with the monitored value of 0-based `epoch`; returns true to stop.
   // A NaN value never improves.
-  bool on_epoch_end(int64_t epoch, double value, Graph &network);
+  bool on_epoch_end(int64_t epoch, double value, const std::vector<TensorRef> &weights);
   // Keras 3's on_train_end: puts the best weights back when restore_best_weights captured them.
-  void on_train_end(Graph &network);
+  void on_train_end(const std::vector<TensorRef> &weights);
 
  private:
   bool is_improvement(double value, double reference) const;
-  void capture_weights(Graph &network);
+  void capture_weights(const std::vector<TensorRef> &weights);
 
   EarlyStoppingConfig config_;
   MonitorMode mode_;

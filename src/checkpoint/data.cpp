@@ -84,7 +84,7 @@ class Walker {
 }  // namespace
 
 void read_tensors(const Source &source, const Contents &contents, std::vector<ReadTarget> targets,
-                  bool verify_crc) {
+                  DataCheck check) {
   const std::vector<TensorEntry> &all = contents.tensors;
   // Destination of each tensor by index; `skip` marks those that are not targets.
   static unsigned char skip_marker;
@@ -96,23 +96,27 @@ void read_tensors(const Source &source, const Contents &contents, std::vector<Re
     first = std::min(first, t.entry->offset);
     last = std::max(last, t.entry->offset + t.entry->byte_length);
   }
-  if (first < last) source.will_read(kHeaderSize + first, last - first);
+  // A verified data section was read just before: announcing it again would only cost time.
+  if (first < last && check != DataCheck::none) {
+    source.will_read(kHeaderSize + first, last - first);
+  }
 
   // File order: one sequential pass over tensors and the bytes between them.
   std::vector<size_t> order(all.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(),
             [&](size_t a, size_t b) { return all[a].offset < all[b].offset; });
-  Walker walker(source, contents, verify_crc);
+  Walker walker(source, contents, check == DataCheck::crc_and_padding);
+  const bool padding = check != DataCheck::none;
   uint64_t cursor = 0;  // data-section offset up to which bytes are accounted for
   for (size_t i : order) {
     const TensorEntry &e = all[i];
-    if (cursor < e.offset) walker.zeros(cursor, e.offset);
+    if (padding && cursor < e.offset) walker.zeros(cursor, e.offset);
     if (destination[i] != skip) walker.tensor({&e, destination[i]});
     // Zero-length tensors may share an offset with another tensor: never move backwards.
     cursor = std::max(cursor, e.offset + e.byte_length);
   }
-  if (cursor < contents.data_length) walker.zeros(cursor, contents.data_length);
+  if (padding && cursor < contents.data_length) walker.zeros(cursor, contents.data_length);
 }
 
 }  // namespace nnstate::checkpoint

@@ -1,6 +1,7 @@
 // Reading the data section: tensors into their destinations in file order, in large chunks,
 // each chunk CRC'd while it is in cache; every byte no tensor covers (padding, unreferenced
-// blocks) checked to be zero on every path, so the loaders check what verify checks.
+// blocks) checked to be zero on every path that has not verified the file before, so the
+// loaders check what verify checks.
 #pragma once
 
 #include <vector>
@@ -15,10 +16,16 @@ struct ReadTarget {
   void *destination;         // entry->byte_length bytes; null: only check the CRC
 };
 
-// Reads the targets (any order) and, with `verify_crc`, checks each one's CRC. Tensors of
-// `contents` that are not targets are skipped (neither read nor checked); every other byte of
-// the data section must be zero.
+// What read_tensors checks while it reads.
+enum class DataCheck : int32_t {
+  crc_and_padding,  // each target's CRC, and every byte no tensor covers is zero
+  padding,          // only the bytes no tensor covers
+  none,             // nothing: the data section was verified before (verify_data)
+};
+
+// Reads the targets (any order) and checks what `check` says. Tensors of `contents` that are
+// not targets are skipped (neither read nor checked).
 void read_tensors(const Source &source, const Contents &contents, std::vector<ReadTarget> targets,
-                  bool verify_crc);
+                  DataCheck check);
 
 }  // namespace nnstate::checkpoint

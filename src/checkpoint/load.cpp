@@ -137,12 +137,21 @@ struct OptimizerBinding : OptimizerStateVisitor {
   }
 };
 
+// What reading a checkpoint's tensors still has to check.
+DataCheck data_check(const ValidatedCheckpoint &checkpoint, const LoadOptions &options) {
+  if (checkpoint.data_verified) return DataCheck::none;
+  return options.verify_crc ? DataCheck::crc_and_padding : DataCheck::padding;
+}
+
 // Reads the file's tensors into the model -- the network and, in full mode, the optimizer's
 // state and the RNG streams -- in one pass over the data section. In full mode every other
-// tensor (early stopping's best weights) is read into `extra` when it names a destination and
-// CRC-checked in any case, so that a full load checks every byte, as verify does.
-void read_into(Model &model, const Source &source, const Contents &c, const LoadOptions &options,
+// tensor (early stopping's best weights) is read into `extra` when it names a destination and,
+// unless the data section was verified already, CRC-checked in any case, so that a full load
+// checks every byte, as verify does.
+void read_into(Model &model, const ValidatedCheckpoint &checkpoint, const LoadOptions &options,
                std::vector<ReadTarget> extra = {}) {
+  const Contents &c = checkpoint.contents;
+  const DataCheck check = data_check(checkpoint, options);
   std::vector<ReadTarget> targets = std::move(extra);
   const auto tensors = network_tensors(model);
   for (const TensorEntry &e : c.tensors) {
@@ -160,7 +169,7 @@ void read_into(Model &model, const Source &source, const Contents &c, const Load
     for (const ParamStateInfo &p : c.param_states) binding.states[p.param] = &p;
     model.optimizer()->visit_state(binding);
   }
-  if (full) {
+  if (full && check == DataCheck::crc_and_padding) {
     std::vector<bool> covered(c.tensors.size(), false);
     for (const ReadTarget &t : targets)
       covered[static_cast<size_t>(t.entry - c.tensors.data())] = true;
@@ -168,7 +177,7 @@ void read_into(Model &model, const Source &source, const Contents &c, const Load
       if (!covered[i]) targets.push_back({&c.tensors[i], nullptr});
     }
   }
-  read_tensors(source, c, std::move(targets), options.verify_crc);
+  read_tensors(checkpoint.source, c, std::move(targets), check);
   for (auto &s : binding.steps) *s.first = s.second;
   if (full) {
     for (const RngState &s : c.rng) {
@@ -190,21 +199,8 @@ bool same_but_lr(const OptimizerConfig &current, const OptimizerConfig &wanted) 
 
 }  // namespace
 
-void verify_data(const Source &source, const Contents &contents) {
-  check_data(source, contents, true);
-}
-
-void check_data(const Source &source, const Contents &contents, bool verify_crc) {
-  std::vector<ReadTarget> targets;
-  if (verify_crc) {
-    targets.reserve(contents.tensors.size());
-    for (const TensorEntry &e : contents.tensors) targets.push_back({&e, nullptr});
-  }
-  read_tensors(source, contents, std::move(targets), verify_crc);
-}
-
-std::unique_ptr<Model> load(const Source &source, const LoadOptions &options) {
-  const Contents c = read_contents(source);
+std::unique_ptr<Model> load(const ValidatedCheckpoint &checkpoint, const LoadOptions &options) {
+  const Contents &c = checkpoint.contents;
   auto model = std::make_unique<Model>(c.seed);
   try {
     if (c.sample_input_shape.rank > 0)
@@ -220,14 +216,19 @@ std::unique_ptr<Model> load(const Source &source, const LoadOptions &options) {
     fail(NNSTATE_ERR_CORRUPT,
          describe_file(c.file) + ": the architecture cannot be built: " + e.what());
   }
-  read_into(*model, source, c, options);
+  read_into(*model, checkpoint, options);
   return model;
+}
+
+std::unique_ptr<Model> load(const Source &source, const LoadOptions &options) {
+  return load(validate(source, false), options);
 }
 
 namespace {
 
-void load_contents_into(Model &model, const Source &source, const Contents &c,
+void load_contents_into(Model &model, const ValidatedCheckpoint &checkpoint,
                         const LoadOptions &options, std::vector<ReadTarget> extra = {}) {
+  const Contents &c = checkpoint.contents;
   compare_strictly(model, c);
   if (options.mode == LoadMode::full) {
     if (c.loss != 0) model.set_loss(static_cast<LossKind>(c.loss));
@@ -239,13 +240,17 @@ void load_contents_into(Model &model, const Source &source, const Contents &c,
       }
     }
   }
-  read_into(model, source, c, options, std::move(extra));
+  read_into(model, checkpoint, options, std::move(extra));
 }
 
 }  // namespace
 
+void load_into(Model &model, const ValidatedCheckpoint &checkpoint, const LoadOptions &options) {
+  load_contents_into(model, checkpoint, options);
+}
+
 void load_into(Model &model, const Source &source, const LoadOptions &options) {
-  load_contents_into(model, source, read_contents(source), options);
+  load_into(model, validate(source, false), options);
 }
 
 }  // namespace nnstate::checkpoint
@@ -290,12 +295,8 @@ std::vector<std::string> environment_warnings(const Contents &c) {
 
 }  // namespace
 
-std::vector<std::string> restore_trainer(Trainer &trainer, const Source &source,
-                                         const LoadOptions &options) {
-  if (options.mode != LoadMode::full) {
-    fail(NNSTATE_ERR_INVALID_ARGUMENT, "resuming a trainer needs a full load, not weights only");
-  }
-  const Contents c = read_contents(source);
+std::vector<std::string> restore_trainer(Trainer &trainer, const ValidatedCheckpoint &checkpoint) {
+  const Contents &c = checkpoint.contents;
   if (!c.has_trainer) {
     fail(NNSTATE_ERR_STATE, describe_file(c.file) +
                                 " holds no training-loop state: it was saved from a network, "
@@ -319,7 +320,7 @@ std::vector<std::string> restore_trainer(Trainer &trainer, const Source &source,
   for (const TensorEntry &e : c.tensors) {
     if (e.role == Role::best_weight) targets.push_back({&e, best_weights[next++].second.data()});
   }
-  load_contents_into(trainer.model(), source, c, options, std::move(targets));
+  load_contents_into(trainer.model(), checkpoint, LoadOptions{}, std::move(targets));
   if (trainer.scheduler()) trainer.scheduler()->restore(c.scheduler_state);
   if (EarlyStopping *es = trainer.early_stopping()) {
     es->state() = c.early_stopping_state;
@@ -327,6 +328,17 @@ std::vector<std::string> restore_trainer(Trainer &trainer, const Source &source,
   }
   trainer.state() = c.trainer;
   return environment_warnings(c);
+}
+
+std::vector<std::string> resume_trainer(Trainer &trainer, const Source &source) {
+  return restore_trainer(trainer, validate(source, true));
+}
+
+std::vector<std::string> resume_trainer(Trainer &trainer, const std::string &path) {
+  // Not populated at once: faulting pages in as the checks reach them measured faster here
+  // (fault-around maps 16 pages a fault) than MADV_POPULATE_READ, and two preads slower still.
+  const MappedSource source(path, false);
+  return resume_trainer(trainer, source);
 }
 
 }  // namespace nnstate::checkpoint

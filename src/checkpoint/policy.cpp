@@ -1,7 +1,6 @@
 #include "checkpoint/policy.h"
 
 #include "checkpoint/load.h"
-#include "checkpoint/reader.h"
 #include "checkpoint/save.h"
 
 #include <dirent.h>
@@ -192,9 +191,7 @@ ResumeResult resume_latest(Trainer &trainer, const std::string &directory) {
     const std::string path = join(directory, *it);
     std::vector<std::string> warnings;
     try {
-      FileSource source(path);
-      verify_data(source, read_contents(source));
-      warnings = restore_trainer(trainer, source, LoadOptions{});
+      warnings = resume_trainer(trainer, path);
     } catch (const Error &e) {
       // A corrupt or foreign file must not stop the resume: fall back to the previous one.
       if (e.status() == NNSTATE_ERR_STATE || e.status() == NNSTATE_ERR_SHAPE_MISMATCH ||

@@ -11,6 +11,7 @@
 #include "checkpoint/architecture.h"
 #include "checkpoint/container.h"
 #include "checkpoint/crc32c.h"
+#include "checkpoint/data.h"
 #include "checkpoint/reader.h"
 #include "checkpoint/training_ranges.h"
 #include "checkpoint_generated.h"
@@ -652,6 +653,26 @@ Contents read_contents(const Source &source) {
   Contents contents = Checker(file, header).run(*fbs::GetManifest(manifest.get()));
   contents.file_size = source.size();
   return contents;
+}
+
+void verify_data(const Source &source, const Contents &contents) {
+  check_data(source, contents, true);
+}
+
+void check_data(const Source &source, const Contents &contents, bool verify_crc) {
+  std::vector<ReadTarget> targets;
+  if (verify_crc) {
+    targets.reserve(contents.tensors.size());
+    for (const TensorEntry &e : contents.tensors) targets.push_back({&e, nullptr});
+  }
+  read_tensors(source, contents, std::move(targets),
+               verify_crc ? DataCheck::crc_and_padding : DataCheck::padding);
+}
+
+ValidatedCheckpoint validate(const Source &source, bool with_data) {
+  ValidatedCheckpoint checkpoint{source, read_contents(source), with_data};
+  if (with_data) verify_data(source, checkpoint.contents);
+  return checkpoint;
 }
 
 }  // namespace nnstate::checkpoint

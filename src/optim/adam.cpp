@@ -47,9 +47,9 @@ NNSTATE_VECTOR_CLONES void adam_loop(int64_t n, float *__restrict p, const float
 }
 }  // namespace
 
-Adam::Adam(const OptimizerConfig &config, std::vector<ParamRef> params) : Optimizer(config) {
+Adam::Adam(const OptimizerConfig &config, std::vector<TensorRef> params) : Optimizer(config) {
   states_.reserve(params.size());
-  for (ParamRef &p : params) {
+  for (TensorRef &p : params) {
     State s;
     s.exp_avg = Tensor(p.value->shape());
     s.exp_avg_sq = Tensor(p.value->shape());

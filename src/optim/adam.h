@@ -8,13 +8,13 @@ namespace nnstate {
 class Adam final : public Optimizer {
  public:
   // config.kind is adam (coupled L2 weight decay) or adamw (decoupled weight decay).
-  Adam(const OptimizerConfig &config, std::vector<ParamRef> params);
+  Adam(const OptimizerConfig &config, std::vector<TensorRef> params);
   void step() override;
   void visit_state(OptimizerStateVisitor &visitor) override;
 
  private:
   struct State {
-    ParamRef param;
+    TensorRef param;
     int64_t step = 0;
     Tensor exp_avg, exp_avg_sq, max_exp_avg_sq;
   };

@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-#include "layers/graph.h"
 #include "optim/adam.h"
 #include "optim/sgd.h"
 #include "util/error.h"
@@ -14,6 +13,14 @@ void require(bool ok, const std::string &what, double value) {
   if (!ok) {
     fail(NNSTATE_ERR_INVALID_ARGUMENT,
          "invalid optimizer option " + what + ": " + std::to_string(value));
+  }
+}
+
+// A buffer or a gradient of another shape would make step() read or write out of bounds.
+void check_parameter(const TensorRef &p) {
+  if (!p.value || !p.grad || p.grad->shape() != p.value->shape()) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT,
+         "optimizer parameter \"" + p.name + "\" needs a value and a gradient of the same shape");
   }
 }
 
@@ -72,21 +79,11 @@ void Optimizer::set_lr(double lr) {
 }
 
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig &config,
-                                          std::vector<ParamRef> params) {
+                                          std::vector<TensorRef> params) {
   validate_optimizer_config(config);
+  for (const TensorRef &p : params) check_parameter(p);
   if (config.kind == OptimizerKind::sgd) return std::make_unique<SGD>(config, std::move(params));
   return std::make_unique<Adam>(config, std::move(params));
-}
-
-std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig &config, Graph &network) {
-  struct Collector : StateVisitor {
-    std::vector<ParamRef> params;
-    void tensor(const std::string &name, TensorRole role, Tensor &value, Tensor *grad) override {
-      if (role == TensorRole::parameter) params.push_back(ParamRef{name, &value, grad});
-    }
-  } collector;
-  network.visit_state(collector);
-  return make_optimizer(config, std::move(collector.params));
 }
 
 }  // namespace nnstate

@@ -8,11 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "tensor/tensor.h"
+#include "tensor/tensor_ref.h"
 
 namespace nnstate {
-
-class Graph;
 
 // Persisted in checkpoints and the C API: append only.
 enum class OptimizerKind : int32_t { sgd = 1, adam = 2, adamw = 3 };
@@ -38,13 +36,6 @@ OptimizerConfig default_optimizer_config(OptimizerKind kind);
 // Throws Error with PyTorch's rules (lr >= 0, 0 <= beta < 1, eps >= 0, weight_decay >= 0,
 // nesterov needs momentum > 0 and dampening == 0, finite values).
 void validate_optimizer_config(const OptimizerConfig &config);
-
-// One trainable tensor as the optimizer sees it.
-struct ParamRef {
-  std::string name;
-  Tensor *value = nullptr;
-  Tensor *grad = nullptr;
-};
 
 // Reports (and lets a loader overwrite) each parameter's state: its step count and tensors.
 class OptimizerStateVisitor {
@@ -73,10 +64,9 @@ class Optimizer {
   OptimizerConfig config_;
 };
 
-// Registers every parameter of `network` (through its state visitor) with a new optimizer.
-std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig &config, Graph &network);
-// The same over an explicit list of parameters (tests, other containers).
+// A new optimizer over `params`, whose state starts empty. Every entry must be a parameter (have
+// a gradient of its value's shape); train/network_tensors.h collects them from a network.
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig &config,
-                                          std::vector<ParamRef> params);
+                                          std::vector<TensorRef> params);
 
 }  // namespace nnstate

@@ -2,9 +2,9 @@
 
 namespace nnstate {
 
-SGD::SGD(const OptimizerConfig &config, std::vector<ParamRef> params) : Optimizer(config) {
+SGD::SGD(const OptimizerConfig &config, std::vector<TensorRef> params) : Optimizer(config) {
   states_.reserve(params.size());
-  for (ParamRef &p : params) {
+  for (TensorRef &p : params) {
     State s;
     if (config.momentum != 0.0) s.momentum_buffer = Tensor(p.value->shape());
     s.param = std::move(p);

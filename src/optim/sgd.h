@@ -8,13 +8,13 @@ namespace nnstate {
 
 class SGD final : public Optimizer {
  public:
-  SGD(const OptimizerConfig &config, std::vector<ParamRef> params);
+  SGD(const OptimizerConfig &config, std::vector<TensorRef> params);
   void step() override;
   void visit_state(OptimizerStateVisitor &visitor) override;
 
  private:
   struct State {
-    ParamRef param;
+    TensorRef param;
     int64_t step = 0;  // 0 means PyTorch's "no momentum buffer yet"
     Tensor momentum_buffer;
   };

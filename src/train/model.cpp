@@ -5,6 +5,7 @@
 
 #include "layers/factory.h"
 #include "losses/metrics.h"
+#include "train/network_tensors.h"
 #include "util/error.h"
 
 namespace nnstate {
@@ -40,7 +41,7 @@ void Model::set_loss(LossKind kind) {
 
 void Model::set_optimizer(const OptimizerConfig &config) {
   if (network_.size() == 0) fail(NNSTATE_ERR_STATE, "add layers before setting the optimizer");
-  optimizer_ = make_optimizer(config, network_);
+  optimizer_ = make_optimizer(config, network_parameters(network_));
 }
 
 Loss &Model::require_loss() {
@@ -50,6 +51,8 @@ Loss &Model::require_loss() {
 
 const Tensor &Model::run_forward(const float *inputs, int64_t input_count, int64_t batch,
                                  bool training) {
+  // A caller's batch size and input count are checked here, before the division below and
+  // before Sequential::forward reads batch samples from `inputs`.
   if (batch <= 0) {
     fail(NNSTATE_ERR_INVALID_ARGUMENT, "batch size must be positive, got " + std::to_string(batch));
   }

@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "losses/metrics.h"
+#include "train/network_tensors.h"
 #include "util/error.h"
 
 namespace nnstate {
@@ -185,7 +186,7 @@ bool Trainer::finish_epoch(const Dataset *validation, TrainerObserver *observer,
   }
   if (early_stopping_ && early_stopping_->on_epoch_end(
                              row.epoch, history_metric(row, config_.early_stopping_config.monitor),
-                             model_.network())) {
+                             network_tensors(model_.network()))) {
     stop = true;
     reason = StopReason::early_stopping;
     state_.stopped_early = true;
@@ -271,10 +272,10 @@ StopReason Trainer::fit(const Dataset &train, const Dataset *validation,
     stop = finish_epoch(validation, observer, reason);
     if (!state_.history.empty()) state_.history.back().seconds += seconds_since(started);
     if (stop && reason == StopReason::early_stopping)
-      early_stopping_->on_train_end(model_.network());
+      early_stopping_->on_train_end(network_tensors(model_.network()));
     if (observer) observer->after_epoch(*this);
   }
-  if (!stop && early_stopping_) early_stopping_->on_train_end(model_.network());
+  if (!stop && early_stopping_) early_stopping_->on_train_end(network_tensors(model_.network()));
   if (observer) observer->on_stop(*this);
   return reason;
 }

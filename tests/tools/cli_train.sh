@@ -161,6 +161,11 @@ expect_error 2 "train: unknown option '--learning-rate'" train $ARCH $IDX --lear
 expect_error 2 "train: --epochs: 'ten' is not an integer" train $ARCH $IDX --epochs ten
 expect_error 2 "train: --batch-size: 0 is out of range" train $ARCH $IDX --batch-size 0
 expect_error 2 "train: --momentum applies only to --optimizer sgd" train $ARCH $IDX --momentum 0.9
+# Values that only the library judges (PyTorch's rules) are usage errors too, with its reason.
+expect_error 2 "invalid optimizer options: nesterov momentum requires momentum > 0" \
+  train $ARCH $IDX --optimizer sgd --nesterov
+expect_error 2 "invalid training options: invalid scheduler option: start_factor must be in (0, 1\]" \
+  train $ARCH $IDX --scheduler linear --start-factor 0
 expect_error 2 "train: no training data" train $ARCH
 expect_error 2 "unknown command 'trian'" trian
 expect_error 2 "evaluate: missing the CHECKPOINT file" evaluate --csv reg.csv

@@ -4,10 +4,9 @@
 #include <string>
 
 #include "arch_spec.h"
-#include "error.h"
+#include "args.h"
 
 using nnstate_cli::ArchSpec;
-using nnstate_cli::Error;
 using nnstate_cli::LayerSpec;
 
 namespace {
@@ -15,8 +14,7 @@ namespace {
 std::string error_of(const std::string &text) {
   try {
     nnstate_cli::parse_arch_spec(text);
-  } catch (const Error &e) {
-    CHECK(e.code() == nnstate_cli::kExitUsage);
+  } catch (const nnstate_cli::UsageError &e) {  // exit status 2
     return e.what();
   }
   return "no error";

@@ -7,7 +7,6 @@
 #include <string>
 
 #include "checkpoint_view.h"
-#include "error.h"
 #include "json.h"
 #include "svg_plot.h"
 
@@ -60,13 +59,13 @@ TEST_CASE("parse_history_csv reads cli.history rows by column name") {
 TEST_CASE("parse_history_csv names the line of malformed rows") {
   CHECK_THROWS_WITH_AS(parse_history_csv("a,b\n", "f.nnst: cli.history"),
                        "f.nnst: cli.history: line 1: the header has no 'epoch' and 'loss' columns",
-                       Error);
+                       std::runtime_error);
   CHECK_THROWS_WITH_AS(parse_history_csv("epoch,loss\n1,0.5\n2,abc\n", "h"),
-                       "h: line 3: loss 'abc' is not a number", Error);
+                       "h: line 3: loss 'abc' is not a number", std::runtime_error);
   CHECK_THROWS_WITH_AS(parse_history_csv("epoch,loss\n1\n", "h"),
-                       "h: line 2: 1 fields, no 'loss' column", Error);
+                       "h: line 2: 1 fields, no 'loss' column", std::runtime_error);
   CHECK_THROWS_WITH_AS(parse_history_csv("epoch,loss\n-1,0.5\n", "h"),
-                       "h: line 2: bad epoch number", Error);
+                       "h: line 2: bad epoch number", std::runtime_error);
 }
 
 TEST_CASE("nice_ticks covers the range with 1-2-5 steps") {

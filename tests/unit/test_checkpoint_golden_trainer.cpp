@@ -30,7 +30,7 @@ void check_first_values(const Source &source, const Contents &c, const char *nam
   const TensorEntry *e = c.find(name);
   REQUIRE(e != nullptr);
   Tensor t(e->shape);
-  read_tensors(source, c, {{e, t.data()}}, true);
+  read_tensors(source, c, {{e, t.data()}}, DataCheck::crc_and_padding);
   size_t i = 0;
   for (uint32_t want : expected) {
     INFO(name << "[" << i << "]");
@@ -84,7 +84,7 @@ TEST_CASE("golden v1: a trainer resumes from the golden trainer checkpoint") {
   config.early_stopping_config.patience = 5;
   config.early_stopping_config.restore_best_weights = true;
   Trainer trainer(*model, config);
-  restore_trainer(trainer, source, LoadOptions{});
+  resume_trainer(trainer, source);
   CHECK(trainer.state().global_step == 6);
   CHECK(trainer.early_stopping()->state().best_weights.size() == 18);
   std::vector<float> x(24 * 36, 0.25f), y(24, 1.0f);

@@ -155,7 +155,7 @@ TEST_CASE("hostile: every load path checks early stopping's best weights and the
     return outcome([&] {
       TrainedTrainer fresh(0);
       MemorySource s(bytes.data(), bytes.size(), false, "<resume>");
-      restore_trainer(*fresh.trainer, s, LoadOptions{});
+      resume_trainer(*fresh.trainer, s);
     });
   };
   CHECK(resume(valid).status == NNSTATE_OK);
@@ -240,8 +240,7 @@ TEST_CASE("hostile: every training-loop integer is checked against its range and
     INFO(field);
     CHECK(verified.status == NNSTATE_ERR_CORRUPT);
     CHECK(verified.message.find(std::string("manifest ") + k.field) != std::string::npos);
-    const Outcome resumed =
-        outcome([&] { restore_trainer(*fresh.trainer, source, LoadOptions{}); });
+    const Outcome resumed = outcome([&] { resume_trainer(*fresh.trainer, source); });
     CHECK(resumed.status == NNSTATE_ERR_CORRUPT);
   }
 
@@ -271,7 +270,7 @@ TEST_CASE("hostile: fit refuses a restored position that lies beyond an epoch of
   const auto bytes = t.save();
   MemorySource source(bytes.data(), bytes.size(), false, "<trainer>");
   TrainedTrainer resumed(0);
-  restore_trainer(*resumed.trainer, source, LoadOptions{});
+  resume_trainer(*resumed.trainer, source);
   const Dataset short_data = resumed.data(75);  // 3 batches an epoch
   const Outcome o = outcome([&] { resumed.trainer->fit(short_data, nullptr, nullptr); });
   CHECK(o.status == NNSTATE_ERR_STATE);

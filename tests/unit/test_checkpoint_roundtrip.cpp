@@ -12,20 +12,6 @@ using namespace nnstate;
 using namespace nnstate::checkpoint;
 using namespace ckpt_test;
 
-namespace {
-
-nnstate_status status_of(const std::function<void()> &f, std::string *message = nullptr) {
-  try {
-    f();
-  } catch (const Error &e) {
-    if (message) *message = e.what();
-    return e.status();
-  }
-  return NNSTATE_OK;
-}
-
-}  // namespace
-
 TEST_CASE("checkpoint round trip keeps every field and every bit") {
   auto model = small_model(3);
   SaveOptions options;

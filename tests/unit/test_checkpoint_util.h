@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <string>
@@ -16,8 +17,20 @@
 #include "checkpoint/reader.h"
 #include "checkpoint/save.h"
 #include "train/model.h"
+#include "util/error.h"
 
 namespace ckpt_test {
+
+// The status `f` throws (NNSTATE_OK when it returns), and its message.
+inline nnstate_status status_of(const std::function<void()> &f, std::string *message = nullptr) {
+  try {
+    f();
+  } catch (const nnstate::Error &e) {
+    if (message) *message = e.what();
+    return e.status();
+  }
+  return NNSTATE_OK;
+}
 
 inline std::vector<float> batch_inputs(int step, int batch, int features) {
   std::vector<float> x(static_cast<size_t>(batch * features));

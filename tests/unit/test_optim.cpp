@@ -81,10 +81,10 @@ struct Problem {
       grads.emplace_back(param_specs()[k].shape);
     }
   }
-  std::vector<ParamRef> refs() {
-    std::vector<ParamRef> out;
+  std::vector<TensorRef> refs() {
+    std::vector<TensorRef> out;
     for (size_t k = 0; k < values.size(); ++k) {
-      out.push_back(ParamRef{param_specs()[k].name, &values[k], &grads[k]});
+      out.push_back(TensorRef{param_specs()[k].name, &values[k], &grads[k]});
     }
     return out;
   }
@@ -707,4 +707,22 @@ TEST_CASE("optim: default configurations are PyTorch's") {
   CHECK(sgd.dampening == 0.0);
   CHECK(sgd.weight_decay == 0.0);
   CHECK_FALSE(sgd.nesterov);
+}
+
+TEST_CASE("optim: a tensor without a gradient of its shape is not a parameter") {
+  for (OptimizerKind kind : {OptimizerKind::adam, OptimizerKind::sgd}) {
+    INFO(optimizer_kind_name(kind));
+    const OptimizerConfig c = default_optimizer_config(kind);
+    Problem problem;
+    std::vector<TensorRef> buffer = problem.refs();
+    buffer[1].grad = nullptr;
+    CHECK(status_of([&] { make_optimizer(c, buffer); }) == NNSTATE_ERR_INVALID_ARGUMENT);
+    Tensor other(Shape{problem.values[1].numel() + 1});
+    std::vector<TensorRef> misshapen = problem.refs();
+    misshapen[1].grad = &other;
+    CHECK(status_of([&] { make_optimizer(c, misshapen); }) == NNSTATE_ERR_INVALID_ARGUMENT);
+    std::vector<TensorRef> no_value = problem.refs();
+    no_value[1].value = nullptr;
+    CHECK(status_of([&] { make_optimizer(c, no_value); }) == NNSTATE_ERR_INVALID_ARGUMENT);
+  }
 }

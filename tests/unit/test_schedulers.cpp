@@ -21,7 +21,7 @@ struct Fixture {
   explicit Fixture(double lr) {
     OptimizerConfig c = default_optimizer_config(OptimizerKind::sgd);
     c.lr = lr;
-    optimizer = make_optimizer(c, std::vector<ParamRef>{ParamRef{"w", &value, &grad}});
+    optimizer = make_optimizer(c, std::vector<TensorRef>{TensorRef{"w", &value, &grad}});
   }
 };
 

@@ -137,7 +137,7 @@ TEST_CASE("a trainer restored from its checkpoint at any batch continues bitwise
     Model second_model(999);  // another seed: everything must come from the file
     build(second_model);
     Trainer second(second_model, config());
-    checkpoint::restore_trainer(second, source, checkpoint::LoadOptions{});
+    checkpoint::resume_trainer(second, source);
     CHECK(second.state().global_step == cut);
     second.fit(train, &val, nullptr);
     const std::vector<float> actual = all_state(second);
@@ -164,7 +164,7 @@ TEST_CASE("a trainer set up differently is refused with every difference") {
   different.early_stopping = false;
   Trainer mismatched(other, different);
   try {
-    checkpoint::restore_trainer(mismatched, source, checkpoint::LoadOptions{});
+    checkpoint::resume_trainer(mismatched, source);
     FAIL("a differently set up trainer was restored");
   } catch (const Error &e) {
     CHECK(e.status() == NNSTATE_ERR_STATE);
@@ -176,6 +176,5 @@ TEST_CASE("a trainer set up differently is refused with every difference") {
   const size_t plain = checkpoint::save_to_buffer(model, buffer.data(), buffer.size(), {});
   checkpoint::MemorySource network_only(buffer.data(), plain, false, "n.nnst");
   Trainer fresh(other, config());
-  CHECK_THROWS_AS(checkpoint::restore_trainer(fresh, network_only, checkpoint::LoadOptions{}),
-                  Error);
+  CHECK_THROWS_AS(checkpoint::resume_trainer(fresh, network_only), Error);
 }

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "error.h"
+#include "commands.h"
 
 namespace nnstate_cli {
 namespace {
@@ -15,7 +15,7 @@ const char kAllowed[] =
     "leaky_relu, leaky_relu:SLOPE)";
 
 [[noreturn]] void bad(const std::string &text, const std::string &why) {
-  fail_usage("invalid architecture '" + text + "': " + why);
+  throw UsageError("invalid architecture '" + text + "': " + why);
 }
 
 bool all_digits(const std::string &s) {
@@ -169,6 +169,37 @@ std::string describe(const ArchSpec &spec) {
     }
   }
   return out;
+}
+
+nnstate::Network build_network(const ArchSpec &spec, uint64_t seed) {
+  nnstate::Network net = in_context("creating the network", [&] { return nnstate::Network(seed); });
+  in_context("building '" + spec.text + "'", [&] {
+    for (const LayerSpec &l : spec.layers) {
+      using Kind = LayerSpec::Kind;
+      switch (l.kind) {
+        case Kind::linear:
+          net.linear(l.in, l.out);
+          break;
+        case Kind::relu:
+          net.relu();
+          break;
+        case Kind::tanh:
+          net.tanh();
+          break;
+        case Kind::sigmoid:
+          net.sigmoid();
+          break;
+        case Kind::gelu:
+        case Kind::gelu_tanh:
+          net.gelu(l.kind == Kind::gelu_tanh);
+          break;
+        case Kind::leaky_relu:
+          net.leaky_relu(l.negative_slope);
+          break;
+      }
+    }
+  });
+  return net;
 }
 
 }  // namespace nnstate_cli

@@ -8,6 +8,8 @@
 // Linear(784, 256), ReLU, Linear(256, 10).
 #pragma once
 
+#include <nnstate/nnstate.hpp>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -33,6 +35,10 @@ constexpr uint64_t kMaxParameters = uint64_t{1} << 31;
 
 // Throws a usage Error naming the item, its position and what is allowed.
 ArchSpec parse_arch_spec(const std::string &text);
+
+// The layers of `spec` in a new network seeded with `seed`. Library failures throw
+// std::runtime_error "building 'SPEC': ..." (or "creating the network: ...").
+nnstate::Network build_network(const ArchSpec &spec, uint64_t seed);
 
 // "Linear(784, 256), ReLU, Linear(256, 10)"
 std::string describe(const ArchSpec &spec);

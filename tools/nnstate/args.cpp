@@ -5,8 +5,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "error.h"
-
 namespace nnstate_cli {
 namespace {
 
@@ -81,7 +79,7 @@ std::vector<std::string> Args::every(const std::string &name) const {
 }
 
 void Args::fail(const std::string &message) const {
-  fail_usage(command_ + ": " + message + " (see 'nnstate " + command_ + " --help')");
+  throw UsageError(command_ + ": " + message + " (see 'nnstate " + command_ + " --help')");
 }
 
 std::string Args::text(const std::string &name, const std::string &fallback) const {

@@ -6,10 +6,18 @@
 #include <cstdint>
 #include <cstdio>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace nnstate_cli {
+
+// A mistake on the command line (an unknown option, a bad value, an invalid architecture):
+// main prints it and exits with status 2. Other failures are std::runtime_error (status 1).
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 struct OptionSpec {
   const char *name;     // without the leading "--"

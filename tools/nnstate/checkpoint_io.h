@@ -1,13 +1,12 @@
-// Checkpoint files through the public C API, plus the metadata keys the command-line program
+// Checkpoint files through the C++ wrapper, plus the metadata keys the command-line program
 // writes into them so that evaluate/predict/resume know what the network was trained for.
 #pragma once
 
+#include <nnstate/nnstate.hpp>
+
+#include <cstdint>
 #include <map>
 #include <string>
-#include <utility>
-#include <vector>
-
-#include "api.h"
 
 namespace nnstate_cli {
 
@@ -19,12 +18,8 @@ constexpr const char *kMetaPosition = "cli.position";        // "epoch 3 batch 1
 constexpr const char *kMetaHistory = "cli.history";          // CSV, one row per epoch
 constexpr const char *kMetaCommand = "cli.command";          // the argv that trained it
 
-using Metadata = std::vector<std::pair<std::string, std::string>>;
-
-// Crash-safe save (the library writes a temporary file and renames it).
-void save_checkpoint(nnstate_network *network, const std::string &path, const Metadata &metadata);
 // Rebuilds the network stored in `path`; `what` is NNSTATE_LOAD_FULL or _WEIGHTS_ONLY.
-NetworkPtr load_checkpoint(const std::string &path, int32_t what);
+nnstate::Network load_network(const std::string &path, int32_t what);
 // The user metadata of `path` (the file is validated first).
 std::map<std::string, std::string> checkpoint_metadata(const std::string &path);
 

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <limits>
+#include <stdexcept>
 
 namespace nnstate_cli {
 
@@ -35,87 +36,66 @@ uint64_t CheckpointView::elements_of_role(int32_t role) const {
   return sum;
 }
 
-std::string file_error(const std::string &path, nnstate_status status) {
-  std::string message = nnstate_last_error();
-  if (message.empty()) message = nnstate_status_string(status);
+std::string file_error(const std::string &path, const nnstate::Error &error) {
+  std::string message = error.message();
   const std::string prefix = "checkpoint \"" + path + "\": ";
   if (message.compare(0, prefix.size(), prefix) == 0) message.erase(0, prefix.size());
   return message;
 }
 
-void check_file(nnstate_status status, const std::string &path, int code) {
-  if (status == NNSTATE_OK) return;
-  throw Error(status == NNSTATE_ERR_OUT_OF_MEMORY ? kExitFailure : code,
-              path + ": " + file_error(path, status));
+namespace {
+
+// The network rebuilt from the file: the only public route to the optimizer's learning rate
+// and the network's sizes (at the cost of a second validation of the file). Its failure is
+// reported, not fatal: the file is valid.
+void rebuild_network(CheckpointView &v) {
+  try {
+    const nnstate::Network net = nnstate::Network::load(v.path);
+    v.rebuilt = true;
+    try {
+      v.lr = net.lr();
+      v.has_lr = true;
+    } catch (const nnstate::Error &) {  // no optimizer
+    }
+    try {
+      v.input_size = net.input_size();
+      v.output_size = net.output_size();
+    } catch (const nnstate::Error &) {  // no layer fixes them
+      v.input_size = v.output_size = 0;
+    }
+  } catch (const nnstate::Error &e) {
+    v.rebuild_error = file_error(v.path, e);
+  }
 }
 
+}  // namespace
+
 CheckpointView open_checkpoint_view(const std::string &path, bool rebuild) {
-  CheckpointView v;
-  v.path = path;
-  nnstate_checkpoint *raw = nullptr;
-  check_file(nnstate_checkpoint_open(&raw, path.c_str(), nullptr), path);
-  v.handle.reset(raw);
+  CheckpointView v(path, about_file(path, [&] { return nnstate::Checkpoint(path); }));
   struct stat st;
   if (stat(path.c_str(), &st) == 0) v.file_bytes = static_cast<uint64_t>(st.st_size);
-
-  check_file(nnstate_checkpoint_format(raw, &v.format_major, &v.format_minor), path);
-  const char *text = nullptr;
-  check_file(nnstate_checkpoint_writer_version(raw, &text), path);
-  v.writer_version = text ? text : "";
-  check_file(nnstate_checkpoint_created(raw, &v.created_ns), path);
-  text = nullptr;
-  check_file(nnstate_checkpoint_environment(raw, &text, &v.blas_threads), path);
-  v.blas_core_type = text ? text : "";
-  check_file(nnstate_checkpoint_layer_count(raw, &v.layer_count), path);
-  check_file(nnstate_checkpoint_optimizer(raw, &v.optimizer_kind, &v.optimizer_step), path);
-
-  size_t count = 0;
-  check_file(nnstate_checkpoint_tensor_count(raw, &count), path);
-  v.tensors.resize(count);
-  for (size_t i = 0; i < count; ++i) {
-    TensorView &t = v.tensors[i];
-    const char *name = nullptr;
-    check_file(nnstate_checkpoint_tensor_info(raw, i, &name, &t.role, &t.dtype, &t.rank, t.dims),
-               path);
-    t.name = name ? name : "";
-    check_file(nnstate_checkpoint_tensor_crc32c(raw, i, &t.crc32c), path);
-    check_file(nnstate_checkpoint_tensor_data(raw, t.name.c_str(), &t.data, &t.count), path);
-    t.bytes = static_cast<uint64_t>(t.count) * sizeof(float);
-  }
-
-  check_file(nnstate_checkpoint_metadata_count(raw, &count), path);
-  for (size_t i = 0; i < count; ++i) {
-    const char *key = nullptr, *value = nullptr;
-    check_file(nnstate_checkpoint_metadata_at(raw, i, &key, &value), path);
-    v.metadata.emplace_back(key ? key : "", value ? value : "");
-  }
-
-  check_file(nnstate_checkpoint_field_count(raw, &count), path);
-  v.fields.resize(count);
-  for (size_t i = 0; i < count; ++i) {
-    const char *name = nullptr, *value = nullptr;
-    int32_t flags = 0;
-    check_file(nnstate_checkpoint_field_at(raw, i, &name, &value, &flags), path);
-    v.fields[i].name = name ? name : "";
-    v.fields[i].value = value ? value : "";
-    v.fields[i].wall_clock = (flags & NNSTATE_FIELD_WALL_CLOCK) != 0;
-  }
-
-  if (rebuild) {
-    // A second validation of the file, but the only public route to the optimizer's learning
-    // rate and the network's sizes. Its failure is reported, not fatal: the file is valid.
-    nnstate_network *net = nullptr;
-    const nnstate_status s = nnstate_checkpoint_load(&net, path.c_str(), nullptr);
-    if (s != NNSTATE_OK) {
-      v.rebuild_error = file_error(path, s);
-    } else {
-      NetworkPtr owned(net);
-      v.rebuilt = true;
-      v.has_lr = nnstate_network_get_lr(net, &v.lr) == NNSTATE_OK;
-      if (nnstate_network_input_size(net, &v.input_size) != NNSTATE_OK) v.input_size = 0;
-      if (nnstate_network_output_size(net, &v.output_size) != NNSTATE_OK) v.output_size = 0;
+  about_file(path, [&] {
+    const nnstate::Checkpoint &c = v.checkpoint;
+    v.format = c.format();
+    v.writer_version = c.writer_version();
+    v.created_ns = c.created_unix_ns();
+    v.environment = c.environment();
+    v.layer_count = c.layer_count();
+    v.optimizer = c.optimizer();
+    v.tensors.resize(c.tensor_count());
+    for (size_t i = 0; i < v.tensors.size(); ++i) {
+      TensorView &t = v.tensors[i];
+      static_cast<nnstate::TensorInfo &>(t) = c.tensor_info(i);
+      t.crc32c = c.tensor_crc32c(i);
+      const nnstate::TensorData data = c.tensor_data(t.name);
+      t.data = data.data;
+      t.count = data.count;
+      t.bytes = static_cast<uint64_t>(t.count) * sizeof(float);
     }
-  }
+    v.metadata = c.metadata();
+    v.fields = c.fields();
+  });
+  if (rebuild) rebuild_network(v);
   return v;
 }
 
@@ -147,7 +127,7 @@ std::vector<HistoryRow> parse_history_csv(const std::string &text, const std::st
         }
       }
       if (column[0] < 0 || column[1] < 0) {
-        fail_runtime(where + ": line 1: the header has no 'epoch' and 'loss' columns");
+        throw std::runtime_error(where + ": line 1: the header has no 'epoch' and 'loss' columns");
       }
       continue;
     }
@@ -156,19 +136,20 @@ std::vector<HistoryRow> parse_history_csv(const std::string &text, const std::st
       values[k] = std::numeric_limits<double>::quiet_NaN();
       if (column[k] < 0) continue;
       if (static_cast<size_t>(column[k]) >= fields.size()) {
-        fail_runtime(where + ": line " + std::to_string(line_no) + ": " +
-                     std::to_string(fields.size()) + " fields, no '" + names[k] + "' column");
+        throw std::runtime_error(where + ": line " + std::to_string(line_no) + ": " +
+                                 std::to_string(fields.size()) + " fields, no '" + names[k] +
+                                 "' column");
       }
       const std::string &s = fields[static_cast<size_t>(column[k])];
       char *stop = nullptr;
       values[k] = std::strtod(s.c_str(), &stop);
       if (s.empty() || *stop != '\0') {
-        fail_runtime(where + ": line " + std::to_string(line_no) + ": " + names[k] + " '" + s +
-                     "' is not a number");
+        throw std::runtime_error(where + ": line " + std::to_string(line_no) + ": " + names[k] +
+                                 " '" + s + "' is not a number");
       }
     }
     if (!std::isfinite(values[0]) || values[0] < 0 || values[0] > 1e15) {
-      fail_runtime(where + ": line " + std::to_string(line_no) + ": bad epoch number");
+      throw std::runtime_error(where + ": line " + std::to_string(line_no) + ": bad epoch number");
     }
     HistoryRow r;
     r.epoch = static_cast<int64_t>(values[0]);
@@ -186,13 +167,11 @@ std::vector<HistoryRow> parse_history_csv(const std::string &text, const std::st
 History checkpoint_history(const CheckpointView &view) {
   History h;
   // A trainer checkpoint stores its history; older CLI files only have the metadata copy.
-  size_t stored = 0;
-  if (nnstate_checkpoint_history_count(view.handle.get(), &stored) == NNSTATE_OK && stored > 0) {
+  const std::vector<nnstate_epoch_info> stored =
+      about_file(view.path, [&] { return view.checkpoint.history(); });
+  if (!stored.empty()) {
     h.source = "training-loop state";
-    for (size_t i = 0; i < stored; ++i) {
-      nnstate_epoch_info info;
-      info.struct_size = sizeof info;
-      if (nnstate_checkpoint_history_row(view.handle.get(), i, &info) != NNSTATE_OK) break;
+    for (const nnstate_epoch_info &info : stored) {
       HistoryRow r;
       r.epoch = info.epoch + 1;
       r.loss = info.loss;
@@ -246,9 +225,9 @@ const char *optimizer_name(int32_t kind) {
   }
 }
 
-std::string shape_text(const TensorView &t) {
+std::string shape_text(const nnstate::TensorInfo &t) {
   std::string s = "[";
-  for (int32_t i = 0; i < t.rank && i < 4; ++i) s += (i ? ", " : "") + std::to_string(t.dims[i]);
+  for (size_t i = 0; i < t.shape.size(); ++i) s += (i ? ", " : "") + std::to_string(t.shape[i]);
   return s + "]";
 }
 

@@ -1,23 +1,22 @@
-// A read-only view of a checkpoint file through the public C API, shared by inspect, dump,
+// A read-only view of a checkpoint file through the C++ wrapper, shared by inspect, dump,
 // diff and plot: everything the API exposes about the file, gathered once, plus what the
 // tools derive from it (byte counts per role, the per-epoch history).
 #pragma once
 
+#include <nnstate/nnstate.hpp>
+
 #include <cstdint>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "api.h"
 #include "checkpoint_io.h"
 
 namespace nnstate_cli {
 
-struct TensorView {
-  std::string name;
-  int32_t role = 0;
-  int32_t dtype = 0;
-  int32_t rank = 0;
-  int64_t dims[4] = {0, 0, 0, 0};
+// A tensor's name, role, dtype and shape, with its values.
+struct TensorView : nnstate::TensorInfo {
   size_t count = 0;             // elements
   uint64_t bytes = 0;           // count * sizeof(float)
   const float *data = nullptr;  // inside the handle's mapping
@@ -35,27 +34,22 @@ struct History {
   std::vector<HistoryRow> rows;
 };
 
-// One of the checkpoint's named fields (nnstate_checkpoint_field_at).
-struct FieldView {
-  std::string name, value;
-  bool wall_clock = false;
-};
-
 struct CheckpointView {
+  CheckpointView(const std::string &file, nnstate::Checkpoint open)
+      : path(file), checkpoint(std::move(open)) {}
+
   std::string path;
   uint64_t file_bytes = 0;
-  CheckpointPtr handle;
-  uint32_t format_major = 0, format_minor = 0;
+  nnstate::Checkpoint checkpoint;
+  nnstate::FormatVersion format;
   std::string writer_version;
   int64_t created_ns = 0;
-  std::string blas_core_type;
-  int32_t blas_threads = 0;
+  nnstate::Environment environment;
   size_t layer_count = 0;
   std::vector<TensorView> tensors;
-  int32_t optimizer_kind = 0;  // 0: none
-  int64_t optimizer_step = 0;
-  Metadata metadata;              // in file order
-  std::vector<FieldView> fields;  // every stored value besides tensors and metadata
+  nnstate::OptimizerState optimizer;   // kind 0: none
+  nnstate::Metadata metadata;          // in file order
+  std::vector<nnstate::Field> fields;  // every stored value besides tensors and metadata
   // From rebuilding the network (open_checkpoint_view with `rebuild`), which is the only way
   // the C API gives the learning rate and the input/output sizes.
   bool rebuilt = false;
@@ -70,27 +64,36 @@ struct CheckpointView {
   uint64_t elements_of_role(int32_t role) const;
 };
 
-// Opens and fully validates `path` (every CRC) and gathers the view. Failures throw Error
-// with "PATH: what is wrong".
+// Opens and fully validates `path` (every CRC) and gathers the view. Failures throw
+// std::runtime_error with "PATH: what is wrong".
 CheckpointView open_checkpoint_view(const std::string &path, bool rebuild);
 
-// Throws Error(kExitFailure) for a failed call on `path`, dropping the library's own
-// 'checkpoint "PATH": ' prefix so the file is named once.
-void check_file(nnstate_status status, const std::string &path, int code = kExitFailure);
-// The library's message for the last failure about `path`, without that prefix.
-std::string file_error(const std::string &path, nnstate_status status);
+// The library's message of a failure about `path`, without its own 'checkpoint "PATH": '
+// prefix, so that the file is named once.
+std::string file_error(const std::string &path, const nnstate::Error &error);
+
+// Runs `call` (wrapper calls about the file `path`); a library failure is rethrown as
+// std::runtime_error "PATH: what is wrong".
+template <typename Call>
+auto about_file(const std::string &path, Call &&call) -> decltype(call()) {
+  try {
+    return call();
+  } catch (const nnstate::Error &e) {
+    throw std::runtime_error(path + ": " + file_error(path, e));
+  }
+}
 
 // The training history stored in the checkpoint: the trainer's own history when the file holds
 // training-loop state, else the cli.history metadata written by older `nnstate train` files.
 History checkpoint_history(const CheckpointView &view);
 // Parses cli.history's CSV (header row, then one row per epoch; columns found by name).
-// Throws Error naming `where` and the line when it is malformed.
+// Throws std::runtime_error naming `where` and the line when it is malformed.
 std::vector<HistoryRow> parse_history_csv(const std::string &text, const std::string &where);
 
 const char *role_name(int32_t role);
 const char *dtype_name(int32_t dtype);
-const char *optimizer_name(int32_t kind);      // "none" for 0
-std::string shape_text(const TensorView &t);   // "[32, 16]", "[]" for a scalar
-std::string format_time_utc(int64_t unix_ns);  // "2025-01-02 03:04:05 UTC"
+const char *optimizer_name(int32_t kind);              // "none" for 0
+std::string shape_text(const nnstate::TensorInfo &t);  // "[32, 16]", "[]" for a scalar
+std::string format_time_utc(int64_t unix_ns);          // "2025-01-02 03:04:05 UTC"
 
 }  // namespace nnstate_cli

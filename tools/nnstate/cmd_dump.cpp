@@ -1,5 +1,6 @@
 // `nnstate dump FILE [--tensors]`: the checkpoint's manifest as one JSON document on stdout.
 #include <cstdio>
+#include <stdexcept>
 
 #include "args.h"
 #include "checkpoint_view.h"
@@ -80,8 +81,8 @@ int cmd_dump(int argc, char **argv) {
   o.key(1, false, "file_bytes");
   o.raw(std::to_string(v.file_bytes));
   o.key(1, false, "format");
-  o.raw("{\"major\": " + std::to_string(v.format_major) +
-        ", \"minor\": " + std::to_string(v.format_minor) + "}");
+  o.raw("{\"major\": " + std::to_string(v.format.major) +
+        ", \"minor\": " + std::to_string(v.format.minor) + "}");
   o.key(1, false, "writer_version");
   o.raw(json_string(v.writer_version));
   o.key(1, false, "created_unix_ns");
@@ -89,8 +90,8 @@ int cmd_dump(int argc, char **argv) {
   o.key(1, false, "created");
   o.raw(json_string(format_time_utc(v.created_ns)));
   o.key(1, false, "environment");
-  o.raw("{\"blas_core_type\": " + json_string(v.blas_core_type) +
-        ", \"blas_threads\": " + std::to_string(v.blas_threads) + "}");
+  o.raw("{\"blas_core_type\": " + json_string(v.environment.blas_core_type) +
+        ", \"blas_threads\": " + std::to_string(v.environment.blas_threads) + "}");
   o.key(1, false, "architecture");
   o.raw("{\"layer_count\": " + std::to_string(v.layer_count));
   if (v.rebuilt) {
@@ -100,8 +101,8 @@ int cmd_dump(int argc, char **argv) {
   o.raw(", \"parameter_count\": " + std::to_string(v.elements_of_role(NNSTATE_ROLE_PARAMETER)) +
         "}");
   o.key(1, false, "optimizer");
-  o.raw("{\"kind\": " + json_string(optimizer_name(v.optimizer_kind)) +
-        ", \"step\": " + std::to_string(v.optimizer_step));
+  o.raw("{\"kind\": " + json_string(optimizer_name(v.optimizer.kind)) +
+        ", \"step\": " + std::to_string(v.optimizer.step));
   if (v.has_lr) o.raw(", \"lr\": " + json_double(v.lr));
   o.raw("}");
   o.key(1, false, "metadata");
@@ -139,8 +140,9 @@ int cmd_dump(int argc, char **argv) {
   }
   o.raw(v.tensors.empty() ? "]" : "\n  ]");
   o.raw("\n}\n");
-  if (std::fflush(stdout) != 0 || std::ferror(stdout))
-    fail_runtime("dump: cannot write the output");
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    throw std::runtime_error("dump: cannot write the output");
+  }
   return kExitOk;
 }
 

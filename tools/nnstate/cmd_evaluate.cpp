@@ -83,18 +83,18 @@ int cmd_evaluate(int argc, char **argv) {
   const Data data = load_data(flags, target_columns, header);
   if (model.loss == 0) model.loss = default_loss(data, model.outputs);
   check_fits(data, model.inputs, model.outputs, model.loss, model.arch);
-  check(nnstate_network_set_loss(model.network.get(), model.loss), "setting the loss");
+  in_context("setting the loss", [&] { model.network.loss(model.loss); });
 
   double loss_sum = 0;
-  for (size_t start = 0; start < data.samples; start += batch) {
-    const size_t n = std::min(batch, data.samples - start);
-    float loss = 0;
-    check(nnstate_network_evaluate(
-              model.network.get(), data.inputs.data() + start * data.features, n * data.features,
-              data.targets.data() + start * data.target_width, n * data.target_width, n, &loss),
-          "evaluating");
-    loss_sum += static_cast<double>(loss) * static_cast<double>(n);
-  }
+  in_context("evaluating", [&] {
+    for (size_t start = 0; start < data.samples; start += batch) {
+      const size_t n = std::min(batch, data.samples - start);
+      const float loss = model.network.evaluate(
+          data.inputs.data() + start * data.features, n * data.features,
+          data.targets.data() + start * data.target_width, n * data.target_width, n);
+      loss_sum += static_cast<double>(loss) * static_cast<double>(n);
+    }
+  });
   uint64_t correct = 0, judged = 0;
   count_correct(predict_all(model, data, batch), data, model.outputs, model.loss, correct, judged);
   const double accuracy =

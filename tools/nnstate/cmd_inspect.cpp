@@ -3,10 +3,10 @@
 #include <cmath>
 #include <cstdio>
 
-#include "api.h"
 #include "args.h"
 #include "checkpoint_view.h"
 #include "commands.h"
+#include "data_fit.h"
 
 namespace nnstate_cli {
 namespace {
@@ -84,39 +84,26 @@ const char *scheduler_name(int32_t kind) {
   }
 }
 
-// The training-loop tables of a trainer checkpoint, through the C API's queries.
+// The training-loop tables of a trainer checkpoint, through the wrapper's queries.
 std::string scheduler_text(const CheckpointView &v) {
-  int32_t kind = 0;
-  int64_t last_epoch = 0, bad = 0, cooldown = 0;
-  double best = 0;
-  if (nnstate_checkpoint_scheduler(v.handle.get(), &kind, &last_epoch, &best, &bad, &cooldown) !=
-          NNSTATE_OK ||
-      kind == NNSTATE_SCHEDULER_NONE) {
-    return "none";
-  }
+  const nnstate::SchedulerState s = about_file(v.path, [&] { return v.checkpoint.scheduler(); });
+  if (s.kind == NNSTATE_SCHEDULER_NONE) return "none";
   std::string text =
-      std::string(scheduler_name(kind)) + ", last_epoch " + std::to_string(last_epoch);
-  if (kind == NNSTATE_SCHEDULER_REDUCE_ON_PLATEAU) {
-    text += ", best " + number_text(best) + ", bad epochs " + std::to_string(bad) + ", cooldown " +
-            std::to_string(cooldown);
+      std::string(scheduler_name(s.kind)) + ", last_epoch " + std::to_string(s.last_epoch);
+  if (s.kind == NNSTATE_SCHEDULER_REDUCE_ON_PLATEAU) {
+    text += ", best " + number_text(s.best) + ", bad epochs " + std::to_string(s.num_bad_epochs) +
+            ", cooldown " + std::to_string(s.cooldown_counter);
   }
   return text;
 }
 
 std::string early_stopping_text(const CheckpointView &v, size_t best_weights) {
-  int32_t present = 0;
-  const char *monitor = nullptr;
-  double best = 0;
-  int64_t best_epoch = 0, wait = 0, stopped = 0;
-  if (nnstate_checkpoint_early_stopping(v.handle.get(), &present, &monitor, &best, &best_epoch,
-                                        &wait, &stopped) != NNSTATE_OK ||
-      !present) {
-    return "none";
-  }
-  std::string text = std::string("monitor ") + monitor + ", best " + number_text(best) +
-                     " at epoch " + std::to_string(best_epoch + 1) + ", wait " +
-                     std::to_string(wait);
-  if (stopped > 0) text += ", stopped at epoch " + std::to_string(stopped + 1);
+  const nnstate::EarlyStoppingState s =
+      about_file(v.path, [&] { return v.checkpoint.early_stopping(); });
+  if (!s.present) return "none";
+  std::string text = "monitor " + s.monitor + ", best " + number_text(s.best) + " at epoch " +
+                     std::to_string(s.best_epoch + 1) + ", wait " + std::to_string(s.wait);
+  if (s.stopped_epoch > 0) text += ", stopped at epoch " + std::to_string(s.stopped_epoch + 1);
   text += ", " + std::to_string(best_weights) + " best-weight tensor(s)";
   return text;
 }
@@ -124,25 +111,23 @@ std::string early_stopping_text(const CheckpointView &v, size_t best_weights) {
 // Where the run is, once: the trainer's position when the file has training-loop state (epochs
 // count from 1: "in epoch 4" is the fourth), else what `nnstate train` recorded.
 std::string training_text(const CheckpointView &v) {
-  int32_t present = 0;
-  int64_t epoch = 0, step = 0, in_epoch = 0;
-  check_file(nnstate_checkpoint_trainer(v.handle.get(), &present, &epoch, &step, &in_epoch),
-             v.path);
-  if (present) {
-    std::string text = std::to_string(epoch) + " epoch(s) completed, step " + std::to_string(step);
-    if (in_epoch > 0) {
-      text += ", stopped in epoch " + std::to_string(epoch + 1) + " after batch " +
-              std::to_string(in_epoch);
+  const nnstate::TrainerState s = about_file(v.path, [&] { return v.checkpoint.trainer_state(); });
+  if (s.present) {
+    std::string text =
+        std::to_string(s.epoch) + " epoch(s) completed, step " + std::to_string(s.global_step);
+    if (s.batch_in_epoch > 0) {
+      text += ", stopped in epoch " + std::to_string(s.epoch + 1) + " after batch " +
+              std::to_string(s.batch_in_epoch);
     }
     return text;
   }
   const std::string *epochs = v.meta(kMetaEpochs);
   std::string text = epochs ? *epochs + " epoch(s) completed (" + kMetaEpochs + "), " : "";
-  return text + std::to_string(v.optimizer_step) + " optimizer step(s), no training-loop state";
+  return text + std::to_string(v.optimizer.step) + " optimizer step(s), no training-loop state";
 }
 
 const std::string *field_value(const CheckpointView &v, const std::string &name) {
-  for (const FieldView &f : v.fields) {
+  for (const nnstate::Field &f : v.fields) {
     if (f.name == name) return &f.value;
   }
   return nullptr;
@@ -198,11 +183,13 @@ int cmd_inspect(int argc, char **argv) {
   };
 
   field("file", v.path + " (" + bytes_text(v.file_bytes) + ", verified)");
-  field("format", std::to_string(v.format_major) + "." + std::to_string(v.format_minor));
+  field("format", std::to_string(v.format.major) + "." + std::to_string(v.format.minor));
   field("writer", "libnnstate " + v.writer_version);
   field("created", format_time_utc(v.created_ns));
-  field("environment", "OpenBLAS core " + (v.blas_core_type.empty() ? "?" : v.blas_core_type) +
-                           ", " + std::to_string(v.blas_threads) + " thread(s)");
+  field("environment",
+        "OpenBLAS core " +
+            (v.environment.blas_core_type.empty() ? "?" : v.environment.blas_core_type) + ", " +
+            std::to_string(v.environment.blas_threads) + " thread(s)");
 
   std::string arch = std::to_string(v.layer_count) + " layer(s)";
   if (!meta(kMetaArch).empty()) arch += ", " + meta(kMetaArch) + " (" + kMetaArch + ")";
@@ -212,8 +199,7 @@ int cmd_inspect(int argc, char **argv) {
   field("architecture", arch);
   field("layers", layers_text(v));
   if (!v.rebuilt) field("network", "cannot be rebuilt: " + v.rebuild_error);
-  int32_t loss = 0;
-  check_file(nnstate_checkpoint_loss(v.handle.get(), &loss), v.path);
+  const int32_t loss = about_file(v.path, [&] { return v.checkpoint.loss(); });
   field("loss", loss ? loss_name(loss) : "none");
 
   size_t counts[4] = {0, 0, 0, 0};
@@ -225,9 +211,9 @@ int cmd_inspect(int argc, char **argv) {
   field("buffers", std::to_string(v.elements_of_role(NNSTATE_ROLE_BUFFER)) + " in " +
                        std::to_string(counts[NNSTATE_ROLE_BUFFER]) + " tensor(s)");
 
-  std::string optimizer = optimizer_name(v.optimizer_kind);
-  if (v.optimizer_kind != 0) {
-    optimizer += ", step " + std::to_string(v.optimizer_step);
+  std::string optimizer = optimizer_name(v.optimizer.kind);
+  if (v.optimizer.kind != 0) {
+    optimizer += ", step " + std::to_string(v.optimizer.step);
     if (v.has_lr) optimizer += ", lr " + number_text(v.lr);
     optimizer += ", " + std::to_string(counts[NNSTATE_ROLE_OPTIMIZER_STATE]) + " state tensor(s)";
   }

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <stdexcept>
 
 #include "args.h"
 #include "checkpoint_view.h"
@@ -53,23 +54,23 @@ bool wants_log(const std::vector<double> &v) {
 void write_file(const std::string &path, const std::string &text) {
   if (path == "-") {
     std::fwrite(text.data(), 1, text.size(), stdout);
-    if (std::fflush(stdout) != 0) fail_runtime("plot: cannot write to stdout");
+    if (std::fflush(stdout) != 0) throw std::runtime_error("plot: cannot write to stdout");
     return;
   }
   // Write beside the target and rename, so a failed run never leaves half an SVG behind.
   const std::string temporary = path + ".tmp";
   FILE *f = std::fopen(temporary.c_str(), "wb");
-  if (!f) fail_runtime(path + ": cannot create: " + std::strerror(errno));
+  if (!f) throw std::runtime_error(path + ": cannot create: " + std::strerror(errno));
   const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size();
   const int saved = errno;
   if (std::fclose(f) != 0 || !written) {
     std::remove(temporary.c_str());
-    fail_runtime(path + ": cannot write: " + std::strerror(written ? errno : saved));
+    throw std::runtime_error(path + ": cannot write: " + std::strerror(written ? errno : saved));
   }
   if (std::rename(temporary.c_str(), path.c_str()) != 0) {
     const int e = errno;
     std::remove(temporary.c_str());
-    fail_runtime(path + ": cannot write: " + std::strerror(e));
+    throw std::runtime_error(path + ": cannot write: " + std::strerror(e));
   }
 }
 
@@ -93,17 +94,18 @@ int cmd_plot(int argc, char **argv) {
   const CheckpointView view = open_checkpoint_view(path, false);
   const History history = checkpoint_history(view);
   if (history.rows.empty()) {
-    fail_runtime(path + ": no training history to plot (" +
-                 (history.source.empty() ? "no " + std::string(kMetaHistory) + " metadata"
-                                         : history.source + " has no rows") +
-                 "; checkpoints of a trainer and of 'nnstate train' have one)");
+    throw std::runtime_error(path + ": no training history to plot (" +
+                             (history.source.empty()
+                                  ? "no " + std::string(kMetaHistory) + " metadata"
+                                  : history.source + " has no rows") +
+                             "; checkpoints of a trainer and of 'nnstate train' have one)");
   }
 
   Chart chart;
   chart.title = args.text("title", path);
   chart.subtitle = std::to_string(history.rows.size()) + " epoch(s), from the " + history.source +
-                   "; optimizer " + optimizer_name(view.optimizer_kind) + ", step " +
-                   std::to_string(view.optimizer_step);
+                   "; optimizer " + optimizer_name(view.optimizer.kind) + ", step " +
+                   std::to_string(view.optimizer.step);
   chart.x_label = "epoch";
   Series loss{"training loss", "#1f77b4", false, {}};
   Series val_loss{"validation loss", "#ff7f0e", true, {}};

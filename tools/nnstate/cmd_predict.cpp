@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <stdexcept>
 
 #include "commands.h"
 #include "data_flags.h"
@@ -53,10 +54,10 @@ Data load_inputs(const Args &args, size_t inputs) {
   const size_t targets = static_cast<size_t>(args.integer("target-columns", 1, 1, 1 << 20));
   if (table.cols == inputs) return csv_to_data(std::move(table), 0, csv);
   if (table.cols == inputs + targets) return csv_to_data(std::move(table), targets, csv);
-  fail_runtime(csv + ": " + std::to_string(table.cols) + " columns, but the network takes " +
-               std::to_string(inputs) + " inputs (expected " + std::to_string(inputs) + ", or " +
-               std::to_string(inputs + targets) + " with " + std::to_string(targets) +
-               " target column(s))");
+  throw std::runtime_error(
+      csv + ": " + std::to_string(table.cols) + " columns, but the network takes " +
+      std::to_string(inputs) + " inputs (expected " + std::to_string(inputs) + ", or " +
+      std::to_string(inputs + targets) + " with " + std::to_string(targets) + " target column(s))");
 }
 
 void write_rows(FILE *out, const Floats &y, size_t samples, size_t outputs, int32_t loss, bool raw,
@@ -128,19 +129,22 @@ int cmd_predict(int argc, char **argv) {
   }
   const Data data = load_inputs(args, model.inputs);
   if (data.features != model.inputs) {
-    fail_runtime(data.name + ": " + std::to_string(data.features) + " values per sample" +
-                 (data.sample_shape.empty() ? "" : " (" + data.sample_shape + ")") + ", but " +
-                 model.arch + " takes " + std::to_string(model.inputs) + " inputs");
+    throw std::runtime_error(
+        data.name + ": " + std::to_string(data.features) + " values per sample" +
+        (data.sample_shape.empty() ? "" : " (" + data.sample_shape + ")") + ", but " + model.arch +
+        " takes " + std::to_string(model.inputs) + " inputs");
   }
   const Floats y = predict_all(model, data, batch);
 
   FILE *out = output == "-" ? stdout : std::fopen(output.c_str(), "w");
-  if (!out) fail_runtime(output + ": cannot create: " + std::strerror(errno));
+  if (!out) throw std::runtime_error(output + ": cannot create: " + std::strerror(errno));
   write_header(out, model.outputs, model.loss, raw, scores);
   write_rows(out, y, data.samples, model.outputs, model.loss, raw, scores);
   const bool failed = std::ferror(out) != 0;
   const bool closed = out == stdout ? std::fflush(out) == 0 : std::fclose(out) == 0;
-  if (failed || !closed) fail_runtime(output + ": write failed: " + std::strerror(errno));
+  if (failed || !closed) {
+    throw std::runtime_error(output + ": write failed: " + std::strerror(errno));
+  }
   return kExitOk;
 }
 

@@ -5,9 +5,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
+#include <stdexcept>
 #include <vector>
 
-#include "api.h"
 #include "arch_spec.h"
 #include "checkpoint_io.h"
 #include "commands.h"
@@ -57,26 +58,57 @@ Resumed resume_point(const TrainOptions &o, const std::string &last) {
     r.arch = meta[kMetaArch];
     r.loss = meta[kMetaLoss];
     if (!o.arch.empty() && !r.arch.empty() && o.arch != r.arch) {
-      fail_usage("train: --arch " + o.arch + " differs from " + r.arch + ", the architecture in " +
-                 last + fresh_start_hint(o.checkpoint_dir));
+      throw UsageError("train: --arch " + o.arch + " differs from " + r.arch +
+                       ", the architecture in " + last + fresh_start_hint(o.checkpoint_dir));
     }
     if (!o.loss.empty() && !r.loss.empty() && o.loss != r.loss) {
-      fail_usage("train: --loss " + o.loss + " differs from " + r.loss + ", the loss in " + last +
-                 fresh_start_hint(o.checkpoint_dir));
+      throw UsageError("train: --loss " + o.loss + " differs from " + r.loss + ", the loss in " +
+                       last + fresh_start_hint(o.checkpoint_dir));
     }
   }
   if (o.arch.empty() && r.arch.empty()) {
-    fail_usage("train: " + last + " does not exist or records no " + kMetaArch + "; give --arch");
+    throw UsageError("train: " + last + " does not exist or records no " + kMetaArch +
+                     "; give --arch");
   }
   return r;
 }
 
-DatasetPtr make_dataset(const DataView &v, const char *what) {
-  nnstate_dataset *raw = nullptr;
-  check(nnstate_dataset_create(&raw, v.inputs(), v.samples * v.data->features, v.targets(),
-                               v.samples * v.data->target_width, v.samples),
-        what);
-  return DatasetPtr(raw);
+nnstate::Dataset make_dataset(const DataView &v, const char *what) {
+  return in_context(what, [&] {
+    return nnstate::Dataset(v.inputs(), v.samples * v.data->features, v.targets(),
+                            v.samples * v.data->target_width, v.samples);
+  });
+}
+
+// Prints the library's warnings of a resume (skipped files, another OpenBLAS setup), one
+// "nnstate: warning:" line each.
+void print_warnings(const std::string &warnings) {
+  size_t from = 0;
+  while (from < warnings.size()) {
+    size_t end = warnings.find('\n', from);
+    if (end == std::string::npos) end = warnings.size();
+    if (end > from) {
+      std::fprintf(stderr, "nnstate: warning: %s\n", warnings.substr(from, end - from).c_str());
+    }
+    from = end + 1;
+  }
+}
+
+// Continues the run whose checkpoints are in DIR (the policy's newest valid ckpt-*.nnst).
+void resume_from(nnstate::Trainer &trainer, const std::string &dir) {
+  bool found = false;
+  try {
+    found = trainer.resume_latest(dir);
+  } catch (const nnstate::Error &e) {
+    print_warnings(trainer.warnings());
+    // The library lists a setup mismatch one difference per indented line.
+    const std::string &message = e.message();
+    const std::string hint = fresh_start_hint(dir);
+    throw std::runtime_error("resuming from " + dir + ": " + message +
+                             (message.find('\n') == std::string::npos ? hint : "\n " + hint));
+  }
+  print_warnings(trainer.warnings());
+  if (found) std::fprintf(stderr, "nnstate: resumed %s\n", position_text(trainer).c_str());
 }
 
 std::string command_line(int argc, char **argv) {
@@ -118,7 +150,8 @@ int cmd_train(int argc, char **argv) {
     const size_t slash = o.output.rfind('/');
     const std::string dir = slash == std::string::npos ? "." : o.output.substr(0, slash + 1);
     if (access(dir.c_str(), W_OK) != 0) {
-      fail_runtime(o.output + ": cannot write into " + dir + ": " + std::strerror(errno));
+      throw std::runtime_error(o.output + ": cannot write into " + dir + ": " +
+                               std::strerror(errno));
     }
   }
   // Data first: a missing or malformed file should fail before any training setup.
@@ -138,33 +171,36 @@ int cmd_train(int argc, char **argv) {
                        : !resumed.loss.empty()
                            ? loss_from_name(resumed.loss)
                            : default_loss(train, static_cast<size_t>(spec.output_size));
-  if (loss == 0) fail_runtime(last + ": unknown loss '" + resumed.loss + "' in its metadata");
+  if (loss == 0) {
+    throw std::runtime_error(last + ": unknown loss '" + resumed.loss + "' in its metadata");
+  }
   const size_t inputs = static_cast<size_t>(spec.input_size);
   const size_t outputs = static_cast<size_t>(spec.output_size);
   check_fits(train, inputs, outputs, loss, network_name);
   if (o.validation.given()) check_fits(validation_data, inputs, outputs, loss, network_name);
 
   // Always built afresh: a resume replaces the weights, optimizer, RNGs and loop state.
-  NetworkPtr network = build_network(spec, o.seed);
-  check(nnstate_network_set_loss(network.get(), loss), "setting the loss");
-  check(nnstate_network_set_optimizer(network.get(), &o.optimizer), "invalid optimizer options",
-        kExitUsage);
+  nnstate::Network network = build_network(spec, o.seed);
+  in_context("setting the loss", [&] { network.loss(loss); });
+  in_context(
+      "invalid optimizer options", [&] { network.optimizer(o.optimizer); }, Blame::usage);
 
-  DatasetPtr train_set = make_dataset(train_view, "training data");
-  DatasetPtr validation_set;
-  if (has_validation) validation_set = make_dataset(validation_view, "validation data");
+  const nnstate::Dataset train_set = make_dataset(train_view, "training data");
+  std::optional<nnstate::Dataset> validation_set;
+  if (has_validation) validation_set.emplace(make_dataset(validation_view, "validation data"));
   bind_monitors(o, has_validation);
-  nnstate_trainer *raw = nullptr;
-  check(nnstate_trainer_create(&raw, network.get(), &o.trainer,
-                               o.scheduler.kind == NNSTATE_SCHEDULER_NONE ? nullptr : &o.scheduler,
-                               o.early_stopping ? &o.stopping : nullptr),
-        "invalid training options", kExitUsage);
-  TrainerPtr trainer(raw);
+  nnstate::Trainer trainer = in_context(
+      "invalid training options",
+      [&] {
+        return nnstate::Trainer(network, o.trainer,
+                                o.scheduler.kind == NNSTATE_SCHEDULER_NONE ? nullptr : &o.scheduler,
+                                o.early_stopping ? &o.stopping : nullptr);
+      },
+      Blame::usage);
 
   if (!o.checkpoint_dir.empty()) {
-    nnstate_checkpoint_policy policy;
-    check(nnstate_checkpoint_policy_init(&policy), "checkpoint policy");
-    policy.directory = o.checkpoint_dir.c_str();
+    nnstate_checkpoint_policy policy = in_context(
+        "checkpoint policy", [&] { return nnstate::checkpoint_policy(o.checkpoint_dir.c_str()); });
     policy.every_epochs = 1;
     policy.every_steps = o.checkpoint_every_steps;
     policy.on_stop = 1;
@@ -175,36 +211,8 @@ int cmd_train(int argc, char **argv) {
                      : has_validation                       ? "val_loss"
                                                             : "loss";
     policy.mode = o.early_stopping ? o.stopping.mode : NNSTATE_MODE_AUTO;
-    check(nnstate_trainer_set_checkpointing(trainer.get(), &policy), "checkpoint policy");
-    if (resumed.has_checkpoint) {
-      int32_t found = 0;
-      const nnstate_status status =
-          nnstate_trainer_resume_latest(trainer.get(), o.checkpoint_dir.c_str(), &found);
-      const std::string warnings = nnstate_trainer_warnings(trainer.get());
-      if (!warnings.empty()) {
-        size_t from = 0;
-        while (from < warnings.size()) {
-          size_t end = warnings.find('\n', from);
-          if (end == std::string::npos) end = warnings.size();
-          if (end > from) {
-            std::fprintf(stderr, "nnstate: warning: %s\n",
-                         warnings.substr(from, end - from).c_str());
-          }
-          from = end + 1;
-        }
-      }
-      if (status != NNSTATE_OK) {
-        // The library lists a setup mismatch one difference per indented line.
-        const std::string message = nnstate_last_error();
-        const std::string hint = fresh_start_hint(o.checkpoint_dir);
-        throw Error(kExitFailure,
-                    "resuming from " + o.checkpoint_dir + ": " + message +
-                        (message.find('\n') == std::string::npos ? hint : "\n " + hint));
-      }
-      if (found) {
-        std::fprintf(stderr, "nnstate: resumed %s\n", position_text(trainer.get()).c_str());
-      }
-    }
+    in_context("checkpoint policy", [&] { trainer.set_checkpointing(policy); });
+    if (resumed.has_checkpoint) resume_from(trainer, o.checkpoint_dir);
   }
 
   std::fprintf(stderr, "nnstate: %s, loss %s; training on %zu samples of %s",
@@ -217,10 +225,9 @@ int cmd_train(int argc, char **argv) {
   const bool bar = o.progress == "bar" || (o.progress == "auto" && isatty(STDOUT_FILENO));
   Progress progress(stdout, bar, o.trainer.epochs, 0);
   TrainLoop loop;
-  loop.network = network.get();
-  loop.trainer = trainer.get();
-  loop.train = train_set.get();
-  loop.validation = validation_set.get();
+  loop.trainer = &trainer;
+  loop.train = &train_set;
+  loop.validation = validation_set ? &*validation_set : nullptr;
   loop.progress = &progress;
   loop.checkpoint_dir = o.checkpoint_dir;
   loop.output = o.output;

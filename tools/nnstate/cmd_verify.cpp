@@ -34,12 +34,12 @@ int cmd_verify(int argc, char **argv) {
   if (args.positionals().empty()) args.fail("missing the checkpoint FILE(s)");
   int status = kExitOk;
   for (const std::string &path : args.positionals()) {
-    const nnstate_status s = nnstate_checkpoint_verify(path.c_str());
-    if (s == NNSTATE_OK) {
+    try {
+      nnstate::verify_checkpoint(path);
       std::printf("OK %s\n", path.c_str());
-    } else {
+    } catch (const nnstate::Error &e) {
       // The library's message may span lines; the report keeps one line per file.
-      std::string message = file_error(path, s);
+      std::string message = file_error(path, e);
       for (char &c : message) c = c == '\n' ? ' ' : c;
       std::printf("FAIL %s: %s\n", path.c_str(), message.c_str());
       status = kExitFailure;

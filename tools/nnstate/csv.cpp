@@ -2,8 +2,7 @@
 
 #include <charconv>
 #include <cmath>
-
-#include "error.h"
+#include <stdexcept>
 
 namespace nnstate_cli {
 namespace {
@@ -80,21 +79,23 @@ CsvTable parse_csv(const char *text, size_t size, CsvHeader header) {
       }
     }
     if (fields.size() != table.cols) {
-      fail_runtime("line " + std::to_string(line) + ": " + std::to_string(fields.size()) +
-                   " fields, expected " + std::to_string(table.cols) + " (as on line " +
-                   std::to_string(first_line) + ")");
+      throw std::runtime_error("line " + std::to_string(line) + ": " +
+                               std::to_string(fields.size()) + " fields, expected " +
+                               std::to_string(table.cols) + " (as on line " +
+                               std::to_string(first_line) + ")");
     }
     for (size_t c = 0; c < fields.size(); ++c) {
       float v;
       if (!parse_number(fields[c], v)) {
-        fail_runtime("line " + std::to_string(line) + ", column " + std::to_string(c + 1) + ": " +
-                     quoted(fields[c]) + " is not a finite number");
+        throw std::runtime_error("line " + std::to_string(line) + ", column " +
+                                 std::to_string(c + 1) + ": " + quoted(fields[c]) +
+                                 " is not a finite number");
       }
       table.values.push_back(v);
     }
     table.rows++;
   }
-  if (table.rows == 0) fail_runtime("no data rows");
+  if (table.rows == 0) throw std::runtime_error("no data rows");
   return table;
 }
 

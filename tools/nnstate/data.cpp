@@ -1,8 +1,9 @@
 #include "data.h"
 
 #include <cmath>
+#include <stdexcept>
 
-#include "error.h"
+#include "args.h"
 #include "file_io.h"
 #include "idx.h"
 
@@ -14,10 +15,10 @@ template <typename F>
 auto with_file(const std::string &path, F &&f) -> decltype(f()) {
   try {
     return f();
-  } catch (const Error &e) {
+  } catch (const std::runtime_error &e) {
     const std::string message = e.what();
     if (message.compare(0, path.size() + 1, path + ":") == 0) throw;
-    throw Error(e.code(), path + ": " + message);
+    throw std::runtime_error(path + ": " + message);
   }
 }
 
@@ -48,8 +49,8 @@ Data load_idx(const std::string &images, const std::string &labels) {
     const IdxArray array = parse_idx(bytes.data(), bytes.size());
     idx_labels(array, d.targets);
     if (array.count != d.samples) {
-      fail_runtime(std::to_string(array.count) + " labels, but " + images + " has " +
-                   std::to_string(d.samples) + " images");
+      throw std::runtime_error(std::to_string(array.count) + " labels, but " + images + " has " +
+                               std::to_string(d.samples) + " images");
     }
   });
   d.target_width = 1;
@@ -67,9 +68,9 @@ CsvTable read_csv(const std::string &path, CsvHeader header) {
 
 Data csv_to_data(CsvTable table, size_t target_columns, const std::string &name) {
   if (target_columns >= table.cols) {
-    fail_runtime(name + ": " + std::to_string(table.cols) +
-                 " columns leave no input column after " + std::to_string(target_columns) +
-                 " target column(s)");
+    throw std::runtime_error(name + ": " + std::to_string(table.cols) +
+                             " columns leave no input column after " +
+                             std::to_string(target_columns) + " target column(s)");
   }
   Data d;
   d.name = d.targets_name = name;
@@ -98,9 +99,9 @@ Data load_csv(const std::string &path, size_t target_columns, CsvHeader header) 
 void split_validation(const Data &data, double fraction, DataView &train, DataView &validation) {
   const size_t keep = static_cast<size_t>(static_cast<double>(data.samples) * (1.0 - fraction));
   if (keep == 0 || keep == data.samples) {
-    fail_usage("--validation-split " + std::to_string(fraction) + " of " +
-               std::to_string(data.samples) + " samples leaves " +
-               (keep == 0 ? "no training" : "no validation") + " sample");
+    throw UsageError("--validation-split " + std::to_string(fraction) + " of " +
+                     std::to_string(data.samples) + " samples leaves " +
+                     (keep == 0 ? "no training" : "no validation") + " sample");
   }
   train = DataView{&data, 0, keep};
   validation = DataView{&data, keep, data.samples - keep};

@@ -6,31 +6,33 @@
 
 #include <cerrno>
 #include <cstring>
+#include <stdexcept>
 
-#include "error.h"
 #include "gzip.h"
 
 namespace nnstate_cli {
 
 Bytes read_file(const std::string &path) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail_runtime(path + ": cannot open: " + std::strerror(errno));
+  if (fd < 0) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
   struct stat st;
   if (fstat(fd, &st) != 0) {
     const std::string reason = std::strerror(errno);
     close(fd);
-    fail_runtime(path + ": cannot stat: " + reason);
+    throw std::runtime_error(path + ": cannot stat: " + reason);
   }
   if (!S_ISREG(st.st_mode)) {
     close(fd);
-    fail_runtime(path + (S_ISDIR(st.st_mode) ? ": is a directory" : ": not a regular file"));
+    throw std::runtime_error(path +
+                             (S_ISDIR(st.st_mode) ? ": is a directory" : ": not a regular file"));
   }
   Bytes data;
   try {
     data.resize(static_cast<size_t>(st.st_size));
   } catch (const std::bad_alloc &) {
     close(fd);
-    fail_runtime(path + ": out of memory reading " + std::to_string(st.st_size) + " bytes");
+    throw std::runtime_error(path + ": out of memory reading " + std::to_string(st.st_size) +
+                             " bytes");
   }
   size_t done = 0;
   while (done < data.size()) {
@@ -39,7 +41,8 @@ Bytes read_file(const std::string &path) {
     if (n <= 0) {
       const std::string reason = n < 0 ? std::strerror(errno) : "file shrank while reading";
       close(fd);
-      fail_runtime(path + ": read failed after " + std::to_string(done) + " bytes: " + reason);
+      throw std::runtime_error(path + ": read failed after " + std::to_string(done) +
+                               " bytes: " + reason);
     }
     done += static_cast<size_t>(n);
   }
@@ -52,8 +55,8 @@ Bytes read_data_file(const std::string &path) {
   if (!is_gzip(raw.data(), raw.size())) return raw;
   try {
     return gunzip(raw.data(), raw.size(), kMaxDecompressedBytes);
-  } catch (const Error &e) {
-    throw Error(e.code(), path + ": " + e.what());
+  } catch (const std::runtime_error &e) {
+    throw std::runtime_error(path + ": " + e.what());
   }
 }
 

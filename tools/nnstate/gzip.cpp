@@ -6,9 +6,8 @@
 
 #include <algorithm>
 #include <climits>
+#include <stdexcept>
 #include <string>
-
-#include "error.h"
 
 namespace nnstate_cli {
 namespace {
@@ -30,7 +29,7 @@ class Inflater {
  public:
   Inflater() {
     if (inflateInit2(&stream_, 16 + MAX_WBITS) != Z_OK) {
-      fail_runtime("cannot start zlib's inflate: out of memory");
+      throw std::runtime_error("cannot start zlib's inflate: out of memory");
     }
   }
   ~Inflater() { inflateEnd(&stream_); }
@@ -58,7 +57,8 @@ void grow_to(Bytes &out, size_t size) {
 }
 
 [[noreturn]] void bad_gzip(size_t offset, const std::string &what) {
-  fail_runtime("invalid gzip data at compressed byte " + std::to_string(offset) + ": " + what);
+  throw std::runtime_error("invalid gzip data at compressed byte " + std::to_string(offset) + ": " +
+                           what);
 }
 
 }  // namespace
@@ -90,8 +90,8 @@ Bytes gunzip(const uint8_t *data, size_t size, size_t limit) {
     const int rc = inflate(&z, Z_NO_FLUSH);
     const size_t made = room - z.avail_out;
     if (at_limit && made > 0) {
-      fail_runtime("decompressed data exceeds the limit of " + std::to_string(limit) +
-                   " bytes (refused as a likely decompression bomb)");
+      throw std::runtime_error("decompressed data exceeds the limit of " + std::to_string(limit) +
+                               " bytes (refused as a likely decompression bomb)");
     }
     produced += made;
     const size_t used = fed - z.avail_in;  // input bytes zlib has consumed
@@ -112,11 +112,11 @@ Bytes gunzip(const uint8_t *data, size_t size, size_t limit) {
     if (rc == Z_BUF_ERROR && z.avail_out == 0) continue;               // full: grow or probe
     if (rc == Z_BUF_ERROR && z.avail_in == 0 && fed < size) continue;  // hand over more input
     if (rc == Z_BUF_ERROR) {
-      fail_runtime("truncated gzip data: the input ends inside a member after " +
-                   std::to_string(size) + " bytes (" + std::to_string(produced) +
-                   " bytes decompressed)");
+      throw std::runtime_error("truncated gzip data: the input ends inside a member after " +
+                               std::to_string(size) + " bytes (" + std::to_string(produced) +
+                               " bytes decompressed)");
     }
-    if (rc == Z_MEM_ERROR) fail_runtime("out of memory in zlib's inflate");
+    if (rc == Z_MEM_ERROR) throw std::runtime_error("out of memory in zlib's inflate");
     bad_gzip(used, z.msg ? z.msg : "zlib error " + std::to_string(rc));
   }
   out.resize(produced);

@@ -1,4 +1,4 @@
-// nnstate: the command-line program over libnnstate's public C API.
+// nnstate: the command-line program over libnnstate's public API (the C++ wrapper nnstate.hpp).
 //
 // Subcommands are a table; adding one (inspect, verify, ...) is one row and one function.
 #include <nnstate/nnstate.h>
@@ -7,8 +7,8 @@
 #include <cstring>
 #include <new>
 
+#include "args.h"
 #include "commands.h"
-#include "error.h"
 
 namespace {
 
@@ -16,10 +16,13 @@ using nnstate_cli::kExitFailure;
 using nnstate_cli::kExitOk;
 using nnstate_cli::kExitUsage;
 
+using nnstate_cli::UsageError;
+
 struct Command {
   const char *name;
   int (*run)(int argc, char **argv);
   const char *summary;
+  int failure = kExitFailure;  // the exit status when it throws (usage errors aside)
 };
 
 const Command kCommands[] = {
@@ -29,9 +32,29 @@ const Command kCommands[] = {
     {"inspect", nnstate_cli::cmd_inspect, "summary of a checkpoint: versions, state, sizes"},
     {"dump", nnstate_cli::cmd_dump, "a checkpoint's manifest as JSON"},
     {"verify", nnstate_cli::cmd_verify, "full integrity check of checkpoint files"},
-    {"diff", nnstate_cli::cmd_diff, "what differs between two checkpoints"},
+    // As diff(1) and cmp(1): 1 means "they differ", so trouble (an unreadable file) is 2.
+    {"diff", nnstate_cli::cmd_diff, "what differs between two checkpoints", 2},
     {"plot", nnstate_cli::cmd_plot, "training curves of a checkpoint as SVG"},
 };
+
+// Every failure ends the same way: one line on stderr, after what stdout already holds.
+int report(const char *message, int status) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "nnstate: %s\n", message);
+  return status;
+}
+
+int run(const Command &c, int argc, char **argv) {
+  try {
+    return c.run(argc, argv);
+  } catch (const UsageError &e) {
+    return report(e.what(), kExitUsage);
+  } catch (const std::bad_alloc &) {
+    return report("out of memory", kExitFailure);
+  } catch (const std::exception &e) {
+    return report(e.what(), c.failure);
+  }
+}
 
 void print_usage(FILE *out) {
   std::fprintf(out,
@@ -61,9 +84,9 @@ int dispatch(int argc, char **argv) {
       char help[] = "--help";
       char *sub[] = {help, nullptr};
       for (const Command &c : kCommands) {
-        if (!std::strcmp(argv[2], c.name)) return c.run(1, sub);
+        if (!std::strcmp(argv[2], c.name)) return run(c, 1, sub);
       }
-      throw nnstate_cli::Error(kExitUsage, std::string("unknown command '") + argv[2] + "'");
+      throw UsageError(std::string("unknown command '") + argv[2] + "'");
     }
     print_usage(stdout);
     return kExitOk;
@@ -76,10 +99,9 @@ int dispatch(int argc, char **argv) {
     return kExitOk;
   }
   for (const Command &c : kCommands) {
-    if (!std::strcmp(name, c.name)) return c.run(argc - 2, argv + 2);
+    if (!std::strcmp(name, c.name)) return run(c, argc - 2, argv + 2);
   }
-  throw nnstate_cli::Error(kExitUsage,
-                           std::string("unknown command '") + name + "' (see 'nnstate --help')");
+  throw UsageError(std::string("unknown command '") + name + "' (see 'nnstate --help')");
 }
 
 }  // namespace
@@ -87,17 +109,9 @@ int dispatch(int argc, char **argv) {
 int main(int argc, char **argv) {
   try {
     return dispatch(argc, argv);
-  } catch (const nnstate_cli::Error &e) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "nnstate: %s\n", e.what());
-    return e.code();
-  } catch (const std::bad_alloc &) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "nnstate: out of memory\n");
-    return kExitFailure;
+  } catch (const UsageError &e) {  // an unknown command
+    return report(e.what(), kExitUsage);
   } catch (const std::exception &e) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "nnstate: %s\n", e.what());
-    return kExitFailure;
+    return report(e.what(), kExitFailure);
   }
 }

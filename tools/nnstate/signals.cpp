@@ -8,15 +8,15 @@
 namespace nnstate_cli {
 namespace {
 
-std::atomic<nnstate_trainer *> g_trainer{nullptr};
+std::atomic<nnstate::Trainer *> g_trainer{nullptr};
 volatile sig_atomic_t g_signal = 0;
-static_assert(std::atomic<nnstate_trainer *>::is_always_lock_free,
+static_assert(std::atomic<nnstate::Trainer *>::is_always_lock_free,
               "the handler may only touch lock-free atomics");
 
 void on_stop_signal(int sig) {
   if (!g_signal) g_signal = sig;
-  nnstate_trainer *trainer = g_trainer.load();
-  if (trainer) nnstate_trainer_request_stop(trainer);
+  nnstate::Trainer *trainer = g_trainer.load();
+  if (trainer) trainer->request_stop();
   static const char note[] =
       "\nnnstate: stopping after the current batch (send the signal again to abort)\n";
   const ssize_t ignored = write(STDERR_FILENO, note, sizeof note - 1);
@@ -34,7 +34,7 @@ void install_stop_signals() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
-void set_stop_target(nnstate_trainer *trainer) {
+void set_stop_target(nnstate::Trainer *trainer) {
   g_trainer.store(trainer);
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "commands.h"
 #include "signals.h"
 
 namespace nnstate_cli {
@@ -17,39 +18,29 @@ std::string history_row(const nnstate_epoch_info &info) {
   return text;
 }
 
-int32_t on_epoch(const nnstate_epoch_info *info, void *user) {
-  static_cast<TrainLoop *>(user)->progress->epoch(*info);
-  return 0;
-}
-
-int32_t on_batch(const nnstate_batch_info *info, void *user) {
-  TrainLoop &loop = *static_cast<TrainLoop *>(user);
-  loop.progress->batch(*info);
-  if (loop.crash_after_steps > 0 && info->global_step == loop.crash_after_steps) {
+bool on_batch(TrainLoop &loop, const nnstate_batch_info &info) {
+  loop.progress->batch(info);
+  if (loop.crash_after_steps > 0 && info.global_step == loop.crash_after_steps) {
     // A real crash for testing resumption: no checkpoint, no cleanup (output flushed only, so
     // that logs show how far it got).
     loop.progress->clear();
     std::fprintf(stderr,
                  "nnstate: simulating a crash: SIGKILL in epoch %lld after batch %lld (step "
                  "%lld), without saving\n",
-                 static_cast<long long>(info->epoch + 1), static_cast<long long>(info->batch),
-                 static_cast<long long>(info->global_step));
+                 static_cast<long long>(info.epoch + 1), static_cast<long long>(info.batch),
+                 static_cast<long long>(info.global_step));
     std::fflush(stdout);
     std::fflush(stderr);
     raise(SIGKILL);
   }
-  return 0;
+  return false;
 }
 
 // The trainer's whole history (restored ones included) as the cli.history CSV.
-std::string history_csv(nnstate_trainer *trainer) {
+std::string history_csv(const nnstate::Trainer &trainer) {
   std::string csv = kHistoryHeader;
-  size_t count = 0;
-  check(nnstate_trainer_history_count(trainer, &count), "trainer history");
-  for (size_t i = 0; i < count; ++i) {
-    nnstate_epoch_info row = {};
-    row.struct_size = sizeof row;
-    check(nnstate_trainer_history_row(trainer, i, &row), "trainer history");
+  for (const nnstate_epoch_info &row :
+       in_context("trainer history", [&] { return trainer.history(); })) {
     csv += history_row(row);
   }
   return csv;
@@ -60,22 +51,25 @@ std::string history_csv(nnstate_trainer *trainer) {
 // metadata to its own files, so this one is written apart, whenever fit returns.
 void save_trainer(TrainLoop &loop, const std::string &path, int64_t epochs,
                   const std::string &position) {
-  Metadata metadata = loop.metadata;
+  nnstate::Metadata metadata = loop.metadata;
   metadata.emplace_back(kMetaEpochs, std::to_string(epochs));
-  metadata.emplace_back(kMetaHistory, history_csv(loop.trainer));
+  metadata.emplace_back(kMetaHistory, history_csv(*loop.trainer));
   if (!position.empty()) metadata.emplace_back(kMetaPosition, position);
-  std::vector<const char *> keys, values;
-  for (const auto &kv : metadata) {
-    keys.push_back(kv.first.c_str());
-    values.push_back(kv.second.c_str());
-  }
-  nnstate_save_options options;
-  check(nnstate_save_options_init(&options), "save options");
-  options.metadata_keys = keys.data();
-  options.metadata_values = values.data();
-  options.metadata_count = keys.size();
-  check(nnstate_trainer_save(loop.trainer, path.c_str(), &options), "saving " + path);
+  in_context("saving " + path, [&] { loop.trainer->save(path, metadata); });
 }
+
+// While fit may run: the trainer is the signal handler's target, and a partly drawn progress
+// bar is cleared when fit returns or throws (before any other output).
+struct Fitting {
+  explicit Fitting(TrainLoop &l) : loop(l) { set_stop_target(l.trainer); }
+  ~Fitting() {
+    set_stop_target(nullptr);
+    loop.progress->clear();
+  }
+  Fitting(const Fitting &) = delete;
+  Fitting &operator=(const Fitting &) = delete;
+  TrainLoop &loop;
+};
 
 const char *reason_name(int32_t reason) {
   switch (reason) {
@@ -98,35 +92,38 @@ void save_results(TrainLoop &loop, int64_t epochs, const std::string &position) 
 
 }  // namespace
 
-std::string position_text(nnstate_trainer *trainer) {
-  int64_t epoch = 0, step = 0, batch = 0;
-  check(nnstate_trainer_position(trainer, &epoch, &step, &batch), "trainer position");
-  const std::string at_step = " (step " + std::to_string(step) + ")";
-  if (batch > 0) {
-    return "in epoch " + std::to_string(epoch + 1) + " after batch " + std::to_string(batch) +
-           at_step;
+std::string position_text(const nnstate::Trainer &trainer) {
+  const nnstate::Position p = in_context("trainer position", [&] { return trainer.position(); });
+  const std::string at_step = " (step " + std::to_string(p.global_step) + ")";
+  if (p.batch_in_epoch > 0) {
+    return "in epoch " + std::to_string(p.epoch + 1) + " after batch " +
+           std::to_string(p.batch_in_epoch) + at_step;
   }
-  return epoch == 0 ? "before epoch 1" : "after epoch " + std::to_string(epoch) + at_step;
+  return p.epoch == 0 ? "before epoch 1" : "after epoch " + std::to_string(p.epoch) + at_step;
 }
 
 int run_training(TrainLoop &loop) {
-  check(nnstate_trainer_set_callbacks(loop.trainer, on_epoch, on_batch, &loop), "callbacks");
+  in_context("callbacks", [&] {
+    loop.trainer->set_callbacks(
+        [&loop](const nnstate_epoch_info &info) {
+          loop.progress->epoch(info);
+          return false;
+        },
+        [&loop](const nnstate_batch_info &info) { return on_batch(loop, info); });
+  });
   const bool checkpoints = !loop.checkpoint_dir.empty();
   int32_t reason = NNSTATE_STOP_REQUESTED;
-  int64_t epoch = 0, batch = 0;
   if (!stop_signal()) {
     loop.progress->start();
-    set_stop_target(loop.trainer);
+    const Fitting fitting(loop);
     if (!stop_signal()) {  // else it arrived before the trainer was reachable from the handler
-      const nnstate_status status =
-          nnstate_trainer_fit(loop.trainer, loop.train, loop.validation, &reason);
-      set_stop_target(nullptr);
-      loop.progress->clear();
-      check(status, "training");
+      reason =
+          in_context("training", [&] { return loop.trainer->fit(*loop.train, loop.validation); });
     }
-    set_stop_target(nullptr);
   }
-  check(nnstate_trainer_position(loop.trainer, &epoch, nullptr, &batch), "trainer position");
+  const nnstate::Position position =
+      in_context("trainer position", [&] { return loop.trainer->position(); });
+  const int64_t epoch = position.epoch, batch = position.batch_in_epoch;
   if (reason != NNSTATE_STOP_REQUESTED) {
     save_results(loop, epoch, "");
     std::string saved;
@@ -138,7 +135,7 @@ int run_training(TrainLoop &loop) {
   }
   const int sig = stop_signal();
   std::fflush(stdout);
-  const std::string where = position_text(loop.trainer);
+  const std::string where = position_text(*loop.trainer);
   std::fprintf(stderr, "nnstate: stopped by signal %d %s\n", sig, where.c_str());
   save_results(loop, epoch, batch > 0 ? where : "");
   if (checkpoints) {

@@ -3,7 +3,7 @@
 // stop on SIGINT/SIGTERM.
 #pragma once
 
-#include <nnstate/nnstate.h>
+#include <nnstate/nnstate.hpp>
 
 #include <string>
 
@@ -13,14 +13,13 @@
 namespace nnstate_cli {
 
 struct TrainLoop {
-  nnstate_network *network = nullptr;
-  nnstate_trainer *trainer = nullptr;
-  const nnstate_dataset *train = nullptr;
-  const nnstate_dataset *validation = nullptr;  // may be null
+  nnstate::Trainer *trainer = nullptr;
+  const nnstate::Dataset *train = nullptr;
+  const nnstate::Dataset *validation = nullptr;  // may be null
   Progress *progress = nullptr;
   std::string checkpoint_dir;     // empty: no checkpoints
   std::string output;             // -o FILE: saved like DIR/last.nnst (empty: not saved)
-  Metadata metadata;              // written into DIR/last.nnst (besides epochs and history)
+  nnstate::Metadata metadata;     // written into DIR/last.nnst (besides epochs and history)
   int64_t crash_after_steps = 0;  // > 0: raise(SIGKILL) right after this global step
 };
 
@@ -30,7 +29,7 @@ int run_training(TrainLoop &loop);
 
 // Where the trainer is, in the words every message uses (epochs count from 1):
 // "after epoch 3 (step 57)" at an epoch's end, "in epoch 4 after batch 3 (step 60)" inside it.
-std::string position_text(nnstate_trainer *trainer);
+std::string position_text(const nnstate::Trainer &trainer);
 
 // The header of TrainLoop::history.
 constexpr const char *kHistoryHeader = "epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds\n";

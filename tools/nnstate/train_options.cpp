@@ -142,7 +142,7 @@ void parse_optimizer(const Args &args, TrainOptions &o) {
   const int32_t kind = name == "sgd"     ? NNSTATE_OPTIMIZER_SGD
                        : name == "adamw" ? NNSTATE_OPTIMIZER_ADAMW
                                          : NNSTATE_OPTIMIZER_ADAM;
-  nnstate_optimizer_options_init(&o.optimizer, kind);
+  o.optimizer = nnstate::optimizer_options(kind);
   const bool sgd = kind == NNSTATE_OPTIMIZER_SGD;
   only_with(args, {"beta1", "beta2", "eps", "amsgrad"}, !sgd, "--optimizer adam or adamw");
   only_with(args, {"momentum", "dampening", "nesterov"}, sgd, "--optimizer sgd");
@@ -169,7 +169,7 @@ void parse_scheduler(const Args &args, TrainOptions &o) {
                        : name == "linear"      ? NNSTATE_SCHEDULER_LINEAR
                        : name == "plateau"     ? NNSTATE_SCHEDULER_REDUCE_ON_PLATEAU
                                                : NNSTATE_SCHEDULER_NONE;
-  nnstate_scheduler_options_init(&o.scheduler, kind);
+  o.scheduler = nnstate::scheduler_options(kind);
   nnstate_scheduler_options &s = o.scheduler;
   only_with(args, {"schedule-per-batch"}, kind != NNSTATE_SCHEDULER_NONE, "a --scheduler");
   only_with(args, {"step-size"}, kind == NNSTATE_SCHEDULER_STEP, "--scheduler step");
@@ -218,7 +218,7 @@ void parse_scheduler(const Args &args, TrainOptions &o) {
 }
 
 void parse_early_stopping(const Args &args, TrainOptions &o) {
-  nnstate_early_stopping_options_init(&o.stopping);
+  o.stopping = nnstate::early_stopping_options();
   o.early_stopping = args.has("early-stopping-patience");
   only_with(
       args,
@@ -274,7 +274,7 @@ TrainOptions parse_train_options(const Args &args) {
     args.fail("--target-columns applies to CSV data");
   o.csv_header = csv_header_flag(args);
 
-  nnstate_trainer_options_init(&o.trainer);
+  o.trainer = nnstate::trainer_options();
   o.trainer.epochs = args.integer("epochs", 10, 1, 1000000000);
   o.trainer.batch_size = args.integer("batch-size", 32, 1, 1 << 24);
   o.trainer.shuffle = !args.flag("no-shuffle");

@@ -1,8 +1,9 @@
 // `nnstate train`: its option table and the parsed, validated settings, already in the C
-// API's option structs. Everything here is checked before any file is read.
+// API's option structs (filled with their defaults by the wrapper). Everything here is checked
+// before any file is read.
 #pragma once
 
-#include <nnstate/nnstate.h>
+#include <nnstate/nnstate.hpp>
 
 #include <string>
 #include <vector>
