@@ -170,6 +170,15 @@ void check_layer_config(const LayerConfig &c) {
       return;
     case LayerKind::layer_norm:
       return check_layer_norm(c);
+    // Kinds the layers know but the file format does not record yet.
+    case LayerKind::avg_pool2d:
+    case LayerKind::adaptive_avg_pool2d:
+    case LayerKind::identity:
+    case LayerKind::softmax:
+    case LayerKind::log_softmax:
+    case LayerKind::embedding:
+    case LayerKind::dropout2d:
+      refuse(c, "this layer kind is not in the checkpoint format yet");
   }
   fail(NNSTATE_ERR_INVALID_ARGUMENT,
        "unknown layer kind " + std::to_string(static_cast<int32_t>(c.kind)));
