@@ -155,6 +155,11 @@ Offset<fbs::Layer> layer_table(FlatBufferBuilder &b, const LayerConfig &c) {
       config = fbs::CreateGELUConfig(b, c.gelu_tanh).Union();
       break;
     case LayerKind::conv2d: {
+      // The schema has no field for it yet: saving would reload as padding (0, 0).
+      if (c.padding_same) {
+        fail(NNSTATE_ERR_INVALID_ARGUMENT,
+             "Conv2d padding='same' is not in the checkpoint format yet");
+      }
       const fbs::Size2 k = size2(c.kernel_size), s = size2(c.stride), p = size2(c.padding),
                        d = size2(c.dilation);
       config = fbs::CreateConv2dConfig(b, c.in_channels, c.out_channels, &k, &s, &p, &d, c.groups,
@@ -185,7 +190,7 @@ Offset<fbs::Layer> layer_table(FlatBufferBuilder &b, const LayerConfig &c) {
       config = fbs::CreateLayerNormConfig(b, shape, c.eps, c.affine).Union();
       break;
     }
-    // Kinds the layers know but the schema does not have yet: refused below.
+    // Kinds the layers know but the schema does not record yet.
     case LayerKind::avg_pool2d:
     case LayerKind::adaptive_avg_pool2d:
     case LayerKind::identity:
@@ -193,7 +198,8 @@ Offset<fbs::Layer> layer_table(FlatBufferBuilder &b, const LayerConfig &c) {
     case LayerKind::log_softmax:
     case LayerKind::embedding:
     case LayerKind::dropout2d:
-      break;
+      fail(NNSTATE_ERR_INVALID_ARGUMENT,
+           std::string(layer_kind_name(c.kind)) + " is not in the checkpoint format yet");
   }
   if (config.IsNull()) {
     fail(NNSTATE_ERR_INTERNAL,

@@ -115,10 +115,27 @@ TEST_CASE("new layer kinds are refused by the file format until it records them"
       CHECK(std::string(e.what()) == name + " this layer kind is not in the checkpoint format yet");
     }
   }
-  Model model(1);
-  model.add_layer(kind_config(LayerKind::identity));
-  std::vector<char> buffer(1 << 16);
-  CHECK_THROWS_AS(
-      checkpoint::save_to_buffer(model, buffer.data(), buffer.size(), checkpoint::SaveOptions{}),
-      Error);
+  const auto save_error = [](const LayerConfig &config) {
+    Model model(1);
+    model.network().set_sample_input_shape(Shape{2, 4, 4});
+    model.add_layer(config);
+    std::vector<char> buffer(1 << 16);
+    try {
+      checkpoint::save_to_buffer(model, buffer.data(), buffer.size(), checkpoint::SaveOptions{});
+    } catch (const Error &e) {
+      CHECK(e.status() == NNSTATE_ERR_INVALID_ARGUMENT);
+      return std::string(e.what());
+    }
+    return std::string("saved");
+  };
+  CHECK(save_error(kind_config(LayerKind::identity)) ==
+        "Identity is not in the checkpoint format yet");
+  // Conv2d is in the format, but not its padding='same': it would reload unpadded.
+  LayerConfig conv = kind_config(LayerKind::conv2d);
+  conv.in_channels = 2;
+  conv.out_channels = 1;
+  conv.kernel_size = {3, 3};
+  CHECK(save_error(conv) == "saved");
+  conv.padding_same = true;
+  CHECK(save_error(conv) == "Conv2d padding='same' is not in the checkpoint format yet");
 }
