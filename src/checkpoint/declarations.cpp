@@ -3,6 +3,7 @@
 #include <climits>
 #include <cmath>
 
+#include "layers/factory.h"
 #include "layers/im2col.h"
 #include "util/error.h"
 
@@ -54,6 +55,9 @@ void check_conv2d(const LayerConfig &c) {
   require_pair(c, "stride", c.stride, 1);
   require_pair(c, "padding", c.padding, 0);
   require_pair(c, "dilation", c.dilation, 1);
+  if (c.padding_same && (c.stride != Size2{1, 1} || c.padding != Size2{0, 0})) {
+    refuse(c, "padding='same' needs stride (1, 1) and no explicit padding");
+  }
   // Each factor is below 2^31, so the products below cannot overflow 64 bits.
   const int64_t fan_in = c.in_channels / c.groups * c.kernel_size.h;
   if (fan_in > INT_MAX || fan_in * c.kernel_size.w > INT_MAX) {
@@ -134,6 +138,35 @@ Shape flatten_output(const LayerConfig &c, const Shape &input) {
   return out;
 }
 
+void check_embedding(const LayerConfig &c) {
+  require_count(c, "num_embeddings", c.num_embeddings, 1);
+  require_count(c, "embedding_dim", c.embedding_dim, 1);
+  if (c.has_padding_idx && (c.padding_idx < 0 || c.padding_idx >= c.num_embeddings)) {
+    refuse(c, "padding_idx " + std::to_string(c.padding_idx) + " is outside [0, " +
+                  std::to_string(c.num_embeddings) + ")");
+  }
+}
+
+// Kinds that hold no tensors and allocate nothing when built: their rules are those of the
+// built layer itself, so they are written once.
+bool declared_by_probe(LayerKind kind) {
+  switch (kind) {
+    case LayerKind::avg_pool2d:
+    case LayerKind::adaptive_avg_pool2d:
+    case LayerKind::identity:
+    case LayerKind::softmax:
+    case LayerKind::log_softmax:
+    case LayerKind::dropout2d:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::unique_ptr<Layer> probe(const LayerConfig &c) {
+  return make_layer(c, nullptr);
+}
+
 }  // namespace
 
 void check_layer_config(const LayerConfig &c) {
@@ -174,6 +207,16 @@ void check_layer_config(const LayerConfig &c) {
     case LayerKind::multiply:
     case LayerKind::concat:  // any dim: checked against the input shapes
       return;
+    case LayerKind::embedding:
+      return check_embedding(c);
+    case LayerKind::avg_pool2d:
+    case LayerKind::adaptive_avg_pool2d:
+    case LayerKind::identity:
+    case LayerKind::softmax:
+    case LayerKind::log_softmax:
+    case LayerKind::dropout2d:
+      probe(c);  // the constructor's checks
+      return;
   }
   fail(NNSTATE_ERR_INVALID_ARGUMENT,
        "unknown layer kind " + std::to_string(static_cast<int32_t>(c.kind)));
@@ -212,16 +255,20 @@ std::vector<ExpectedTensor> declared_tensors(const LayerConfig &c, const std::st
       if (!c.affine) return {};
       return {{prefix + "weight", parameter, c.normalized_shape},
               {prefix + "bias", parameter, c.normalized_shape}};
+    case LayerKind::embedding:
+      return {{prefix + "weight", parameter, Shape{c.num_embeddings, c.embedding_dim}}};
     default:
       return {};
   }
 }
 
 Shape declared_required_sample_shape(const LayerConfig &c) {
+  if (declared_by_probe(c.kind)) return probe(c)->required_sample_shape();
   return c.kind == LayerKind::linear ? Shape{c.in_features} : Shape{};
 }
 
 bool declared_preserves_shape(const LayerConfig &c) {
+  if (declared_by_probe(c.kind)) return probe(c)->preserves_shape();
   switch (c.kind) {
     case LayerKind::relu:
     case LayerKind::leaky_relu:
@@ -239,6 +286,7 @@ bool declared_preserves_shape(const LayerConfig &c) {
 }
 
 Shape declared_output_shape(const LayerConfig &c, const Shape &input) {
+  if (declared_by_probe(c.kind)) return probe(c)->output_shape(input);
   switch (c.kind) {
     case LayerKind::linear:
       if (input.rank != 2 || input[1] != c.in_features) {
@@ -249,7 +297,9 @@ Shape declared_output_shape(const LayerConfig &c, const Shape &input) {
       if (input.rank != 4 || input[1] != c.in_channels) {
         mismatch(c, "[N, " + std::to_string(c.in_channels) + ", H, W]", input);
       }
-      const Size2 out = window_output(c, c.stride, input);
+      // 'same' (stride 1) pads so that the output keeps the input's height and width.
+      const Size2 out =
+          c.padding_same ? Size2{input[2], input[3]} : window_output(c, c.stride, input);
       return Shape{input[0], c.out_channels, out.h, out.w};
     }
     case LayerKind::max_pool2d: {
@@ -262,6 +312,14 @@ Shape declared_output_shape(const LayerConfig &c, const Shape &input) {
     }
     case LayerKind::flatten:
       return flatten_output(c, input);
+    case LayerKind::embedding: {
+      if (input.rank < 1 || input.rank >= Shape::kMaxRank) {
+        mismatch(c, "indices [N] to [N, d1, d2]", input);
+      }
+      Shape out = input;
+      out.dims[out.rank++] = c.embedding_dim;
+      return out;
+    }
     case LayerKind::batch_norm1d:
     case LayerKind::batch_norm2d: {
       const bool one_d = c.kind == LayerKind::batch_norm1d;

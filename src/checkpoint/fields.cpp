@@ -103,6 +103,7 @@ void layer_fields(FieldList &f, const LayerConfig &l) {
       f.integer("out_channels", l.out_channels);
       f.boolean("bias", l.bias);
       f.integer("groups", l.groups);
+      if (l.padding_same) f.boolean("padding_same", true);
       [[fallthrough]];
     case LayerKind::max_pool2d:
       f.size2("kernel_size", l.kernel_size);
@@ -130,6 +131,25 @@ void layer_fields(FieldList &f, const LayerConfig &l) {
       f.real("eps", l.eps);
       f.boolean("elementwise_affine", l.affine);
       break;
+    case LayerKind::avg_pool2d:
+      f.size2("kernel_size", l.kernel_size);
+      f.size2("stride", l.stride);
+      f.size2("padding", l.padding);
+      f.boolean("count_include_pad", l.count_include_pad);
+      break;
+    case LayerKind::adaptive_avg_pool2d:
+      f.size2("output_size", l.output_size);
+      break;
+    case LayerKind::embedding:
+      f.integer("num_embeddings", l.num_embeddings);
+      f.integer("embedding_dim", l.embedding_dim);
+      if (l.has_padding_idx) f.integer("padding_idx", l.padding_idx);
+      break;
+    case LayerKind::dropout2d:
+      f.real("p", l.p);
+      break;
+    case LayerKind::softmax:
+    case LayerKind::log_softmax:
     case LayerKind::concat:
       f.integer("dim", l.dim);
       break;

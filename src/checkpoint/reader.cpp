@@ -174,6 +174,7 @@ LayerConfig Checker::layer(const fbs::Layer *l, const std::string &field) const 
       c.dilation = size2(t->dilation(), field + ".dilation");
       c.groups = t->groups();
       c.bias = t->bias();
+      c.padding_same = t->padding_same();
       break;
     }
     case T::MaxPool2dConfig: {
@@ -209,6 +210,35 @@ LayerConfig Checker::layer(const fbs::Layer *l, const std::string &field) const 
       c.affine = t->elementwise_affine();
       break;
     }
+    case T::AvgPool2dConfig: {
+      const fbs::AvgPool2dConfig *t = l->config_as_AvgPool2dConfig();
+      c.kernel_size = size2(t->kernel_size(), field + ".kernel_size");
+      c.stride = size2(t->stride(), field + ".stride");
+      c.padding = size2(t->padding(), field + ".padding");
+      c.count_include_pad = t->count_include_pad();
+      break;
+    }
+    case T::AdaptiveAvgPool2dConfig:
+      c.output_size =
+          size2(l->config_as_AdaptiveAvgPool2dConfig()->output_size(), field + ".output_size");
+      break;
+    case T::Softmax:
+      c.dim = l->config_as_Softmax()->dim();
+      break;
+    case T::LogSoftmax:
+      c.dim = l->config_as_LogSoftmax()->dim();
+      break;
+    case T::EmbeddingConfig: {
+      const fbs::EmbeddingConfig *t = l->config_as_EmbeddingConfig();
+      c.num_embeddings = t->num_embeddings();
+      c.embedding_dim = t->embedding_dim();
+      c.padding_idx = t->padding_idx();
+      c.has_padding_idx = t->has_padding_idx();
+      break;
+    }
+    case T::Dropout2d:
+      c.p = l->config_as_Dropout2d()->p();
+      break;
     case T::ConcatConfig:
       c.dim = l->config_as_ConcatConfig()->dim();
       break;

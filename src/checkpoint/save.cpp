@@ -163,7 +163,7 @@ Offset<fbs::Layer> layer_table(FlatBufferBuilder &b, const LayerConfig &c, const
       const fbs::Size2 k = size2(c.kernel_size), s = size2(c.stride), p = size2(c.padding),
                        d = size2(c.dilation);
       config = fbs::CreateConv2dConfig(b, c.in_channels, c.out_channels, &k, &s, &p, &d, c.groups,
-                                       c.bias)
+                                       c.bias, c.padding_same)
                    .Union();
       break;
     }
@@ -198,6 +198,31 @@ Offset<fbs::Layer> layer_table(FlatBufferBuilder &b, const LayerConfig &c, const
       break;
     case LayerKind::multiply:
       config = fbs::CreateMultiplyConfig(b).Union();
+      break;
+    case LayerKind::avg_pool2d: {
+      const fbs::Size2 k = size2(c.kernel_size), s = size2(c.stride), p = size2(c.padding);
+      config = fbs::CreateAvgPool2dConfig(b, &k, &s, &p, c.count_include_pad).Union();
+      break;
+    }
+    case LayerKind::adaptive_avg_pool2d: {
+      const fbs::Size2 out = size2(c.output_size);
+      config = fbs::CreateAdaptiveAvgPool2dConfig(b, &out).Union();
+      break;
+    }
+    case LayerKind::identity:
+      config = fbs::CreateIdentityConfig(b).Union();
+      break;
+    case LayerKind::softmax:
+    case LayerKind::log_softmax:
+      config = fbs::CreateSoftmaxConfig(b, c.dim).Union();
+      break;
+    case LayerKind::embedding:
+      config = fbs::CreateEmbeddingConfig(b, c.num_embeddings, c.embedding_dim, c.padding_idx,
+                                          c.has_padding_idx)
+                   .Union();
+      break;
+    case LayerKind::dropout2d:
+      config = fbs::CreateDropoutConfig(b, c.p).Union();
       break;
   }
   if (config.IsNull()) {

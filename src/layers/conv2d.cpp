@@ -34,6 +34,7 @@ Conv2d::Conv2d(const LayerConfig &c, Rng *init_rng) {
   config_.dilation = c.dilation;
   config_.groups = c.groups;
   config_.bias = c.bias;
+  config_.padding_same = c.padding_same;
   const std::string what = describe();
   // Every size fits in int32 so that products below stay far from int64 overflow.
   const auto in_range = [](int64_t v, int64_t low) { return v >= low && v <= INT_MAX; };
@@ -48,6 +49,11 @@ Conv2d::Conv2d(const LayerConfig &c, Rng *init_rng) {
           "padding must not be negative");
   require(in_range(c.dilation.h, 1) && in_range(c.dilation.w, 1), what,
           "dilation must be positive");
+  require(!c.padding_same || c.stride == Size2{1, 1}, what,
+          "padding='same' is not supported for strided convolutions (stride " +
+              c.stride.to_string() + ")");
+  require(!c.padding_same || c.padding == Size2{0, 0}, what,
+          "padding='same' takes no explicit padding (got " + c.padding.to_string() + ")");
   const Shape weight_shape{c.out_channels, c.in_channels / c.groups, c.kernel_size.h,
                            c.kernel_size.w};
   const int64_t fan_in = Shape{c.in_channels / c.groups, c.kernel_size.h, c.kernel_size.w}.numel();
@@ -74,7 +80,8 @@ std::string Conv2d::describe() const {
   const LayerConfig &c = config_;
   std::string s = "Conv2d(" + std::to_string(c.in_channels) + ", " +
                   std::to_string(c.out_channels) + ", kernel_size=" + pair_string(c.kernel_size) +
-                  ", stride=" + pair_string(c.stride) + ", padding=" + pair_string(c.padding);
+                  ", stride=" + pair_string(c.stride) +
+                  ", padding=" + (c.padding_same ? "'same'" : pair_string(c.padding));
   if (c.dilation != Size2{1, 1}) s += ", dilation=" + pair_string(c.dilation);
   if (c.groups != 1) s += ", groups=" + std::to_string(c.groups);
   if (!c.bias) s += ", bias=False";
@@ -82,7 +89,17 @@ std::string Conv2d::describe() const {
 }
 
 WindowGeometry Conv2d::geometry(const Shape &input) const {
-  return window_geometry(input, config_);
+  WindowGeometry g = window_geometry(input, config_);
+  if (config_.padding_same) {
+    // PyTorch's 'same': total padding dilation (k - 1) per dim, the smaller half before. With
+    // the larger half after, the output keeps the input's extent; im2col treats every read
+    // past the input's end as zero, so the right side needs no explicit padding.
+    g.ph = g.dh * (g.kh - 1) / 2;
+    g.pw = g.dw * (g.kw - 1) / 2;
+    g.oh = g.h;
+    g.ow = g.w;
+  }
+  return g;
 }
 
 Shape Conv2d::output_shape(const Shape &input) const {

@@ -12,7 +12,9 @@ namespace nnstate {
 
 class Conv2d final : public Layer {
  public:
-  // Uses in_channels, out_channels, kernel_size, stride, padding, dilation, groups and bias.
+  // Uses in_channels, out_channels, kernel_size, stride, padding (or padding_same: PyTorch's
+  // padding='same': stride 1, one more after than before when dilation (k - 1) is odd),
+  // dilation, groups and bias.
   // Initialises like torch.nn.Conv2d: weight then bias, both U(-1/sqrt(fan_in), 1/sqrt(fan_in))
   // with fan_in = in_c / groups * kh * kw, drawn from `init_rng` (zero when it is null).
   Conv2d(const LayerConfig &config, Rng *init_rng);

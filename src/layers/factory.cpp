@@ -3,14 +3,20 @@
 #include <cmath>
 
 #include "layers/activations.h"
+#include "layers/adaptive_avg_pool2d.h"
+#include "layers/avg_pool2d.h"
 #include "layers/batch_norm.h"
 #include "layers/conv2d.h"
 #include "layers/dropout.h"
+#include "layers/dropout2d.h"
+#include "layers/embedding.h"
 #include "layers/flatten.h"
+#include "layers/identity.h"
 #include "layers/layer_norm.h"
 #include "layers/linear.h"
 #include "layers/max_pool2d.h"
 #include "layers/merge.h"
+#include "layers/softmax.h"
 #include "util/error.h"
 
 namespace nnstate {
@@ -24,7 +30,10 @@ bool LayerConfig::operator==(const LayerConfig &o) const {
          eps == o.eps && momentum == o.momentum && affine == o.affine &&
          track_running_stats == o.track_running_stats && p == o.p &&
          normalized_shape == o.normalized_shape && start_dim == o.start_dim &&
-         end_dim == o.end_dim && dim == o.dim;
+         end_dim == o.end_dim && count_include_pad == o.count_include_pad &&
+         output_size == o.output_size && dim == o.dim && num_embeddings == o.num_embeddings &&
+         embedding_dim == o.embedding_dim && has_padding_idx == o.has_padding_idx &&
+         padding_idx == o.padding_idx && padding_same == o.padding_same;
 }
 
 bool is_merge_kind(LayerKind kind) {
@@ -59,6 +68,20 @@ const char *layer_kind_name(LayerKind kind) {
       return "Dropout";
     case LayerKind::layer_norm:
       return "LayerNorm";
+    case LayerKind::avg_pool2d:
+      return "AvgPool2d";
+    case LayerKind::adaptive_avg_pool2d:
+      return "AdaptiveAvgPool2d";
+    case LayerKind::identity:
+      return "Identity";
+    case LayerKind::softmax:
+      return "Softmax";
+    case LayerKind::log_softmax:
+      return "LogSoftmax";
+    case LayerKind::embedding:
+      return "Embedding";
+    case LayerKind::dropout2d:
+      return "Dropout2d";
     case LayerKind::add:
       return "Add";
     case LayerKind::concat:
@@ -100,6 +123,19 @@ std::unique_ptr<Layer> make_layer(const LayerConfig &config, Rng *init_rng) {
       return std::make_unique<Dropout>(config.p);
     case LayerKind::layer_norm:
       return std::make_unique<LayerNorm>(config);
+    case LayerKind::avg_pool2d:
+      return std::make_unique<AvgPool2d>(config);
+    case LayerKind::adaptive_avg_pool2d:
+      return std::make_unique<AdaptiveAvgPool2d>(config);
+    case LayerKind::identity:
+      return std::make_unique<Identity>();
+    case LayerKind::softmax:
+    case LayerKind::log_softmax:
+      return std::make_unique<Softmax>(config.dim, config.kind == LayerKind::log_softmax);
+    case LayerKind::embedding:
+      return std::make_unique<Embedding>(config, init_rng);
+    case LayerKind::dropout2d:
+      return std::make_unique<Dropout2d>(config.p);
     case LayerKind::add:
       return std::make_unique<Add>();
     case LayerKind::concat:

@@ -28,7 +28,13 @@ enum class LayerKind : int32_t {
   batch_norm2d = 11,
   dropout = 12,
   layer_norm = 13,
-  // 14..20: single-input kinds of the graph-network work.
+  avg_pool2d = 14,
+  adaptive_avg_pool2d = 15,
+  identity = 16,
+  softmax = 17,
+  log_softmax = 18,
+  embedding = 19,
+  dropout2d = 20,
   add = 21,  // merges: two or more inputs (layers/merge.h)
   concat = 22,
   multiply = 23,
@@ -43,6 +49,8 @@ struct Size2 {
   int64_t w = 0;
   bool operator==(const Size2 &o) const { return h == o.h && w == o.w; }
   bool operator!=(const Size2 &o) const { return !(*this == o); }
+  // "(h, w)", as PyTorch prints a pair in a module's repr.
+  std::string to_string() const { return "(" + std::to_string(h) + ", " + std::to_string(w) + ")"; }
 };
 
 // Everything needed to rebuild a layer (not its tensors). Fields are only ever appended.
@@ -70,7 +78,16 @@ struct LayerConfig {
   Shape normalized_shape;           // layer_norm: the trailing dims normalised over (rank 1..3)
   int32_t start_dim = 1;            // flatten (negative counts from the end, like nn.Flatten)
   int32_t end_dim = -1;             // flatten
-  int32_t dim = 1;                  // concat (of the batched tensor; negative from the end)
+  // `kernel_size`, `stride` (0: kernel_size) and `padding` above also apply to avg_pool2d,
+  // `p` to dropout2d.
+  bool count_include_pad = true;  // avg_pool2d: padded zeros count in the divisor
+  Size2 output_size{1, 1};        // adaptive_avg_pool2d: (oh, ow), each at least 1
+  int32_t dim = -1;               // softmax, log_softmax, concat (negative: from the end)
+  int64_t num_embeddings = 0;     // embedding: rows of the table
+  int64_t embedding_dim = 0;      // embedding: columns of the table
+  bool has_padding_idx = false;   // embedding: whether padding_idx is set
+  int64_t padding_idx = 0;    // embedding: the row kept at zero with no gradient (stored in [0, n))
+  bool padding_same = false;  // conv2d: padding='same' (stride 1; `padding` must be (0, 0))
 
   bool operator==(const LayerConfig &o) const;
 };

@@ -52,7 +52,7 @@ Loss &Model::require_loss() {
 const Tensor &Model::run_forward(const float *inputs, int64_t input_count, int64_t batch,
                                  bool training) {
   // A caller's batch size and input count are checked here, before the division below and
-  // before Sequential::forward reads batch samples from `inputs`.
+  // before Graph::forward reads batch samples from `inputs`.
   if (batch <= 0) {
     fail(NNSTATE_ERR_INVALID_ARGUMENT, "batch size must be positive, got " + std::to_string(batch));
   }

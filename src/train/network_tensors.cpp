@@ -3,7 +3,7 @@
 namespace nnstate {
 namespace {
 
-std::vector<TensorRef> collect(Sequential &network, bool parameters_only) {
+std::vector<TensorRef> collect(Graph &network, bool parameters_only) {
   struct Collector : StateVisitor {
     bool parameters_only = false;
     std::vector<TensorRef> refs;
@@ -20,11 +20,11 @@ std::vector<TensorRef> collect(Sequential &network, bool parameters_only) {
 
 }  // namespace
 
-std::vector<TensorRef> network_tensors(Sequential &network) {
+std::vector<TensorRef> network_tensors(Graph &network) {
   return collect(network, false);
 }
 
-std::vector<TensorRef> network_parameters(Sequential &network) {
+std::vector<TensorRef> network_parameters(Graph &network) {
   return collect(network, true);
 }
 

@@ -4,14 +4,14 @@
 
 #include <vector>
 
-#include "layers/sequential.h"
+#include "layers/graph.h"
 #include "tensor/tensor_ref.h"
 
 namespace nnstate {
 
 // Every tensor, parameters and buffers, in visit_state order (what a checkpoint saves).
-std::vector<TensorRef> network_tensors(Sequential &network);
+std::vector<TensorRef> network_tensors(Graph &network);
 // The parameters only, in the same order: what an optimizer updates.
-std::vector<TensorRef> network_parameters(Sequential &network);
+std::vector<TensorRef> network_parameters(Graph &network);
 
 }  // namespace nnstate
