@@ -1,7 +1,8 @@
 #include "checkpoint/architecture.h"
 
 #include <cstdint>
-#include <map>
+#include <string_view>
+#include <unordered_map>
 
 #include "layers/merge.h"
 
@@ -103,38 +104,65 @@ Shape merge_step(const std::string &where, size_t index, const LayerConfig &c,
   return out;
 }
 
-// Names valid and unique (an unnamed node's key is its index), inputs earlier nodes in the
-// number a layer or merge takes, and every node but the last used by a later one.
-void check_links(const std::vector<LayerConfig> &layers, const std::vector<NodeLinks> &links,
-                 const std::string &where) {
-  if (links.size() != layers.size()) {
-    fail(NNSTATE_ERR_INTERNAL, where + ": " + std::to_string(links.size()) + " links for " +
-                                   std::to_string(layers.size()) + " layers");
+// links[i], or a stack node's (unnamed, taking node i - 1) when `links` is empty, as for
+// every 1.0 file: a stack then costs no memory per node.
+class Wiring {
+ public:
+  explicit Wiring(const std::vector<NodeLinks> &links) : links_(links) {}
+  const std::string &name(size_t i) const { return links_.empty() ? none_ : links_[i].name; }
+  std::vector<int32_t> inputs(size_t i) const {
+    return links_.empty() ? std::vector<int32_t>{static_cast<int32_t>(i) - 1} : links_[i].inputs;
   }
-  std::map<std::string, size_t> keys;
+
+ private:
+  const std::vector<NodeLinks> &links_;
+  const std::string none_;
+};
+
+// A named node whose name is another node's index clashes with that node when it is unnamed
+// (its key is its index).
+bool name_is_unnamed_index(const std::string &name, const Wiring &wiring, size_t count,
+                           size_t *other) {
+  if (name.empty() || name.size() > 10 || name.find_first_not_of("0123456789") != name.npos) {
+    return false;
+  }
+  const uint64_t index = std::stoull(name);
+  if (index >= count || std::to_string(index) != name || !wiring.name(index).empty()) return false;
+  *other = index;
+  return true;
+}
+
+// Names valid and unique (an unnamed node's key is its index), inputs earlier nodes in the
+// number a layer or merge takes, and every node but the last used by a later one. Memory: one
+// flag per node and one view per named node.
+void check_links(const std::vector<LayerConfig> &layers, const Wiring &wiring,
+                 const std::string &where) {
+  std::unordered_map<std::string_view, size_t> names;
   std::vector<bool> used(layers.size(), false);
   for (size_t i = 0; i < layers.size(); ++i) {
-    const NodeLinks &l = links[i];
-    if (!l.name.empty()) {
+    const std::string &name = wiring.name(i);
+    if (!name.empty()) {
       try {
-        check_node_name(l.name);
+        check_node_name(name);
       } catch (const Error &e) {
         fail(NNSTATE_ERR_CORRUPT, where + ": " + describe(i, layers[i]) + ": " + e.what());
       }
+      size_t other = 0;
+      const auto [clash, inserted] = names.emplace(name, i);
+      if (!inserted) other = clash->second;
+      if (!inserted || name_is_unnamed_index(name, wiring, layers.size(), &other)) {
+        no_chain(where, describe(i, layers[i]) + " has the name \"" + name + "\" of " +
+                            describe(other, layers[other]));
+      }
     }
-    const std::string key = l.name.empty() ? std::to_string(i) : l.name;
-    const auto [clash, inserted] = keys.emplace(key, i);
-    if (!inserted) {
-      no_chain(where, describe(i, layers[i]) + " has the name \"" + key + "\" of " +
-                          describe(clash->second, layers[clash->second]));
-    }
+    const std::vector<int32_t> inputs = wiring.inputs(i);
     const bool merge = is_merge_kind(layers[i].kind);
-    if (merge ? l.inputs.size() < 2 : l.inputs.size() != 1) {
+    if (merge ? inputs.size() < 2 : inputs.size() != 1) {
       no_chain(where, describe(i, layers[i]) + " takes " +
                           (merge ? "two or more inputs" : "one input") + ", the file gives " +
-                          std::to_string(l.inputs.size()));
+                          std::to_string(inputs.size()));
     }
-    for (int32_t source : l.inputs) {
+    for (int32_t source : inputs) {
       if (source < Graph::kNetworkInput || source >= static_cast<int64_t>(i)) {
         no_chain(where, describe(i, layers[i]) + " takes input " + std::to_string(source) +
                             ", which is not an earlier layer nor the network input (-1)");
@@ -195,7 +223,12 @@ Shape check_graph(const std::vector<LayerConfig> &layers, const std::vector<Node
                                     std::to_string(data_length) + " bytes justifies");
     }
   }
-  check_links(layers, links, where);
+  if (!links.empty() && links.size() != layers.size()) {
+    fail(NNSTATE_ERR_INTERNAL, where + ": " + std::to_string(links.size()) + " links for " +
+                                   std::to_string(layers.size()) + " layers");
+  }
+  const Wiring wiring(links);
+  check_links(layers, wiring, where);
 
   // out[i] is node i's output as one batched sample [1, ...], once the input shape is known.
   std::vector<Shape> out(layers.size());
@@ -203,7 +236,7 @@ Shape check_graph(const std::vector<LayerConfig> &layers, const std::vector<Node
   const auto compute = [&](size_t i) {
     const LayerConfig &c = layers[i];
     std::vector<Shape> in;
-    for (int32_t source : links[i].inputs) {
+    for (int32_t source : wiring.inputs(i)) {
       in.push_back(source == Graph::kNetworkInput ? input : out[source]);
     }
     if (is_merge_kind(c.kind)) {

@@ -20,7 +20,8 @@ namespace nnstate::checkpoint {
 std::vector<ExpectedTensor> expected_tensors(const LayerConfig &config, const std::string &key,
                                              const std::string &where, uint64_t data_length);
 
-// Throws Error(CORRUPT) naming `where` when the nodes (`layers[i]` placed by `links[i]`) do not
+// Throws Error(CORRUPT) naming `where` when the nodes (`layers[i]` placed by `links[i]`; empty
+// `links`: a stack) do not
 // form a graph from `sample_input` (rank 0: fixed by the first layer that requires a shape)
 // that Graph::add would accept: names valid and unique, inputs earlier nodes, every node but
 // the last used, shapes that fit; or when building them would allocate far more than a file

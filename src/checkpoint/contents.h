@@ -55,7 +55,9 @@ struct Contents {
   Environment environment;
 
   std::vector<LayerConfig> layers;
-  std::vector<NodeLinks> links;  // [i]: layer i's name and inputs (a stack's for 1.0 files)
+  // [i]: layer i's name and inputs; empty when every node is a stack's (every 1.0 file), so
+  // that a stack costs no memory per node. Read it through node_links().
+  std::vector<NodeLinks> links;
   Shape sample_input_shape;
   int32_t loss = 0;  // 0: none, else LossKind
   uint64_t seed = 0;
@@ -88,5 +90,11 @@ struct Contents {
   // The step of the optimizer (the largest per-parameter step), 0 when there is none.
   int64_t optimizer_step() const;
 };
+
+// Layer `index`'s name and inputs.
+inline NodeLinks node_links(const Contents &c, size_t index) {
+  if (!c.links.empty()) return c.links[index];
+  return NodeLinks{"", {static_cast<int32_t>(index) - 1}};
+}
 
 }  // namespace nnstate::checkpoint

@@ -325,7 +325,7 @@ std::vector<Field> describe_fields(const Contents &c) {
   for (size_t i = 0; i < c.layers.size(); ++i) {
     f.prefix = "architecture.layers[" + std::to_string(i) + "].";
     layer_fields(f, c.layers[i]);
-    if (i < c.links.size()) link_fields(f, c.links[i], i);
+    link_fields(f, node_links(c, i), i);
   }
   f.prefix = "";
   f.text("loss", c.loss ? loss_kind_name(static_cast<LossKind>(c.loss)) : "none");

@@ -98,10 +98,11 @@ void compare_strictly(Model &model, const Contents &c) {
         problems.push_back("layer " + std::to_string(i) + ": file " + describe_layer(c.layers[i]) +
                            ", network " + describe_layer(layers[i]));
       }
-      if (!(nodes.wiring[i] == c.links[i])) {
+      if (!(nodes.wiring[i] == node_links(c, i))) {
         shape_problem = true;
-        problems.push_back("layer " + std::to_string(i) + ": file " + describe_links(c.links[i]) +
-                           ", network " + describe_links(nodes.wiring[i]));
+        problems.push_back("layer " + std::to_string(i) + ": file " +
+                           describe_links(node_links(c, i)) + ", network " +
+                           describe_links(nodes.wiring[i]));
       }
     }
   }
@@ -207,7 +208,8 @@ std::unique_ptr<Model> load(const ValidatedCheckpoint &checkpoint, const LoadOpt
       model->network().set_sample_input_shape(c.sample_input_shape);
     // Zero-initialised: the file provides every value, and the init stream stays untouched.
     for (size_t i = 0; i < c.layers.size(); ++i) {
-      model->network().add(make_layer(c.layers[i], nullptr), c.links[i].inputs, c.links[i].name);
+      const NodeLinks links = node_links(c, i);
+      model->network().add(make_layer(c.layers[i], nullptr), links.inputs, links.name);
     }
     if (c.loss != 0) model->set_loss(static_cast<LossKind>(c.loss));
     if (options.mode == LoadMode::full && c.has_optimizer) model->set_optimizer(c.optimizer);

@@ -279,8 +279,12 @@ void Checker::architecture(const fbs::Architecture *arch, Contents &c) {
     const std::string field = "architecture.layers[" + std::to_string(i) + "]";
     const fbs::Layer *node = arch->layers()->Get(i);
     c.layers.push_back(layer(node, field));
-    c.links.push_back(links(node, i));
-    const std::string key = c.links.back().name.empty() ? std::to_string(i) : c.links.back().name;
+    if (node->name() || node->inputs()) {
+      if (c.links.empty()) c.links = stack_links(i);  // the nodes before were a stack's
+    }
+    if (!c.links.empty()) c.links.push_back(links(node, i));
+    const std::string key =
+        c.links.empty() || c.links.back().name.empty() ? std::to_string(i) : c.links.back().name;
     for (ExpectedTensor &t :
          expected_tensors(c.layers.back(), key, describe_file(file_) + ": manifest " + field,
                           header_.data_length)) {

@@ -218,7 +218,7 @@ int main(void) {
   uint32_t major, minor;
   ckpt_mkdtemp(dir, sizeof dir);
   CHECK_OK(nnstate_format_version(&major, &minor));
-  CHECK(major == 1 && minor == 0);
+  CHECK(major == NNSTATE_FORMAT_VERSION_MAJOR && minor == NNSTATE_FORMAT_VERSION_MINOR);
   test_file_round_trip(dir);
   test_buffers_and_load_into();
   test_argument_errors(dir);

@@ -192,6 +192,16 @@ TEST_CASE("check_graph refuses what Graph::add refuses, naming the file's layer"
   CHECK(check({a, a, add}, {{"x", {-1}}, {"x", {0}}, {"", {0, 1}}}, &message) ==
         NNSTATE_ERR_CORRUPT);
   CHECK(message.find("has the name \"x\" of layer 0") != std::string::npos);
+  CHECK(check({a, a, add}, {{"", {-1}}, {"0", {0}}, {"", {0, 1}}}, &message) ==
+        NNSTATE_ERR_CORRUPT);  // node 0 is unnamed: its key is "0"
+  CHECK(message.find("layer 1 (Linear) has the name \"0\" of layer 0 (Linear)") !=
+        std::string::npos);
+  CHECK(check({a, a, add}, {{"1", {-1}}, {"", {0}}, {"", {0, 1}}}, &message) ==
+        NNSTATE_ERR_CORRUPT);
+  CHECK(check({a, a, add}, {{"01", {-1}}, {"2", {0}}, {"", {0, 1}}}, &message) ==
+        NNSTATE_ERR_CORRUPT);  // "2" is node 2's key; "01" is no index
+  CHECK(message.find("has the name \"2\" of layer 2") != std::string::npos);
+  CHECK(check({a, a}, {}, &message) == NNSTATE_OK);  // no links: a stack
   CHECK(check({a, a, add}, {{"", {-1}}, {"", {2}}, {"", {0, 1}}}, &message) == NNSTATE_ERR_CORRUPT);
   CHECK(message.find("takes input 2, which is not an earlier layer") != std::string::npos);
   CHECK(check({a, a, add}, {{"", {-1}}, {"", {0}}, {"", {1}}}, &message) == NNSTATE_ERR_CORRUPT);
