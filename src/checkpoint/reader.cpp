@@ -275,16 +275,18 @@ void Checker::architecture(const fbs::Architecture *arch, Contents &c) {
 
   std::vector<ExpectedTensor> expected;
   c.layers.reserve(arch->layers()->size());  // bounded by the Verifier's table count
+  bool graph = false;  // whether a node has a name or inputs: else c.links stays empty
   for (uint32_t i = 0; i < arch->layers()->size(); ++i) {
     const std::string field = "architecture.layers[" + std::to_string(i) + "]";
     const fbs::Layer *node = arch->layers()->Get(i);
     c.layers.push_back(layer(node, field));
-    if (node->name() || node->inputs()) {
-      if (c.links.empty()) c.links = stack_links(i);  // the nodes before were a stack's
+    if ((node->name() || node->inputs()) && !graph) {
+      graph = true;
+      c.links = stack_links(i);  // the nodes before were a stack's
     }
-    if (!c.links.empty()) c.links.push_back(links(node, i));
+    if (graph) c.links.push_back(links(node, i));
     const std::string key =
-        c.links.empty() || c.links.back().name.empty() ? std::to_string(i) : c.links.back().name;
+        !graph || c.links.back().name.empty() ? std::to_string(i) : c.links.back().name;
     for (ExpectedTensor &t :
          expected_tensors(c.layers.back(), key, describe_file(file_) + ": manifest " + field,
                           header_.data_length)) {
