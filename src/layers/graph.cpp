@@ -52,11 +52,18 @@ std::string Graph::key(size_t index) const {
   return n.empty() ? std::to_string(index) : n;
 }
 
+// A key is a named node's name or an unnamed node's decimal index: names are looked up in
+// named_, indices by value (so a stack of n nodes costs no map entries and adding is O(1)).
 int64_t Graph::find(const std::string &wanted) const {
-  for (size_t i = 0; i < nodes_.size(); ++i) {
-    if (key(i) == wanted) return static_cast<int64_t>(i);
+  const auto it = named_.find(wanted);
+  if (it != named_.end()) return static_cast<int64_t>(it->second);
+  if (wanted.empty() || wanted.size() > 10 ||
+      wanted.find_first_not_of("0123456789") != wanted.npos) {
+    return -1;
   }
-  return -1;
+  const uint64_t index = std::stoull(wanted);
+  if (index >= nodes_.size() || std::to_string(index) != wanted) return -1;  // "01" is no index
+  return nodes_[index].name.empty() ? static_cast<int64_t>(index) : -1;
 }
 
 std::string Graph::describe(size_t index) const {
@@ -192,6 +199,7 @@ size_t Graph::add(std::unique_ptr<Layer> layer, const std::vector<int32_t> &inpu
   for (int32_t source : node.inputs) {
     if (source != kNetworkInput) ++nodes_[source].uses;
   }
+  if (!node.name.empty()) named_.emplace(node.name, index);
   nodes_.push_back(std::move(node));
   activations_.resize(nodes_.size());
   gradients_.resize(nodes_.size());

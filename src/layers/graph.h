@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "layers/layer.h"
@@ -93,6 +94,7 @@ class Graph {
   void backward_node(size_t index);
 
   std::vector<Node> nodes_;
+  std::unordered_map<std::string, size_t> named_;  // the named nodes' indices
   Shape sample_input_shape_;
   Tensor input_;                     // a view of the caller's input batch
   std::vector<Tensor> activations_;  // [i]: the output of node i
