@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 
+#include "layers/pool_window.h"
 #include "util/error.h"
 
 namespace nnstate {
@@ -31,19 +32,11 @@ double divisor(const WindowGeometry &g, Span rows, Span cols, bool count_include
 AvgPool2d::AvgPool2d(const LayerConfig &c) {
   config_.kind = LayerKind::avg_pool2d;
   config_.kernel_size = c.kernel_size;
-  config_.stride = c.stride.h == 0 && c.stride.w == 0 ? c.kernel_size : c.stride;
+  config_.stride = pool_stride(c.kernel_size, c.stride);
   config_.padding = c.padding;
   config_.count_include_pad = c.count_include_pad;
-  const auto in_range = [](int64_t v, int64_t low) { return v >= low && v <= INT_MAX; };
-  std::string problem;
-  if (!in_range(c.kernel_size.h, 1) || !in_range(c.kernel_size.w, 1)) {
-    problem = "kernel_size must be positive";
-  } else if (!in_range(config_.stride.h, 1) || !in_range(config_.stride.w, 1)) {
-    problem = "stride must be positive (or both 0 for kernel_size)";
-  } else if (c.padding.h < 0 || c.padding.w < 0 || c.padding.h > c.kernel_size.h / 2 ||
-             c.padding.w > c.kernel_size.w / 2) {
-    problem = "padding must be in [0, kernel_size / 2]";
-  } else if (c.dilation != Size2{1, 1}) {
+  std::string problem = pool_window_problem(c.kernel_size, config_.stride, c.padding);
+  if (problem.empty() && c.dilation != Size2{1, 1}) {
     problem = "dilation must be (1, 1), got " + c.dilation.to_string();
   }
   if (!problem.empty()) fail(NNSTATE_ERR_INVALID_ARGUMENT, describe() + ": " + problem);

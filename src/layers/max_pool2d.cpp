@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "layers/pool_window.h"
 #include "util/error.h"
 
 namespace nnstate {
@@ -36,20 +37,13 @@ void valid_taps(int64_t start, int64_t size, int64_t kernel, int64_t dilation, i
 MaxPool2d::MaxPool2d(const LayerConfig &c) {
   config_.kind = LayerKind::max_pool2d;
   config_.kernel_size = c.kernel_size;
-  config_.stride = c.stride.h == 0 && c.stride.w == 0 ? c.kernel_size : c.stride;
+  config_.stride = pool_stride(c.kernel_size, c.stride);
   config_.padding = c.padding;
   config_.dilation = c.dilation;
-  const auto in_range = [](int64_t v, int64_t low) { return v >= low && v <= INT_MAX; };
-  std::string problem;
-  if (!in_range(c.kernel_size.h, 1) || !in_range(c.kernel_size.w, 1)) {
-    problem = "kernel_size must be positive";
-  } else if (!in_range(config_.stride.h, 1) || !in_range(config_.stride.w, 1)) {
-    problem = "stride must be positive (or both 0 for kernel_size)";
-  } else if (!in_range(c.dilation.h, 1) || !in_range(c.dilation.w, 1)) {
+  std::string problem = pool_window_problem(c.kernel_size, config_.stride, c.padding);
+  const auto positive = [](int64_t v) { return v >= 1 && v <= INT_MAX; };
+  if (problem.empty() && (!positive(c.dilation.h) || !positive(c.dilation.w))) {
     problem = "dilation must be positive";
-  } else if (c.padding.h < 0 || c.padding.w < 0 || c.padding.h > c.kernel_size.h / 2 ||
-             c.padding.w > c.kernel_size.w / 2) {
-    problem = "padding must be in [0, kernel_size / 2]";
   }
   if (!problem.empty()) fail(NNSTATE_ERR_INVALID_ARGUMENT, describe() + ": " + problem);
 }
