@@ -289,6 +289,8 @@ nnstate_status nnstate_checkpoint_tensor_count(const nnstate_checkpoint *checkpo
   });
 }
 
+}  // extern "C"
+
 namespace {
 
 const ck::TensorEntry &entry_at(const nnstate_checkpoint *checkpoint, size_t index) {
@@ -302,6 +304,8 @@ const ck::TensorEntry &entry_at(const nnstate_checkpoint *checkpoint, size_t ind
 }
 
 }  // namespace
+
+extern "C" {
 
 nnstate_status nnstate_checkpoint_tensor_info(const nnstate_checkpoint *checkpoint, size_t index,
                                               const char **name, int32_t *role, int32_t *dtype,
