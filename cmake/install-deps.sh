@@ -5,11 +5,12 @@
 #   clang-format for the formatting check;
 #   --fuzz adds clang and its runtime with libFuzzer for the fuzz targets (-DNNSTATE_FUZZ=ON).
 set -euo pipefail
+# nlohmann-json3-dev: the JSON parser of node descriptions (nnstate_network_add_node).
 # python3-venv and python3-wheel: the offline `pip install ./python` of README.md (ctest
 # python_install); Debian 12's venv has no wheel of its own.
 packages=(cmake g++ make pkg-config python3 python3-numpy python3-venv python3-wheel
           dataset-fashion-mnist libopenblas-dev
-          libflatbuffers-dev
+          libflatbuffers-dev nlohmann-json3-dev
           flatbuffers-compiler doctest-dev zlib1g-dev)
 for option in "$@"; do
   case "$option" in

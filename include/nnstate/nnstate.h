@@ -90,6 +90,16 @@ NNSTATE_API const char *nnstate_last_error(void);
 #define NNSTATE_LAYER_BATCH_NORM2D 11
 #define NNSTATE_LAYER_DROPOUT 12
 #define NNSTATE_LAYER_LAYER_NORM 13
+#define NNSTATE_LAYER_AVG_POOL2D 14
+#define NNSTATE_LAYER_ADAPTIVE_AVG_POOL2D 15
+#define NNSTATE_LAYER_IDENTITY 16
+#define NNSTATE_LAYER_SOFTMAX 17
+#define NNSTATE_LAYER_LOG_SOFTMAX 18
+#define NNSTATE_LAYER_EMBEDDING 19
+#define NNSTATE_LAYER_DROPOUT2D 20
+#define NNSTATE_LAYER_ADD 21 /* merges: two or more inputs */
+#define NNSTATE_LAYER_CONCAT 22
+#define NNSTATE_LAYER_MULTIPLY 23
 
 #define NNSTATE_LOSS_MSE 1 /* targets: one float per output value */
 #define NNSTATE_LOSS_CROSS_ENTROPY                                                            \
@@ -212,6 +222,40 @@ NNSTATE_API nnstate_status nnstate_network_add_layer_norm(nnstate_network *netwo
                                                           const int64_t *normalized_shape,
                                                           int32_t rank, double eps,
                                                           int32_t elementwise_affine);
+
+/* Appends a node of any kind, described by a JSON object of PyTorch's constructor arguments:
+ *   {"kind": "Conv2d", "name": "layer1.0.conv1", "inputs": ["maxpool"], "in_channels": 64,
+ *    "out_channels": 64, "kernel_size": 3, "padding": 1, "bias": false}
+ * "kind" is the class name (Linear, ReLU, LeakyReLU, Tanh, Sigmoid, GELU, Conv2d, MaxPool2d,
+ * Flatten, BatchNorm1d, BatchNorm2d, Dropout, LayerNorm, AvgPool2d, AdaptiveAvgPool2d, Identity,
+ * Softmax, LogSoftmax, Embedding, Dropout2d, and the merges Add, Concat, Multiply). "name"
+ * (optional) is the module name, which prefixes its tensors' names ("layer1.0.conv1.weight");
+ * unnamed nodes are numbered by their index ("3.weight"). "inputs" (optional; default: the
+ * previous node, or the network input for the first) lists earlier nodes by index (-1: the
+ * network input) or by name; a merge takes two or more. Every other field is an argument with
+ * PyTorch's name, type and default: pairs are an int or [h, w]; Conv2d's padding may be "same"
+ * or "valid"; pools' stride null (the default) means kernel_size; GELU's approximate is "none" or
+ * "tanh"; Embedding's padding_idx null means none; Concat's dim defaults to 1 (channels or
+ * features, not torch.cat's batch dim 0); Softmax's and LogSoftmax's dim defaults to -1.
+ * The string is copied; *index_out (may be NULL) receives the node's index, -1 on error.
+ * Errors: INVALID_ARGUMENT (NULL; invalid JSON, unknown kind, unknown, duplicate or missing
+ * field, wrong type, value out of range, unknown input, invalid or duplicate name: the message
+ * names the node and the field), SHAPE_MISMATCH (inputs of the wrong shape; both shapes in the
+ * message), STATE (optimizer set, input shape unknown for a node that needs it). */
+NNSTATE_API nnstate_status nnstate_network_add_node(nnstate_network *network, const char *node_json,
+                                                    int64_t *index_out);
+/* The description of node `index` (0 .. nnstate_network_layer_count - 1) in the form
+ * nnstate_network_add_node takes, with every argument, its name (when named) and its inputs
+ * (names of named nodes, else indices): adding each node's description to a fresh network with
+ * the same input shape and seed rebuilds the same network. Writes the NUL-terminated text into
+ * the caller's buffer of `capacity` bytes and its size in bytes, NUL included, to *size_out.
+ * When it does not fit (or buffer is NULL, to ask for the size), returns
+ * NNSTATE_ERR_SHAPE_MISMATCH with *size_out set to the size needed; the buffer's contents are
+ * then unspecified. Errors: INVALID_ARGUMENT (NULL network or size_out, index out of range),
+ * SHAPE_MISMATCH (too small). */
+NNSTATE_API nnstate_status nnstate_network_node_json(const nnstate_network *network, size_t index,
+                                                     char *buffer, size_t capacity,
+                                                     size_t *size_out);
 
 /* The mode of nnstate_network_predict and nnstate_network_evaluate. 0 (the default, also
  * after loading a checkpoint) is PyTorch's model.eval(): BatchNorm uses its running statistics
