@@ -133,29 +133,24 @@ struct Field {
   Writer write;
 };
 
-const Field kInFeatures{"in_features",
-                        [](const Json &v, LayerConfig &c, const Where &w) {
-                          c.in_features = read_int(v, w, 1, kInt64Max);
-                        },
-                        [](const LayerConfig &c) { return Json(c.in_features); }};
-const Field kOutFeatures{"out_features",
-                         [](const Json &v, LayerConfig &c, const Where &w) {
-                           c.out_features = read_int(v, w, 1, kInt64Max);
-                         },
-                         [](const LayerConfig &c) { return Json(c.out_features); }};
+// A field holding a positive count (features, channels, groups, ...): one reader and writer
+// for every such member.
+template <int64_t LayerConfig::*member>
+Field count_field(const char *name) {
+  return Field{name,
+               [](const Json &v, LayerConfig &c, const Where &w) {
+                 c.*member = read_int(v, w, 1, kInt64Max);
+               },
+               [](const LayerConfig &c) { return Json(c.*member); }};
+}
+
+const Field kInFeatures = count_field<&LayerConfig::in_features>("in_features");
+const Field kOutFeatures = count_field<&LayerConfig::out_features>("out_features");
 const Field kBias{"bias",
                   [](const Json &v, LayerConfig &c, const Where &w) { c.bias = read_bool(v, w); },
                   [](const LayerConfig &c) { return Json(c.bias); }};
-const Field kInChannels{"in_channels",
-                        [](const Json &v, LayerConfig &c, const Where &w) {
-                          c.in_channels = read_int(v, w, 1, kInt64Max);
-                        },
-                        [](const LayerConfig &c) { return Json(c.in_channels); }};
-const Field kOutChannels{"out_channels",
-                         [](const Json &v, LayerConfig &c, const Where &w) {
-                           c.out_channels = read_int(v, w, 1, kInt64Max);
-                         },
-                         [](const LayerConfig &c) { return Json(c.out_channels); }};
+const Field kInChannels = count_field<&LayerConfig::in_channels>("in_channels");
+const Field kOutChannels = count_field<&LayerConfig::out_channels>("out_channels");
 const Field kKernelSize{
     "kernel_size",
     [](const Json &v, LayerConfig &c, const Where &w) { c.kernel_size = read_pair(v, w, 1); },
@@ -197,19 +192,12 @@ const Field kDilation{
     "dilation",
     [](const Json &v, LayerConfig &c, const Where &w) { c.dilation = read_pair(v, w, 1); },
     [](const LayerConfig &c) { return write_pair(c.dilation); }};
-const Field kGroups{
-    "groups",
-    [](const Json &v, LayerConfig &c, const Where &w) { c.groups = read_int(v, w, 1, kInt64Max); },
-    [](const LayerConfig &c) { return Json(c.groups); }};
+const Field kGroups = count_field<&LayerConfig::groups>("groups");
 const Field kCountIncludePad{
     "count_include_pad",
     [](const Json &v, LayerConfig &c, const Where &w) { c.count_include_pad = read_bool(v, w); },
     [](const LayerConfig &c) { return Json(c.count_include_pad); }};
-const Field kNumFeatures{"num_features",
-                         [](const Json &v, LayerConfig &c, const Where &w) {
-                           c.num_features = read_int(v, w, 1, kInt64Max);
-                         },
-                         [](const LayerConfig &c) { return Json(c.num_features); }};
+const Field kNumFeatures = count_field<&LayerConfig::num_features>("num_features");
 const Field kEps{"eps",
                  [](const Json &v, LayerConfig &c, const Where &w) {
                    c.eps = read_real(v, w, 0, std::numeric_limits<double>::max());
@@ -290,16 +278,8 @@ const Field kDim{"dim",
                    c.dim = static_cast<int32_t>(read_int(v, w, kInt32Min, kInt32Max));
                  },
                  [](const LayerConfig &c) { return Json(c.dim); }};
-const Field kNumEmbeddings{"num_embeddings",
-                           [](const Json &v, LayerConfig &c, const Where &w) {
-                             c.num_embeddings = read_int(v, w, 1, kInt64Max);
-                           },
-                           [](const LayerConfig &c) { return Json(c.num_embeddings); }};
-const Field kEmbeddingDim{"embedding_dim",
-                          [](const Json &v, LayerConfig &c, const Where &w) {
-                            c.embedding_dim = read_int(v, w, 1, kInt64Max);
-                          },
-                          [](const LayerConfig &c) { return Json(c.embedding_dim); }};
+const Field kNumEmbeddings = count_field<&LayerConfig::num_embeddings>("num_embeddings");
+const Field kEmbeddingDim = count_field<&LayerConfig::embedding_dim>("embedding_dim");
 // null (the default) for none; negative counts from the end, as in PyTorch (the layer checks
 // it against num_embeddings).
 const Field kPaddingIdx{
