@@ -144,7 +144,7 @@ TEST_CASE("graph: Graph::add refuses bad names, inputs and shapes, naming the no
   CHECK(add(build(linear(8, 8), rng), {2}, "2") == NNSTATE_ERR_INVALID_ARGUMENT);
   CHECK(message.find("layer 3 cannot be named \"2\": layer 2 (Linear) already has that name") !=
         std::string::npos);
-  CHECK(add(build(linear(8, 8), rng), {2}, "4") == NNSTATE_OK);  // node 3, key "4"
+  CHECK(add(build(linear(8, 8), rng), {2}, "4") == NNSTATE_OK);                   // node 3, key "4"
   CHECK(add(build(linear(8, 8), rng), {3}, "") == NNSTATE_ERR_INVALID_ARGUMENT);  // index 4
   CHECK(net.size() == 4);
 }

@@ -2,7 +2,8 @@
 """PyTorch 1.13 references for tests/unit/test_graph_torch.cpp: a residual/concat/gating MLP
 and a ResNet BasicBlock-style conv graph, with parameters and inputs from the formulas both
 sides share. Prints the C++ tables pasted into graph_torch_refs.h.
-Usage: /usr/bin/python3 tests/unit/reference/make_graph_refs.py > tests/unit/graph_torch_refs.h"""
+Usage: /usr/bin/python3 tests/unit/reference/make_graph_refs.py > tests/unit/graph_torch_refs.h
+       clang-format -i tests/unit/graph_torch_refs.h"""
 import math
 
 import torch
