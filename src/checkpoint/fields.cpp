@@ -161,7 +161,7 @@ void layer_fields(FieldList &f, const LayerConfig &l) {
 // A graph node's name and inputs; a stack's nodes (unnamed, taking the previous) have none.
 void link_fields(FieldList &f, const NodeLinks &links, size_t index) {
   if (!links.name.empty()) f.text("name", links.name);
-  if (links.inputs == std::vector<int32_t>{static_cast<int32_t>(index) - 1}) return;
+  if (takes_previous(links, index)) return;
   std::string text;
   for (int32_t input : links.inputs) text += (text.empty() ? "" : ", ") + std::to_string(input);
   f.text("inputs", "[" + text + "]");

@@ -231,8 +231,7 @@ Offset<fbs::Layer> layer_table(FlatBufferBuilder &b, const LayerConfig &c, const
   }
   // A stack's nodes (unnamed, each taking the previous one) leave both fields out, as in 1.0.
   const auto name = links.name.empty() ? 0 : b.CreateString(links.name);
-  const bool stacked = links.inputs == std::vector<int32_t>{static_cast<int32_t>(index) - 1};
-  const auto inputs = stacked ? 0 : b.CreateVector(links.inputs);
+  const auto inputs = takes_previous(links, index) ? 0 : b.CreateVector(links.inputs);
   return fbs::CreateLayer(b, type, config, name, inputs);
 }
 

@@ -201,6 +201,7 @@ size_t Graph::add(std::unique_ptr<Layer> layer, const std::vector<int32_t> &inpu
   }
   if (!node.name.empty()) named_.emplace(node.name, index);
   nodes_.push_back(std::move(node));
+  uses_checked_ = false;
   activations_.resize(nodes_.size());
   gradients_.resize(nodes_.size());
   if (scratch_.size() < inputs.size()) scratch_.resize(inputs.size());
@@ -255,7 +256,10 @@ void Graph::gather_inputs(const Node &node) {
 
 const Tensor &Graph::forward(const float *inputs, int64_t batch, const RunContext &context) {
   if (nodes_.empty()) fail(NNSTATE_ERR_STATE, "the network has no layers");
-  check_every_node_used();
+  if (!uses_checked_) {  // once per change of the graph, not on every step
+    check_every_node_used();
+    uses_checked_ = true;
+  }
   input_.borrow(inputs, sample_input_shape_.batched(batch));
   for (size_t i = 0; i < nodes_.size(); ++i) {
     Node &node = nodes_[i];

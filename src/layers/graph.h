@@ -59,8 +59,8 @@ class Graph {
   int64_t sample_input_size() const;
   int64_t sample_output_size() const;
 
-  // Runs the network on `batch` samples read in place from `inputs` (batch *
-  // sample_input_size() floats, which must stay valid until backward()).
+  // Runs the network on `batch` > 0 samples (checked by the caller, Model) read in place from
+  // `inputs` (batch * sample_input_size() floats, which must stay valid until backward()).
   const Tensor &forward(const float *inputs, int64_t batch, const RunContext &context);
   // The gradient of the loss with respect to the last forward's output: fill it, then backward.
   Tensor &output_grad();
@@ -95,6 +95,7 @@ class Graph {
 
   std::vector<Node> nodes_;
   std::unordered_map<std::string, size_t> named_;  // the named nodes' indices
+  bool uses_checked_ = false;  // check_every_node_used() passed since the last add
   Shape sample_input_shape_;
   Tensor input_;                     // a view of the caller's input batch
   std::vector<Tensor> activations_;  // [i]: the output of node i
@@ -108,6 +109,11 @@ class Graph {
 
 // The links of a stack of `count` nodes: unnamed, each taking the previous one.
 std::vector<NodeLinks> stack_links(size_t count);
+// Whether node `index` takes only the node before it (the network input for node 0), as every
+// node of a stack does; such inputs are left out of a checkpoint.
+inline bool takes_previous(const NodeLinks &links, size_t index) {
+  return links.inputs.size() == 1 && links.inputs[0] == static_cast<int32_t>(index) - 1;
+}
 
 // Checks a node name: dot-separated segments of letters, digits and '_', at most
 // kMaxNodeNameLength bytes. Throws Error (INVALID_ARGUMENT) saying what is wrong.

@@ -160,6 +160,15 @@ TEST_CASE("graph: a node the output does not depend on is refused before running
   CHECK(status_of([&] { net.forward(x.data(), 2, RunContext{}); }, &message) == NNSTATE_ERR_STATE);
   CHECK(message.find("layer 1 \"dangling\" (Linear) is not an input of any later layer") !=
         std::string::npos);
+
+  // The check runs once per change of the graph: a node added after a run is checked again.
+  Graph stack;
+  stack.add(build(linear(3, 4), rng), {Graph::kNetworkInput}, "first");
+  CHECK(status_of([&] { stack.forward(x.data(), 2, RunContext{}); }) == NNSTATE_OK);
+  stack.add(build(linear(3, 2), rng), {Graph::kNetworkInput}, "second");  // leaves "first" unused
+  CHECK(status_of([&] { stack.forward(x.data(), 2, RunContext{}); }, &message) ==
+        NNSTATE_ERR_STATE);
+  CHECK(message.find("\"first\"") != std::string::npos);
 }
 
 TEST_CASE("graph: shape-preserving nodes before the input shape is known, as for a stack") {
