@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages libnnstate needs to build and test; does nothing when all are present.
 # Usage: cmake/install-deps.sh [--with-bench] [--ci] [--fuzz]
-#   --with-bench adds PyTorch for the benchmarks; --ci adds abigail-tools for the ABI check and
-#   clang-format for the formatting check;
+#   --with-bench adds PyTorch and torchvision for the benchmarks (torchvision's resnet18 is also
+#   the reference of ctest resnet_state_names_torchvision); --ci adds abigail-tools for the ABI
+#   check and clang-format for the formatting check;
 #   --fuzz adds clang and its runtime with libFuzzer for the fuzz targets (-DNNSTATE_FUZZ=ON).
 set -euo pipefail
 # nlohmann-json3-dev: the JSON parser of node descriptions (nnstate_network_add_node).
@@ -14,7 +15,7 @@ packages=(cmake g++ make pkg-config python3 python3-numpy python3-venv python3-w
           flatbuffers-compiler doctest-dev zlib1g-dev)
 for option in "$@"; do
   case "$option" in
-    --with-bench) packages+=(python3-torch python3-numpy) ;;
+    --with-bench) packages+=(python3-torch python3-torchvision python3-numpy) ;;
     --ci) packages+=(abigail-tools clang-format) ;;
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;
     *) echo "install-deps: unknown option $option" >&2; exit 2 ;;

@@ -13,10 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fashion_mnist_data.h"
 #include "nnstate/nnstate.h"
 
-#define PIXELS 784
-#define CLASSES 10
+#define PIXELS FASHION_MNIST_PIXELS
+#define CLASSES FASHION_MNIST_CLASSES
 #define VALIDATION 6000
 
 static void check(nnstate_status status, const char *what) {
@@ -24,38 +25,6 @@ static void check(nnstate_status status, const char *what) {
     fprintf(stderr, "fashion_mnist: %s: %s\n", what, nnstate_last_error());
     exit(1);
   }
-}
-
-static uint32_t big_endian(const unsigned char *p) {
-  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* Reads an IDX file of `count` items of `item` bytes each (after a header of `header` bytes)
- * into floats, scaled by `scale`. Returns the number of items. */
-static size_t read_idx(const char *dir, const char *name, uint32_t magic, size_t header,
-                       size_t item, float scale, float **out) {
-  char path[4096];
-  unsigned char head[16];
-  unsigned char *bytes;
-  size_t count, i;
-  FILE *f;
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  f = fopen(path, "rb");
-  if (!f || fread(head, 1, header, f) != header || big_endian(head) != magic) {
-    fprintf(stderr, "fashion_mnist: %s is missing or not an IDX file\n", path);
-    exit(1);
-  }
-  count = big_endian(head + 4);
-  bytes = malloc(count * item);
-  *out = malloc(count * item * sizeof **out);
-  if (!bytes || !*out || fread(bytes, item, count, f) != count) {
-    fprintf(stderr, "fashion_mnist: %s is truncated\n", path);
-    exit(1);
-  }
-  for (i = 0; i < count * item; ++i) (*out)[i] = (float)bytes[i] * scale;
-  free(bytes);
-  fclose(f);
-  return count;
 }
 
 static long long crash_after = 0;
@@ -80,6 +49,7 @@ static int32_t on_epoch(const nnstate_epoch_info *e, void *user_data) {
 }
 
 int main(int argc, char **argv) {
+  fashion_mnist data;
   float *train_x, *train_y, *test_x, *test_y, *scores;
   size_t train_n, test_n, i, correct = 0;
   char final_path[4096];
@@ -98,10 +68,13 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (argc == 5) crash_after = atoll(argv[4]);
-  train_n = read_idx(argv[1], "train-images-idx3-ubyte", 0x803, 16, PIXELS, 1.0f / 255, &train_x);
-  read_idx(argv[1], "train-labels-idx1-ubyte", 0x801, 8, 1, 1.0f, &train_y);
-  test_n = read_idx(argv[1], "t10k-images-idx3-ubyte", 0x803, 16, PIXELS, 1.0f / 255, &test_x);
-  read_idx(argv[1], "t10k-labels-idx1-ubyte", 0x801, 8, 1, 1.0f, &test_y);
+  fashion_mnist_load(argv[1], &data);
+  train_x = data.train_x;
+  train_y = data.train_y;
+  test_x = data.test_x;
+  test_y = data.test_y;
+  train_n = data.train_n;
+  test_n = data.test_n;
 
   check(nnstate_network_create(&net, 1), "create");
   check(nnstate_network_add_linear(net, PIXELS, 256, 1), "linear");
@@ -165,10 +138,7 @@ int main(int argc, char **argv) {
   }
   printf("test accuracy: %.4f\n", (double)correct / (double)test_n);
   free(scores);
-  free(train_x);
-  free(train_y);
-  free(test_x);
-  free(test_y);
+  fashion_mnist_free(&data);
   nnstate_dataset_free(train);
   nnstate_dataset_free(val);
   nnstate_trainer_free(trainer);

@@ -9,17 +9,11 @@
 set -euo pipefail
 build="${1:-build}"
 out="${2:-demo}"
-data=/usr/share/datasets/fashion-mnist
 program="$build/examples/fashion_mnist"
 nnstate="$build/tools/nnstate"
 fail() { echo "demo: $*" >&2; exit 1; }
 
-mkdir -p "$out/data"
-for name in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte \
-            t10k-labels-idx1-ubyte; do
-  [[ -f "$data/$name.gz" ]] || fail "$data/$name.gz is missing (apt-get install dataset-fashion-mnist)"
-  [[ -s "$out/data/$name" ]] || gzip -dc "$data/$name.gz" > "$out/data/$name"
-done
+"$(dirname "${BASH_SOURCE[0]}")/fashion_mnist_data.sh" "$out/data"
 rm -rf "$out/run" "$out/reference"
 
 echo "== 1. training, killed part-way through epoch 3 (simulated crash)"
