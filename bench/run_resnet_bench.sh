@@ -57,18 +57,21 @@ echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE-<unset: auto-detect>} GLIBC_TUNABLES
 echo "ResNet-18 structure, width $width, batch $batch, $epochs epoch(s) of" \
   "$([[ $subset == 0 ]] && echo all || echo "$subset") training images, Adam 1e-3"
 
+# Each program's output is shown as it runs and kept in a file for its RESULT line.
+outputs=$(mktemp -d)
+trap 'rm -rf "$outputs"' EXIT
 results=()
 for threads in $threads_list; do
   export OPENBLAS_NUM_THREADS=$threads
   echo "== $threads thread(s): libnnstate"
-  out=$("$nnstate_bin" "$data" "$epochs" "$subset" "$width" "$batch" | tee /dev/stderr)
-  ours=$(grep '^RESULT nnstate' <<<"$out")
+  "$nnstate_bin" "$data" "$epochs" "$subset" "$width" "$batch" | tee "$outputs/nnstate"
+  ours=$(grep '^RESULT nnstate' "$outputs/nnstate")
   echo "== $threads thread(s): PyTorch"
-  out=$("$python" "$torch_script" "$data" "$epochs" "$subset" "$width" "$batch" | tee /dev/stderr)
-  theirs=$(grep '^RESULT torch' <<<"$out")
+  "$python" "$torch_script" "$data" "$epochs" "$subset" "$width" "$batch" | tee "$outputs/torch"
+  theirs=$(grep '^RESULT torch' "$outputs/torch")
   results+=("$threads $(field test_accuracy "$ours") $(field samples_per_s "$ours")"`
            `" $(field test_accuracy "$theirs") $(field samples_per_s "$theirs")")
-done 2>&1
+done
 
 echo "== result (load average now $(cut -d' ' -f1-3 /proc/loadavg); the machine may be shared)"
 printf '%-8s %-22s %-22s %s\n' threads "libnnstate acc, smp/s" "PyTorch acc, smp/s" \

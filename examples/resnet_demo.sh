@@ -36,6 +36,7 @@ options=(--epochs "$epochs" --train-samples "$train" --test-samples "$test" --ba
 rm -rf "$out/run" "$out/reference"
 
 echo "== 1. training, killed in epoch 2 after step $crash (simulated crash; checkpoints every $every steps)"
+echo "   the program SIGKILLs itself, so the shell will report it as 'Killed'"
 status=0
 "$program" "${options[@]}" --crash-after-steps "$crash" "$out/data" "$out/run" || status=$?
 [[ $status -eq 137 ]] || fail "the crashing run exited with $status, expected 137 (SIGKILL)"

@@ -8,7 +8,8 @@
     if (status_ != NNSTATE_OK) return status_; \
   } while (0)
 
-/* Adds one node from a printf-style description; its index goes to *index. */
+/* Adds one node to `net` from a printf-style description; its index goes to *index (may be
+ * NULL). */
 #define ADD(index, ...)                                 \
   do {                                                  \
     char json_[512];                                    \
@@ -16,7 +17,8 @@
     TRY(nnstate_network_add_node(net, json_, (index))); \
   } while (0)
 
-/* A 3x3 convolution without bias (torchvision's conv3x3) and its BatchNorm. */
+/* A kernel x kernel convolution without bias, padded by kernel / 2 (torchvision's conv3x3,
+ * conv1x1 and the 7x7 stem), on node `input`, and its BatchNorm, whose index goes to *index. */
 static nnstate_status conv_bn(nnstate_network *net, const char *conv, const char *bn, int64_t input,
                               int64_t in, int64_t out, int64_t stride, int64_t kernel,
                               int64_t *index) {
