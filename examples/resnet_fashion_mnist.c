@@ -43,14 +43,14 @@ static void check(nnstate_status status, const char *what) {
   }
 }
 
-static void usage(const char *problem) {
+static void usage(const char *problem, const char *argument) {
   fprintf(stderr,
-          "resnet_fashion_mnist: %s\n"
+          "resnet_fashion_mnist: %s%s\n"
           "usage: resnet_fashion_mnist [--epochs N] [--train-samples N] [--test-samples N]\n"
           "         [--width W] [--batch-size B] [--checkpoint-every N] [--crash-after-steps N]\n"
           "         DATA_DIR RUN_DIR\n"
           "       resnet_fashion_mnist --print-state [--width W]\n",
-          problem);
+          problem, argument);
   exit(2);
 }
 
@@ -78,7 +78,7 @@ static options parse(int argc, char **argv) {
     if (strncmp(arg, "--", 2) != 0) {
       if (positional == 0) o.data_dir = arg;
       if (positional == 1) o.run_dir = arg;
-      if (++positional > 2) usage("too many arguments");
+      if (++positional > 2) usage("too many arguments: ", arg);
       continue;
     }
     if (strcmp(arg, "--epochs") == 0) target = &o.epochs;
@@ -88,12 +88,12 @@ static options parse(int argc, char **argv) {
     if (strcmp(arg, "--batch-size") == 0) target = &o.batch_size;
     if (strcmp(arg, "--checkpoint-every") == 0) target = &o.checkpoint_every;
     if (strcmp(arg, "--crash-after-steps") == 0) target = &o.crash_after;
-    if (!target) usage("unknown option");
-    if (++i == argc) usage("an option is missing its value");
+    if (!target) usage("unknown option ", arg);
+    if (++i == argc) usage("no value after ", arg);
     *target = positive(arg, argv[i]);
   }
-  if (o.width > 1024) usage("--width is at most 1024");
-  if (!o.print_state && positional != 2) usage("DATA_DIR and RUN_DIR are needed");
+  if (o.width > 1024) usage("--width is at most 1024", "");
+  if (!o.print_state && positional != 2) usage("DATA_DIR and RUN_DIR are needed", "");
   return o;
 }
 
