@@ -23,7 +23,7 @@ final class Fixtures {
     float[] x = new float[SAMPLES * 3];
     for (int i = 0; i < SAMPLES; ++i) {
       x[3 * i] = i % 3;
-      x[3 * i + 1] = (i % 5) / 5.0f;
+      x[3 * i + 1] = (float) ((i % 5) / 5.0); // as Python's float(i % 5) / 5 into float32
       x[3 * i + 2] = i % 2;
     }
     return x;
