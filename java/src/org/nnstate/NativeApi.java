@@ -16,7 +16,10 @@ import java.util.Map;
  * Package-private: the public classes are the API.
  */
 interface NativeApi extends Library {
-  /** The library, found through -Djna.library.path, LD_LIBRARY_PATH or the system loader. */
+  /**
+   * The library: -Dnnstate.library=PATH (a file, e.g. build/libnnstate.so.1) when set, else
+   * libnnstate.so through -Djna.library.path=DIR, LD_LIBRARY_PATH or the system loader.
+   */
   NativeApi LIB = Loader.load();
 
   final class Loader {
@@ -29,6 +32,9 @@ interface NativeApi extends Library {
                 + Native.SIZE_T_SIZE + " bytes here)");
       }
       String name = System.getProperty("nnstate.library", "nnstate");
+      if (name.contains("/")) {
+        name = new java.io.File(name).getAbsolutePath(); // JNA takes only absolute paths as files
+      }
       return Native.load(name, NativeApi.class, Map.of(Library.OPTION_STRING_ENCODING, "UTF-8"));
     }
   }
