@@ -9,10 +9,13 @@ set -euo pipefail
 # nlohmann-json3-dev: the JSON parser of node descriptions (nnstate_network_add_node).
 # python3-venv and python3-wheel: the offline `pip install ./python` of README.md (ctest
 # python_install); Debian 12's venv has no wheel of its own.
+# openjdk-17-jdk-headless and libjna-java: the Java binding (java/, JNA without compiled glue)
+# and its ctests; without them the build skips it.
 packages=(cmake g++ make pkg-config python3 python3-numpy python3-venv python3-wheel
           dataset-fashion-mnist libopenblas-dev
           libflatbuffers-dev nlohmann-json3-dev
-          flatbuffers-compiler doctest-dev zlib1g-dev)
+          flatbuffers-compiler doctest-dev zlib1g-dev
+          openjdk-17-jdk-headless libjna-java)
 for option in "$@"; do
   case "$option" in
     --with-bench) packages+=(python3-torch python3-torchvision python3-numpy) ;;
