@@ -1,0 +1,70 @@
+// The element-wise activations (ReLU, LeakyReLU, Tanh, Sigmoid, GELU): built from their config,
+// and their config in the checkpoint and in `nnstate diff`.
+#include <cmath>
+
+#include "layers/activations.h"
+#include "layers/layer_spec.h"
+#include "util/error.h"
+
+namespace nnstate {
+namespace {
+
+void no_fields(const void *, const TableReader &, LayerConfig &) {}
+void no_description(const LayerConfig &, ConfigFields &) {}
+
+// ReLU, Tanh and Sigmoid: no arguments, an empty table.
+template <class Activation>
+std::unique_ptr<Layer> make_plain(const LayerConfig &, Rng *) {
+  return std::make_unique<Activation>();
+}
+flatbuffers::Offset<void> encode_relu(flatbuffers::FlatBufferBuilder &b, const LayerConfig &) {
+  return fb::CreateReLUConfig(b).Union();
+}
+flatbuffers::Offset<void> encode_tanh(flatbuffers::FlatBufferBuilder &b, const LayerConfig &) {
+  return fb::CreateTanhConfig(b).Union();
+}
+flatbuffers::Offset<void> encode_sigmoid(flatbuffers::FlatBufferBuilder &b, const LayerConfig &) {
+  return fb::CreateSigmoidConfig(b).Union();
+}
+
+std::unique_ptr<Layer> make_leaky_relu(const LayerConfig &c, Rng *) {
+  if (!std::isfinite(c.negative_slope)) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT, "LeakyReLU negative_slope must be finite");
+  }
+  return std::make_unique<LeakyReLU>(c.negative_slope);
+}
+flatbuffers::Offset<void> encode_leaky_relu(flatbuffers::FlatBufferBuilder &b,
+                                            const LayerConfig &c) {
+  return fb::CreateLeakyReLUConfig(b, c.negative_slope).Union();
+}
+void decode_leaky_relu(const void *table, const TableReader &, LayerConfig &c) {
+  c.negative_slope = static_cast<const fb::LeakyReLUConfig *>(table)->negative_slope();
+}
+void describe_leaky_relu(const LayerConfig &c, ConfigFields &f) {
+  f.real("negative_slope", static_cast<double>(c.negative_slope));
+}
+
+std::unique_ptr<Layer> make_gelu(const LayerConfig &c, Rng *) {
+  return std::make_unique<GELU>(c.gelu_tanh);
+}
+flatbuffers::Offset<void> encode_gelu(flatbuffers::FlatBufferBuilder &b, const LayerConfig &c) {
+  return fb::CreateGELUConfig(b, c.gelu_tanh).Union();
+}
+void decode_gelu(const void *table, const TableReader &, LayerConfig &c) {
+  c.gelu_tanh = static_cast<const fb::GELUConfig *>(table)->tanh_approximation();
+}
+void describe_gelu(const LayerConfig &c, ConfigFields &f) {
+  f.text("approximate", c.gelu_tanh ? "tanh" : "none");
+}
+
+}  // namespace
+
+extern const LayerKindSpec relu_spec{make_plain<ReLU>, encode_relu, no_fields, no_description};
+extern const LayerKindSpec leaky_relu_spec{make_leaky_relu, encode_leaky_relu, decode_leaky_relu,
+                                           describe_leaky_relu};
+extern const LayerKindSpec tanh_spec{make_plain<Tanh>, encode_tanh, no_fields, no_description};
+extern const LayerKindSpec sigmoid_spec{make_plain<Sigmoid>, encode_sigmoid, no_fields,
+                                        no_description};
+extern const LayerKindSpec gelu_spec{make_gelu, encode_gelu, decode_gelu, describe_gelu};
+
+}  // namespace nnstate

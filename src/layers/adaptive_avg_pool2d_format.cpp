@@ -1,0 +1,31 @@
+// AdaptiveAvgPool2d: built from its config, and its config in the checkpoint and in
+// `nnstate diff`.
+#include "layers/adaptive_avg_pool2d.h"
+#include "layers/layer_spec.h"
+
+namespace nnstate {
+namespace {
+
+std::unique_ptr<Layer> make(const LayerConfig &c, Rng *) {
+  return std::make_unique<AdaptiveAvgPool2d>(c);
+}
+
+flatbuffers::Offset<void> encode(flatbuffers::FlatBufferBuilder &b, const LayerConfig &c) {
+  const fb::Size2 out = size2_struct(c.output_size);
+  return fb::CreateAdaptiveAvgPool2dConfig(b, &out).Union();
+}
+
+void decode(const void *table, const TableReader &in, LayerConfig &c) {
+  const auto *t = static_cast<const fb::AdaptiveAvgPool2dConfig *>(table);
+  c.output_size = in.size2(t->output_size(), "output_size");
+}
+
+void describe(const LayerConfig &c, ConfigFields &f) {
+  f.size2("output_size", c.output_size);
+}
+
+}  // namespace
+
+extern const LayerKindSpec adaptive_avg_pool2d_spec{make, encode, decode, describe};
+
+}  // namespace nnstate

@@ -1,0 +1,40 @@
+// BatchNorm1d and BatchNorm2d (one class, one table type): built from their config, and
+// their config in the checkpoint and in `nnstate diff`.
+#include "layers/batch_norm.h"
+#include "layers/layer_spec.h"
+
+namespace nnstate {
+namespace {
+
+std::unique_ptr<Layer> make(const LayerConfig &c, Rng *) {
+  return std::make_unique<BatchNorm>(c);
+}
+
+flatbuffers::Offset<void> encode(flatbuffers::FlatBufferBuilder &b, const LayerConfig &c) {
+  return fb::CreateBatchNormConfig(b, c.num_features, c.eps, c.momentum, c.affine,
+                                   c.track_running_stats)
+      .Union();
+}
+
+void decode(const void *table, const TableReader &, LayerConfig &c) {
+  const auto *t = static_cast<const fb::BatchNormConfig *>(table);
+  c.num_features = t->num_features();
+  c.eps = t->eps();
+  c.momentum = t->momentum();
+  c.affine = t->affine();
+  c.track_running_stats = t->track_running_stats();
+}
+
+void describe(const LayerConfig &c, ConfigFields &f) {
+  f.integer("num_features", c.num_features);
+  f.real("eps", c.eps);
+  f.real("momentum", c.momentum);
+  f.boolean("affine", c.affine);
+  f.boolean("track_running_stats", c.track_running_stats);
+}
+
+}  // namespace
+
+extern const LayerKindSpec batch_norm_spec{make, encode, decode, describe};
+
+}  // namespace nnstate

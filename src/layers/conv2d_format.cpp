@@ -1,0 +1,49 @@
+// Conv2d: built from its config, and its config in the checkpoint and in `nnstate diff`.
+#include "layers/conv2d.h"
+#include "layers/layer_spec.h"
+
+namespace nnstate {
+namespace {
+
+std::unique_ptr<Layer> make(const LayerConfig &c, Rng *init_rng) {
+  return std::make_unique<Conv2d>(c, init_rng);
+}
+
+flatbuffers::Offset<void> encode(flatbuffers::FlatBufferBuilder &b, const LayerConfig &c) {
+  const fb::Size2 k = size2_struct(c.kernel_size), s = size2_struct(c.stride),
+                  p = size2_struct(c.padding), d = size2_struct(c.dilation);
+  return fb::CreateConv2dConfig(b, c.in_channels, c.out_channels, &k, &s, &p, &d, c.groups, c.bias,
+                                c.padding_same)
+      .Union();
+}
+
+void decode(const void *table, const TableReader &in, LayerConfig &c) {
+  const auto *t = static_cast<const fb::Conv2dConfig *>(table);
+  c.in_channels = t->in_channels();
+  c.out_channels = t->out_channels();
+  c.kernel_size = in.size2(t->kernel_size(), "kernel_size");
+  c.stride = in.size2(t->stride(), "stride");
+  c.padding = in.size2(t->padding(), "padding");
+  c.dilation = in.size2(t->dilation(), "dilation");
+  c.groups = t->groups();
+  c.bias = t->bias();
+  c.padding_same = t->padding_same();
+}
+
+void describe(const LayerConfig &c, ConfigFields &f) {
+  f.integer("in_channels", c.in_channels);
+  f.integer("out_channels", c.out_channels);
+  f.boolean("bias", c.bias);
+  f.integer("groups", c.groups);
+  if (c.padding_same) f.boolean("padding_same", true);
+  f.size2("kernel_size", c.kernel_size);
+  f.size2("stride", c.stride);
+  f.size2("padding", c.padding);
+  f.size2("dilation", c.dilation);
+}
+
+}  // namespace
+
+extern const LayerKindSpec conv2d_spec{make, encode, decode, describe};
+
+}  // namespace nnstate

@@ -1,0 +1,36 @@
+// Embedding: built from its config, and its config in the checkpoint and in `nnstate diff`.
+#include "layers/embedding.h"
+#include "layers/layer_spec.h"
+
+namespace nnstate {
+namespace {
+
+std::unique_ptr<Layer> make(const LayerConfig &c, Rng *init_rng) {
+  return std::make_unique<Embedding>(c, init_rng);
+}
+
+flatbuffers::Offset<void> encode(flatbuffers::FlatBufferBuilder &b, const LayerConfig &c) {
+  return fb::CreateEmbeddingConfig(b, c.num_embeddings, c.embedding_dim, c.padding_idx,
+                                   c.has_padding_idx)
+      .Union();
+}
+
+void decode(const void *table, const TableReader &, LayerConfig &c) {
+  const auto *t = static_cast<const fb::EmbeddingConfig *>(table);
+  c.num_embeddings = t->num_embeddings();
+  c.embedding_dim = t->embedding_dim();
+  c.padding_idx = t->padding_idx();
+  c.has_padding_idx = t->has_padding_idx();
+}
+
+void describe(const LayerConfig &c, ConfigFields &f) {
+  f.integer("num_embeddings", c.num_embeddings);
+  f.integer("embedding_dim", c.embedding_dim);
+  if (c.has_padding_idx) f.integer("padding_idx", c.padding_idx);
+}
+
+}  // namespace
+
+extern const LayerKindSpec embedding_spec{make, encode, decode, describe};
+
+}  // namespace nnstate

@@ -1,0 +1,33 @@
+// Linear: built from its config, and its config in the checkpoint and in `nnstate diff`.
+#include "layers/layer_spec.h"
+#include "layers/linear.h"
+
+namespace nnstate {
+namespace {
+
+std::unique_ptr<Layer> make(const LayerConfig &c, Rng *init_rng) {
+  return std::make_unique<Linear>(c.in_features, c.out_features, c.bias, init_rng);
+}
+
+flatbuffers::Offset<void> encode(flatbuffers::FlatBufferBuilder &b, const LayerConfig &c) {
+  return fb::CreateLinearConfig(b, c.in_features, c.out_features, c.bias).Union();
+}
+
+void decode(const void *table, const TableReader &, LayerConfig &c) {
+  const auto *t = static_cast<const fb::LinearConfig *>(table);
+  c.in_features = t->in_features();
+  c.out_features = t->out_features();
+  c.bias = t->bias();
+}
+
+void describe(const LayerConfig &c, ConfigFields &f) {
+  f.integer("in_features", c.in_features);
+  f.integer("out_features", c.out_features);
+  f.boolean("bias", c.bias);
+}
+
+}  // namespace
+
+extern const LayerKindSpec linear_spec{make, encode, decode, describe};
+
+}  // namespace nnstate

@@ -1,0 +1,45 @@
+// The merges (Add, Concat, Multiply): built from their config, and their config in the
+// checkpoint and in `nnstate diff`.
+#include "layers/layer_spec.h"
+#include "layers/merge.h"
+
+namespace nnstate {
+namespace {
+
+void no_fields(const void *, const TableReader &, LayerConfig &) {}
+void no_description(const LayerConfig &, ConfigFields &) {}
+
+std::unique_ptr<Layer> make_add(const LayerConfig &, Rng *) {
+  return std::make_unique<Add>();
+}
+flatbuffers::Offset<void> encode_add(flatbuffers::FlatBufferBuilder &b, const LayerConfig &) {
+  return fb::CreateAddConfig(b).Union();
+}
+
+std::unique_ptr<Layer> make_multiply(const LayerConfig &, Rng *) {
+  return std::make_unique<Multiply>();
+}
+flatbuffers::Offset<void> encode_multiply(flatbuffers::FlatBufferBuilder &b, const LayerConfig &) {
+  return fb::CreateMultiplyConfig(b).Union();
+}
+
+std::unique_ptr<Layer> make_concat(const LayerConfig &c, Rng *) {
+  return std::make_unique<Concat>(c.dim);
+}
+flatbuffers::Offset<void> encode_concat(flatbuffers::FlatBufferBuilder &b, const LayerConfig &c) {
+  return fb::CreateConcatConfig(b, c.dim).Union();
+}
+void decode_concat(const void *table, const TableReader &, LayerConfig &c) {
+  c.dim = static_cast<const fb::ConcatConfig *>(table)->dim();
+}
+void describe_concat(const LayerConfig &c, ConfigFields &f) {
+  f.integer("dim", c.dim);
+}
+
+}  // namespace
+
+extern const LayerKindSpec add_spec{make_add, encode_add, no_fields, no_description};
+extern const LayerKindSpec concat_spec{make_concat, encode_concat, decode_concat, describe_concat};
+extern const LayerKindSpec multiply_spec{make_multiply, encode_multiply, no_fields, no_description};
+
+}  // namespace nnstate
