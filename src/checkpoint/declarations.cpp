@@ -5,6 +5,8 @@
 
 #include "layers/factory.h"
 #include "layers/im2col.h"
+#include "layers/layer_spec.h"
+#include "layers/registry.h"
 #include "util/error.h"
 
 namespace nnstate::checkpoint {
@@ -223,43 +225,15 @@ void check_layer_config(const LayerConfig &c) {
 }
 
 std::vector<ExpectedTensor> declared_tensors(const LayerConfig &c, const std::string &prefix) {
-  const TensorRole parameter = TensorRole::parameter, buffer = TensorRole::buffer;
-  switch (c.kind) {
-    case LayerKind::linear:
-      if (!c.bias) return {{prefix + "weight", parameter, Shape{c.out_features, c.in_features}}};
-      return {{prefix + "weight", parameter, Shape{c.out_features, c.in_features}},
-              {prefix + "bias", parameter, Shape{c.out_features}}};
-    case LayerKind::conv2d: {
-      const Shape weight{c.out_channels, c.in_channels / c.groups, c.kernel_size.h,
-                         c.kernel_size.w};
-      if (!c.bias) return {{prefix + "weight", parameter, weight}};
-      return {{prefix + "weight", parameter, weight},
-              {prefix + "bias", parameter, Shape{c.out_channels}}};
+  // The kind's own list, through the state visitor: no second list of tensors here.
+  struct Collect final : StateVisitor {
+    std::vector<ExpectedTensor> out;
+    void tensor(const std::string &name, TensorRole role, Tensor &value, Tensor *) override {
+      out.push_back({name, role, value.shape()});
     }
-    case LayerKind::batch_norm1d:
-    case LayerKind::batch_norm2d: {
-      std::vector<ExpectedTensor> out;
-      const Shape channels{c.num_features};
-      if (c.affine) {
-        out.push_back({prefix + "weight", parameter, channels});
-        out.push_back({prefix + "bias", parameter, channels});
-      }
-      if (c.track_running_stats) {
-        out.push_back({prefix + "running_mean", buffer, channels});
-        out.push_back({prefix + "running_var", buffer, channels});
-        out.push_back({prefix + "num_batches_tracked", buffer, Shape{}});
-      }
-      return out;
-    }
-    case LayerKind::layer_norm:
-      if (!c.affine) return {};
-      return {{prefix + "weight", parameter, c.normalized_shape},
-              {prefix + "bias", parameter, c.normalized_shape}};
-    case LayerKind::embedding:
-      return {{prefix + "weight", parameter, Shape{c.num_embeddings, c.embedding_dim}}};
-    default:
-      return {};
-  }
+  } collect;
+  if (const auto declare = layer_kind_entry(c.kind).spec->declare) declare(c, prefix, collect);
+  return std::move(collect.out);
 }
 
 Shape declared_required_sample_shape(const LayerConfig &c) {

@@ -1,8 +1,10 @@
 // The element-wise activations (ReLU, LeakyReLU, Tanh, Sigmoid, GELU): built from their config,
 // and their config in the checkpoint and in `nnstate diff`.
+#include <cfloat>
 #include <cmath>
 
 #include "layers/activations.h"
+#include "layers/json_fields.h"
 #include "layers/layer_spec.h"
 #include "util/error.h"
 
@@ -57,14 +59,41 @@ void describe_gelu(const LayerConfig &c, ConfigFields &f) {
   f.text("approximate", c.gelu_tanh ? "tanh" : "none");
 }
 
+constexpr json::Field kNegativeSlope{
+    "negative_slope",
+    [](const json::Json &v, LayerConfig &c, const json::Where &w) {
+      c.negative_slope = static_cast<float>(json::read_real(v, w, -FLT_MAX, FLT_MAX));
+    },
+    [](const LayerConfig &c) { return json::write_float(c.negative_slope); }};
+constexpr json::Argument kLeakyReLUArguments[] = {{&kNegativeSlope, false}};
+constexpr json::Field kApproximate{
+    "approximate",
+    [](const json::Json &v, LayerConfig &c, const json::Where &w) {
+      const bool ok = v.is_string() && (v == "none" || v == "tanh");
+      if (!ok) w.expected("\"none\" or \"tanh\"", v);
+      c.gelu_tanh = v == "tanh";
+    },
+    [](const LayerConfig &c) { return json::Json(c.gelu_tanh ? "tanh" : "none"); }};
+constexpr json::Argument kGELUArguments[] = {{&kApproximate, false}};
+
 }  // namespace
 
-extern const LayerKindSpec relu_spec{make_plain<ReLU>, encode_relu, no_fields, no_description};
-extern const LayerKindSpec leaky_relu_spec{make_leaky_relu, encode_leaky_relu, decode_leaky_relu,
-                                           describe_leaky_relu};
-extern const LayerKindSpec tanh_spec{make_plain<Tanh>, encode_tanh, no_fields, no_description};
-extern const LayerKindSpec sigmoid_spec{make_plain<Sigmoid>, encode_sigmoid, no_fields,
-                                        no_description};
-extern const LayerKindSpec gelu_spec{make_gelu, encode_gelu, decode_gelu, describe_gelu};
+extern const LayerKindSpec relu_spec{make_plain<ReLU>,  encode_relu, no_fields, no_description,
+                                     json::Arguments{}, nullptr,     nullptr};
+extern const LayerKindSpec leaky_relu_spec{make_leaky_relu,
+                                           encode_leaky_relu,
+                                           decode_leaky_relu,
+                                           describe_leaky_relu,
+                                           json::arguments(kLeakyReLUArguments),
+                                           nullptr,
+                                           nullptr};
+extern const LayerKindSpec tanh_spec{make_plain<Tanh>,  encode_tanh, no_fields, no_description,
+                                     json::Arguments{}, nullptr,     nullptr};
+extern const LayerKindSpec sigmoid_spec{
+    make_plain<Sigmoid>, encode_sigmoid, no_fields, no_description,
+    json::Arguments{},   nullptr,        nullptr};
+extern const LayerKindSpec gelu_spec{
+    make_gelu, encode_gelu, decode_gelu, describe_gelu, json::arguments(kGELUArguments),
+    nullptr,   nullptr};
 
 }  // namespace nnstate

@@ -1,6 +1,7 @@
 // AdaptiveAvgPool2d: built from its config, and its config in the checkpoint and in
 // `nnstate diff`.
 #include "layers/adaptive_avg_pool2d.h"
+#include "layers/json_fields.h"
 #include "layers/layer_spec.h"
 
 namespace nnstate {
@@ -24,8 +25,17 @@ void describe(const LayerConfig &c, ConfigFields &f) {
   f.size2("output_size", c.output_size);
 }
 
+constexpr json::Field kOutputSize{
+    "output_size",
+    [](const json::Json &v, LayerConfig &c, const json::Where &w) {
+      c.output_size = json::read_pair(v, w, 1);
+    },
+    [](const LayerConfig &c) { return json::write_pair(c.output_size); }};
+constexpr json::Argument kArguments[] = {{&kOutputSize, true}};
+
 }  // namespace
 
-extern const LayerKindSpec adaptive_avg_pool2d_spec{make, encode, decode, describe};
+extern const LayerKindSpec adaptive_avg_pool2d_spec{
+    make, encode, decode, describe, json::arguments(kArguments), nullptr, nullptr};
 
 }  // namespace nnstate

@@ -1,5 +1,6 @@
 // AvgPool2d: built from its config, and its config in the checkpoint and in `nnstate diff`.
 #include "layers/avg_pool2d.h"
+#include "layers/json_fields.h"
 #include "layers/layer_spec.h"
 
 namespace nnstate {
@@ -30,8 +31,24 @@ void describe(const LayerConfig &c, ConfigFields &f) {
   f.boolean("count_include_pad", c.count_include_pad);
 }
 
+constexpr json::Field kCountIncludePad{
+    "count_include_pad",
+    [](const json::Json &v, LayerConfig &c, const json::Where &w) {
+      c.count_include_pad = json::read_bool(v, w);
+    },
+    [](const LayerConfig &c) { return json::Json(c.count_include_pad); }};
+constexpr json::Argument kArguments[] = {{&json::kKernelSize, true},
+                                         {&json::kPoolStride, false},
+                                         {&json::kPoolPadding, false},
+                                         {&kCountIncludePad, false}};
+// stride None: the kernel size, kept as (0, 0).
+void json_defaults(LayerConfig &c) {
+  c.stride = Size2{0, 0};
+}
+
 }  // namespace
 
-extern const LayerKindSpec avg_pool2d_spec{make, encode, decode, describe};
+extern const LayerKindSpec avg_pool2d_spec{
+    make, encode, decode, describe, json::arguments(kArguments), json_defaults, nullptr};
 
 }  // namespace nnstate

@@ -1,6 +1,9 @@
 // BatchNorm1d and BatchNorm2d (one class, one table type): built from their config, and
 // their config in the checkpoint and in `nnstate diff`.
+#include <limits>
+
 #include "layers/batch_norm.h"
+#include "layers/json_fields.h"
 #include "layers/layer_spec.h"
 
 namespace nnstate {
@@ -33,8 +36,35 @@ void describe(const LayerConfig &c, ConfigFields &f) {
   f.boolean("track_running_stats", c.track_running_stats);
 }
 
+constexpr json::Field kMomentum{"momentum",
+                                [](const json::Json &v, LayerConfig &c, const json::Where &w) {
+                                  if (v.is_null())
+                                    w.fail("null (a cumulative average) is not supported");
+                                  c.momentum =
+                                      json::read_real(v, w, -std::numeric_limits<double>::max(),
+                                                      std::numeric_limits<double>::max());
+                                },
+                                [](const LayerConfig &c) { return json::Json(c.momentum); }};
+constexpr json::Field kAffine{"affine",
+                              [](const json::Json &v, LayerConfig &c, const json::Where &w) {
+                                c.affine = json::read_bool(v, w);
+                              },
+                              [](const LayerConfig &c) { return json::Json(c.affine); }};
+constexpr json::Field kTrackRunningStats{
+    "track_running_stats",
+    [](const json::Json &v, LayerConfig &c, const json::Where &w) {
+      c.track_running_stats = json::read_bool(v, w);
+    },
+    [](const LayerConfig &c) { return json::Json(c.track_running_stats); }};
+constexpr json::Argument kArguments[] = {{&json::kNumFeatures, true},
+                                         {&json::kEps, false},
+                                         {&kMomentum, false},
+                                         {&kAffine, false},
+                                         {&kTrackRunningStats, false}};
+
 }  // namespace
 
-extern const LayerKindSpec batch_norm_spec{make, encode, decode, describe};
+extern const LayerKindSpec batch_norm_spec{
+    make, encode, decode, describe, json::arguments(kArguments), nullptr, BatchNorm::declare};
 
 }  // namespace nnstate

@@ -1,5 +1,8 @@
 // Conv2d: built from its config, and its config in the checkpoint and in `nnstate diff`.
+#include <string>
+
 #include "layers/conv2d.h"
+#include "layers/json_fields.h"
 #include "layers/layer_spec.h"
 
 namespace nnstate {
@@ -42,8 +45,42 @@ void describe(const LayerConfig &c, ConfigFields &f) {
   f.size2("dilation", c.dilation);
 }
 
+constexpr json::Field kInChannels = json::count_field<&LayerConfig::in_channels>("in_channels");
+constexpr json::Field kOutChannels = json::count_field<&LayerConfig::out_channels>("out_channels");
+constexpr json::Field kStride{"stride",
+                              [](const json::Json &v, LayerConfig &c, const json::Where &w) {
+                                c.stride = json::read_pair(v, w, 1);
+                              },
+                              [](const LayerConfig &c) { return json::write_pair(c.stride); }};
+// Also "same" (stride 1) and "valid" (no padding), as PyTorch's padding strings.
+constexpr json::Field kPadding{"padding",
+                               [](const json::Json &v, LayerConfig &c, const json::Where &w) {
+                                 c.padding_same = false;
+                                 c.padding = Size2{0, 0};
+                                 if (v.is_string()) {
+                                   const std::string &mode = v.get_ref<const std::string &>();
+                                   if (mode == "same") {
+                                     c.padding_same = true;
+                                   } else if (mode != "valid") {
+                                     w.expected("an integer, [h, w], \"same\" or \"valid\"", v);
+                                   }
+                                   return;
+                                 }
+                                 c.padding = json::read_pair(v, w, 0);
+                               },
+                               [](const LayerConfig &c) {
+                                 return c.padding_same ? json::Json("same")
+                                                       : json::write_pair(c.padding);
+                               }};
+constexpr json::Field kGroups = json::count_field<&LayerConfig::groups>("groups");
+constexpr json::Argument kArguments[] = {{&kInChannels, true},       {&kOutChannels, true},
+                                         {&json::kKernelSize, true}, {&kStride, false},
+                                         {&kPadding, false},         {&json::kDilation, false},
+                                         {&kGroups, false},          {&json::kBias, false}};
+
 }  // namespace
 
-extern const LayerKindSpec conv2d_spec{make, encode, decode, describe};
+extern const LayerKindSpec conv2d_spec{
+    make, encode, decode, describe, json::arguments(kArguments), nullptr, Conv2d::declare};
 
 }  // namespace nnstate

@@ -1,6 +1,7 @@
 // Dropout2d (the Dropout table type): built from its config, and its config in the checkpoint and
 // in `nnstate diff`.
 #include "layers/dropout2d.h"
+#include "layers/json_fields.h"
 #include "layers/layer_spec.h"
 
 namespace nnstate {
@@ -22,8 +23,11 @@ void describe(const LayerConfig &c, ConfigFields &f) {
   f.real("p", c.p);
 }
 
+constexpr json::Argument kArguments[] = {{&json::kP, false}};
+
 }  // namespace
 
-extern const LayerKindSpec dropout2d_spec{make, encode, decode, describe};
+extern const LayerKindSpec dropout2d_spec{
+    make, encode, decode, describe, json::arguments(kArguments), nullptr, nullptr};
 
 }  // namespace nnstate

@@ -1,5 +1,6 @@
 // Dropout: built from its config, and its config in the checkpoint and in `nnstate diff`.
 #include "layers/dropout.h"
+#include "layers/json_fields.h"
 #include "layers/layer_spec.h"
 
 namespace nnstate {
@@ -21,8 +22,11 @@ void describe(const LayerConfig &c, ConfigFields &f) {
   f.real("p", c.p);
 }
 
+constexpr json::Argument kArguments[] = {{&json::kP, false}};
+
 }  // namespace
 
-extern const LayerKindSpec dropout_spec{make, encode, decode, describe};
+extern const LayerKindSpec dropout_spec{
+    make, encode, decode, describe, json::arguments(kArguments), nullptr, nullptr};
 
 }  // namespace nnstate

@@ -1,5 +1,6 @@
 // Embedding: built from its config, and its config in the checkpoint and in `nnstate diff`.
 #include "layers/embedding.h"
+#include "layers/json_fields.h"
 #include "layers/layer_spec.h"
 
 namespace nnstate {
@@ -29,8 +30,27 @@ void describe(const LayerConfig &c, ConfigFields &f) {
   if (c.has_padding_idx) f.integer("padding_idx", c.padding_idx);
 }
 
+constexpr json::Field kNumEmbeddings =
+    json::count_field<&LayerConfig::num_embeddings>("num_embeddings");
+constexpr json::Field kEmbeddingDim =
+    json::count_field<&LayerConfig::embedding_dim>("embedding_dim");
+// null (the default) for none; negative counts from the end, as in PyTorch (the layer checks
+// it against num_embeddings).
+constexpr json::Field kPaddingIdx{
+    "padding_idx",
+    [](const json::Json &v, LayerConfig &c, const json::Where &w) {
+      c.has_padding_idx = !v.is_null();
+      c.padding_idx = v.is_null() ? 0 : json::read_int(v, w, -json::kInt64Max, json::kInt64Max);
+    },
+    [](const LayerConfig &c) {
+      return c.has_padding_idx ? json::Json(c.padding_idx) : json::Json(nullptr);
+    }};
+constexpr json::Argument kArguments[] = {
+    {&kNumEmbeddings, true}, {&kEmbeddingDim, true}, {&kPaddingIdx, false}};
+
 }  // namespace
 
-extern const LayerKindSpec embedding_spec{make, encode, decode, describe};
+extern const LayerKindSpec embedding_spec{
+    make, encode, decode, describe, json::arguments(kArguments), nullptr, Embedding::declare};
 
 }  // namespace nnstate

@@ -1,5 +1,6 @@
 // Flatten: built from its config, and its config in the checkpoint and in `nnstate diff`.
 #include "layers/flatten.h"
+#include "layers/json_fields.h"
 #include "layers/layer_spec.h"
 
 namespace nnstate {
@@ -24,8 +25,23 @@ void describe(const LayerConfig &c, ConfigFields &f) {
   f.integer("end_dim", c.end_dim);
 }
 
+constexpr json::Field kStartDim{
+    "start_dim",
+    [](const json::Json &v, LayerConfig &c, const json::Where &w) {
+      c.start_dim = static_cast<int32_t>(json::read_int(v, w, json::kInt32Min, json::kInt32Max));
+    },
+    [](const LayerConfig &c) { return json::Json(c.start_dim); }};
+constexpr json::Field kEndDim{
+    "end_dim",
+    [](const json::Json &v, LayerConfig &c, const json::Where &w) {
+      c.end_dim = static_cast<int32_t>(json::read_int(v, w, json::kInt32Min, json::kInt32Max));
+    },
+    [](const LayerConfig &c) { return json::Json(c.end_dim); }};
+constexpr json::Argument kArguments[] = {{&kStartDim, false}, {&kEndDim, false}};
+
 }  // namespace
 
-extern const LayerKindSpec flatten_spec{make, encode, decode, describe};
+extern const LayerKindSpec flatten_spec{
+    make, encode, decode, describe, json::arguments(kArguments), nullptr, nullptr};
 
 }  // namespace nnstate

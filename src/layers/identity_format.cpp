@@ -1,5 +1,6 @@
 // Identity: built from its (empty) config, which is an empty table in the checkpoint.
 #include "layers/identity.h"
+#include "layers/json_fields.h"
 #include "layers/layer_spec.h"
 
 namespace nnstate {
@@ -18,6 +19,7 @@ void describe(const LayerConfig &, ConfigFields &) {}
 
 }  // namespace
 
-extern const LayerKindSpec identity_spec{make, encode, decode, describe};
+extern const LayerKindSpec identity_spec{make,    encode, decode, describe, json::Arguments{},
+                                         nullptr, nullptr};
 
 }  // namespace nnstate

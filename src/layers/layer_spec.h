@@ -1,8 +1,7 @@
 // What one layer kind provides besides its forward and backward (defined in the kind's
 // <kind>_format.cpp, listed in registry.cpp): building the layer, and its configuration
-// written to and read from the checkpoint's FlatBuffers table, and its `nnstate diff`
-// fields. (Its JSON arguments still sit in the table of layers/layer_json.cpp.) The writer and the
-// reader of each form sit side by side in the kind's file.
+// written to and read from the checkpoint's FlatBuffers table, JSON and `nnstate diff`
+// fields. The writer and the reader of each form sit side by side in the kind's file.
 #pragma once
 
 #include <memory>
@@ -37,6 +36,15 @@ class ConfigFields {
   virtual void size2(const std::string &name, const Size2 &value) = 0;
 };
 
+namespace json {
+struct Argument;  // layers/json_fields.h
+// A kind's JSON arguments, in PyTorch's constructor order.
+struct Arguments {
+  const Argument *begin = nullptr;
+  size_t count = 0;
+};
+}  // namespace json
+
 inline fb::Size2 size2_struct(const Size2 &s) {
   return fb::Size2(s.h, s.w);
 }
@@ -51,6 +59,14 @@ struct LayerKindSpec {
   void (*decode)(const void *table, const TableReader &reader, LayerConfig &config);
   // The fields that matter for the kind, for `nnstate diff`.
   void (*describe)(const LayerConfig &config, ConfigFields &fields);
+  // Its JSON arguments (layers/layer_json.h), and the defaults that differ from LayerConfig's
+  // (null: none).
+  json::Arguments json_arguments;
+  void (*json_defaults)(LayerConfig &config);
+  // Reports the tensors a layer of `config` (valid: checkpoint/declarations.h) would hold,
+  // named `prefix` + "weight" ..., as tensors with a shape and no storage; the same list the
+  // built layer's visit_tensors reports (layers/layer_state.h). Null: it holds none.
+  void (*declare)(const LayerConfig &config, const std::string &prefix, StateVisitor &visitor);
 };
 
 }  // namespace nnstate

@@ -1,4 +1,5 @@
 // Linear: built from its config, and its config in the checkpoint and in `nnstate diff`.
+#include "layers/json_fields.h"
 #include "layers/layer_spec.h"
 #include "layers/linear.h"
 
@@ -26,8 +27,14 @@ void describe(const LayerConfig &c, ConfigFields &f) {
   f.boolean("bias", c.bias);
 }
 
+constexpr json::Field kInFeatures = json::count_field<&LayerConfig::in_features>("in_features");
+constexpr json::Field kOutFeatures = json::count_field<&LayerConfig::out_features>("out_features");
+constexpr json::Argument kArguments[] = {
+    {&kInFeatures, true}, {&kOutFeatures, true}, {&json::kBias, false}};
+
 }  // namespace
 
-extern const LayerKindSpec linear_spec{make, encode, decode, describe};
+extern const LayerKindSpec linear_spec{
+    make, encode, decode, describe, json::arguments(kArguments), nullptr, Linear::declare};
 
 }  // namespace nnstate

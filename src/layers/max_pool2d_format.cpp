@@ -1,4 +1,5 @@
 // MaxPool2d: built from its config, and its config in the checkpoint and in `nnstate diff`.
+#include "layers/json_fields.h"
 #include "layers/layer_spec.h"
 #include "layers/max_pool2d.h"
 
@@ -30,8 +31,18 @@ void describe(const LayerConfig &c, ConfigFields &f) {
   f.size2("dilation", c.dilation);
 }
 
+constexpr json::Argument kArguments[] = {{&json::kKernelSize, true},
+                                         {&json::kPoolStride, false},
+                                         {&json::kPoolPadding, false},
+                                         {&json::kDilation, false}};
+// stride None: the kernel size, kept as (0, 0).
+void json_defaults(LayerConfig &c) {
+  c.stride = Size2{0, 0};
+}
+
 }  // namespace
 
-extern const LayerKindSpec max_pool2d_spec{make, encode, decode, describe};
+extern const LayerKindSpec max_pool2d_spec{
+    make, encode, decode, describe, json::arguments(kArguments), json_defaults, nullptr};
 
 }  // namespace nnstate

@@ -1,5 +1,6 @@
 // The merges (Add, Concat, Multiply): built from their config, and their config in the
 // checkpoint and in `nnstate diff`.
+#include "layers/json_fields.h"
 #include "layers/layer_spec.h"
 #include "layers/merge.h"
 
@@ -36,10 +37,24 @@ void describe_concat(const LayerConfig &c, ConfigFields &f) {
   f.integer("dim", c.dim);
 }
 
+constexpr json::Argument kConcatArguments[] = {{&json::kDim, false}};
+// torch.cat's default dim 0 is the batch; a node concatenates channels or features.
+void concat_defaults(LayerConfig &c) {
+  c.dim = 1;
+}
+
 }  // namespace
 
-extern const LayerKindSpec add_spec{make_add, encode_add, no_fields, no_description};
-extern const LayerKindSpec concat_spec{make_concat, encode_concat, decode_concat, describe_concat};
-extern const LayerKindSpec multiply_spec{make_multiply, encode_multiply, no_fields, no_description};
+extern const LayerKindSpec add_spec{make_add,          encode_add, no_fields, no_description,
+                                    json::Arguments{}, nullptr,    nullptr};
+extern const LayerKindSpec concat_spec{make_concat,
+                                       encode_concat,
+                                       decode_concat,
+                                       describe_concat,
+                                       json::arguments(kConcatArguments),
+                                       concat_defaults,
+                                       nullptr};
+extern const LayerKindSpec multiply_spec{
+    make_multiply, encode_multiply, no_fields, no_description, json::Arguments{}, nullptr, nullptr};
 
 }  // namespace nnstate

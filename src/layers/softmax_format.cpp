@@ -1,5 +1,6 @@
 // Softmax and LogSoftmax (one class, one table type): built from their config, and their
 // config in the checkpoint and in `nnstate diff`.
+#include "layers/json_fields.h"
 #include "layers/layer_spec.h"
 #include "layers/softmax.h"
 
@@ -22,8 +23,11 @@ void describe(const LayerConfig &c, ConfigFields &f) {
   f.integer("dim", c.dim);
 }
 
+constexpr json::Argument kArguments[] = {{&json::kDim, false}};
+
 }  // namespace
 
-extern const LayerKindSpec softmax_spec{make, encode, decode, describe};
+extern const LayerKindSpec softmax_spec{
+    make, encode, decode, describe, json::arguments(kArguments), nullptr, nullptr};
 
 }  // namespace nnstate
