@@ -149,20 +149,11 @@ void check_embedding(const LayerConfig &c) {
   }
 }
 
-// Kinds that hold no tensors and allocate nothing when built: their rules are those of the
-// built layer itself, so they are written once.
+// Kinds that hold no tensors and allocate nothing when built (their spec says so): their rules
+// are those of the built layer itself, so they are written once. Throws Error(INVALID_ARGUMENT)
+// for a number that is no kind.
 bool declared_by_probe(LayerKind kind) {
-  switch (kind) {
-    case LayerKind::avg_pool2d:
-    case LayerKind::adaptive_avg_pool2d:
-    case LayerKind::identity:
-    case LayerKind::softmax:
-    case LayerKind::log_softmax:
-    case LayerKind::dropout2d:
-      return true;
-    default:
-      return false;
-  }
+  return layer_kind_entry(kind).spec->declared_by_building;
 }
 
 std::unique_ptr<Layer> probe(const LayerConfig &c) {
@@ -172,6 +163,10 @@ std::unique_ptr<Layer> probe(const LayerConfig &c) {
 }  // namespace
 
 void check_layer_config(const LayerConfig &c) {
+  if (declared_by_probe(c.kind)) {
+    probe(c);  // the constructor's checks
+    return;
+  }
   switch (c.kind) {
     case LayerKind::linear:
       require_count(c, "in_features", c.in_features, 1);
@@ -211,17 +206,9 @@ void check_layer_config(const LayerConfig &c) {
       return;
     case LayerKind::embedding:
       return check_embedding(c);
-    case LayerKind::avg_pool2d:
-    case LayerKind::adaptive_avg_pool2d:
-    case LayerKind::identity:
-    case LayerKind::softmax:
-    case LayerKind::log_softmax:
-    case LayerKind::dropout2d:
-      probe(c);  // the constructor's checks
+    default:  // declared by probe, above
       return;
   }
-  fail(NNSTATE_ERR_INVALID_ARGUMENT,
-       "unknown layer kind " + std::to_string(static_cast<int32_t>(c.kind)));
 }
 
 std::vector<ExpectedTensor> declared_tensors(const LayerConfig &c, const std::string &prefix) {

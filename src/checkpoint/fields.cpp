@@ -97,7 +97,7 @@ void layer_fields(FieldList &f, const LayerConfig &l) {
     void size2(const std::string &name, const Size2 &value) override { f.size2(name, value); }
   } adapter(f);
   f.text("kind", layer_kind_name(l.kind));
-  layer_kind_entry(l.kind).spec->describe(l, adapter);
+  if (const auto describe = layer_kind_entry(l.kind).spec->describe) describe(l, adapter);
 }
 
 // A graph node's name and inputs; a stack's nodes (unnamed, taking the previous) have none.

@@ -171,7 +171,9 @@ LayerConfig Checker::layer(const fbs::Layer *l, const std::string &field) const 
   if (!l->config()) bad(field + ".config", "missing");
   // Union type numbers equal LayerKind values by construction of the schema.
   c.kind = static_cast<LayerKind>(static_cast<int32_t>(type));
-  layer_kind_entry(c.kind).spec->decode(l->config(), LayerTableReader(*this, field), c);
+  if (const auto decode = layer_kind_entry(c.kind).spec->decode) {
+    decode(l->config(), LayerTableReader(*this, field), c);
+  }
   return c;
 }
 

@@ -1,5 +1,5 @@
 // The element-wise activations (ReLU, LeakyReLU, Tanh, Sigmoid, GELU): built from their config,
-// and their config in the checkpoint and in `nnstate diff`.
+// and their config in the checkpoint, in JSON and in `nnstate diff`.
 #include <cfloat>
 #include <cmath>
 
@@ -10,9 +10,6 @@
 
 namespace nnstate {
 namespace {
-
-void no_fields(const void *, const TableReader &, LayerConfig &) {}
-void no_description(const LayerConfig &, ConfigFields &) {}
 
 // ReLU, Tanh and Sigmoid: no arguments, an empty table.
 template <class Activation>
@@ -78,22 +75,41 @@ constexpr json::Argument kGELUArguments[] = {{&kApproximate, false}};
 
 }  // namespace
 
-extern const LayerKindSpec relu_spec{make_plain<ReLU>,  encode_relu, no_fields, no_description,
-                                     json::Arguments{}, nullptr,     nullptr};
-extern const LayerKindSpec leaky_relu_spec{make_leaky_relu,
-                                           encode_leaky_relu,
-                                           decode_leaky_relu,
-                                           describe_leaky_relu,
-                                           json::arguments(kLeakyReLUArguments),
-                                           nullptr,
-                                           nullptr};
-extern const LayerKindSpec tanh_spec{make_plain<Tanh>,  encode_tanh, no_fields, no_description,
-                                     json::Arguments{}, nullptr,     nullptr};
-extern const LayerKindSpec sigmoid_spec{
-    make_plain<Sigmoid>, encode_sigmoid, no_fields, no_description,
-    json::Arguments{},   nullptr,        nullptr};
-extern const LayerKindSpec gelu_spec{
-    make_gelu, encode_gelu, decode_gelu, describe_gelu, json::arguments(kGELUArguments),
-    nullptr,   nullptr};
+extern const LayerKindSpec relu_spec = [] {
+  LayerKindSpec s;
+  s.make = make_plain<ReLU>;
+  s.encode = encode_relu;
+  return s;
+}();
+extern const LayerKindSpec leaky_relu_spec = [] {
+  LayerKindSpec s;
+  s.make = make_leaky_relu;
+  s.encode = encode_leaky_relu;
+  s.decode = decode_leaky_relu;
+  s.describe = describe_leaky_relu;
+  s.json_arguments = json::arguments(kLeakyReLUArguments);
+  return s;
+}();
+extern const LayerKindSpec tanh_spec = [] {
+  LayerKindSpec s;
+  s.make = make_plain<Tanh>;
+  s.encode = encode_tanh;
+  return s;
+}();
+extern const LayerKindSpec sigmoid_spec = [] {
+  LayerKindSpec s;
+  s.make = make_plain<Sigmoid>;
+  s.encode = encode_sigmoid;
+  return s;
+}();
+extern const LayerKindSpec gelu_spec = [] {
+  LayerKindSpec s;
+  s.make = make_gelu;
+  s.encode = encode_gelu;
+  s.decode = decode_gelu;
+  s.describe = describe_gelu;
+  s.json_arguments = json::arguments(kGELUArguments);
+  return s;
+}();
 
 }  // namespace nnstate

@@ -1,4 +1,4 @@
-// AdaptiveAvgPool2d: built from its config, and its config in the checkpoint and in
+// AdaptiveAvgPool2d: built from its config, and its config in the checkpoint, in JSON and in
 // `nnstate diff`.
 #include "layers/adaptive_avg_pool2d.h"
 #include "layers/json_fields.h"
@@ -35,7 +35,15 @@ constexpr json::Argument kArguments[] = {{&kOutputSize, true}};
 
 }  // namespace
 
-extern const LayerKindSpec adaptive_avg_pool2d_spec{
-    make, encode, decode, describe, json::arguments(kArguments), nullptr, nullptr};
+extern const LayerKindSpec adaptive_avg_pool2d_spec = [] {
+  LayerKindSpec s;
+  s.make = make;
+  s.encode = encode;
+  s.decode = decode;
+  s.describe = describe;
+  s.json_arguments = json::arguments(kArguments);
+  s.declared_by_building = true;
+  return s;
+}();
 
 }  // namespace nnstate

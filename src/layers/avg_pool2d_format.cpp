@@ -1,4 +1,5 @@
-// AvgPool2d: built from its config, and its config in the checkpoint and in `nnstate diff`.
+// AvgPool2d: built from its config, and its config in the checkpoint, in JSON and in `nnstate
+// diff`.
 #include "layers/avg_pool2d.h"
 #include "layers/json_fields.h"
 #include "layers/layer_spec.h"
@@ -48,7 +49,16 @@ void json_defaults(LayerConfig &c) {
 
 }  // namespace
 
-extern const LayerKindSpec avg_pool2d_spec{
-    make, encode, decode, describe, json::arguments(kArguments), json_defaults, nullptr};
+extern const LayerKindSpec avg_pool2d_spec = [] {
+  LayerKindSpec s;
+  s.make = make;
+  s.encode = encode;
+  s.decode = decode;
+  s.describe = describe;
+  s.json_arguments = json::arguments(kArguments);
+  s.json_defaults = json_defaults;
+  s.declared_by_building = true;
+  return s;
+}();
 
 }  // namespace nnstate

@@ -1,5 +1,5 @@
 // BatchNorm1d and BatchNorm2d (one class, one table type): built from their config, and
-// their config in the checkpoint and in `nnstate diff`.
+// their config in the checkpoint, in JSON and in `nnstate diff`.
 #include <limits>
 
 #include "layers/batch_norm.h"
@@ -64,7 +64,15 @@ constexpr json::Argument kArguments[] = {{&json::kNumFeatures, true},
 
 }  // namespace
 
-extern const LayerKindSpec batch_norm_spec{
-    make, encode, decode, describe, json::arguments(kArguments), nullptr, BatchNorm::declare};
+extern const LayerKindSpec batch_norm_spec = [] {
+  LayerKindSpec s;
+  s.make = make;
+  s.encode = encode;
+  s.decode = decode;
+  s.describe = describe;
+  s.json_arguments = json::arguments(kArguments);
+  s.declare = BatchNorm::declare;
+  return s;
+}();
 
 }  // namespace nnstate

@@ -1,4 +1,4 @@
-// Conv2d: built from its config, and its config in the checkpoint and in `nnstate diff`.
+// Conv2d: built from its config, and its config in the checkpoint, in JSON and in `nnstate diff`.
 #include <string>
 
 #include "layers/conv2d.h"
@@ -80,7 +80,15 @@ constexpr json::Argument kArguments[] = {{&kInChannels, true},       {&kOutChann
 
 }  // namespace
 
-extern const LayerKindSpec conv2d_spec{
-    make, encode, decode, describe, json::arguments(kArguments), nullptr, Conv2d::declare};
+extern const LayerKindSpec conv2d_spec = [] {
+  LayerKindSpec s;
+  s.make = make;
+  s.encode = encode;
+  s.decode = decode;
+  s.describe = describe;
+  s.json_arguments = json::arguments(kArguments);
+  s.declare = Conv2d::declare;
+  return s;
+}();
 
 }  // namespace nnstate

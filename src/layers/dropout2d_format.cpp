@@ -1,5 +1,5 @@
-// Dropout2d (the Dropout table type): built from its config, and its config in the checkpoint and
-// in `nnstate diff`.
+// Dropout2d (the Dropout table type): built from its config, and its config in the checkpoint,
+// in JSON and in `nnstate diff`.
 #include "layers/dropout2d.h"
 #include "layers/json_fields.h"
 #include "layers/layer_spec.h"
@@ -27,7 +27,15 @@ constexpr json::Argument kArguments[] = {{&json::kP, false}};
 
 }  // namespace
 
-extern const LayerKindSpec dropout2d_spec{
-    make, encode, decode, describe, json::arguments(kArguments), nullptr, nullptr};
+extern const LayerKindSpec dropout2d_spec = [] {
+  LayerKindSpec s;
+  s.make = make;
+  s.encode = encode;
+  s.decode = decode;
+  s.describe = describe;
+  s.json_arguments = json::arguments(kArguments);
+  s.declared_by_building = true;
+  return s;
+}();
 
 }  // namespace nnstate

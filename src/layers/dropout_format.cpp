@@ -1,4 +1,4 @@
-// Dropout: built from its config, and its config in the checkpoint and in `nnstate diff`.
+// Dropout: built from its config, and its config in the checkpoint, in JSON and in `nnstate diff`.
 #include "layers/dropout.h"
 #include "layers/json_fields.h"
 #include "layers/layer_spec.h"
@@ -26,7 +26,14 @@ constexpr json::Argument kArguments[] = {{&json::kP, false}};
 
 }  // namespace
 
-extern const LayerKindSpec dropout_spec{
-    make, encode, decode, describe, json::arguments(kArguments), nullptr, nullptr};
+extern const LayerKindSpec dropout_spec = [] {
+  LayerKindSpec s;
+  s.make = make;
+  s.encode = encode;
+  s.decode = decode;
+  s.describe = describe;
+  s.json_arguments = json::arguments(kArguments);
+  return s;
+}();
 
 }  // namespace nnstate

@@ -1,4 +1,5 @@
-// Embedding: built from its config, and its config in the checkpoint and in `nnstate diff`.
+// Embedding: built from its config, and its config in the checkpoint, in JSON and in `nnstate
+// diff`.
 #include "layers/embedding.h"
 #include "layers/json_fields.h"
 #include "layers/layer_spec.h"
@@ -50,7 +51,15 @@ constexpr json::Argument kArguments[] = {
 
 }  // namespace
 
-extern const LayerKindSpec embedding_spec{
-    make, encode, decode, describe, json::arguments(kArguments), nullptr, Embedding::declare};
+extern const LayerKindSpec embedding_spec = [] {
+  LayerKindSpec s;
+  s.make = make;
+  s.encode = encode;
+  s.decode = decode;
+  s.describe = describe;
+  s.json_arguments = json::arguments(kArguments);
+  s.declare = Embedding::declare;
+  return s;
+}();
 
 }  // namespace nnstate

@@ -1,4 +1,4 @@
-// Flatten: built from its config, and its config in the checkpoint and in `nnstate diff`.
+// Flatten: built from its config, and its config in the checkpoint, in JSON and in `nnstate diff`.
 #include "layers/flatten.h"
 #include "layers/json_fields.h"
 #include "layers/layer_spec.h"
@@ -41,7 +41,14 @@ constexpr json::Argument kArguments[] = {{&kStartDim, false}, {&kEndDim, false}}
 
 }  // namespace
 
-extern const LayerKindSpec flatten_spec{
-    make, encode, decode, describe, json::arguments(kArguments), nullptr, nullptr};
+extern const LayerKindSpec flatten_spec = [] {
+  LayerKindSpec s;
+  s.make = make;
+  s.encode = encode;
+  s.decode = decode;
+  s.describe = describe;
+  s.json_arguments = json::arguments(kArguments);
+  return s;
+}();
 
 }  // namespace nnstate

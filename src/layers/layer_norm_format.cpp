@@ -1,4 +1,5 @@
-// LayerNorm: built from its config, and its config in the checkpoint and in `nnstate diff`.
+// LayerNorm: built from its config, and its config in the checkpoint, in JSON and in `nnstate
+// diff`.
 #include "layers/json_fields.h"
 #include "layers/layer_norm.h"
 #include "layers/layer_spec.h"
@@ -63,7 +64,15 @@ constexpr json::Argument kArguments[] = {
 
 }  // namespace
 
-extern const LayerKindSpec layer_norm_spec{
-    make, encode, decode, describe, json::arguments(kArguments), nullptr, LayerNorm::declare};
+extern const LayerKindSpec layer_norm_spec = [] {
+  LayerKindSpec s;
+  s.make = make;
+  s.encode = encode;
+  s.decode = decode;
+  s.describe = describe;
+  s.json_arguments = json::arguments(kArguments);
+  s.declare = LayerNorm::declare;
+  return s;
+}();
 
 }  // namespace nnstate

@@ -49,24 +49,31 @@ inline fb::Size2 size2_struct(const Size2 &s) {
   return fb::Size2(s.h, s.w);
 }
 
+// Filled by name in each <kind>_format.cpp; what a kind leaves out it does not have.
 struct LayerKindSpec {
   // The layer, initialised from `init_rng` (zero when null); throws Error on a bad config.
-  std::unique_ptr<Layer> (*make)(const LayerConfig &config, Rng *init_rng);
+  std::unique_ptr<Layer> (*make)(const LayerConfig &config, Rng *init_rng) = nullptr;
   // The kind's table of the schema's LayerConfig union (its type number is the LayerKind).
   flatbuffers::Offset<void> (*encode)(flatbuffers::FlatBufferBuilder &builder,
-                                      const LayerConfig &config);
-  // Fills `config` (default-constructed, kind set) from the Verifier-checked `table`.
-  void (*decode)(const void *table, const TableReader &reader, LayerConfig &config);
-  // The fields that matter for the kind, for `nnstate diff`.
-  void (*describe)(const LayerConfig &config, ConfigFields &fields);
+                                      const LayerConfig &config) = nullptr;
+  // Fills `config` (default-constructed, kind set) from the Verifier-checked `table`. Null:
+  // the table has no fields.
+  void (*decode)(const void *table, const TableReader &reader, LayerConfig &config) = nullptr;
+  // The fields that matter for the kind, for `nnstate diff`. Null: none.
+  void (*describe)(const LayerConfig &config, ConfigFields &fields) = nullptr;
   // Its JSON arguments (layers/layer_json.h), and the defaults that differ from LayerConfig's
   // (null: none).
   json::Arguments json_arguments;
-  void (*json_defaults)(LayerConfig &config);
+  void (*json_defaults)(LayerConfig &config) = nullptr;
   // Reports the tensors a layer of `config` (valid: checkpoint/declarations.h) would hold,
   // named `prefix` + "weight" ..., as tensors with a shape and no storage; the same list the
   // built layer's visit_tensors reports (layers/layer_state.h). Null: it holds none.
-  void (*declare)(const LayerConfig &config, const std::string &prefix, StateVisitor &visitor);
+  void (*declare)(const LayerConfig &config, const std::string &prefix,
+                  StateVisitor &visitor) = nullptr;
+  // Whether it holds no tensors and building it allocates nothing: the checks of an unbuilt
+  // configuration (checkpoint/declarations.h) then build it and ask the layer itself. When
+  // false, declarations.cpp has the kind's rules as arithmetic.
+  bool declared_by_building = false;
 };
 
 }  // namespace nnstate

@@ -1,4 +1,4 @@
-// Linear: built from its config, and its config in the checkpoint and in `nnstate diff`.
+// Linear: built from its config, and its config in the checkpoint, in JSON and in `nnstate diff`.
 #include "layers/json_fields.h"
 #include "layers/layer_spec.h"
 #include "layers/linear.h"
@@ -34,7 +34,15 @@ constexpr json::Argument kArguments[] = {
 
 }  // namespace
 
-extern const LayerKindSpec linear_spec{
-    make, encode, decode, describe, json::arguments(kArguments), nullptr, Linear::declare};
+extern const LayerKindSpec linear_spec = [] {
+  LayerKindSpec s;
+  s.make = make;
+  s.encode = encode;
+  s.decode = decode;
+  s.describe = describe;
+  s.json_arguments = json::arguments(kArguments);
+  s.declare = Linear::declare;
+  return s;
+}();
 
 }  // namespace nnstate

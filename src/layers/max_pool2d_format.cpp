@@ -1,4 +1,5 @@
-// MaxPool2d: built from its config, and its config in the checkpoint and in `nnstate diff`.
+// MaxPool2d: built from its config, and its config in the checkpoint, in JSON and in `nnstate
+// diff`.
 #include "layers/json_fields.h"
 #include "layers/layer_spec.h"
 #include "layers/max_pool2d.h"
@@ -42,7 +43,15 @@ void json_defaults(LayerConfig &c) {
 
 }  // namespace
 
-extern const LayerKindSpec max_pool2d_spec{
-    make, encode, decode, describe, json::arguments(kArguments), json_defaults, nullptr};
+extern const LayerKindSpec max_pool2d_spec = [] {
+  LayerKindSpec s;
+  s.make = make;
+  s.encode = encode;
+  s.decode = decode;
+  s.describe = describe;
+  s.json_arguments = json::arguments(kArguments);
+  s.json_defaults = json_defaults;
+  return s;
+}();
 
 }  // namespace nnstate

@@ -1,14 +1,11 @@
 // The merges (Add, Concat, Multiply): built from their config, and their config in the
-// checkpoint and in `nnstate diff`.
+// checkpoint, in JSON and in `nnstate diff`.
 #include "layers/json_fields.h"
 #include "layers/layer_spec.h"
 #include "layers/merge.h"
 
 namespace nnstate {
 namespace {
-
-void no_fields(const void *, const TableReader &, LayerConfig &) {}
-void no_description(const LayerConfig &, ConfigFields &) {}
 
 std::unique_ptr<Layer> make_add(const LayerConfig &, Rng *) {
   return std::make_unique<Add>();
@@ -45,16 +42,27 @@ void concat_defaults(LayerConfig &c) {
 
 }  // namespace
 
-extern const LayerKindSpec add_spec{make_add,          encode_add, no_fields, no_description,
-                                    json::Arguments{}, nullptr,    nullptr};
-extern const LayerKindSpec concat_spec{make_concat,
-                                       encode_concat,
-                                       decode_concat,
-                                       describe_concat,
-                                       json::arguments(kConcatArguments),
-                                       concat_defaults,
-                                       nullptr};
-extern const LayerKindSpec multiply_spec{
-    make_multiply, encode_multiply, no_fields, no_description, json::Arguments{}, nullptr, nullptr};
+extern const LayerKindSpec add_spec = [] {
+  LayerKindSpec s;
+  s.make = make_add;
+  s.encode = encode_add;
+  return s;
+}();
+extern const LayerKindSpec concat_spec = [] {
+  LayerKindSpec s;
+  s.make = make_concat;
+  s.encode = encode_concat;
+  s.decode = decode_concat;
+  s.describe = describe_concat;
+  s.json_arguments = json::arguments(kConcatArguments);
+  s.json_defaults = concat_defaults;
+  return s;
+}();
+extern const LayerKindSpec multiply_spec = [] {
+  LayerKindSpec s;
+  s.make = make_multiply;
+  s.encode = encode_multiply;
+  return s;
+}();
 
 }  // namespace nnstate

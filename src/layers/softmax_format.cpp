@@ -1,5 +1,5 @@
 // Softmax and LogSoftmax (one class, one table type): built from their config, and their
-// config in the checkpoint and in `nnstate diff`.
+// config in the checkpoint, in JSON and in `nnstate diff`.
 #include "layers/json_fields.h"
 #include "layers/layer_spec.h"
 #include "layers/softmax.h"
@@ -27,7 +27,15 @@ constexpr json::Argument kArguments[] = {{&json::kDim, false}};
 
 }  // namespace
 
-extern const LayerKindSpec softmax_spec{
-    make, encode, decode, describe, json::arguments(kArguments), nullptr, nullptr};
+extern const LayerKindSpec softmax_spec = [] {
+  LayerKindSpec s;
+  s.make = make;
+  s.encode = encode;
+  s.decode = decode;
+  s.describe = describe;
+  s.json_arguments = json::arguments(kArguments);
+  s.declared_by_building = true;
+  return s;
+}();
 
 }  // namespace nnstate
