@@ -22,13 +22,13 @@ bool LayerConfig::operator==(const LayerConfig &o) const {
 }
 
 bool is_merge_kind(LayerKind kind) {
-  return kind == LayerKind::add || kind == LayerKind::concat || kind == LayerKind::multiply;
+  const LayerKindEntry *entry = find_layer_kind(kind);
+  return entry && entry->spec->merge;
 }
 
 const char *layer_kind_name(LayerKind kind) {
-  const int32_t n = static_cast<int32_t>(kind);
-  if (n < 1 || n > layer_kinds_end() - layer_kinds_begin()) return "unknown";
-  return layer_kind_entry(kind).torch_name;
+  const LayerKindEntry *entry = find_layer_kind(kind);
+  return entry ? entry->torch_name : "unknown";
 }
 
 std::unique_ptr<Layer> make_layer(const LayerConfig &config, Rng *init_rng) {

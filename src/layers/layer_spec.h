@@ -74,6 +74,8 @@ struct LayerKindSpec {
   // configuration (checkpoint/declarations.h) then build it and ask the layer itself. When
   // false, declarations.cpp has the kind's rules as arithmetic.
   bool declared_by_building = false;
+  // Whether its nodes take two or more inputs (a merge: layers/merge.h).
+  bool merge = false;
 };
 
 }  // namespace nnstate

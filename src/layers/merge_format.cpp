@@ -46,6 +46,7 @@ extern const LayerKindSpec add_spec = [] {
   LayerKindSpec s;
   s.make = make_add;
   s.encode = encode_add;
+  s.merge = true;
   return s;
 }();
 extern const LayerKindSpec concat_spec = [] {
@@ -56,12 +57,14 @@ extern const LayerKindSpec concat_spec = [] {
   s.describe = describe_concat;
   s.json_arguments = json::arguments(kConcatArguments);
   s.json_defaults = concat_defaults;
+  s.merge = true;
   return s;
 }();
 extern const LayerKindSpec multiply_spec = [] {
   LayerKindSpec s;
   s.make = make_multiply;
   s.encode = encode_multiply;
+  s.merge = true;
   return s;
 }();
 

@@ -62,13 +62,18 @@ const LayerKindEntry *layer_kinds_end() {
   return kKinds + kKindCount;
 }
 
-const LayerKindEntry &layer_kind_entry(LayerKind kind) {
+const LayerKindEntry *find_layer_kind(LayerKind kind) {
   const int64_t i = static_cast<int64_t>(kind) - 1;
-  if (i < 0 || i >= static_cast<int64_t>(kKindCount)) {
+  return i >= 0 && i < static_cast<int64_t>(kKindCount) ? &kKinds[i] : nullptr;
+}
+
+const LayerKindEntry &layer_kind_entry(LayerKind kind) {
+  const LayerKindEntry *entry = find_layer_kind(kind);
+  if (!entry) {
     fail(NNSTATE_ERR_INVALID_ARGUMENT,
          "unknown layer kind " + std::to_string(static_cast<int32_t>(kind)));
   }
-  return kKinds[i];
+  return *entry;
 }
 
 const LayerKindEntry *find_layer_kind(const std::string &name) {

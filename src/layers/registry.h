@@ -20,6 +20,8 @@ struct LayerKindEntry {
 
 // The entry of `kind`; throws Error(INVALID_ARGUMENT) for a number that is no kind.
 const LayerKindEntry &layer_kind_entry(LayerKind kind);
+// The entry of `kind`, or null for a number that is no kind.
+const LayerKindEntry *find_layer_kind(LayerKind kind);
 // The entry whose torch_name is `name`, or null.
 const LayerKindEntry *find_layer_kind(const std::string &name);
 

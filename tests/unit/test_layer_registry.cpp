@@ -22,6 +22,10 @@ TEST_CASE("the registry maps every kind and its PyTorch name both ways") {
     CHECK(&layer_kind_entry(e->kind) == e);
     CHECK(find_layer_kind(e->torch_name) == e);
     CHECK(std::string(layer_kind_name(e->kind)) == e->torch_name);
+    CHECK(find_layer_kind(e->kind) == e);
+    const bool merge =
+        e->kind == LayerKind::add || e->kind == LayerKind::concat || e->kind == LayerKind::multiply;
+    CHECK(is_merge_kind(e->kind) == merge);
   }
   CHECK(names.size() == 23);
   CHECK(find_layer_kind("conv2d") == nullptr);  // names are case-sensitive, as in torch.nn
@@ -32,6 +36,8 @@ TEST_CASE("numbers that are no layer kind are refused, not looked up out of boun
   for (int32_t n : {0, -1, 24, 1 << 30}) {
     const LayerKind kind = static_cast<LayerKind>(n);
     CHECK(std::string(layer_kind_name(kind)) == "unknown");
+    CHECK(find_layer_kind(kind) == nullptr);
+    CHECK_FALSE(is_merge_kind(kind));
     LayerConfig config;
     config.kind = kind;
     try {
