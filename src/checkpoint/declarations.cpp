@@ -5,6 +5,8 @@
 
 #include "layers/factory.h"
 #include "layers/im2col.h"
+#include "layers/layer_spec.h"
+#include "layers/registry.h"
 #include "util/error.h"
 
 namespace nnstate::checkpoint {
@@ -147,20 +149,11 @@ void check_embedding(const LayerConfig &c) {
   }
 }
 
-// Kinds that hold no tensors and allocate nothing when built: their rules are those of the
-// built layer itself, so they are written once.
+// Kinds that hold no tensors and allocate nothing when built (their spec says so): their rules
+// are those of the built layer itself, so they are written once. Throws Error(INVALID_ARGUMENT)
+// for a number that is no kind.
 bool declared_by_probe(LayerKind kind) {
-  switch (kind) {
-    case LayerKind::avg_pool2d:
-    case LayerKind::adaptive_avg_pool2d:
-    case LayerKind::identity:
-    case LayerKind::softmax:
-    case LayerKind::log_softmax:
-    case LayerKind::dropout2d:
-      return true;
-    default:
-      return false;
-  }
+  return layer_kind_entry(kind).spec->declared_by_building;
 }
 
 std::unique_ptr<Layer> probe(const LayerConfig &c) {
@@ -170,6 +163,10 @@ std::unique_ptr<Layer> probe(const LayerConfig &c) {
 }  // namespace
 
 void check_layer_config(const LayerConfig &c) {
+  if (declared_by_probe(c.kind)) {
+    probe(c);  // the constructor's checks
+    return;
+  }
   switch (c.kind) {
     case LayerKind::linear:
       require_count(c, "in_features", c.in_features, 1);
@@ -209,57 +206,21 @@ void check_layer_config(const LayerConfig &c) {
       return;
     case LayerKind::embedding:
       return check_embedding(c);
-    case LayerKind::avg_pool2d:
-    case LayerKind::adaptive_avg_pool2d:
-    case LayerKind::identity:
-    case LayerKind::softmax:
-    case LayerKind::log_softmax:
-    case LayerKind::dropout2d:
-      probe(c);  // the constructor's checks
+    default:  // declared by probe, above
       return;
   }
-  fail(NNSTATE_ERR_INVALID_ARGUMENT,
-       "unknown layer kind " + std::to_string(static_cast<int32_t>(c.kind)));
 }
 
 std::vector<ExpectedTensor> declared_tensors(const LayerConfig &c, const std::string &prefix) {
-  const TensorRole parameter = TensorRole::parameter, buffer = TensorRole::buffer;
-  switch (c.kind) {
-    case LayerKind::linear:
-      if (!c.bias) return {{prefix + "weight", parameter, Shape{c.out_features, c.in_features}}};
-      return {{prefix + "weight", parameter, Shape{c.out_features, c.in_features}},
-              {prefix + "bias", parameter, Shape{c.out_features}}};
-    case LayerKind::conv2d: {
-      const Shape weight{c.out_channels, c.in_channels / c.groups, c.kernel_size.h,
-                         c.kernel_size.w};
-      if (!c.bias) return {{prefix + "weight", parameter, weight}};
-      return {{prefix + "weight", parameter, weight},
-              {prefix + "bias", parameter, Shape{c.out_channels}}};
+  // The kind's own list, through the state visitor: no second list of tensors here.
+  struct Collect final : StateVisitor {
+    std::vector<ExpectedTensor> out;
+    void tensor(const std::string &name, TensorRole role, Tensor &value, Tensor *) override {
+      out.push_back({name, role, value.shape()});
     }
-    case LayerKind::batch_norm1d:
-    case LayerKind::batch_norm2d: {
-      std::vector<ExpectedTensor> out;
-      const Shape channels{c.num_features};
-      if (c.affine) {
-        out.push_back({prefix + "weight", parameter, channels});
-        out.push_back({prefix + "bias", parameter, channels});
-      }
-      if (c.track_running_stats) {
-        out.push_back({prefix + "running_mean", buffer, channels});
-        out.push_back({prefix + "running_var", buffer, channels});
-        out.push_back({prefix + "num_batches_tracked", buffer, Shape{}});
-      }
-      return out;
-    }
-    case LayerKind::layer_norm:
-      if (!c.affine) return {};
-      return {{prefix + "weight", parameter, c.normalized_shape},
-              {prefix + "bias", parameter, c.normalized_shape}};
-    case LayerKind::embedding:
-      return {{prefix + "weight", parameter, Shape{c.num_embeddings, c.embedding_dim}}};
-    default:
-      return {};
-  }
+  } collect;
+  if (const auto declare = layer_kind_entry(c.kind).spec->declare) declare(c, prefix, collect);
+  return std::move(collect.out);
 }
 
 Shape declared_required_sample_shape(const LayerConfig &c) {

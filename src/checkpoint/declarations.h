@@ -2,8 +2,9 @@
 // accepts, the tensors it holds (names and shapes), the output shape for an input shape, and
 // the memory it would allocate besides those tensors. Pure arithmetic over the configuration:
 // nothing is allocated from its numbers, so an untrusted file can be checked before anything
-// is built. Mirrors the layers' constructors and output_shape; a unit test compares the two
-// over many configurations and shapes.
+// is built. The tensors come from the kind's own list (its spec's declare, the list its
+// visit_tensors reports); the configuration and shape rules mirror the layers' constructors and
+// output_shape, and a unit test compares the two over many configurations and shapes.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +25,8 @@ struct ExpectedTensor {
 // could not be built from `c`. Sizes are bounded by 2^31 - 1, as the layers require.
 void check_layer_config(const LayerConfig &c);
 
-// The tensors of a layer with a valid configuration, named `prefix` + "weight" and so on.
+// The tensors of a layer with a valid configuration, named `prefix` + "weight" and so on: what
+// the built layer's visit_tensors would report, from the same list.
 std::vector<ExpectedTensor> declared_tensors(const LayerConfig &c, const std::string &prefix);
 
 // Layer::required_sample_shape and Layer::preserves_shape of the built layer.

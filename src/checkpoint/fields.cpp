@@ -6,6 +6,8 @@
 #include <cstring>
 #include <limits>
 
+#include "layers/layer_spec.h"
+#include "layers/registry.h"
 #include "losses/loss.h"
 
 namespace nnstate::checkpoint {
@@ -83,79 +85,19 @@ const char *monitor_mode_name(MonitorMode mode) {
   }
 }
 
-// The configuration fields that matter for the layer's kind.
+// The configuration fields that matter for the layer's kind, as the kind describes them.
 void layer_fields(FieldList &f, const LayerConfig &l) {
+  struct Adapter final : ConfigFields {
+    FieldList &f;
+    explicit Adapter(FieldList &list) : f(list) {}
+    void text(const std::string &name, const std::string &value) override { f.text(name, value); }
+    void integer(const std::string &name, int64_t value) override { f.integer(name, value); }
+    void boolean(const std::string &name, bool value) override { f.boolean(name, value); }
+    void real(const std::string &name, double value) override { f.real(name, value); }
+    void size2(const std::string &name, const Size2 &value) override { f.size2(name, value); }
+  } adapter(f);
   f.text("kind", layer_kind_name(l.kind));
-  switch (l.kind) {
-    case LayerKind::linear:
-      f.integer("in_features", l.in_features);
-      f.integer("out_features", l.out_features);
-      f.boolean("bias", l.bias);
-      break;
-    case LayerKind::leaky_relu:
-      f.real("negative_slope", static_cast<double>(l.negative_slope));
-      break;
-    case LayerKind::gelu:
-      f.text("approximate", l.gelu_tanh ? "tanh" : "none");
-      break;
-    case LayerKind::conv2d:
-      f.integer("in_channels", l.in_channels);
-      f.integer("out_channels", l.out_channels);
-      f.boolean("bias", l.bias);
-      f.integer("groups", l.groups);
-      if (l.padding_same) f.boolean("padding_same", true);
-      [[fallthrough]];
-    case LayerKind::max_pool2d:
-      f.size2("kernel_size", l.kernel_size);
-      f.size2("stride", l.stride);
-      f.size2("padding", l.padding);
-      f.size2("dilation", l.dilation);
-      break;
-    case LayerKind::flatten:
-      f.integer("start_dim", l.start_dim);
-      f.integer("end_dim", l.end_dim);
-      break;
-    case LayerKind::batch_norm1d:
-    case LayerKind::batch_norm2d:
-      f.integer("num_features", l.num_features);
-      f.real("eps", l.eps);
-      f.real("momentum", l.momentum);
-      f.boolean("affine", l.affine);
-      f.boolean("track_running_stats", l.track_running_stats);
-      break;
-    case LayerKind::dropout:
-      f.real("p", l.p);
-      break;
-    case LayerKind::layer_norm:
-      f.text("normalized_shape", l.normalized_shape.to_string());
-      f.real("eps", l.eps);
-      f.boolean("elementwise_affine", l.affine);
-      break;
-    case LayerKind::avg_pool2d:
-      f.size2("kernel_size", l.kernel_size);
-      f.size2("stride", l.stride);
-      f.size2("padding", l.padding);
-      f.boolean("count_include_pad", l.count_include_pad);
-      break;
-    case LayerKind::adaptive_avg_pool2d:
-      f.size2("output_size", l.output_size);
-      break;
-    case LayerKind::embedding:
-      f.integer("num_embeddings", l.num_embeddings);
-      f.integer("embedding_dim", l.embedding_dim);
-      if (l.has_padding_idx) f.integer("padding_idx", l.padding_idx);
-      break;
-    case LayerKind::dropout2d:
-      f.real("p", l.p);
-      break;
-    case LayerKind::softmax:
-    case LayerKind::log_softmax:
-    case LayerKind::concat:
-      f.integer("dim", l.dim);
-      break;
-    default:
-      break;
-  }
+  if (const auto describe = layer_kind_entry(l.kind).spec->describe) describe(l, adapter);
 }
 
 // A graph node's name and inputs; a stack's nodes (unnamed, taking the previous) have none.

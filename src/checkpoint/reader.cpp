@@ -15,6 +15,8 @@
 #include "checkpoint/reader.h"
 #include "checkpoint/training_ranges.h"
 #include "checkpoint_generated.h"
+#include "layers/layer_spec.h"
+#include "layers/registry.h"
 #include "util/error.h"
 
 namespace nnstate::checkpoint {
@@ -46,6 +48,7 @@ class Checker {
   TensorEntry tensor(const fbs::TensorRef *ref, const std::string &field, Role role) const;
   void add_tensor(Contents &c, TensorEntry entry, const std::string &field);
   Size2 size2(const fbs::Size2 *s, const std::string &field) const;
+  class LayerTableReader;
   LayerConfig layer(const fbs::Layer *layer, const std::string &field) const;
   static NodeLinks links(const fbs::Layer *layer, uint32_t index);
   void architecture(const fbs::Architecture *arch, Contents &c);
@@ -139,6 +142,24 @@ Size2 Checker::size2(const fbs::Size2 *s, const std::string &field) const {
   return out;
 }
 
+// The checks a kind's decode asks for, naming the file and the field within the layer's table.
+class Checker::LayerTableReader final : public TableReader {
+ public:
+  LayerTableReader(const Checker &checker, const std::string &field)
+      : checker_(checker), field_(field) {}
+  Size2 size2(const fbs::Size2 *value, const char *field) const override {
+    return checker_.size2(value, field_ + "." + field);
+  }
+  Shape shape(const flatbuffers::Vector<int64_t> *dims, const char *field,
+              bool positive) const override {
+    return checker_.shape(dims, field_ + "." + field, positive);
+  }
+
+ private:
+  const Checker &checker_;
+  const std::string &field_;
+};
+
 LayerConfig Checker::layer(const fbs::Layer *l, const std::string &field) const {
   using T = fbs::LayerConfig;
   LayerConfig c;
@@ -150,100 +171,8 @@ LayerConfig Checker::layer(const fbs::Layer *l, const std::string &field) const 
   if (!l->config()) bad(field + ".config", "missing");
   // Union type numbers equal LayerKind values by construction of the schema.
   c.kind = static_cast<LayerKind>(static_cast<int32_t>(type));
-  switch (type) {
-    case T::LinearConfig: {
-      const fbs::LinearConfig *t = l->config_as_LinearConfig();
-      c.in_features = t->in_features();
-      c.out_features = t->out_features();
-      c.bias = t->bias();
-      break;
-    }
-    case T::LeakyReLUConfig:
-      c.negative_slope = l->config_as_LeakyReLUConfig()->negative_slope();
-      break;
-    case T::GELUConfig:
-      c.gelu_tanh = l->config_as_GELUConfig()->tanh_approximation();
-      break;
-    case T::Conv2dConfig: {
-      const fbs::Conv2dConfig *t = l->config_as_Conv2dConfig();
-      c.in_channels = t->in_channels();
-      c.out_channels = t->out_channels();
-      c.kernel_size = size2(t->kernel_size(), field + ".kernel_size");
-      c.stride = size2(t->stride(), field + ".stride");
-      c.padding = size2(t->padding(), field + ".padding");
-      c.dilation = size2(t->dilation(), field + ".dilation");
-      c.groups = t->groups();
-      c.bias = t->bias();
-      c.padding_same = t->padding_same();
-      break;
-    }
-    case T::MaxPool2dConfig: {
-      const fbs::MaxPool2dConfig *t = l->config_as_MaxPool2dConfig();
-      c.kernel_size = size2(t->kernel_size(), field + ".kernel_size");
-      c.stride = size2(t->stride(), field + ".stride");
-      c.padding = size2(t->padding(), field + ".padding");
-      c.dilation = size2(t->dilation(), field + ".dilation");
-      break;
-    }
-    case T::FlattenConfig:
-      c.start_dim = l->config_as_FlattenConfig()->start_dim();
-      c.end_dim = l->config_as_FlattenConfig()->end_dim();
-      break;
-    case T::BatchNorm1d:
-    case T::BatchNorm2d: {
-      const fbs::BatchNormConfig *t =
-          type == T::BatchNorm1d ? l->config_as_BatchNorm1d() : l->config_as_BatchNorm2d();
-      c.num_features = t->num_features();
-      c.eps = t->eps();
-      c.momentum = t->momentum();
-      c.affine = t->affine();
-      c.track_running_stats = t->track_running_stats();
-      break;
-    }
-    case T::DropoutConfig:
-      c.p = l->config_as_DropoutConfig()->p();
-      break;
-    case T::LayerNormConfig: {
-      const fbs::LayerNormConfig *t = l->config_as_LayerNormConfig();
-      c.normalized_shape = shape(t->normalized_shape(), field + ".normalized_shape", true);
-      c.eps = t->eps();
-      c.affine = t->elementwise_affine();
-      break;
-    }
-    case T::AvgPool2dConfig: {
-      const fbs::AvgPool2dConfig *t = l->config_as_AvgPool2dConfig();
-      c.kernel_size = size2(t->kernel_size(), field + ".kernel_size");
-      c.stride = size2(t->stride(), field + ".stride");
-      c.padding = size2(t->padding(), field + ".padding");
-      c.count_include_pad = t->count_include_pad();
-      break;
-    }
-    case T::AdaptiveAvgPool2dConfig:
-      c.output_size =
-          size2(l->config_as_AdaptiveAvgPool2dConfig()->output_size(), field + ".output_size");
-      break;
-    case T::Softmax:
-      c.dim = l->config_as_Softmax()->dim();
-      break;
-    case T::LogSoftmax:
-      c.dim = l->config_as_LogSoftmax()->dim();
-      break;
-    case T::EmbeddingConfig: {
-      const fbs::EmbeddingConfig *t = l->config_as_EmbeddingConfig();
-      c.num_embeddings = t->num_embeddings();
-      c.embedding_dim = t->embedding_dim();
-      c.padding_idx = t->padding_idx();
-      c.has_padding_idx = t->has_padding_idx();
-      break;
-    }
-    case T::Dropout2d:
-      c.p = l->config_as_Dropout2d()->p();
-      break;
-    case T::ConcatConfig:
-      c.dim = l->config_as_ConcatConfig()->dim();
-      break;
-    default:
-      break;  // parameterless
+  if (const auto decode = layer_kind_entry(c.kind).spec->decode) {
+    decode(l->config(), LayerTableReader(*this, field), c);
   }
   return c;
 }

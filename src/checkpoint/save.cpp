@@ -10,6 +10,8 @@
 #include "checkpoint/io.h"
 #include "checkpoint/save.h"
 #include "checkpoint_generated.h"
+#include "layers/layer_spec.h"
+#include "layers/registry.h"
 #include "nnstate/nnstate.h"
 #include "util/error.h"
 
@@ -130,105 +132,11 @@ Offset<fbs::TensorRef> tensor_ref(FlatBufferBuilder &b, const TensorEntry &e,
   return t.Finish();
 }
 
-fbs::Size2 size2(const Size2 &s) {
-  return fbs::Size2(s.h, s.w);
-}
-
 Offset<fbs::Layer> layer_table(FlatBufferBuilder &b, const LayerConfig &c, const NodeLinks &links,
                                size_t index) {
-  using T = fbs::LayerConfig;
   // Union type numbers equal LayerKind values by construction of the schema.
-  const auto type = static_cast<T>(static_cast<int32_t>(c.kind));
-  Offset<void> config;
-  switch (c.kind) {
-    case LayerKind::linear:
-      config = fbs::CreateLinearConfig(b, c.in_features, c.out_features, c.bias).Union();
-      break;
-    case LayerKind::relu:
-      config = fbs::CreateReLUConfig(b).Union();
-      break;
-    case LayerKind::leaky_relu:
-      config = fbs::CreateLeakyReLUConfig(b, c.negative_slope).Union();
-      break;
-    case LayerKind::tanh:
-      config = fbs::CreateTanhConfig(b).Union();
-      break;
-    case LayerKind::sigmoid:
-      config = fbs::CreateSigmoidConfig(b).Union();
-      break;
-    case LayerKind::gelu:
-      config = fbs::CreateGELUConfig(b, c.gelu_tanh).Union();
-      break;
-    case LayerKind::conv2d: {
-      const fbs::Size2 k = size2(c.kernel_size), s = size2(c.stride), p = size2(c.padding),
-                       d = size2(c.dilation);
-      config = fbs::CreateConv2dConfig(b, c.in_channels, c.out_channels, &k, &s, &p, &d, c.groups,
-                                       c.bias, c.padding_same)
-                   .Union();
-      break;
-    }
-    case LayerKind::max_pool2d: {
-      const fbs::Size2 k = size2(c.kernel_size), s = size2(c.stride), p = size2(c.padding),
-                       d = size2(c.dilation);
-      config = fbs::CreateMaxPool2dConfig(b, &k, &s, &p, &d).Union();
-      break;
-    }
-    case LayerKind::flatten:
-      config = fbs::CreateFlattenConfig(b, c.start_dim, c.end_dim).Union();
-      break;
-    case LayerKind::batch_norm1d:
-    case LayerKind::batch_norm2d:
-      config = fbs::CreateBatchNormConfig(b, c.num_features, c.eps, c.momentum, c.affine,
-                                          c.track_running_stats)
-                   .Union();
-      break;
-    case LayerKind::dropout:
-      config = fbs::CreateDropoutConfig(b, c.p).Union();
-      break;
-    case LayerKind::layer_norm: {
-      auto shape = shape_vector(b, c.normalized_shape);
-      config = fbs::CreateLayerNormConfig(b, shape, c.eps, c.affine).Union();
-      break;
-    }
-    case LayerKind::add:
-      config = fbs::CreateAddConfig(b).Union();
-      break;
-    case LayerKind::concat:
-      config = fbs::CreateConcatConfig(b, c.dim).Union();
-      break;
-    case LayerKind::multiply:
-      config = fbs::CreateMultiplyConfig(b).Union();
-      break;
-    case LayerKind::avg_pool2d: {
-      const fbs::Size2 k = size2(c.kernel_size), s = size2(c.stride), p = size2(c.padding);
-      config = fbs::CreateAvgPool2dConfig(b, &k, &s, &p, c.count_include_pad).Union();
-      break;
-    }
-    case LayerKind::adaptive_avg_pool2d: {
-      const fbs::Size2 out = size2(c.output_size);
-      config = fbs::CreateAdaptiveAvgPool2dConfig(b, &out).Union();
-      break;
-    }
-    case LayerKind::identity:
-      config = fbs::CreateIdentityConfig(b).Union();
-      break;
-    case LayerKind::softmax:
-    case LayerKind::log_softmax:
-      config = fbs::CreateSoftmaxConfig(b, c.dim).Union();
-      break;
-    case LayerKind::embedding:
-      config = fbs::CreateEmbeddingConfig(b, c.num_embeddings, c.embedding_dim, c.padding_idx,
-                                          c.has_padding_idx)
-                   .Union();
-      break;
-    case LayerKind::dropout2d:
-      config = fbs::CreateDropoutConfig(b, c.p).Union();
-      break;
-  }
-  if (config.IsNull()) {
-    fail(NNSTATE_ERR_INTERNAL,
-         "layer kind " + std::to_string(static_cast<int32_t>(c.kind)) + " has no schema entry");
-  }
+  const auto type = static_cast<fbs::LayerConfig>(static_cast<int32_t>(c.kind));
+  const Offset<void> config = layer_kind_entry(c.kind).spec->encode(b, c);
   // A stack's nodes (unnamed, each taking the previous one) leave both fields out, as in 1.0.
   const auto name = links.name.empty() ? 0 : b.CreateString(links.name);
   const auto inputs = takes_previous(links, index) ? 0 : b.CreateVector(links.inputs);

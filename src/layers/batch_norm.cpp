@@ -35,19 +35,9 @@ BatchNorm::BatchNorm(const LayerConfig &c) {
       sizeof(float) * ((c.affine ? 4 : 0) + (c.track_running_stats ? 2 : 0) + 5) +
       2 * sizeof(double);
   check_layer_memory(describe(), {channels}, per_channel);
-  if (c.affine) {
-    weight_ = Tensor(channels);
-    weight_.fill(1.0f);
-    weight_grad_ = Tensor(channels);
-    bias_ = Tensor(channels);
-    bias_grad_ = Tensor(channels);
-  }
-  if (c.track_running_stats) {
-    running_mean_ = Tensor(channels);
-    running_var_ = Tensor(channels);
-    running_var_.fill(1.0f);
-    num_batches_tracked_ = Tensor(Shape{});
-  }
+  tensors(config_).allocate(*this);
+  if (c.affine) weight_.fill(1.0f);
+  if (c.track_running_stats) running_var_.fill(1.0f);
   const size_t n = static_cast<size_t>(c.num_features);
   for (std::vector<float> *v : {&mean_, &invstd_, &a_, &b_, &d_}) v->assign(n, 0.0f);
   sum_.assign(n, 0.0);
@@ -230,17 +220,28 @@ void BatchNorm::backward(const Tensor &input, const Tensor &, const Tensor &grad
   }
 }
 
+StateTensors<BatchNorm> BatchNorm::tensors(const LayerConfig &c) {
+  StateTensors<BatchNorm> t;
+  const Shape channels{c.num_features};
+  if (c.affine) {
+    t.add("weight", channels, &BatchNorm::weight_, &BatchNorm::weight_grad_);
+    t.add("bias", channels, &BatchNorm::bias_, &BatchNorm::bias_grad_);
+  }
+  if (c.track_running_stats) {
+    t.add("running_mean", channels, &BatchNorm::running_mean_, nullptr);
+    t.add("running_var", channels, &BatchNorm::running_var_, nullptr);
+    t.add("num_batches_tracked", Shape{}, &BatchNorm::num_batches_tracked_, nullptr);
+  }
+  return t;
+}
+
 void BatchNorm::visit_tensors(const std::string &prefix, StateVisitor &visitor) {
-  if (config_.affine) {
-    visitor.tensor(prefix + "weight", TensorRole::parameter, weight_, &weight_grad_);
-    visitor.tensor(prefix + "bias", TensorRole::parameter, bias_, &bias_grad_);
-  }
-  if (config_.track_running_stats) {
-    visitor.tensor(prefix + "running_mean", TensorRole::buffer, running_mean_, nullptr);
-    visitor.tensor(prefix + "running_var", TensorRole::buffer, running_var_, nullptr);
-    visitor.tensor(prefix + "num_batches_tracked", TensorRole::buffer, num_batches_tracked_,
-                   nullptr);
-  }
+  tensors(config_).visit(*this, prefix, visitor);
+}
+
+void BatchNorm::declare(const LayerConfig &config, const std::string &prefix,
+                        StateVisitor &visitor) {
+  tensors(config).declare(prefix, visitor);
 }
 
 }  // namespace nnstate

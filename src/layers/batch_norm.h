@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "layers/layer.h"
+#include "layers/layer_state.h"
 
 namespace nnstate {
 
@@ -24,8 +25,13 @@ class BatchNorm final : public Layer {
   void backward(const Tensor &input, const Tensor &output, const Tensor &grad_output,
                 Tensor *grad_input) override;
   void visit_tensors(const std::string &prefix, StateVisitor &visitor) override;
+  // The tensors visit_tensors reports for a layer of `config` (which the constructor
+  // accepts), without building it: shapes only (layers/layer_state.h).
+  static void declare(const LayerConfig &config, const std::string &prefix, StateVisitor &visitor);
 
  private:
+  // The one list of its tensors (layers/layer_state.h).
+  static StateTensors<BatchNorm> tensors(const LayerConfig &config);
   std::string describe() const;
 
   LayerConfig config_;

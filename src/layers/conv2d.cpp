@@ -60,11 +60,8 @@ Conv2d::Conv2d(const LayerConfig &c, Rng *init_rng) {
   require(fan_in <= INT_MAX, what, "in_channels / groups * kh * kw exceeds 2^31 - 1");
   check_layer_memory(what, {weight_shape, Shape{c.bias ? c.out_channels : 0}},
                      2 * sizeof(float));  // values and gradients
-  weight_ = Tensor(weight_shape);
-  weight_grad_ = Tensor(weight_shape);
+  tensors(config_).allocate(*this);
   if (c.bias) {
-    bias_ = Tensor(Shape{c.out_channels});
-    bias_grad_ = Tensor(bias_.shape());
     bias_sums_.assign(static_cast<size_t>(c.out_channels), 0.0);
   }
   if (init_rng) {
@@ -225,9 +222,20 @@ void Conv2d::backward(const Tensor &input, const Tensor &, const Tensor &grad_ou
   }
 }
 
+StateTensors<Conv2d> Conv2d::tensors(const LayerConfig &c) {
+  StateTensors<Conv2d> t;
+  t.add("weight", Shape{c.out_channels, c.in_channels / c.groups, c.kernel_size.h, c.kernel_size.w},
+        &Conv2d::weight_, &Conv2d::weight_grad_);
+  if (c.bias) t.add("bias", Shape{c.out_channels}, &Conv2d::bias_, &Conv2d::bias_grad_);
+  return t;
+}
+
 void Conv2d::visit_tensors(const std::string &prefix, StateVisitor &visitor) {
-  visitor.tensor(prefix + "weight", TensorRole::parameter, weight_, &weight_grad_);
-  if (config_.bias) visitor.tensor(prefix + "bias", TensorRole::parameter, bias_, &bias_grad_);
+  tensors(config_).visit(*this, prefix, visitor);
+}
+
+void Conv2d::declare(const LayerConfig &config, const std::string &prefix, StateVisitor &visitor) {
+  tensors(config).declare(prefix, visitor);
 }
 
 }  // namespace nnstate

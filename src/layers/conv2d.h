@@ -7,6 +7,7 @@
 
 #include "layers/im2col.h"
 #include "layers/layer.h"
+#include "layers/layer_state.h"
 
 namespace nnstate {
 
@@ -26,12 +27,17 @@ class Conv2d final : public Layer {
   void backward(const Tensor &input, const Tensor &output, const Tensor &grad_output,
                 Tensor *grad_input) override;
   void visit_tensors(const std::string &prefix, StateVisitor &visitor) override;
+  // The tensors visit_tensors reports for a layer of `config` (which the constructor
+  // accepts), without building it: shapes only (layers/layer_state.h).
+  static void declare(const LayerConfig &config, const std::string &prefix, StateVisitor &visitor);
 
   // Floats of im2col workspace per chunk of samples (at least one sample per chunk); for
   // tests and tuning.
   void set_column_budget(int64_t floats) { column_budget_ = floats; }
 
  private:
+  // The one list of its tensors (layers/layer_state.h).
+  static StateTensors<Conv2d> tensors(const LayerConfig &config);
   WindowGeometry geometry(const Shape &input) const;
   std::string describe() const;
   // Samples per chunk: the batch is lowered a chunk at a time so that the columns stay in

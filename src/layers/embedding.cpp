@@ -53,8 +53,7 @@ Embedding::Embedding(const LayerConfig &c, Rng *init_rng)
   }
   const Shape shape{num_embeddings_, embedding_dim_};
   check_layer_memory(describe(), {shape}, 2 * sizeof(float));  // values and gradients
-  weight_ = Tensor(shape);
-  weight_grad_ = Tensor(shape);
+  tensors(config()).allocate(*this);
   if (init_rng) {
     for (int64_t i = 0; i < weight_.numel(); ++i) weight_[i] = init_rng->normal();
   }
@@ -132,8 +131,20 @@ void Embedding::backward(const Tensor &input, const Tensor &, const Tensor &grad
   if (grad_input) grad_input->zero();
 }
 
+StateTensors<Embedding> Embedding::tensors(const LayerConfig &c) {
+  StateTensors<Embedding> t;
+  t.add("weight", Shape{c.num_embeddings, c.embedding_dim}, &Embedding::weight_,
+        &Embedding::weight_grad_);
+  return t;
+}
+
 void Embedding::visit_tensors(const std::string &prefix, StateVisitor &visitor) {
-  visitor.tensor(prefix + "weight", TensorRole::parameter, weight_, &weight_grad_);
+  tensors(config()).visit(*this, prefix, visitor);
+}
+
+void Embedding::declare(const LayerConfig &config, const std::string &prefix,
+                        StateVisitor &visitor) {
+  tensors(config).declare(prefix, visitor);
 }
 
 }  // namespace nnstate

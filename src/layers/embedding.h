@@ -8,6 +8,7 @@
 #pragma once
 
 #include "layers/layer.h"
+#include "layers/layer_state.h"
 
 namespace nnstate {
 
@@ -26,8 +27,13 @@ class Embedding final : public Layer {
   void backward(const Tensor &input, const Tensor &output, const Tensor &grad_output,
                 Tensor *grad_input) override;
   void visit_tensors(const std::string &prefix, StateVisitor &visitor) override;
+  // The tensors visit_tensors reports for a layer of `config` (which the constructor
+  // accepts), without building it: shapes only (layers/layer_state.h).
+  static void declare(const LayerConfig &config, const std::string &prefix, StateVisitor &visitor);
 
  private:
+  // The one list of its tensors (layers/layer_state.h).
+  static StateTensors<Embedding> tensors(const LayerConfig &config);
   std::string describe() const;
   // Throws the Error for the first value of `input` that is not a valid index.
   void check_indices(const Tensor &input) const;

@@ -1,4 +1,4 @@
-// Builds a layer from its configuration: the one place that maps LayerKind to a class, used
+// Builds a layer from its configuration (through the registry, layers/registry.h), used
 // by the C API and by checkpoint loading to rebuild a network with no code.
 #pragma once
 

@@ -1,392 +1,31 @@
 #include "layers/layer_json.h"
 
-#include <cfloat>
-#include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <limits>
 #include <set>
 
-#include <nlohmann/json.hpp>
-
 #include "layers/graph.h"
+#include "layers/json_fields.h"
+#include "layers/layer_spec.h"
+#include "layers/registry.h"
 #include "util/error.h"
 
 namespace nnstate {
 namespace {
 
-// Ordered: a description is written (and its errors found) in document order.
-using Json = nlohmann::ordered_json;
+using json::Argument;
+using json::describe;
+using json::Json;
+using json::Where;
 
-constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
-constexpr int64_t kInt32Min = std::numeric_limits<int32_t>::min();
-constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
-
-// A value for a message, never recursive (a deeply nested array must not recurse in dump()).
-std::string describe(const Json &value) {
-  switch (value.type()) {
-    case Json::value_t::array:
-      return "an array of " + std::to_string(value.size()) + " items";
-    case Json::value_t::object:
-      return "an object";
-    case Json::value_t::string: {
-      std::string text = value.get_ref<const std::string &>();
-      const bool cut = text.size() > 40;
-      if (cut) text.resize(40);
-      return Json(text).dump(-1, ' ', false, Json::error_handler_t::replace) + (cut ? "..." : "");
-    }
-    default:
-      return value.dump();
-  }
+// The kind's arguments, from its spec (<kind>_format.cpp).
+const json::Arguments &arguments_of(LayerKind kind) {
+  return layer_kind_entry(kind).spec->json_arguments;
 }
 
-// Where a value sits: the node's label and the field, for messages.
-struct Where {
-  const std::string &node;
-  const char *field;
-  [[noreturn]] void fail(const std::string &problem) const {
-    nnstate::fail(NNSTATE_ERR_INVALID_ARGUMENT, node + ": field \"" + field + "\": " + problem);
-  }
-  [[noreturn]] void expected(const std::string &what, const Json &got) const {
-    fail("expected " + what + ", got " + describe(got));
-  }
-};
-
-// An integer in [min, max], range-checked before any conversion.
-int64_t read_int(const Json &v, const Where &where, int64_t min, int64_t max,
-                 const char *what = "an integer") {
-  if (!v.is_number_integer()) where.expected(what, v);
-  bool in_range;
-  int64_t result = 0;
-  if (v.is_number_unsigned()) {
-    const uint64_t u = v.get<uint64_t>();
-    // nlohmann reads every non-negative integer as unsigned.
-    in_range = u <= static_cast<uint64_t>(max);
-    if (in_range) {
-      result = static_cast<int64_t>(u);
-      in_range = result >= min;
-    }
-  } else {
-    result = v.get<int64_t>();
-    in_range = result >= min && result <= max;
-  }
-  if (!in_range) {
-    where.fail(describe(v) + " is out of range [" + std::to_string(min) + ", " +
-               std::to_string(max) + "]");
-  }
-  return result;
-}
-
-bool read_bool(const Json &v, const Where &where) {
-  if (!v.is_boolean()) where.expected("true or false", v);
-  return v.get<bool>();
-}
-
-double read_real(const Json &v, const Where &where, double min, double max) {
-  if (!v.is_number()) where.expected("a number", v);
-  const double x = v.get<double>();
-  if (!(x >= min && x <= max)) {
-    char range[64];
-    std::snprintf(range, sizeof range, "[%g, %g]", min, max);
-    where.fail(describe(v) + " is out of range " + range);
-  }
-  return x;
-}
-
-// An int for both sides or [h, w], each at least `min`.
-Size2 read_pair(const Json &v, const Where &where, int64_t min) {
-  const char *what = "an integer or [h, w]";
-  if (v.is_array()) {
-    if (v.size() != 2) where.expected(what, v);
-    return Size2{read_int(v[0], where, min, kInt64Max, what),
-                 read_int(v[1], where, min, kInt64Max, what)};
-  }
-  const int64_t side = read_int(v, where, min, kInt64Max, what);
-  return Size2{side, side};
-}
-
-// PyTorch prints a square pair as one int; so does the description.
-Json write_pair(const Size2 &s) {
-  if (s.h == s.w) return Json(s.h);
-  return Json::array({s.h, s.w});
-}
-
-// The shortest decimal that gives the float back, so 0.01f is written 0.01.
-Json write_float(float x) {
-  char text[32];
-  for (int digits = 1; digits <= 9; ++digits) {
-    std::snprintf(text, sizeof text, "%.*g", digits, static_cast<double>(x));
-    const double back = std::strtod(text, nullptr);
-    if (static_cast<float>(back) == x) return Json(back);
-  }
-  return Json(static_cast<double>(x));
-}
-
-// ---- The fields: each argument's reader and writer -------------------------------------------
-
-using Reader = void (*)(const Json &value, LayerConfig &config, const Where &where);
-using Writer = Json (*)(const LayerConfig &config);
-
-struct Field {
-  const char *name;
-  Reader read;
-  Writer write;
-};
-
-// A field holding a positive count (features, channels, groups, ...): one reader and writer
-// for every such member.
-template <int64_t LayerConfig::*member>
-Field count_field(const char *name) {
-  return Field{name,
-               [](const Json &v, LayerConfig &c, const Where &w) {
-                 c.*member = read_int(v, w, 1, kInt64Max);
-               },
-               [](const LayerConfig &c) { return Json(c.*member); }};
-}
-
-const Field kInFeatures = count_field<&LayerConfig::in_features>("in_features");
-const Field kOutFeatures = count_field<&LayerConfig::out_features>("out_features");
-const Field kBias{"bias",
-                  [](const Json &v, LayerConfig &c, const Where &w) { c.bias = read_bool(v, w); },
-                  [](const LayerConfig &c) { return Json(c.bias); }};
-const Field kInChannels = count_field<&LayerConfig::in_channels>("in_channels");
-const Field kOutChannels = count_field<&LayerConfig::out_channels>("out_channels");
-const Field kKernelSize{
-    "kernel_size",
-    [](const Json &v, LayerConfig &c, const Where &w) { c.kernel_size = read_pair(v, w, 1); },
-    [](const LayerConfig &c) { return write_pair(c.kernel_size); }};
-const Field kConvStride{
-    "stride", [](const Json &v, LayerConfig &c, const Where &w) { c.stride = read_pair(v, w, 1); },
-    [](const LayerConfig &c) { return write_pair(c.stride); }};
-// Pools: null (PyTorch's None, the default) means kernel_size, kept as (0, 0).
-const Field kPoolStride{"stride",
-                        [](const Json &v, LayerConfig &c, const Where &w) {
-                          c.stride = v.is_null() ? Size2{0, 0} : read_pair(v, w, 1);
-                        },
-                        [](const LayerConfig &c) {
-                          return c.stride == Size2{0, 0} ? Json(nullptr) : write_pair(c.stride);
-                        }};
-// Conv2d: also "same" (stride 1) and "valid" (no padding), as PyTorch's padding strings.
-const Field kConvPadding{
-    "padding",
-    [](const Json &v, LayerConfig &c, const Where &w) {
-      c.padding_same = false;
-      c.padding = Size2{0, 0};
-      if (v.is_string()) {
-        const std::string &mode = v.get_ref<const std::string &>();
-        if (mode == "same") {
-          c.padding_same = true;
-        } else if (mode != "valid") {
-          w.expected("an integer, [h, w], \"same\" or \"valid\"", v);
-        }
-        return;
-      }
-      c.padding = read_pair(v, w, 0);
-    },
-    [](const LayerConfig &c) { return c.padding_same ? Json("same") : write_pair(c.padding); }};
-const Field kPoolPadding{
-    "padding",
-    [](const Json &v, LayerConfig &c, const Where &w) { c.padding = read_pair(v, w, 0); },
-    [](const LayerConfig &c) { return write_pair(c.padding); }};
-const Field kDilation{
-    "dilation",
-    [](const Json &v, LayerConfig &c, const Where &w) { c.dilation = read_pair(v, w, 1); },
-    [](const LayerConfig &c) { return write_pair(c.dilation); }};
-const Field kGroups = count_field<&LayerConfig::groups>("groups");
-const Field kCountIncludePad{
-    "count_include_pad",
-    [](const Json &v, LayerConfig &c, const Where &w) { c.count_include_pad = read_bool(v, w); },
-    [](const LayerConfig &c) { return Json(c.count_include_pad); }};
-const Field kNumFeatures = count_field<&LayerConfig::num_features>("num_features");
-const Field kEps{"eps",
-                 [](const Json &v, LayerConfig &c, const Where &w) {
-                   c.eps = read_real(v, w, 0, std::numeric_limits<double>::max());
-                 },
-                 [](const LayerConfig &c) { return Json(c.eps); }};
-const Field kMomentum{"momentum",
-                      [](const Json &v, LayerConfig &c, const Where &w) {
-                        if (v.is_null()) w.fail("null (a cumulative average) is not supported");
-                        c.momentum = read_real(v, w, -std::numeric_limits<double>::max(),
-                                               std::numeric_limits<double>::max());
-                      },
-                      [](const LayerConfig &c) { return Json(c.momentum); }};
-const Field kAffine{
-    "affine", [](const Json &v, LayerConfig &c, const Where &w) { c.affine = read_bool(v, w); },
-    [](const LayerConfig &c) { return Json(c.affine); }};
-const Field kElementwiseAffine{
-    "elementwise_affine",
-    [](const Json &v, LayerConfig &c, const Where &w) { c.affine = read_bool(v, w); },
-    [](const LayerConfig &c) { return Json(c.affine); }};
-const Field kTrackRunningStats{
-    "track_running_stats",
-    [](const Json &v, LayerConfig &c, const Where &w) { c.track_running_stats = read_bool(v, w); },
-    [](const LayerConfig &c) { return Json(c.track_running_stats); }};
-// LayerNorm: an int or a list of 1 to 3 ints.
-const Field kNormalizedShape{"normalized_shape",
-                             [](const Json &v, LayerConfig &c, const Where &w) {
-                               const char *what = "an integer or a list of 1 to 3 integers";
-                               Shape shape;
-                               if (v.is_array()) {
-                                 if (v.empty() || v.size() > 3) w.expected(what, v);
-                                 shape.rank = static_cast<int32_t>(v.size());
-                                 for (size_t i = 0; i < v.size(); ++i)
-                                   shape.dims[i] = read_int(v[i], w, 1, kInt64Max, what);
-                               } else {
-                                 shape.rank = 1;
-                                 shape.dims[0] = read_int(v, w, 1, kInt64Max, what);
-                               }
-                               c.normalized_shape = shape;
-                             },
-                             [](const LayerConfig &c) {
-                               Json dims = Json::array();
-                               for (int32_t i = 0; i < c.normalized_shape.rank; ++i)
-                                 dims.push_back(c.normalized_shape[i]);
-                               return dims;
-                             }};
-const Field kP{"p",
-               [](const Json &v, LayerConfig &c, const Where &w) { c.p = read_real(v, w, 0, 1); },
-               [](const LayerConfig &c) { return Json(c.p); }};
-const Field kNegativeSlope{"negative_slope",
-                           [](const Json &v, LayerConfig &c, const Where &w) {
-                             c.negative_slope =
-                                 static_cast<float>(read_real(v, w, -FLT_MAX, FLT_MAX));
-                           },
-                           [](const LayerConfig &c) { return write_float(c.negative_slope); }};
-const Field kApproximate{"approximate",
-                         [](const Json &v, LayerConfig &c, const Where &w) {
-                           const bool ok = v.is_string() && (v == "none" || v == "tanh");
-                           if (!ok) w.expected("\"none\" or \"tanh\"", v);
-                           c.gelu_tanh = v == "tanh";
-                         },
-                         [](const LayerConfig &c) { return Json(c.gelu_tanh ? "tanh" : "none"); }};
-const Field kStartDim{"start_dim",
-                      [](const Json &v, LayerConfig &c, const Where &w) {
-                        c.start_dim = static_cast<int32_t>(read_int(v, w, kInt32Min, kInt32Max));
-                      },
-                      [](const LayerConfig &c) { return Json(c.start_dim); }};
-const Field kEndDim{"end_dim",
-                    [](const Json &v, LayerConfig &c, const Where &w) {
-                      c.end_dim = static_cast<int32_t>(read_int(v, w, kInt32Min, kInt32Max));
-                    },
-                    [](const LayerConfig &c) { return Json(c.end_dim); }};
-const Field kOutputSize{
-    "output_size",
-    [](const Json &v, LayerConfig &c, const Where &w) { c.output_size = read_pair(v, w, 1); },
-    [](const LayerConfig &c) { return write_pair(c.output_size); }};
-const Field kDim{"dim",
-                 [](const Json &v, LayerConfig &c, const Where &w) {
-                   c.dim = static_cast<int32_t>(read_int(v, w, kInt32Min, kInt32Max));
-                 },
-                 [](const LayerConfig &c) { return Json(c.dim); }};
-const Field kNumEmbeddings = count_field<&LayerConfig::num_embeddings>("num_embeddings");
-const Field kEmbeddingDim = count_field<&LayerConfig::embedding_dim>("embedding_dim");
-// null (the default) for none; negative counts from the end, as in PyTorch (the layer checks
-// it against num_embeddings).
-const Field kPaddingIdx{
-    "padding_idx",
-    [](const Json &v, LayerConfig &c, const Where &w) {
-      c.has_padding_idx = !v.is_null();
-      c.padding_idx = v.is_null() ? 0 : read_int(v, w, -kInt64Max, kInt64Max);
-    },
-    [](const LayerConfig &c) { return c.has_padding_idx ? Json(c.padding_idx) : Json(nullptr); }};
-
-// ---- The kinds: which arguments each takes -----------------------------------------------------
-
-struct Argument {
-  const Field *field;
-  bool required;  // PyTorch has no default for it
-};
-
-struct KindEntry {
-  LayerKind kind;
-  std::vector<Argument> arguments;
-  // Defaults that differ from LayerConfig's (which are Linear's and Conv2d's).
-  void (*defaults)(LayerConfig &config);
-};
-
-void pool_defaults(LayerConfig &c) {
-  c.stride = Size2{0, 0};
-}
-// torch.cat's default dim 0 is the batch; a node concatenates channels or features.
-void concat_defaults(LayerConfig &c) {
-  c.dim = 1;
-}
-
-// The one table of every kind's arguments, in PyTorch's constructor order.
-const std::vector<KindEntry> &kind_table() {
-  static const std::vector<KindEntry> table = {
-      {LayerKind::linear, {{&kInFeatures, true}, {&kOutFeatures, true}, {&kBias, false}}, nullptr},
-      {LayerKind::relu, {}, nullptr},
-      {LayerKind::leaky_relu, {{&kNegativeSlope, false}}, nullptr},
-      {LayerKind::tanh, {}, nullptr},
-      {LayerKind::sigmoid, {}, nullptr},
-      {LayerKind::gelu, {{&kApproximate, false}}, nullptr},
-      {LayerKind::conv2d,
-       {{&kInChannels, true},
-        {&kOutChannels, true},
-        {&kKernelSize, true},
-        {&kConvStride, false},
-        {&kConvPadding, false},
-        {&kDilation, false},
-        {&kGroups, false},
-        {&kBias, false}},
-       nullptr},
-      {LayerKind::max_pool2d,
-       {{&kKernelSize, true}, {&kPoolStride, false}, {&kPoolPadding, false}, {&kDilation, false}},
-       pool_defaults},
-      {LayerKind::flatten, {{&kStartDim, false}, {&kEndDim, false}}, nullptr},
-      {LayerKind::batch_norm1d,
-       {{&kNumFeatures, true},
-        {&kEps, false},
-        {&kMomentum, false},
-        {&kAffine, false},
-        {&kTrackRunningStats, false}},
-       nullptr},
-      {LayerKind::batch_norm2d,
-       {{&kNumFeatures, true},
-        {&kEps, false},
-        {&kMomentum, false},
-        {&kAffine, false},
-        {&kTrackRunningStats, false}},
-       nullptr},
-      {LayerKind::dropout, {{&kP, false}}, nullptr},
-      {LayerKind::layer_norm,
-       {{&kNormalizedShape, true}, {&kEps, false}, {&kElementwiseAffine, false}},
-       nullptr},
-      {LayerKind::avg_pool2d,
-       {{&kKernelSize, true},
-        {&kPoolStride, false},
-        {&kPoolPadding, false},
-        {&kCountIncludePad, false}},
-       pool_defaults},
-      {LayerKind::adaptive_avg_pool2d, {{&kOutputSize, true}}, nullptr},
-      {LayerKind::identity, {}, nullptr},
-      {LayerKind::softmax, {{&kDim, false}}, nullptr},
-      {LayerKind::log_softmax, {{&kDim, false}}, nullptr},
-      {LayerKind::embedding,
-       {{&kNumEmbeddings, true}, {&kEmbeddingDim, true}, {&kPaddingIdx, false}},
-       nullptr},
-      {LayerKind::dropout2d, {{&kP, false}}, nullptr},
-      {LayerKind::add, {}, nullptr},
-      {LayerKind::concat, {{&kDim, false}}, concat_defaults},
-      {LayerKind::multiply, {}, nullptr},
-  };
-  return table;
-}
-
-const KindEntry &entry_of(LayerKind kind) {
-  for (const KindEntry &entry : kind_table()) {
-    if (entry.kind == kind) return entry;
-  }
-  fail(NNSTATE_ERR_INVALID_ARGUMENT,
-       "unknown layer kind " + std::to_string(static_cast<int32_t>(kind)));
-}
-
-std::string argument_list(const KindEntry &entry) {
-  if (entry.arguments.empty()) return "it takes none";
+std::string argument_list(const json::Arguments &arguments) {
+  if (arguments.count == 0) return "it takes none";
   std::string list = "it takes";
-  for (size_t i = 0; i < entry.arguments.size(); ++i) {
-    list += (i ? ", " : " ") + std::string(entry.arguments[i].field->name);
+  for (size_t i = 0; i < arguments.count; ++i) {
+    list += (i ? ", " : " ") + std::string(arguments.begin[i].field->name);
   }
   return list;
 }
@@ -424,8 +63,8 @@ LayerKind read_kind(const Json &object, const std::string &label) {
   }
   const Where where{label, "kind"};
   if (!it->is_string()) where.expected("a layer class name", *it);
-  for (const KindEntry &entry : kind_table()) {
-    if (*it == layer_kind_name(entry.kind)) return entry.kind;
+  if (const LayerKindEntry *entry = find_layer_kind(it->get_ref<const std::string &>())) {
+    return entry->kind;
   }
   where.fail("unknown layer kind " + describe(*it));
 }
@@ -433,25 +72,27 @@ LayerKind read_kind(const Json &object, const std::string &label) {
 // Reads the arguments of `object` into a config of `kind`, skipping the node fields `skip`.
 LayerConfig read_config(const Json &object, LayerKind kind, const std::string &label,
                         const std::set<std::string> &skip) {
-  const KindEntry &entry = entry_of(kind);
+  const LayerKindSpec &spec = *layer_kind_entry(kind).spec;
+  const json::Arguments &arguments = spec.json_arguments;
   LayerConfig config;
   config.kind = kind;
-  if (entry.defaults) entry.defaults(config);
+  if (spec.json_defaults) spec.json_defaults(config);
   std::set<std::string> seen;
   for (auto item = object.begin(); item != object.end(); ++item) {
     if (item.key() == "kind" || skip.count(item.key())) continue;
     const Argument *argument = nullptr;
-    for (const Argument &a : entry.arguments) {
-      if (item.key() == a.field->name) argument = &a;
+    for (size_t i = 0; i < arguments.count; ++i) {
+      if (item.key() == arguments.begin[i].field->name) argument = &arguments.begin[i];
     }
     if (!argument) {
       fail(NNSTATE_ERR_INVALID_ARGUMENT, label + ": unknown field " + describe(Json(item.key())) +
-                                             " (" + argument_list(entry) + ")");
+                                             " (" + argument_list(arguments) + ")");
     }
     argument->field->read(item.value(), config, Where{label, argument->field->name});
     seen.insert(item.key());
   }
-  for (const Argument &a : entry.arguments) {
+  for (size_t i = 0; i < arguments.count; ++i) {
+    const Argument &a = arguments.begin[i];
     if (a.required && !seen.count(a.field->name)) {
       fail(NNSTATE_ERR_INVALID_ARGUMENT,
            label + ": field \"" + a.field->name + "\" is missing (it has no default)");
@@ -496,8 +137,9 @@ Json config_object(const LayerConfig &config) {
 }
 
 void write_arguments(const LayerConfig &config, Json &object) {
-  for (const Argument &a : entry_of(config.kind).arguments) {
-    object[a.field->name] = a.field->write(config);
+  const json::Arguments &arguments = arguments_of(config.kind);
+  for (size_t i = 0; i < arguments.count; ++i) {
+    object[arguments.begin[i].field->name] = arguments.begin[i].field->write(config);
   }
 }
 

@@ -32,12 +32,9 @@ LayerNorm::LayerNorm(const LayerConfig &c)
     check_layer_memory(describe(), {normalized_shape_},
                        4 * sizeof(float) + 2 * sizeof(double) + sizeof(float));
   }
+  tensors(config()).allocate(*this);
   if (affine_) {
-    weight_ = Tensor(normalized_shape_);
     weight_.fill(1.0f);
-    weight_grad_ = Tensor(normalized_shape_);
-    bias_ = Tensor(normalized_shape_);
-    bias_grad_ = Tensor(normalized_shape_);
     weight_acc_.assign(static_cast<size_t>(size_), 0.0);
     g_.assign(static_cast<size_t>(size_), 0.0f);
     bias_acc_.assign(static_cast<size_t>(size_), 0.0);
@@ -143,10 +140,22 @@ void LayerNorm::backward(const Tensor &input, const Tensor &, const Tensor &grad
   }
 }
 
+StateTensors<LayerNorm> LayerNorm::tensors(const LayerConfig &c) {
+  StateTensors<LayerNorm> t;
+  if (c.affine) {
+    t.add("weight", c.normalized_shape, &LayerNorm::weight_, &LayerNorm::weight_grad_);
+    t.add("bias", c.normalized_shape, &LayerNorm::bias_, &LayerNorm::bias_grad_);
+  }
+  return t;
+}
+
 void LayerNorm::visit_tensors(const std::string &prefix, StateVisitor &visitor) {
-  if (!affine_) return;
-  visitor.tensor(prefix + "weight", TensorRole::parameter, weight_, &weight_grad_);
-  visitor.tensor(prefix + "bias", TensorRole::parameter, bias_, &bias_grad_);
+  tensors(config()).visit(*this, prefix, visitor);
+}
+
+void LayerNorm::declare(const LayerConfig &config, const std::string &prefix,
+                        StateVisitor &visitor) {
+  tensors(config).declare(prefix, visitor);
 }
 
 }  // namespace nnstate

@@ -28,12 +28,7 @@ Linear::Linear(int64_t in_features, int64_t out_features, bool bias, Rng *init_r
   const Shape weight_shape{out_features, in_features};
   check_layer_memory(what, {weight_shape, Shape{has_bias_ ? out_features : 0}},
                      2 * sizeof(float));  // values and gradients
-  weight_ = Tensor(weight_shape);
-  weight_grad_ = Tensor(weight_.shape());
-  if (has_bias_) {
-    bias_ = Tensor(Shape{out_features});
-    bias_grad_ = Tensor(bias_.shape());
-  }
+  tensors(config()).allocate(*this);
   if (init_rng) {
     // kaiming_uniform_(a=sqrt(5)) reduces to U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
     float bound = static_cast<float>(1.0 / std::sqrt(static_cast<double>(in_features)));
@@ -98,9 +93,19 @@ void Linear::backward(const Tensor &input, const Tensor &, const Tensor &grad_ou
   }
 }
 
+StateTensors<Linear> Linear::tensors(const LayerConfig &c) {
+  StateTensors<Linear> t;
+  t.add("weight", Shape{c.out_features, c.in_features}, &Linear::weight_, &Linear::weight_grad_);
+  if (c.bias) t.add("bias", Shape{c.out_features}, &Linear::bias_, &Linear::bias_grad_);
+  return t;
+}
+
 void Linear::visit_tensors(const std::string &prefix, StateVisitor &visitor) {
-  visitor.tensor(prefix + "weight", TensorRole::parameter, weight_, &weight_grad_);
-  if (has_bias_) visitor.tensor(prefix + "bias", TensorRole::parameter, bias_, &bias_grad_);
+  tensors(config()).visit(*this, prefix, visitor);
+}
+
+void Linear::declare(const LayerConfig &config, const std::string &prefix, StateVisitor &visitor) {
+  tensors(config).declare(prefix, visitor);
 }
 
 }  // namespace nnstate

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "layers/layer.h"
+#include "layers/layer_state.h"
 
 namespace nnstate {
 
@@ -18,8 +19,13 @@ class Linear final : public Layer {
   void backward(const Tensor &input, const Tensor &output, const Tensor &grad_output,
                 Tensor *grad_input) override;
   void visit_tensors(const std::string &prefix, StateVisitor &visitor) override;
+  // The tensors visit_tensors reports for a layer of `config` (which the constructor
+  // accepts), without building it: shapes only (layers/layer_state.h).
+  static void declare(const LayerConfig &config, const std::string &prefix, StateVisitor &visitor);
 
  private:
+  // The one list of its tensors (layers/layer_state.h).
+  static StateTensors<Linear> tensors(const LayerConfig &config);
   int64_t in_features_;
   int64_t out_features_;
   bool has_bias_;

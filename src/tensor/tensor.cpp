@@ -27,6 +27,12 @@ Tensor::Tensor(const Shape &shape) {
   zero();
 }
 
+Tensor Tensor::declaration(const Shape &shape) {
+  Tensor t;
+  t.shape_ = shape;
+  return t;
+}
+
 Tensor::Tensor(const Tensor &other) {
   resize(other.shape_);
   if (numel_) std::memcpy(data_, other.data_, byte_size());

@@ -15,6 +15,9 @@ class Tensor {
   // A zero-filled tensor of this shape.
   explicit Tensor(const Shape &shape);
   Tensor(const Tensor &other);
+  // A tensor that only has a shape: no storage, no elements (numel 0), whatever the shape's
+  // size. It declares a layer's state without building it (layers/layer_state.h).
+  static Tensor declaration(const Shape &shape);
   Tensor &operator=(const Tensor &other);
   Tensor(Tensor &&other) noexcept;
   Tensor &operator=(Tensor &&other) noexcept;

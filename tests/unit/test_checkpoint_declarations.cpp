@@ -4,6 +4,7 @@
 // Also: the chain check and Graph::add take one step per layer (linear validation).
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <random>
 
 #include "checkpoint/architecture.h"
@@ -162,4 +163,30 @@ TEST_CASE("declarations: 100,000 ReLU layers validate in one step each and load 
   auto rebuilt = load(source, LoadOptions{});
   CHECK(rebuilt->network().size() == n + 1);
   load_into(*rebuilt, source, LoadOptions{});
+}
+
+TEST_CASE("declarations: the tensors of the largest valid layers are declared without storage") {
+  // Through the state visitor as the built layers report them, but as shapes alone: building
+  // these would need exabytes.
+  LayerConfig linear;
+  linear.kind = LayerKind::linear;
+  linear.in_features = linear.out_features = INT32_MAX;
+  LayerConfig conv;
+  conv.kind = LayerKind::conv2d;
+  conv.in_channels = conv.out_channels = INT32_MAX;
+  conv.kernel_size = {1, 1};
+  LayerConfig norm;
+  norm.kind = LayerKind::batch_norm2d;
+  norm.num_features = INT32_MAX;
+  for (const LayerConfig &c : {linear, conv, norm}) {
+    check_layer_config(c);
+    const auto declared = declared_tensors(c, "big.");
+    REQUIRE(!declared.empty());
+    CHECK(declared[0].name == "big.weight");
+    CHECK(declared[0].shape[0] == INT32_MAX);
+  }
+  const Tensor shape_only = Tensor::declaration(Shape{INT32_MAX, INT32_MAX, INT32_MAX});
+  CHECK(shape_only.data() == nullptr);
+  CHECK(shape_only.numel() == 0);
+  CHECK(shape_only.shape() == Shape{INT32_MAX, INT32_MAX, INT32_MAX});
 }
