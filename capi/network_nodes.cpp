@@ -1,10 +1,9 @@
 // C API: graph nodes of any kind, described in JSON (layers/layer_json.h), and back.
-#include <cstring>
-#include <limits>
-
 #include "guard.h"
 #include "handles.h"
 #include "layers/layer_json.h"
+#include "text_out.h"
+#include "train/network_json.h"
 
 using nnstate::capi::guard;
 using nnstate::capi::require_arg;
@@ -17,20 +16,7 @@ nnstate_status nnstate_network_add_node(nnstate_network *network, const char *no
     require_arg(network, "network");
     require_arg(node_json, "node_json");
     if (index_out) *index_out = -1;
-    nnstate::Model &model = network->model;
-    // Checked before parsing so the message does not depend on the description.
-    if (model.optimizer()) {
-      nnstate::fail(NNSTATE_ERR_STATE, "cannot add a layer after the optimizer is set");
-    }
-    const nnstate::NodeDescription node = nnstate::parse_node_json(node_json, model.network());
-    size_t index;
-    try {
-      index = model.add_node(node.config, node.inputs, node.name);
-    } catch (const nnstate::Error &e) {
-      // The layer's and the graph's refusals, prefixed with the node they concern.
-      const std::string label = nnstate::node_label(model.network().size(), node.name, node.config);
-      nnstate::fail(e.status(), label + ": " + e.what());
-    }
+    const size_t index = nnstate::add_node_json(network->model, node_json);
     network->tensor_names.clear();
     if (index_out) *index_out = static_cast<int64_t>(index);
   });
@@ -48,15 +34,7 @@ nnstate_status nnstate_network_node_json(const nnstate_network *network, size_t 
                                                       " is out of range (the network has " +
                                                       std::to_string(graph.size()) + " nodes)");
     }
-    const std::string text = nnstate::node_json(graph, index);
-    const size_t size = text.size() + 1;  // with the terminating NUL
-    *size_out = size;
-    if (!buffer || size > capacity) {
-      nnstate::fail(NNSTATE_ERR_SHAPE_MISMATCH, "the description needs " + std::to_string(size) +
-                                                    " bytes, the buffer has " +
-                                                    std::to_string(buffer ? capacity : 0));
-    }
-    std::memcpy(buffer, text.c_str(), size);
+    nnstate::capi::copy_text_out(nnstate::node_json(graph, index), buffer, capacity, size_out);
   });
 }
 
