@@ -864,6 +864,16 @@ NNSTATE_API nnstate_status nnstate_checkpoint_network_json(const nnstate_checkpo
                                                            char *buffer, size_t capacity,
                                                            size_t *size_out);
 
+/* What node `index` is, beyond its description (nnstate_network_node_json gives its name,
+ * inputs and arguments): its kind (NNSTATE_LAYER_*), its number of inputs, the shape of one
+ * sample of its output without the batch dimension (rank and dims, room for 4; unused dims 0)
+ * and its number of trainable scalars. Every output is optional. Errors: INVALID_ARGUMENT (NULL
+ * network, index out of range), STATE (rank or dims asked while the input shape is unknown). */
+NNSTATE_API nnstate_status nnstate_network_node_info(const nnstate_network *network, size_t index,
+                                                     int32_t *kind, int32_t *input_count,
+                                                     int32_t *rank, int64_t *dims,
+                                                     uint64_t *parameter_count);
+
 #ifdef __cplusplus
 }
 #endif

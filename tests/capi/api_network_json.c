@@ -182,6 +182,40 @@ static void prints_and_rebuilds(void) {
   nnstate_network_free(net);
 }
 
+/* Each node's kind, inputs, output shape and parameters. */
+static void node_info(void) {
+  nnstate_network *net = NULL;
+  int32_t kind = 0, inputs_n = 0, rank = 0;
+  int64_t dims[4] = {9, 9, 9, 9};
+  uint64_t parameters = 7;
+  CHECK_OK(nnstate_network_create_from_json(&net, document, 1));
+  CHECK_OK(nnstate_network_node_info(net, 0, &kind, &inputs_n, &rank, dims, &parameters));
+  CHECK(kind == NNSTATE_LAYER_CONV2D && inputs_n == 1 && rank == 3);
+  CHECK(dims[0] == 4 && dims[1] == 6 && dims[2] == 6 && dims[3] == 0);
+  CHECK(parameters == 2 * 4 * 3 * 3); /* no bias */
+  CHECK_OK(nnstate_network_node_info(net, 1, &kind, NULL, NULL, NULL, &parameters));
+  CHECK(kind == NNSTATE_LAYER_BATCH_NORM2D && parameters == 8); /* running stats are buffers */
+  CHECK_OK(nnstate_network_node_info(net, 4, &kind, &inputs_n, NULL, NULL, &parameters));
+  CHECK(kind == NNSTATE_LAYER_ADD && inputs_n == 2 && parameters == 0);
+  CHECK_OK(nnstate_network_node_info(net, 5, &kind, NULL, &rank, dims, NULL));
+  CHECK(kind == NNSTATE_LAYER_CONCAT && rank == 3 && dims[0] == 8 && dims[1] == 6);
+  CHECK_OK(nnstate_network_node_info(net, 8, NULL, NULL, &rank, dims, &parameters));
+  CHECK(rank == 1 && dims[0] == 3 && parameters == 8 * 3 + 3);
+  CHECK_OK(nnstate_network_node_info(net, 8, NULL, NULL, NULL, NULL, NULL));
+  CHECK_ERR(nnstate_network_node_info(net, 9, &kind, NULL, NULL, NULL, NULL),
+            NNSTATE_ERR_INVALID_ARGUMENT);
+  CHECK_MSG_NUMBER(9);
+  CHECK_ERR(nnstate_network_node_info(NULL, 0, &kind, NULL, NULL, NULL, NULL),
+            NNSTATE_ERR_INVALID_ARGUMENT);
+  nnstate_network_free(net);
+  /* No shape before the input shape is known; the rest is. */
+  CHECK_OK(nnstate_network_create_from_json(&net, "{\"nodes\": [{\"kind\": \"ReLU\"}]}", 0));
+  CHECK_ERR(nnstate_network_node_info(net, 0, NULL, NULL, &rank, NULL, NULL), NNSTATE_ERR_STATE);
+  CHECK_OK(nnstate_network_node_info(net, 0, &kind, NULL, NULL, NULL, &parameters));
+  CHECK(kind == NNSTATE_LAYER_RELU && parameters == 0);
+  nnstate_network_free(net);
+}
+
 static void empty_and_stack_documents(void) {
   nnstate_network *net = NULL;
   char *text;
@@ -330,6 +364,7 @@ int main(void) {
   make_document();
   builds_as_node_by_node();
   prints_and_rebuilds();
+  node_info();
   empty_and_stack_documents();
   refusals();
   limits();
