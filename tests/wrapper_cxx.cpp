@@ -210,6 +210,48 @@ void check_layers() {
           NNSTATE_ERR_INVALID_ARGUMENT);
 }
 
+// A residual graph built node by node through add_node, described by to_json, rebuilt by
+// from_json (same weights), and the same document read back from a checkpoint of it.
+void check_graph_documents(const std::string &dir) {
+  nnstate::Network net(8);
+  net.input_shape({2, 4, 4});
+  REQUIRE(net.add_node(R"({"kind": "Conv2d", "name": "conv", "in_channels": 2,
+                           "out_channels": 2, "kernel_size": 3, "padding": "same"})") == 0);
+  REQUIRE(net.add_node(R"({"kind": "ReLU", "name": "relu"})") == 1);
+  REQUIRE(net.add_node(R"({"kind": "Add", "inputs": [-1, "relu"]})") == 2);
+  REQUIRE(net.add_node(R"({"kind": "Flatten"})") == 3);
+  REQUIRE(net.add_node(R"({"kind": "Linear", "name": "fc", "in_features": 32,
+                           "out_features": 2})") == 4);
+  REQUIRE(net.node_json(2) == R"({"kind":"Add","inputs":[-1,"relu"]})");
+  const nnstate::NodeInfo conv = net.node_info(0), fc = net.node_info(4);
+  REQUIRE(conv.kind == NNSTATE_LAYER_CONV2D && conv.inputs == 1 && conv.shape_known);
+  REQUIRE(conv.output_shape == (std::vector<int64_t>{2, 4, 4}) && conv.parameters == 2 * 2 * 9 + 2);
+  REQUIRE(net.node_info(2).inputs == 2 && fc.output_shape == std::vector<int64_t>{2});
+  const nnstate::NodeInfo unknown =
+      nnstate::Network::from_json(R"({"nodes": [{"kind": "ReLU"}]})").node_info(0);
+  REQUIRE(!unknown.shape_known && unknown.output_shape.empty() &&
+          unknown.kind == NNSTATE_LAYER_RELU);
+  const nnstate::Error bad = error_of([&] { net.add_node(R"({"kind": "Tanh", "inputs": [9]})"); });
+  REQUIRE(bad.status() == NNSTATE_ERR_INVALID_ARGUMENT);
+  REQUIRE(bad.message().find("node 5 (Tanh): field \"inputs\"") != std::string::npos);
+  REQUIRE(error_of([&] { net.node_json(5); }).status() == NNSTATE_ERR_INVALID_ARGUMENT);
+
+  const std::string document = net.to_json();
+  REQUIRE(document.rfind("{\"input_shape\":[2,4,4],\"nodes\":[\n", 0) == 0);
+  REQUIRE(document.find(net.node_json(4)) != std::string::npos);
+  nnstate::Network copy = nnstate::Network::from_json(document, 8);
+  REQUIRE(copy.to_json() == document);
+  REQUIRE(copy.tensor_names() == net.tensor_names());
+  for (const std::string &name : net.tensor_names()) REQUIRE(copy.tensor(name) == net.tensor(name));
+  const nnstate::Error refused = error_of(
+      [] { nnstate::Network::from_json(R"({"nodes": [{"kind": "ReLU", "name": "a b"}]})"); });
+  REQUIRE(refused.message().find("node \"a b\" (ReLU)") != std::string::npos);
+
+  const std::string path = dir + "/graph.nnst";
+  net.save(path, {}, false);
+  REQUIRE(nnstate::Checkpoint(path).network_json() == document);
+}
+
 std::vector<char> read_bytes(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   return std::vector<char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
@@ -389,6 +431,7 @@ int main() {
   check_xor_and_errors();
   check_moves(dir);
   check_layers();
+  check_graph_documents(dir);
   check_train_save_reopen(dir);
   check_callbacks(dir);
   REQUIRE(std::system(("rm -rf '" + dir + "'").c_str()) == 0);

@@ -828,6 +828,52 @@ NNSTATE_API nnstate_status nnstate_trainer_resume_latest(nnstate_trainer *traine
  * fit or nnstate_trainer_free. Never NULL; "" for a NULL trainer. */
 NNSTATE_API const char *nnstate_trainer_warnings(const nnstate_trainer *trainer);
 
+/* ---- Networks as JSON documents ---------------------------------------------------------- */
+
+/* A whole network as one JSON document, the content of a checkpoint's architecture section:
+ *   {"input_shape": [1, 28, 28],
+ *    "nodes": [{"kind": "Conv2d", "name": "conv1", "in_channels": 1, "out_channels": 8,
+ *               "kernel_size": 3}, {"kind": "ReLU"}, ...]}
+ * "nodes" lists node objects exactly as nnstate_network_add_node takes them, in order (each may
+ * name earlier nodes as inputs). "input_shape" is one sample's shape without the batch dimension
+ * (1 to 3 positive integers); it may be left out when the first node fixes it (Linear,
+ * Embedding). The document describes the network's modules only: loss, optimizer and seed are
+ * set apart, as for a torch.nn.Module. Limits: 8 MiB of text, 16384 nodes, 16 levels of nesting.
+ */
+
+/* Creates a network (as nnstate_network_create with `seed`) and builds the document's nodes
+ * into it, initialised as the same nnstate_network_add_node calls would be. The string is
+ * copied. Errors: INVALID_ARGUMENT (NULL; invalid JSON, unknown, duplicate or missing field,
+ * limits exceeded, and every refusal of nnstate_network_add_node: the message names the node,
+ * by index and name when it has one, and the field), SHAPE_MISMATCH and STATE as for
+ * nnstate_network_add_node, OUT_OF_MEMORY. On error *out is NULL: nothing is half-built.
+ * Free with nnstate_network_free. */
+NNSTATE_API nnstate_status nnstate_network_create_from_json(nnstate_network **out, const char *json,
+                                                            uint64_t seed);
+/* The network's document, one node a line, every argument written out; inputs are the names of
+ * named nodes, else indices. nnstate_network_create_from_json of it with the same seed rebuilds
+ * the same network with the same initial weights. The buffer convention is
+ * nnstate_network_node_json's (ask with buffer NULL; SHAPE_MISMATCH sets *size_out to the size
+ * needed, NUL included). Errors: INVALID_ARGUMENT (NULL network or size_out), SHAPE_MISMATCH. */
+NNSTATE_API nnstate_status nnstate_network_to_json(const nnstate_network *network, char *buffer,
+                                                   size_t capacity, size_t *size_out);
+/* The document of the network stored in an open checkpoint, read from its architecture alone
+ * (no tensor is built): the same text as nnstate_network_to_json of the network the file
+ * rebuilds. Same buffer convention and errors (INVALID_ARGUMENT for a NULL checkpoint). */
+NNSTATE_API nnstate_status nnstate_checkpoint_network_json(const nnstate_checkpoint *checkpoint,
+                                                           char *buffer, size_t capacity,
+                                                           size_t *size_out);
+
+/* What node `index` is, beyond its description (nnstate_network_node_json gives its name,
+ * inputs and arguments): its kind (NNSTATE_LAYER_*), its number of inputs, the shape of one
+ * sample of its output without the batch dimension (rank and dims, room for 4; unused dims 0)
+ * and its number of trainable scalars. Every output is optional. Errors: INVALID_ARGUMENT (NULL
+ * network, index out of range), STATE (rank or dims asked while the input shape is unknown). */
+NNSTATE_API nnstate_status nnstate_network_node_info(const nnstate_network *network, size_t index,
+                                                     int32_t *kind, int32_t *input_count,
+                                                     int32_t *rank, int64_t *dims,
+                                                     uint64_t *parameter_count);
+
 #ifdef __cplusplus
 }
 #endif

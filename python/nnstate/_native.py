@@ -210,6 +210,15 @@ _SIGNATURES = {
         c_status,
         [_P, ctypes.c_size_t, ctypes.POINTER(ctypes.c_char_p), c_int32_p, c_int32_p, c_int64_p]),
     "nnstate_network_get_tensor": (c_status, [_P, ctypes.c_char_p, _P, ctypes.c_size_t]),
+    "nnstate_network_add_node": (c_status, [_P, ctypes.c_char_p, c_int64_p]),
+    "nnstate_network_node_json": (c_status, [_P, ctypes.c_size_t, _P, ctypes.c_size_t, c_size_p]),
+    "nnstate_network_node_info": (
+        c_status, [_P, ctypes.c_size_t, c_int32_p, c_int32_p, c_int32_p, c_int64_p,
+                   ctypes.POINTER(ctypes.c_uint64)]),
+    "nnstate_network_create_from_json": (
+        c_status, [ctypes.POINTER(_P), ctypes.c_char_p, ctypes.c_uint64]),
+    "nnstate_network_to_json": (c_status, [_P, _P, ctypes.c_size_t, c_size_p]),
+    "nnstate_checkpoint_network_json": (c_status, [_P, _P, ctypes.c_size_t, c_size_p]),
     "nnstate_network_set_tensor": (c_status, [_P, ctypes.c_char_p, _P, ctypes.c_size_t]),
     "nnstate_dataset_create": (
         c_status, [ctypes.POINTER(_P), _P, ctypes.c_size_t, _P, ctypes.c_size_t, ctypes.c_size_t]),

@@ -57,10 +57,8 @@ def load(path, weights_only=False):
     options = load_options(weights_only)
     check(lib.nnstate_checkpoint_load(ctypes.byref(handle), _path(path), ctypes.byref(options)))
     network = Network(_handle=handle.value)
-    try:  # what summary() and repr() show; the file was just verified, skip its CRCs
+    try:  # the names repr() and summary() show; the file was just verified, skip its CRCs
         with Checkpoint(path, verify_crc=False) as stored:
-            network._layers = stored.layers()
-            network._shape = network._layers[-1].output_shape if network._layers else None
             network._loss_name = stored.loss
             network._optimizer_name = stored.optimizer[0]
     except NnstateError:
@@ -174,8 +172,17 @@ class Checkpoint(Owned):
         return [LAYER_NAMES.get(self._out(lib.nnstate_checkpoint_layer_kind, ctypes.c_int32, i),
                                 "?") for i in range(count)]
 
+    def network_json(self):
+        """The stored network's JSON document (a str), read from the architecture alone:
+        what Network.to_json() gives for the network load() rebuilds, and what
+        Network.from_json() takes."""
+        from .network import _text
+        handle = self._handle
+        return _text(lambda buffer, capacity, size:
+                     lib.nnstate_checkpoint_network_json(handle, buffer, capacity, size))
+
     def layers(self):
-        """[Layer(kind, output_shape)] as Network.summary() shows them; output shapes are known
+        """[Layer(kind, output_shape)] from the stored tensors alone; output shapes are known
         up to the first layer whose shape the stored tensors do not imply (None after it)."""
         from .network import Layer
         tensors, shape, result = self.tensors(), None, []

@@ -1,6 +1,7 @@
 """Network: layers, loss, optimizer, training steps and tensors by name."""
 import collections
 import ctypes
+import json
 
 from ._buffers import (FloatBuffer, check_rows, numpy, output_array, sample_rows,
                        target_rows)
@@ -14,18 +15,16 @@ OPTIMIZERS = {"sgd": 1, "adam": 2, "adamw": 3}
 OPTIMIZER_NAMES = {v: k for k, v in OPTIMIZERS.items()}
 ACTIVATIONS = {"relu": 2, "tanh": 4, "sigmoid": 5, "gelu": 6}
 ROLES = {0: "parameter", 1: "buffer"}
-# NNSTATE_LAYER_* -> the PyTorch class name shown by summary().
+# NNSTATE_LAYER_* -> the PyTorch class name.
 LAYER_NAMES = {1: "Linear", 2: "ReLU", 3: "LeakyReLU", 4: "Tanh", 5: "Sigmoid", 6: "GELU",
                7: "Conv2d", 8: "MaxPool2d", 9: "Flatten", 10: "BatchNorm1d",
-               11: "BatchNorm2d", 12: "Dropout", 13: "LayerNorm"}
+               11: "BatchNorm2d", 12: "Dropout", 13: "LayerNorm", 14: "AvgPool2d",
+               15: "AdaptiveAvgPool2d", 16: "Identity", 17: "Softmax", 18: "LogSoftmax",
+               19: "Embedding", 20: "Dropout2d", 21: "Add", 22: "Concat", 23: "Multiply"}
 
-# One layer as summary() shows it: its kind and the shape of one output sample (None when
-# unknown, e.g. after a Conv2d of a network rebuilt from a file).
+# One layer as Checkpoint.layers() gives it: its kind and the shape of one output sample (None
+# when the stored tensors do not tell it).
 Layer = collections.namedtuple("Layer", "kind output_shape")
-
-
-def _same(shape):
-    return shape
 
 
 def _product(shape):
@@ -35,12 +34,59 @@ def _product(shape):
     return result
 
 
-def _pooled(shape, channels, kernel, stride, padding, dilation):
-    """Output (C, H, W) of a Conv2d or MaxPool2d, as PyTorch computes it."""
-    _, h, w = shape[-3:]
-    out_h = (h + 2 * padding[0] - dilation[0] * (kernel[0] - 1) - 1) // stride[0] + 1
-    out_w = (w + 2 * padding[1] - dilation[1] * (kernel[1] - 1) - 1) // stride[1] + 1
-    return (channels, out_h, out_w)
+def _text(call):
+    """The text of a C function with nnstate_network_node_json's buffer convention: asked for
+    its size first (NULL buffer), then written into a buffer of that size."""
+    size = ctypes.c_size_t()
+    status = call(None, 0, ctypes.byref(size))
+    if status != -2:  # anything but "the buffer is too small"
+        check(status)
+    buffer = ctypes.create_string_buffer(size.value)
+    check(call(buffer, size.value, ctypes.byref(size)))
+    return buffer.value.decode()
+
+
+class Node:
+    """A node of a Network as Network.add returns it; later nodes take it as an input, as
+    tensors of Keras' functional API do. It holds no native pointer: its queries go through
+    its network and fail as the network's own calls do once that is closed."""
+
+    __slots__ = ("_network", "index", "name", "kind")
+
+    def __init__(self, network, index, name, kind):
+        self._network, self.index, self.name, self.kind = network, index, name, kind
+
+    @property
+    def key(self):
+        """The prefix of its tensors' names: its name, or its index when unnamed."""
+        return self.name if self.name else str(self.index)
+
+    def _info(self):
+        if self.index < 0:
+            raise NnstateError(-1, "the network input is not a node")
+        return self._network._node_info(self.index)
+
+    @property
+    def output_shape(self):
+        """Shape of one output sample, without the batch dimension (None while unknown)."""
+        return self._info()[2]
+
+    @property
+    def parameter_count(self):
+        return self._info()[3]
+
+    @property
+    def config(self):
+        """Its description: {"kind", "name" (when named), "inputs", every argument}."""
+        if self.index < 0:
+            raise NnstateError(-1, "the network input is not a node")
+        return self._network._node_config(self.index)
+
+    def __repr__(self):
+        if self.index < 0:
+            return "<nnstate.Node: the network input>"
+        name = f" {self.name!r}" if self.name else ""
+        return f"<nnstate.Node {self.index}{name} ({self.kind})>"
 
 
 def _is_int(value):
@@ -72,13 +118,11 @@ class Network(Owned):
     NnstateError with status STATE); a network cannot be closed while a trainer's fit runs.
     """
 
-    def __init__(self, seed=0, _handle=None, _layers=None, _loss=None, _optimizer=None):
+    def __init__(self, seed=0, _handle=None, _loss=None, _optimizer=None):
         handle = ctypes.c_void_p(_handle)
         if _handle is None:
             check(lib.nnstate_network_create(ctypes.byref(handle), seed))
         own(self, handle, lib.nnstate_network_free, "network")
-        self._layers = _layers if _layers is not None else []  # [Layer] for summary()
-        self._shape = self._layers[-1].output_shape if self._layers else None
         self._loss_name, self._optimizer_name = _loss, _optimizer
 
     # ---- lifetime
@@ -104,28 +148,16 @@ class Network(Owned):
         except NnstateError as e:  # closed, or in use by a running fit
             return f"<nnstate.Network ({e.message})>"
 
-    def _added(self, kind, shape_after):
-        """Records an appended layer for summary(): shape_after(input shape) -> output shape."""
-        try:
-            shape = shape_after(self._shape) if self._shape is not None else None
-        except (TypeError, ValueError):
-            shape = None
-        self._shape = shape
-        self._layers.append(Layer(kind, shape))
-        return self
-
     # ---- building
     def add_linear(self, in_features, out_features, bias=True):
         check(lib.nnstate_network_add_linear(self.handle, in_features, out_features, int(bias)))
-        if not self._layers and self._shape is None:
-            self._shape = (in_features,)
-        return self._added("Linear", lambda s: s[:-1] + (out_features,))
+        return self
 
     def add_activation(self, name):
         if name not in ACTIVATIONS:
             raise NnstateError(-1, f"unknown activation {name!r} (known: {sorted(ACTIVATIONS)})")
         check(lib.nnstate_network_add_activation(self.handle, ACTIVATIONS[name]))
-        return self._added(LAYER_NAMES[ACTIVATIONS[name]], _same)
+        return self
 
     def add_relu(self):
         return self.add_activation("relu")
@@ -138,18 +170,17 @@ class Network(Owned):
 
     def add_gelu(self, approximate="none"):
         check(lib.nnstate_network_add_gelu(self.handle, int(approximate == "tanh")))
-        return self._added("GELU", _same)
+        return self
 
     def add_leaky_relu(self, negative_slope=0.01):
         check(lib.nnstate_network_add_leaky_relu(self.handle, negative_slope))
-        return self._added("LeakyReLU", _same)
+        return self
 
     def set_input_shape(self, shape):
         """Shape of one input sample without the batch dimension, e.g. (1, 28, 28); needed
         before a first layer (such as Conv2d) whose input size its arguments do not imply."""
         dims, rank = _dims(shape, "shape")
         check(lib.nnstate_network_set_input_shape(self.handle, dims, rank))
-        self._shape = tuple(dims[:rank])
         return self
 
     def add_conv2d(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
@@ -158,15 +189,14 @@ class Network(Owned):
         options = Conv2dOptions()
         check(lib.nnstate_conv2d_options_init(ctypes.byref(options), in_channels, out_channels,
                                               1))
-        kernel = options.kernel_h, options.kernel_w = _pair(kernel_size, "kernel_size")
-        strides = options.stride_h, options.stride_w = _pair(stride, "stride")
-        pads = options.padding_h, options.padding_w = _pair(padding, "padding")
-        dilations = options.dilation_h, options.dilation_w = _pair(dilation, "dilation")
+        options.kernel_h, options.kernel_w = _pair(kernel_size, "kernel_size")
+        options.stride_h, options.stride_w = _pair(stride, "stride")
+        options.padding_h, options.padding_w = _pair(padding, "padding")
+        options.dilation_h, options.dilation_w = _pair(dilation, "dilation")
         options.groups = groups
         options.bias = int(bool(bias))
         check(lib.nnstate_network_add_conv2d(self.handle, ctypes.byref(options)))
-        return self._added("Conv2d", lambda s: _pooled(s, out_channels, kernel, strides, pads,
-                                                       dilations))
+        return self
 
     def add_max_pool2d(self, kernel_size, stride=None, padding=0):
         """torch.nn.MaxPool2d; stride None (the default) means kernel_size."""
@@ -179,20 +209,18 @@ class Network(Owned):
                 raise NnstateError(-1, f"stride must be positive, got {stride!r}")
         pads = _pair(padding, "padding")
         check(lib.nnstate_network_add_max_pool2d(self.handle, *kernel, *strides, *pads))
-        steps = kernel if stride is None else strides
-        return self._added("MaxPool2d",
-                           lambda s: _pooled(s, s[-3], kernel, steps, pads, (1, 1)))
+        return self
 
     def add_flatten(self):
         """torch.nn.Flatten(): every sample becomes a vector."""
         check(lib.nnstate_network_add_flatten(self.handle))
-        return self._added("Flatten", lambda s: (_product(s),))
+        return self
 
     def _add_batch_norm(self, dims, num_features, eps, momentum, affine, track_running_stats):
         check(lib.nnstate_network_add_batch_norm(self.handle, dims, num_features, eps, momentum,
                                                  int(bool(affine)),
                                                  int(bool(track_running_stats))))
-        return self._added(f"BatchNorm{dims}d", _same)
+        return self
 
     def add_batch_norm1d(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                          track_running_stats=True):
@@ -207,14 +235,118 @@ class Network(Owned):
     def add_dropout(self, p=0.5):
         """torch.nn.Dropout (inverted), active in training only; p in [0, 1)."""
         check(lib.nnstate_network_add_dropout(self.handle, p))
-        return self._added("Dropout", _same)
+        return self
 
     def add_layer_norm(self, normalized_shape, eps=1e-5, elementwise_affine=True):
         """torch.nn.LayerNorm over the trailing dims given by normalized_shape (int or ints)."""
         dims, rank = _dims(normalized_shape, "normalized_shape")
         check(lib.nnstate_network_add_layer_norm(self.handle, dims, rank, eps,
                                                  int(bool(elementwise_affine))))
-        return self._added("LayerNorm", _same)
+        return self
+
+    # ---- graphs: nodes of any kind, and whole networks as JSON documents
+    @classmethod
+    def from_json(cls, document, seed=0):
+        """The network a JSON document describes, {"input_shape": [...], "nodes": [...]} (a str,
+        or a dict as json.loads gives it), initialised from `seed` (see
+        nnstate_network_create_from_json); to_json() writes one. Refusals raise NnstateError
+        naming the node and the field."""
+        text = document if isinstance(document, str) else _dumps(document, "document")
+        handle = ctypes.c_void_p()
+        check(lib.nnstate_network_create_from_json(ctypes.byref(handle), text.encode(), seed))
+        return cls(_handle=handle.value)
+
+    def to_json(self):
+        """The network's JSON document (a str), which from_json rebuilds."""
+        handle = self.handle
+        return _text(lambda buffer, capacity, size:
+                     lib.nnstate_network_to_json(handle, buffer, capacity, size))
+
+    @property
+    def input(self):
+        """The network input, as a node that add(..., inputs=...) takes."""
+        return Node(self, -1, None, "Input")
+
+    def add(self, kind, inputs=None, name=None, **arguments):
+        """Appends a node of any kind and returns it as a Node, which later nodes take as an
+        input, as in Keras' functional API:
+
+            x = net.add("Conv2d", in_channels=1, out_channels=8, kernel_size=3, name="conv1")
+            y = net.add("Conv2d", inputs=net.input, in_channels=1, out_channels=8,
+                        kernel_size=1, name="shortcut")
+            z = net.add("Add", inputs=[x, y])
+
+        `kind` is PyTorch's class name, or a whole node description (a dict with "kind", as
+        Node.config gives it). `arguments` are the class's constructor arguments with
+        PyTorch's names and defaults (tuples for pairs; None for PyTorch's None). `inputs` is
+        a node, a node name or index (-1: the network input), or a list of them (two or more
+        for Add, Concat, Multiply); by default the previous node. `name` is the module name
+        ("layer1.0.conv1"), which prefixes its tensors' names."""
+        if isinstance(kind, dict):
+            node = dict(kind)
+        elif isinstance(kind, str):
+            node = {"kind": kind}
+        else:
+            raise NnstateError(-1, f"kind must be a layer class name or a node description, "
+                                   f"got {kind!r}")
+        given = {"inputs": inputs, "name": name, **arguments}
+        for key, value in given.items():
+            if key in ("inputs", "name") and value is None:
+                continue
+            if key in node:
+                raise NnstateError(-1, f"{key!r} is given twice (in the description and as an "
+                                       f"argument)")
+            node[key] = value
+        if "inputs" in node:
+            node["inputs"] = self._input_references(node["inputs"])
+        index = ctypes.c_int64(-1)
+        check(lib.nnstate_network_add_node(self.handle, _dumps(node, "node").encode(),
+                                           ctypes.byref(index)))
+        return Node(self, index.value, node.get("name") or None, node.get("kind"))
+
+    def _input_references(self, inputs):
+        """Nodes, names and indices as the description's "inputs" list."""
+        items = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        references = []
+        for item in items:
+            if isinstance(item, Node):
+                if item._network is not self:
+                    raise NnstateError(-1, f"{item!r} is a node of another network")
+                references.append(item.name if item.name else item.index)
+            elif _is_int(item) or isinstance(item, str):
+                references.append(item)
+            else:
+                raise NnstateError(-1, "inputs must be nodes, node names or indices, got "
+                                       f"{item!r}")
+        return references
+
+    @property
+    def nodes(self):
+        """Every node, in order, as Node objects (what add returned)."""
+        result = []
+        for index in range(self.layer_count):
+            config = self._node_config(index)
+            result.append(Node(self, index, config.get("name"), config["kind"]))
+        return result
+
+    def _node_config(self, index):
+        handle = self.handle
+        return json.loads(_text(lambda buffer, capacity, size: lib.nnstate_network_node_json(
+            handle, index, buffer, capacity, size)))
+
+    def _node_info(self, index):
+        """(kind, input count, output shape or None while unknown, parameter count)."""
+        kind, inputs, rank = ctypes.c_int32(), ctypes.c_int32(), ctypes.c_int32()
+        dims, parameters = (ctypes.c_int64 * 4)(), ctypes.c_uint64()
+        check(lib.nnstate_network_node_info(self.handle, index, ctypes.byref(kind),
+                                            ctypes.byref(inputs), None, None,
+                                            ctypes.byref(parameters)))
+        status = lib.nnstate_network_node_info(self.handle, index, None, None,
+                                               ctypes.byref(rank), dims, None)
+        if status != -8:  # STATE: the input shape is not known yet
+            check(status)
+        shape = tuple(dims[:rank.value]) if status == 0 else None
+        return LAYER_NAMES.get(kind.value, "?"), inputs.value, shape, parameters.value
 
     # ---- train/eval mode of predict() and evaluate() (train_step always trains)
     def train(self, mode=True):
@@ -436,25 +568,31 @@ class Network(Owned):
 
     # ---- description
     def summary(self, print_fn=print):
-        """Prints (with print_fn) and returns a table of the layers, as Keras' summary: each
-        layer's kind, output shape of one sample and parameter count, then the totals."""
-        counts = collections.Counter()
-        buffers = 0
-        for name, (shape, role) in self.tensors().items():
-            if role == "parameter":
-                counts[name.split(".")[0]] += _product(shape)
-            else:
-                buffers += _product(shape)
-        rows = [("Layer (type)", "Output shape", "Param #")]
+        """Prints (with print_fn) and returns a table of the nodes, as Keras' summary: each
+        node's name (its index when unnamed) and kind, the output shape of one sample and the
+        parameter count (and, for a graph, the nodes it takes), then the totals."""
+        buffers = sum(_product(shape) for shape, role in self.tensors().values()
+                      if role != "parameter")
+        header = ("Layer (type)", "Output shape", "Param #", "Connected to")
+        rows, graph = [], False
         for index in range(self.layer_count):
-            layer = self._layers[index] if index < len(self._layers) else Layer("?", None)
-            shape = "?" if layer.output_shape is None else str(tuple(layer.output_shape))
-            rows.append((f"{index} ({layer.kind})", shape, f"{counts[str(index)]:,}"))
-        widths = [max(len(r[i]) for r in rows) for i in range(3)]
-        rule = "-" * (sum(widths) + 4)
+            config = self._node_config(index)
+            kind, _, shape, parameters = self._node_info(index)
+            inputs = config.get("inputs", [index - 1])
+            graph |= inputs != [index - 1]
+            rows.append((f"{config.get('name', index)} ({kind})",
+                         "?" if shape is None else str(shape), f"{parameters:,}",
+                         ", ".join("input" if i == -1 else str(i) for i in inputs)))
+        columns = 4 if graph else 3
+        table = [header[:columns]] + [r[:columns] for r in rows]
+        widths = [max(len(r[i]) for r in table) for i in range(columns)]
+        rule = "-" * (sum(widths) + 2 * (columns - 1))
         lines = [f"Network: loss {self._loss_name}, optimizer {self._optimizer_name}", rule]
-        for i, r in enumerate(rows):
-            lines.append(f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}")
+        for i, r in enumerate(table):
+            cells = [f"{r[0]:<{widths[0]}}", f"{r[1]:<{widths[1]}}", f"{r[2]:>{widths[2]}}"]
+            if graph:
+                cells.append(r[3])
+            lines.append("  ".join(cells).rstrip())
             if i == 0:
                 lines.append(rule)
         lines += [rule, f"Total params: {self.parameter_count:,}",
@@ -463,3 +601,11 @@ class Network(Owned):
         if print_fn is not None:
             print_fn(text)
         return text
+
+
+def _dumps(value, what):
+    """JSON text of a description; tuples become lists, NaN is refused as JSON has none."""
+    try:
+        return json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise NnstateError(-1, f"the {what} cannot be written as JSON: {e}") from None

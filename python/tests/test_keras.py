@@ -170,7 +170,8 @@ class SummaryTest(unittest.TestCase):
                 nnstate.save(net, path)
                 with nnstate.load(path) as loaded:
                     rows = loaded.summary(print_fn=None).splitlines()
-                    self.assertRegex(rows[4], r"^0 \(Conv2d\) +\? +40$")
+                    # The rebuilt network knows its shapes too (from the library, per node).
+                    self.assertRegex(rows[4], r"^0 \(Conv2d\) +\(4, 8, 8\) +40$")
                     self.assertRegex(rows[10], r"^6 \(Linear\) +\(3,\) +195$")
                     self.assertIn("loss cross_entropy, optimizer adam", repr(loaded))
         net.close()

@@ -36,6 +36,8 @@ NETWORK_CALLS = {
     "set_tensor": lambda f: ("0.bias", [0.0] * 8), "train_step": lambda f: (XS, YS),
     "evaluate": lambda f: (XS, YS), "predict": lambda f: (XS,), "summary": lambda f: (None,),
     "handle": None, "closed": None, "close": lambda f: (),
+    "add": lambda f: ("ReLU",), "to_json": lambda f: (), "nodes": None, "input": None,
+    "from_json": lambda f: ('{"nodes": []}',),
 }
 TRAINER_CALLS = {
     "fit": lambda f: ((XS, YS),), "save": lambda f: (f["scratch"],),
@@ -50,16 +52,16 @@ CHECKPOINT_CALLS = {
     "tensor": lambda f: ("0.weight",), "optimizer": None, "metadata": None,
     "layer_kinds": None, "layers": lambda f: (), "loss": None, "optimizer_options": None,
     "environment": None, "trainer": None, "history": None, "scheduler": None,
-    "early_stopping": None, "close": lambda f: (),
+    "early_stopping": None, "close": lambda f: (), "network_json": lambda f: (),
 }
 CALLS = {"Network": NETWORK_CALLS, "Trainer": TRAINER_CALLS, "Dataset": DATASET_CALLS,
          "Checkpoint": CHECKPOINT_CALLS}
 # Members that never touch the native handle: they answer even when it is closed.
-PURE = {"closed", "close", "epochs"}
+PURE = {"closed", "close", "epochs", "input", "from_json"}
 # What a fit's callback may still do with its own trainer (read-only or the stop request).
 DURING_FIT_ALLOWED = {"Trainer": {"warnings", "request_stop", "position", "history", "epochs",
                                   "closed"},
-                      "Network": {"closed"}, "Dataset": set()}
+                      "Network": {"closed", "input", "from_json"}, "Dataset": set()}
 
 
 def public_members(cls):

@@ -63,6 +63,7 @@ void rebuild_network(CheckpointView &v) {
     } catch (const nnstate::Error &) {  // no layer fixes them
       v.input_size = v.output_size = 0;
     }
+    v.graph = graph_view(net);
   } catch (const nnstate::Error &e) {
     v.rebuild_error = file_error(v.path, e);
   }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "checkpoint_io.h"
+#include "graph_view.h"
 
 namespace nnstate_cli {
 
@@ -57,6 +58,7 @@ struct CheckpointView {
   double lr = 0;
   bool has_lr = false;
   size_t input_size = 0, output_size = 0;
+  GraphView graph;  // each node with its output shape and parameters, when rebuilt
 
   const TensorView *find(const std::string &name) const;
   const std::string *meta(const std::string &key) const;  // nullptr when absent

@@ -15,7 +15,9 @@ const CommandSpec kDumpSpec = {
     "FILE [--tensors]",
     "Prints everything the checkpoint FILE holds, as far as the C API exposes it, as one\n"
     "strict JSON document: format and writer versions, creation time, environment, layer\n"
-    "count, optimizer, user metadata, the training history, every stored field by its full\n"
+    "count, the network's document (\"model\", the form 'nnstate train --model' takes) and\n"
+    "its graph (\"graph\": each node's name, kind, inputs, output shape and parameters),\n"
+    "optimizer, user metadata, the training history, every stored field by its full\n"
     "name (\"fields\": scheduler, early stopping, position, RNG streams...; values as exact\n"
     "text, as diff compares them),\n"
     "and every tensor summarised by name, role, dtype, shape, element and byte count and\n"
@@ -62,6 +64,28 @@ void dump_tensor(Out &o, const TensorView &t, bool values) {
   o.raw("}");
 }
 
+// The graph of the rebuilt network; inputs as in the document (names of named nodes, else
+// indices, -1 for the network input).
+std::string graph_json(const GraphView &g) {
+  std::string text =
+      "{\"input_shape\": " + (g.input_shape.empty() ? "null" : dims_text(g.input_shape)) +
+      ", \"nodes\": [";
+  for (const NodeRow &n : g.nodes) {
+    std::string inputs;
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+      const NodeInput &in = n.inputs[i];
+      inputs +=
+          (i ? ", " : "") + (in.name.empty() ? std::to_string(in.index) : json_string(in.name));
+    }
+    text += std::string(n.index ? "," : "") + "\n    {\"index\": " + std::to_string(n.index) +
+            ", \"name\": " + (n.name.empty() ? "null" : json_string(n.name)) +
+            ", \"kind\": " + json_string(n.kind) + ", \"inputs\": [" + inputs +
+            "], \"output_shape\": " + (n.shape_known ? dims_text(n.output_shape) : "null") +
+            ", \"parameters\": " + std::to_string(n.parameters) + "}";
+  }
+  return text + (g.nodes.empty() ? "]}" : "\n  ]}");
+}
+
 }  // namespace
 
 int cmd_dump(int argc, char **argv) {
@@ -100,6 +124,10 @@ int cmd_dump(int argc, char **argv) {
   }
   o.raw(", \"parameter_count\": " + std::to_string(v.elements_of_role(NNSTATE_ROLE_PARAMETER)) +
         "}");
+  o.key(1, false, "model");
+  o.raw(about_file(v.path, [&] { return v.checkpoint.network_json(); }));
+  o.key(1, false, "graph");
+  o.raw(v.rebuilt ? graph_json(v.graph) : "null");
   o.key(1, false, "optimizer");
   o.raw("{\"kind\": " + json_string(optimizer_name(v.optimizer.kind)) +
         ", \"step\": " + std::to_string(v.optimizer.step));

@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "args.h"
 #include "checkpoint_view.h"
@@ -16,12 +18,16 @@ const CommandSpec kInspectSpec = {
     "FILE",
     "Verifies the checkpoint FILE and summarises it: format and writer versions, creation\n"
     "time, the environment bitwise determinism depends on (OpenBLAS core type and threads),\n"
-    "architecture and tensors, parameter count, optimizer, training progress and best epoch\n"
+    "architecture, the graph (each node's name, kind, inputs, output shape and parameters)\n"
+    "and tensors, parameter count, optimizer, training progress and best epoch\n"
     "(from the history 'nnstate train' records), user metadata, and where the bytes go.",
     {
         {"Output",
          {
              {"no-tensors", nullptr, "omit the list of tensors"},
+             {"model-json", nullptr,
+              "print only the network's JSON document (the form 'nnstate train\n"
+              "--model' takes), read from the file's architecture"},
          }},
     },
     "Checkpoints of a trainer also show the scheduler, early stopping and the position in\n"
@@ -148,6 +154,33 @@ std::string layers_text(const CheckpointView &v) {
   return text.empty() ? "none" : text;
 }
 
+// One line per node: index, name ("-" when unnamed), kind, inputs, output shape, parameters.
+void print_graph(const GraphView &g) {
+  field("graph", std::to_string(g.nodes.size()) + " node(s), input " +
+                     (g.input_shape.empty() ? "unknown" : dims_text(g.input_shape)));
+  std::vector<std::vector<std::string>> rows = {
+      {"#", "name", "kind", "inputs", "output", "parameters"}};
+  for (const NodeRow &n : g.nodes) {
+    std::string inputs;
+    for (size_t i = 0; i < n.inputs.size(); ++i)
+      inputs += (i ? ", " : "") + input_text(n.inputs[i]);
+    rows.push_back({std::to_string(n.index), n.name.empty() ? "-" : n.name, n.kind, inputs,
+                    n.shape_known ? dims_text(n.output_shape) : "?", std::to_string(n.parameters)});
+  }
+  std::vector<size_t> width(rows[0].size(), 0);
+  for (const auto &row : rows) {
+    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  }
+  for (const auto &row : rows) {
+    std::string line = " ";
+    for (size_t c = 0; c < row.size(); ++c) {
+      const bool last = c + 1 == row.size();
+      line += " " + row[c] + (last ? "" : std::string(width[c] - row[c].size() + 1, ' '));
+    }
+    std::printf("%s\n", line.c_str());
+  }
+}
+
 // The best epoch by val_loss when validated, else by loss (as the monitors default).
 void print_best(const History &h) {
   bool validated = false;
@@ -175,6 +208,12 @@ int cmd_inspect(int argc, char **argv) {
     return kExitOk;
   }
   if (args.positionals().empty()) args.fail("missing the checkpoint FILE");
+  if (args.flag("model-json")) {
+    const std::string &path = args.positionals()[0];
+    std::printf("%s\n",
+                about_file(path, [&] { return nnstate::Checkpoint(path).network_json(); }).c_str());
+    return kExitOk;
+  }
   const CheckpointView v = open_checkpoint_view(args.positionals()[0], true);
   const History history = checkpoint_history(v);
   const auto meta = [&](const char *key) {
@@ -199,6 +238,7 @@ int cmd_inspect(int argc, char **argv) {
   field("architecture", arch);
   field("layers", layers_text(v));
   if (!v.rebuilt) field("network", "cannot be rebuilt: " + v.rebuild_error);
+  if (v.rebuilt) print_graph(v.graph);
   const int32_t loss = about_file(v.path, [&] { return v.checkpoint.loss(); });
   field("loss", loss ? loss_name(loss) : "none");
 

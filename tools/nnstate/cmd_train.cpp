@@ -9,10 +9,10 @@
 #include <stdexcept>
 #include <vector>
 
-#include "arch_spec.h"
 #include "checkpoint_io.h"
 #include "commands.h"
 #include "data_fit.h"
+#include "model_source.h"
 #include "signals.h"
 #include "train_loop.h"
 #include "train_options.h"
@@ -21,8 +21,8 @@ namespace nnstate_cli {
 namespace {
 
 struct Resumed {
-  bool has_checkpoint = false;  // DIR holds a ckpt-*.nnst: the trainer resumes from it
-  std::string arch, loss;       // from DIR/last.nnst's metadata, when it exists
+  bool has_checkpoint = false;    // DIR holds a ckpt-*.nnst: the trainer resumes from it
+  std::string arch, model, loss;  // from DIR/last.nnst's metadata, when it exists
 };
 
 bool has_trainer_checkpoint(const std::string &dir) {
@@ -56,7 +56,14 @@ Resumed resume_point(const TrainOptions &o, const std::string &last) {
   if (file_exists(last)) {
     std::map<std::string, std::string> meta = checkpoint_metadata(last);
     r.arch = meta[kMetaArch];
+    r.model = meta[kMetaModel];
     r.loss = meta[kMetaLoss];
+    if ((!o.arch.empty() && !r.model.empty()) || (!o.model.empty() && !r.arch.empty())) {
+      throw UsageError(
+          std::string("train: ") + (o.arch.empty() ? "--model " + o.model : "--arch " + o.arch) +
+          " differs from the " + (r.arch.empty() ? "model" : "architecture " + r.arch) +
+          " recorded in " + last + fresh_start_hint(o.checkpoint_dir));
+    }
     if (!o.arch.empty() && !r.arch.empty() && o.arch != r.arch) {
       throw UsageError("train: --arch " + o.arch + " differs from " + r.arch +
                        ", the architecture in " + last + fresh_start_hint(o.checkpoint_dir));
@@ -66,9 +73,9 @@ Resumed resume_point(const TrainOptions &o, const std::string &last) {
                        last + fresh_start_hint(o.checkpoint_dir));
     }
   }
-  if (o.arch.empty() && r.arch.empty()) {
-    throw UsageError("train: " + last + " does not exist or records no " + kMetaArch +
-                     "; give --arch");
+  if (o.arch.empty() && o.model.empty() && r.arch.empty() && r.model.empty()) {
+    throw UsageError("train: " + last + " does not exist or records no " + kMetaArch + " or " +
+                     kMetaModel + "; give --arch or --model");
   }
   return r;
 }
@@ -141,8 +148,18 @@ int cmd_train(int argc, char **argv) {
 
   const std::string last = o.checkpoint_dir + "/last.nnst";
   const Resumed resumed = resume_point(o, last);
-  const std::string arch = !o.arch.empty() ? o.arch : resumed.arch;
-  const ArchSpec spec = parse_arch_spec(arch);
+  // Built now, so that an invalid architecture or document fails before any data is read.
+  // Always built afresh: a resume replaces the weights, optimizer, RNGs and loop state.
+  ModelSource model = !o.model.empty()        ? file_model(o.model, o.seed)
+                      : !o.arch.empty()       ? arch_model(o.arch, o.seed)
+                      : !resumed.arch.empty() ? arch_model(resumed.arch, o.seed)
+                                              : document_model(resumed.model, last, o.seed);
+  if (!o.model.empty() && !resumed.model.empty() && model.document != resumed.model) {
+    throw UsageError("train: --model " + o.model +
+                     " describes another network than the one "
+                     "recorded in " +
+                     last + fresh_start_hint(o.checkpoint_dir));
+  }
   if (!o.checkpoint_dir.empty()) make_directories(o.checkpoint_dir);
 
   if (!o.output.empty()) {
@@ -166,21 +183,21 @@ int cmd_train(int argc, char **argv) {
   }
   const bool has_validation = validation_view.samples > 0;
 
-  const std::string network_name = "the architecture " + arch;
-  const int32_t loss = !o.loss.empty() ? loss_from_name(o.loss)
-                       : !resumed.loss.empty()
-                           ? loss_from_name(resumed.loss)
-                           : default_loss(train, static_cast<size_t>(spec.output_size));
+  const std::string &network_name = model.name;
+  const int32_t loss = !o.loss.empty()         ? loss_from_name(o.loss)
+                       : !resumed.loss.empty() ? loss_from_name(resumed.loss)
+                                               : default_loss(train, model.output_size);
   if (loss == 0) {
     throw std::runtime_error(last + ": unknown loss '" + resumed.loss + "' in its metadata");
   }
-  const size_t inputs = static_cast<size_t>(spec.input_size);
-  const size_t outputs = static_cast<size_t>(spec.output_size);
-  check_fits(train, inputs, outputs, loss, network_name);
-  if (o.validation.given()) check_fits(validation_data, inputs, outputs, loss, network_name);
+  check_fits(train, model.input_size, model.output_size, loss, network_name);
+  check_sample_shape(train, model);
+  if (o.validation.given()) {
+    check_fits(validation_data, model.input_size, model.output_size, loss, network_name);
+    check_sample_shape(validation_data, model);
+  }
 
-  // Always built afresh: a resume replaces the weights, optimizer, RNGs and loop state.
-  nnstate::Network network = build_network(spec, o.seed);
+  nnstate::Network &network = model.network;
   in_context("setting the loss", [&] { network.loss(loss); });
   in_context(
       "invalid optimizer options", [&] { network.optimizer(o.optimizer); }, Blame::usage);
@@ -215,8 +232,8 @@ int cmd_train(int argc, char **argv) {
     if (resumed.has_checkpoint) resume_from(trainer, o.checkpoint_dir);
   }
 
-  std::fprintf(stderr, "nnstate: %s, loss %s; training on %zu samples of %s",
-               describe(spec).c_str(), loss_name(loss), train_view.samples, train.name.c_str());
+  std::fprintf(stderr, "nnstate: %s, loss %s; training on %zu samples of %s", model.summary.c_str(),
+               loss_name(loss), train_view.samples, train.name.c_str());
   if (has_validation) {
     std::fprintf(stderr, ", validating on %zu samples of %s", validation_view.samples,
                  validation_view.data->name.c_str());
@@ -231,8 +248,10 @@ int cmd_train(int argc, char **argv) {
   loop.progress = &progress;
   loop.checkpoint_dir = o.checkpoint_dir;
   loop.output = o.output;
-  loop.metadata = {
-      {kMetaArch, arch}, {kMetaLoss, loss_name(loss)}, {kMetaCommand, command_line(argc, argv)}};
+  loop.metadata = {{model.arch.empty() ? kMetaModel : kMetaArch,
+                    model.arch.empty() ? model.document : model.arch},
+                   {kMetaLoss, loss_name(loss)},
+                   {kMetaCommand, command_line(argc, argv)}};
   loop.crash_after_steps = o.simulate_crash_after_steps;
   return run_training(loop);
 }

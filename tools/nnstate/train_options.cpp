@@ -9,18 +9,27 @@ namespace nnstate_cli {
 
 const CommandSpec kTrainSpec = {
     "train",
-    "--arch SPEC (--images FILE --labels FILE | --csv FILE) [options]",
-    "Trains a multi-layer perceptron on IDX (MNIST format, gzip accepted) or CSV data and\n"
+    "(--arch SPEC | --model FILE) (--images FILE --labels FILE | --csv FILE) [options]",
+    "Trains a multi-layer perceptron (--arch) or any network described by a JSON document\n"
+    "(--model: CNNs, residual graphs) on IDX (MNIST format, gzip accepted) or CSV data and\n"
     "prints one line per epoch (a progress bar as well when stdout is a terminal).\n"
     "\n"
     "Architecture SPEC: widths and activations joined by '-'. The first number is the input\n"
     "size, every later number a Linear layer (with bias), every name an activation:\n"
     "relu, tanh, sigmoid, gelu, gelu:tanh, leaky_relu, leaky_relu:SLOPE (default 0.01).\n"
-    "Example: 784-256-relu-128-relu-10.",
+    "Example: 784-256-relu-128-relu-10.\n"
+    "\n"
+    "Model FILE: {\"input_shape\": [1, 28, 28], \"nodes\": [{\"kind\": \"Conv2d\", ...}, ...]},\n"
+    "each node with PyTorch's class name and arguments, a \"name\" and \"inputs\" (see\n"
+    "tools/README.md). IDX images keep their shape: 28x28 images feed input_shape\n"
+    "[1, 28, 28] (or a flat [784]).",
     {
         {"Model",
          {
              {"arch", "SPEC", "the architecture (see above); optional with --resume"},
+             {"model", "FILE",
+              "the network as a JSON document (see above), instead of --arch;\n"
+              "optional with --resume"},
              {"loss", "NAME",
               "cross_entropy, mse or bce_with_logits (default: cross_entropy when\n"
               "every target is an integer class label and there are several outputs,\n"
@@ -252,8 +261,10 @@ TrainOptions parse_train_options(const Args &args) {
     args.fail("--checkpoint-dir: empty directory name");
   }
   o.arch = args.text("arch");
-  if (o.arch.empty() && o.checkpoint_dir.empty())
-    args.fail("--arch is required (e.g. --arch 784-256-relu-10)");
+  o.model = args.text("model");
+  if (!o.arch.empty() && !o.model.empty()) args.fail("give --arch or --model, not both");
+  if (o.arch.empty() && o.model.empty() && o.checkpoint_dir.empty())
+    args.fail("--arch or --model is required (e.g. --arch 784-256-relu-10)");
   if (!o.arch.empty()) parse_arch_spec(o.arch);  // fail early on a bad spec
   if (args.has("loss"))
     o.loss = args.choice("loss", "", {"cross_entropy", "mse", "bce_with_logits"});

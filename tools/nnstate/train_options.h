@@ -17,8 +17,9 @@ namespace nnstate_cli {
 extern const CommandSpec kTrainSpec;
 
 struct TrainOptions {
-  std::string arch;  // empty when resuming without --arch
-  std::string loss;  // empty: the default for the data
+  std::string arch;   // empty when resuming without --arch
+  std::string model;  // --model FILE (model_source.h), empty for --arch
+  std::string loss;   // empty: the default for the data
   uint64_t seed = 0;
   DataFlags train, validation;
   double validation_split = 0.0;

@@ -92,6 +92,14 @@ class Checkpoint {
   // Takes ownership of a handle from the C API.
   explicit Checkpoint(nnstate_checkpoint *raw) : handle_(raw) {}
 
+  // The document of the stored network, from the architecture alone
+  // (nnstate_checkpoint_network_json): what Network::to_json gives for the network it rebuilds.
+  std::string network_json() const {
+    return read_text([this](char *buffer, size_t capacity, size_t *size) {
+      return nnstate_checkpoint_network_json(get(), buffer, capacity, size);
+    });
+  }
+
   FormatVersion format() const {
     FormatVersion v;
     check(nnstate_checkpoint_format(get(), &v.major, &v.minor));

@@ -33,6 +33,19 @@ inline void check(nnstate_status status) {
   if (status != NNSTATE_OK) throw Error(status, nnstate_last_error());
 }
 
+// The text of a C function with nnstate_network_node_json's buffer convention: `call(buffer,
+// capacity, &size)` is asked for the size first (NULL buffer), then fills a buffer of it.
+template <typename Call>
+std::string read_text(Call &&call) {
+  size_t size = 0;
+  const nnstate_status asked = call(nullptr, 0, &size);
+  if (asked != NNSTATE_ERR_SHAPE_MISMATCH) check(asked);  // an error other than "too small"
+  std::string text(size, '\0');
+  check(call(&text[0], text.size(), &size));
+  text.resize(size > 0 ? size - 1 : 0);  // without the terminating NUL
+  return text;
+}
+
 // Owns a C handle and frees it with `Free`; movable, not copyable. A moved-from handle is
 // NULL, which every C function refuses with NNSTATE_ERR_INVALID_ARGUMENT (so a wrapper call on
 // it throws Error instead of crashing).

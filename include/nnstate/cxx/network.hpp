@@ -11,6 +11,15 @@
 
 namespace nnstate {
 
+// What a node is besides its description (nnstate_network_node_info).
+struct NodeInfo {
+  int32_t kind = 0;                   // NNSTATE_LAYER_*
+  int32_t inputs = 0;                 // how many nodes it takes
+  bool shape_known = false;           // false while the network's input shape is unknown
+  std::vector<int64_t> output_shape;  // one sample, without the batch dimension
+  uint64_t parameters = 0;
+};
+
 // A network with its loss, optimizer and random streams (nnstate_network). Layer functions
 // return *this so that a stack reads as one expression; every failure throws Error.
 class Network {
@@ -37,6 +46,49 @@ class Network {
     check(nnstate_checkpoint_load_buffer(&raw, data, size, &options));
     return Network(raw);
   }
+  // Builds the network a JSON document describes ({"input_shape": [...], "nodes": [...]}, see
+  // nnstate_network_create_from_json), initialised from `seed`.
+  static Network from_json(const std::string &document, uint64_t seed = 0) {
+    nnstate_network *raw = nullptr;
+    check(nnstate_network_create_from_json(&raw, document.c_str(), seed));
+    return Network(raw);
+  }
+  // The network's document, which from_json rebuilds (nnstate_network_to_json).
+  std::string to_json() const {
+    return read_text([this](char *buffer, size_t capacity, size_t *size) {
+      return nnstate_network_to_json(get(), buffer, capacity, size);
+    });
+  }
+  // Appends a node of any kind described by a JSON object (nnstate_network_add_node), e.g.
+  //   net.add_node(R"({"kind": "Add", "inputs": ["bn2", "downsample.1"]})");
+  // and returns its index, which later nodes may name as an input.
+  int64_t add_node(const std::string &node) {
+    int64_t index = -1;
+    check(nnstate_network_add_node(get(), node.c_str(), &index));
+    return index;
+  }
+  // Node `index`'s description (nnstate_network_node_json).
+  std::string node_json(size_t index) const {
+    return read_text([this, index](char *buffer, size_t capacity, size_t *size) {
+      return nnstate_network_node_json(get(), index, buffer, capacity, size);
+    });
+  }
+
+  // Node `index`'s kind, input count, output shape and parameter count.
+  NodeInfo node_info(size_t index) const {
+    NodeInfo info;
+    check(nnstate_network_node_info(get(), index, &info.kind, &info.inputs, nullptr, nullptr,
+                                    &info.parameters));
+    int32_t rank = 0;
+    int64_t dims[4] = {0, 0, 0, 0};
+    const nnstate_status status =
+        nnstate_network_node_info(get(), index, nullptr, nullptr, &rank, dims, nullptr);
+    if (status != NNSTATE_ERR_STATE) check(status);  // STATE: no input shape yet
+    info.shape_known = status == NNSTATE_OK;
+    info.output_shape.assign(dims, dims + (info.shape_known ? rank : 0));
+    return info;
+  }
+
   // Loads a checkpoint into this network, whose tensors must match the file's.
   void load_into(const std::string &path, const nnstate_load_options &options = load_options()) {
     check(nnstate_checkpoint_load_into(get(), path.c_str(), &options));
