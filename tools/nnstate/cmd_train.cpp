@@ -155,10 +155,10 @@ int cmd_train(int argc, char **argv) {
                       : !resumed.arch.empty() ? arch_model(resumed.arch, o.seed)
                                               : document_model(resumed.model, last, o.seed);
   if (!o.model.empty() && !resumed.model.empty() && model.document != resumed.model) {
-    throw UsageError("train: --model " + o.model +
-                     " describes another network than the one "
-                     "recorded in " +
-                     last + fresh_start_hint(o.checkpoint_dir));
+    // Compared as the networks they build, so spacing and written-out defaults do not matter.
+    const std::string recorded = " describes another network than the one recorded in ";
+    throw UsageError("train: --model " + o.model + recorded + last +
+                     fresh_start_hint(o.checkpoint_dir));
   }
   if (!o.checkpoint_dir.empty()) make_directories(o.checkpoint_dir);
 
