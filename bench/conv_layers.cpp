@@ -3,9 +3,12 @@
 // in the same process: the fraction "GEMM alone / layer" says how much of a phase is overhead
 // (im2col, col2im, the layout transposes, the bias).
 //
-// Usage: conv_layers [repeats (default 20)]; OPENBLAS_NUM_THREADS and OPENBLAS_CORETYPE apply.
-// Each figure is the best of `repeats` runs, which filters out a loaded machine's stalls.
+// Usage: conv_layers [repeats (default 20) [im2col floats per chunk (default: the layer's)]];
+// OPENBLAS_NUM_THREADS and OPENBLAS_CORETYPE apply. Each figure is the best of `repeats` runs,
+// which filters out a loaded machine's stalls.
 #include <cblas.h>
+
+#include <time.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -24,14 +27,22 @@ struct ConvCase {
   int64_t in_c, out_c, kernel, stride, padding, hw;  // square input hw x hw
 };
 
-// Best wall time of `repeats` calls of `run`, after one warm-up call.
-double best_of(int repeats, const std::function<void()> &run) {
+double cpu_seconds() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// Best CPU time of `repeats` calls of `run`, each after an untimed `setup`, after one warm-up.
+double best_of(int repeats, const std::function<void()> &setup, const std::function<void()> &run) {
+  setup();
   run();
   double best = 1e30;
   for (int r = 0; r < repeats; ++r) {
-    const double t0 = bench::now();
+    setup();
+    const double t0 = cpu_seconds();
     run();
-    best = std::min(best, bench::now() - t0);
+    best = std::min(best, cpu_seconds() - t0);
   }
   return best;
 }
@@ -48,7 +59,7 @@ void sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a, co
               static_cast<int>(n));
 }
 
-void run_case(const ConvCase &cc, int64_t batch, int repeats) {
+void run_case(const ConvCase &cc, int64_t batch, int repeats, int64_t column_budget) {
   nnstate::Rng rng(42, nnstate::RngStream::init);
   nnstate::LayerConfig config;
   config.kind = nnstate::LayerKind::conv2d;
@@ -58,6 +69,7 @@ void run_case(const ConvCase &cc, int64_t batch, int repeats) {
   config.stride = {cc.stride, cc.stride};
   config.padding = {cc.padding, cc.padding};
   nnstate::Conv2d conv(config, &rng);
+  if (column_budget > 0) conv.set_column_budget(column_budget);
   nnstate::Tensor x(nnstate::Shape{batch, cc.in_c, cc.hw, cc.hw});
   fill(x, rng);
   const nnstate::Shape out_shape = conv.output_shape(x.shape());
@@ -65,41 +77,42 @@ void run_case(const ConvCase &cc, int64_t batch, int repeats) {
   fill(dy, rng);
   const nnstate::RunContext training{true, nullptr};
 
-  const double forward = best_of(repeats, [&] { conv.forward(x, y, training); });
-  // backward() reuses the columns of the last forward; a forward precedes each backward as in
-  // training, and its time is subtracted.
-  const double fwd_wgrad =
-      best_of(repeats, [&] { conv.forward(x, y, training), conv.backward(x, y, dy, nullptr); });
-  const double fwd_both =
-      best_of(repeats, [&] { conv.forward(x, y, training), conv.backward(x, y, dy, &dx); });
-  const double wgrad = std::max(fwd_wgrad - forward, 1e-9);
-  const double dgrad = std::max(fwd_both - fwd_wgrad, 1e-9);
+  const auto nothing = [] {};
+  const auto forward_pass = [&] { conv.forward(x, y, training); };
+  const double forward = best_of(repeats, nothing, forward_pass);
+  // backward() uses the columns of the last forward, so an untimed forward precedes each.
+  const double wgrad = best_of(repeats, forward_pass, [&] { conv.backward(x, y, dy, nullptr); });
+  const double both = best_of(repeats, forward_pass, [&] { conv.backward(x, y, dy, &dx); });
 
   // The same products alone: W[out_c, K] * col[K, N]; dY[out_c, N] * col^T; W^T * dY.
   const int64_t k = cc.in_c * cc.kernel * cc.kernel, n = batch * out_shape[2] * out_shape[3];
   std::vector<float> w(static_cast<size_t>(cc.out_c * k), 0.01f),
       col(static_cast<size_t>(k * n), 0.5f), prod(static_cast<size_t>(cc.out_c * n), 0.25f),
       wg(w.size());
-  const double g_fwd = best_of(
-      repeats, [&] { sgemm(false, false, cc.out_c, n, k, w.data(), col.data(), prod.data()); });
-  const double g_wgrad = best_of(
-      repeats, [&] { sgemm(false, true, cc.out_c, k, n, prod.data(), col.data(), wg.data()); });
-  const double g_dgrad = best_of(
-      repeats, [&] { sgemm(true, false, k, n, cc.out_c, w.data(), prod.data(), col.data()); });
+  const double g_fwd = best_of(repeats, nothing, [&] {
+    sgemm(false, false, cc.out_c, n, k, w.data(), col.data(), prod.data());
+  });
+  const double g_wgrad = best_of(repeats, nothing, [&] {
+    sgemm(false, true, cc.out_c, k, n, prod.data(), col.data(), wg.data());
+  });
+  const double g_dgrad = best_of(repeats, nothing, [&] {
+    sgemm(true, false, k, n, cc.out_c, w.data(), prod.data(), col.data());
+  });
   const double gflop =
       2.0 * static_cast<double>(cc.out_c) * static_cast<double>(k) * static_cast<double>(n) * 1e-9;
-  std::printf(
-      "%-26s M=%-4lld N=%-6lld K=%-4lld | %7.3f %7.3f %7.3f ms | %5.2f %5.2f %5.2f | %5.1f GFLOP/s "
-      "fwd GEMM\n",
-      cc.name, static_cast<long long>(cc.out_c), static_cast<long long>(n),
-      static_cast<long long>(k), forward * 1e3, wgrad * 1e3, dgrad * 1e3, g_fwd / forward,
-      g_wgrad / wgrad, g_dgrad / dgrad, gflop / g_fwd);
+  // The input gradient shares backward() with the weight gradient: it is the difference.
+  std::printf("%-26s %4lld %6lld %4lld | %7.3f %7.3f %7.3f | %5.2f %5.2f %5.2f %5.2f | %5.1f\n",
+              cc.name, static_cast<long long>(cc.out_c), static_cast<long long>(n),
+              static_cast<long long>(k), forward * 1e3, wgrad * 1e3, both * 1e3, g_fwd / forward,
+              g_wgrad / wgrad, g_dgrad / std::max(both - wgrad, 1e-9), (g_wgrad + g_dgrad) / both,
+              gflop / g_fwd);
 }
 
 }  // namespace
 
 int main(int argc, char **argv) {
   const int repeats = argc > 1 ? std::atoi(argv[1]) : 20;
+  const int64_t column_budget = argc > 2 ? std::atoll(argv[2]) : 0;
   if (repeats < 1) {
     std::fprintf(stderr, "usage: %s [repeats >= 1]\n", argv[0]);
     return 2;
@@ -108,8 +121,10 @@ int main(int argc, char **argv) {
              *threads = std::getenv("OPENBLAS_NUM_THREADS");
   std::printf("conv layers, batch 128, best of %d; OPENBLAS_CORETYPE=%s OPENBLAS_NUM_THREADS=%s\n",
               repeats, core ? core : "(auto)", threads ? threads : "(default)");
-  std::printf("%-26s %-24s | layer time: fwd, wgrad, dgrad   | GEMM alone / layer\n", "layer",
-              "GEMM (M, N, K of fwd)");
+  std::printf(
+      "%-26s %-16s | layer ms: fwd, wgrad, wgrad+dgrad | GEMM alone / layer: fwd, wgrad, "
+      "dgrad, backward | fwd GEMM GFLOP/s\n",
+      "layer", "M, N, K (fwd)");
   const ConvCase cases[] = {
       {"cnn conv1 1->16 3x3 28", 1, 16, 3, 1, 1, 28},
       {"cnn conv2 16->32 3x3 14", 16, 32, 3, 1, 1, 14},
@@ -120,6 +135,6 @@ int main(int argc, char **argv) {
       {"resnet l3 64->64 3x3 2", 64, 64, 3, 1, 1, 2},
       {"resnet l4 128->128 3x3 1", 128, 128, 3, 1, 1, 1},
   };
-  for (const ConvCase &c : cases) run_case(c, 128, repeats);
+  for (const ConvCase &c : cases) run_case(c, 128, repeats, column_budget);
   return 0;
 }
