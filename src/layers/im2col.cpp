@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "util/vector_clones.h"
+
 namespace nnstate {
 namespace {
 
@@ -117,7 +119,7 @@ void im2col(const WindowGeometry &g, const float *input, float *col) {
   }
 }
 
-void col2im(const WindowGeometry &g, const float *col, float *input_grad) {
+NNSTATE_VECTOR_CLONES void col2im(const WindowGeometry &g, const float *col, float *input_grad) {
   const int64_t plane = g.h * g.w, out_plane = g.oh * g.ow, cols = g.col_cols();
   std::fill(input_grad, input_grad + g.n * g.c * plane, 0.0f);
   for (int64_t c = 0; c < g.c; ++c) {

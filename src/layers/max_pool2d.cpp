@@ -7,6 +7,7 @@
 
 #include "layers/pool_window.h"
 #include "util/error.h"
+#include "util/vector_clones.h"
 
 namespace nnstate {
 namespace {
@@ -100,8 +101,9 @@ void update_row(const float *__restrict in, int64_t offset, int64_t stride, int6
 // compared in row-major order by the same rule as update_row (starting from the first tap, which
 // wins against the initial -inf unless it is -inf itself, with the same index either way), in one
 // pass over the output row instead of four.
-void pool_2x2_row(const float *__restrict row0, const float *__restrict row1, int32_t row0_index,
-                  int32_t width, int64_t ow, float *__restrict best, int32_t *__restrict arg) {
+NNSTATE_VECTOR_CLONES void pool_2x2_row(const float *__restrict row0, const float *__restrict row1,
+                                        int32_t row0_index, int32_t width, int64_t ow,
+                                        float *__restrict best, int32_t *__restrict arg) {
   for (int64_t x = 0; x < ow; ++x) {
     const int32_t i00 = row0_index + static_cast<int32_t>(2 * x);
     const float v00 = row0[2 * x], v01 = row0[2 * x + 1];
