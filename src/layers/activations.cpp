@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "util/vector_clones.h"
+
 namespace nnstate {
 namespace {
 
@@ -15,6 +17,20 @@ constexpr double kSqrt2OverPi = 0.7978845608028654;  // sqrt(2 / pi)
 constexpr double kInvSqrt2 = 0.7071067811865476;     // 1 / sqrt(2)
 constexpr double kInvSqrt2Pi = 0.3989422804014327;   // 1 / sqrt(2 pi)
 constexpr double kGeluCubic = 0.044715;
+
+NNSTATE_VECTOR_CLONES void relu_loop(const float *x, float *y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+// PyTorch's threshold_backward: the gradient at exactly 0 is 0. dy is loaded unconditionally so
+// that the select vectorises (a conditional load does not).
+NNSTATE_VECTOR_CLONES void relu_gradient_loop(const float *y, const float *dy, float *dx,
+                                              int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = dy[i];
+    dx[i] = y[i] > 0.0f ? g : 0.0f;
+  }
+}
 
 }  // namespace
 
@@ -35,17 +51,12 @@ LayerConfig ReLU::config() const {
 }
 
 void ReLU::apply(const float *x, float *y, int64_t n) const {
-  for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+  relu_loop(x, y, n);
 }
 
 void ReLU::apply_gradient(const float *, const float *y, const float *dy, float *dx,
                           int64_t n) const {
-  // PyTorch's threshold_backward: the gradient at exactly 0 is 0. dy is loaded
-  // unconditionally so that the select vectorises (a conditional load does not).
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = dy[i];
-    dx[i] = y[i] > 0.0f ? g : 0.0f;
-  }
+  relu_gradient_loop(y, dy, dx, n);
 }
 
 LayerConfig LeakyReLU::config() const {

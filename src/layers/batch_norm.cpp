@@ -7,8 +7,72 @@
 #include "layers/layer_memory.h"
 #include "layers/reduce.h"
 #include "util/error.h"
+#include "util/vector_clones.h"
 
 namespace nnstate {
+namespace {
+
+// The [N, C, spatial] loops, cloned per vector width (same bits in each: see vector_clones.h).
+
+// sum[c] += sum (x - shift[c]), sum2[c] += sum (x - shift[c])^2 over channel c's planes.
+NNSTATE_VECTOR_CLONES void plane_moments(const float *x, int64_t n, int64_t channels,
+                                         int64_t spatial, const float *shift, double *sum,
+                                         double *sum2) {
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t c = 0; c < channels; ++c) {
+      double s, s2;
+      shifted_moments(x + (i * channels + c) * spatial, spatial, shift[c], s, s2);
+      sum[c] += s;
+      sum2[c] += s2;
+    }
+  }
+}
+
+// y = (x - mean[c]) a[c] + d[c].
+NNSTATE_VECTOR_CLONES void normalize_planes(const float *x, float *y, int64_t n, int64_t channels,
+                                            int64_t spatial, const float *mean, const float *a,
+                                            const float *d) {
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t c = 0; c < channels; ++c) {
+      const int64_t base = (i * channels + c) * spatial;
+      const float mc = mean[c], ac = a[c], dc = d[c];
+      for (int64_t k = 0; k < spatial; ++k) y[base + k] = (x[base + k] - mc) * ac + dc;
+    }
+  }
+}
+
+// sum[c] += sum dy, dot[c] += sum dy (x - mean[c]) over channel c's planes.
+NNSTATE_VECTOR_CLONES void plane_gradient_moments(const float *dy, const float *x, int64_t n,
+                                                  int64_t channels, int64_t spatial,
+                                                  const float *mean, double *sum, double *dot) {
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t c = 0; c < channels; ++c) {
+      const int64_t base = (i * channels + c) * spatial;
+      double s, s2;
+      gradient_moments(dy + base, x + base, mean[c], spatial, s, s2);
+      sum[c] += s;
+      dot[c] += s2;
+    }
+  }
+}
+
+// dx = a[c] dy + b[c] (x - mean[c]) + d[c].
+NNSTATE_VECTOR_CLONES void input_gradient_planes(const float *x, const float *dy, float *dx,
+                                                 int64_t n, int64_t channels, int64_t spatial,
+                                                 const float *mean, const float *a, const float *b,
+                                                 const float *d) {
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t c = 0; c < channels; ++c) {
+      const int64_t base = (i * channels + c) * spatial;
+      const float mc = mean[c], ac = a[c], bc = b[c], dc = d[c];
+      for (int64_t k = 0; k < spatial; ++k) {
+        dx[base + k] = ac * dy[base + k] + bc * (x[base + k] - mc) + dc;
+      }
+    }
+  }
+}
+
+}  // namespace
 
 BatchNorm::BatchNorm(const LayerConfig &c) {
   config_.kind = c.kind;
@@ -94,14 +158,7 @@ void BatchNorm::forward(const Tensor &input, Tensor &output, const RunContext &c
         }
       }
     } else {
-      for (int64_t i = 0; i < n; ++i) {
-        for (int64_t c = 0; c < channels; ++c) {
-          double s, s2;
-          shifted_moments(x + (i * channels + c) * spatial, spatial, mean_[c], s, s2);
-          sum_[c] += s;
-          sum2_[c] += s2;
-        }
-      }
+      plane_moments(x, n, channels, spatial, mean_.data(), sum_.data(), sum2_.data());
     }
     const bool update = context.training && config_.track_running_stats;
     const double m = config_.momentum;
@@ -138,13 +195,7 @@ void BatchNorm::forward(const Tensor &input, Tensor &output, const RunContext &c
     }
     return;
   }
-  for (int64_t i = 0; i < n; ++i) {
-    for (int64_t c = 0; c < channels; ++c) {
-      const int64_t base = (i * channels + c) * spatial;
-      const float mc = mean[c], ac = a[c], dc = d[c];
-      for (int64_t k = 0; k < spatial; ++k) y[base + k] = (x[base + k] - mc) * ac + dc;
-    }
-  }
+  normalize_planes(x, y, n, channels, spatial, mean, a, d);
 }
 
 void BatchNorm::backward(const Tensor &input, const Tensor &, const Tensor &grad_output,
@@ -167,15 +218,7 @@ void BatchNorm::backward(const Tensor &input, const Tensor &, const Tensor &grad
       }
     }
   } else {
-    for (int64_t i = 0; i < n; ++i) {
-      for (int64_t c = 0; c < channels; ++c) {
-        const int64_t base = (i * channels + c) * spatial;
-        double s, s2;
-        gradient_moments(dy + base, x + base, mean[c], spatial, s, s2);
-        sum_[c] += s;
-        sum2_[c] += s2;
-      }
-    }
+    plane_gradient_moments(dy, x, n, channels, spatial, mean, sum_.data(), sum2_.data());
   }
   if (config_.affine) {
     for (int64_t c = 0; c < channels; ++c) {
@@ -209,15 +252,7 @@ void BatchNorm::backward(const Tensor &input, const Tensor &, const Tensor &grad
     }
     return;
   }
-  for (int64_t i = 0; i < n; ++i) {
-    for (int64_t c = 0; c < channels; ++c) {
-      const int64_t base = (i * channels + c) * spatial;
-      const float mc = mean[c], ac = a[c], bc = b[c], dc = d[c];
-      for (int64_t k = 0; k < spatial; ++k) {
-        dx[base + k] = ac * dy[base + k] + bc * (x[base + k] - mc) + dc;
-      }
-    }
-  }
+  input_gradient_planes(x, dy, dx, n, channels, spatial, mean, a, b, d);
 }
 
 StateTensors<BatchNorm> BatchNorm::tensors(const LayerConfig &c) {

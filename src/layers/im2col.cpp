@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "util/vector_clones.h"
+
 namespace nnstate {
 namespace {
 
@@ -21,6 +23,24 @@ ColumnRange column_range(const WindowGeometry &g, int64_t j) {
   const int64_t hi = std::min(g.ow, ceil_div_clamped(g.w - offset, g.sw));
   const int64_t lo = std::min(hi, ceil_div_clamped(-offset, g.sw));
   return {lo, hi, offset};
+}
+
+// One im2col block when source and destination rows have the same width: dst[y, x] =
+// src[y * ow + x + shift] for y in [y_lo, y_hi), x in [x_lo, x_hi), zero elsewhere. The run from
+// the first to the last valid element is copied at once (reading only inside the input plane); the
+// wrapped-around entries of the edge columns and the rows outside are then zeroed.
+void lower_same_rows(const float *src, int64_t shift, int64_t y_lo, int64_t y_hi, int64_t x_lo,
+                     int64_t x_hi, int64_t ow, int64_t oh, float *dst) {
+  std::fill(dst, dst + y_lo * ow, 0.0f);
+  if (y_lo < y_hi) {
+    const int64_t first = y_lo * ow + x_lo, last = (y_hi - 1) * ow + x_hi;
+    std::copy(src + first + shift, src + last + shift, dst + first);
+    for (int64_t y = y_lo; y < y_hi; ++y) {
+      std::fill(dst + y * ow, dst + y * ow + x_lo, 0.0f);
+      std::fill(dst + y * ow + x_hi, dst + (y + 1) * ow, 0.0f);
+    }
+  }
+  std::fill(dst + std::max(y_lo, y_hi) * ow, dst + oh * ow, 0.0f);
 }
 
 }  // namespace
@@ -70,11 +90,19 @@ void im2col(const WindowGeometry &g, const float *input, float *col) {
       const int64_t y_lo = std::min(y_hi, ceil_div_clamped(-row_offset, sh));
       for (int64_t j = 0; j < g.kw; ++j) {
         const ColumnRange r = column_range(g, j);
+        // Stride 1 with output rows as wide as input rows (3x3 padding 1, say): the block is the
+        // input plane shifted, copied in one run.
+        const bool same_rows = sh == 1 && sw == 1 && ow == w && r.lo < r.hi;
         const bool padded = y_lo > 0 || y_hi < oh || r.lo > 0 || r.hi < ow;
         float *row = col + ((c * g.kh + i) * g.kw + j) * cols;
         for (int64_t n = 0; n < g.n; ++n) {
           const float *src_plane = input + (n * g.c + c) * plane;
           float *dst = row + n * out_plane;
+          if (same_rows) {
+            lower_same_rows(src_plane, row_offset * w + r.offset, y_lo, y_hi, r.lo, r.hi, ow, oh,
+                            dst);
+            continue;
+          }
           if (padded) std::fill(dst, dst + out_plane, 0.0f);  // one long fill per block
           for (int64_t y = y_lo; y < y_hi; ++y) {
             const float *src = src_plane + (y * sh + row_offset) * w;
@@ -91,7 +119,7 @@ void im2col(const WindowGeometry &g, const float *input, float *col) {
   }
 }
 
-void col2im(const WindowGeometry &g, const float *col, float *input_grad) {
+NNSTATE_VECTOR_CLONES void col2im(const WindowGeometry &g, const float *col, float *input_grad) {
   const int64_t plane = g.h * g.w, out_plane = g.oh * g.ow, cols = g.col_cols();
   std::fill(input_grad, input_grad + g.n * g.c * plane, 0.0f);
   for (int64_t c = 0; c < g.c; ++c) {

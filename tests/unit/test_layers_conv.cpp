@@ -150,6 +150,10 @@ TEST_CASE("Conv2d forward equals the direct 7-loop convolution") {
       {conv(4, 4, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 4), Shape{2, 4, 5, 5}},  // depthwise
       {conv(2, 3, {1, 1}, {1, 1}, {0, 0}, {1, 1}, 1, false), Shape{2, 2, 4, 3}},
       {conv(1, 2, {2, 2}, {3, 3}, {3, 2}), Shape{1, 1, 5, 4}},  // padding beyond the kernel
+      // Stride 1 with output rows as wide as the input's (im2col copies whole shifted planes):
+      {conv(3, 4, {3, 3}, {1, 1}, {1, 1}), Shape{2, 3, 6, 5}},
+      {conv(2, 3, {3, 3}, {1, 1}, {2, 2}, {2, 2}), Shape{2, 2, 7, 6}},  // dilated
+      {conv(1, 2, {5, 3}, {1, 1}, {4, 1}), Shape{1, 1, 2, 4}},          // taps reading only padding
   };
   for (size_t k = 0; k < cases.size(); ++k) {
     INFO("case " << k);
@@ -304,6 +308,30 @@ TEST_CASE("MaxPool2d sends the gradient to the first maximum of each window") {
   padded->backward(neg, out, dout, &dneg);
   CHECK(dneg[3] == 4.0f);
   CHECK(dneg[0] == 0.0f);
+}
+
+TEST_CASE("MaxPool2d 2x2 stride 2 follows PyTorch's rule for NaN, -inf and ties") {
+  // The 2x2 windows have their own kernel: a NaN wins over everything and over an earlier NaN
+  // (PyTorch's `val > max || isnan(val)`), an all -inf window keeps its first element, ties go
+  // to the first maximum.
+  std::unique_ptr<Layer> layer = make_layer(pool({2, 2}), nullptr);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  Tensor x(Shape{1, 1, 2, 8});
+  const std::vector<float> values = {1,   nan, -inf, -inf, 2, 5, 3, 3,   // row 0
+                                     nan, 0,   -inf, -inf, 5, 1, 3, 4};  // row 1
+  for (size_t i = 0; i < values.size(); ++i) x[static_cast<int64_t>(i)] = values[i];
+  Tensor y = run_forward(*layer, x, true);
+  CHECK(std::isnan(y[0]));
+  CHECK(y[1] == -inf);
+  CHECK(y[2] == 5.0f);
+  CHECK(y[3] == 4.0f);
+  Tensor dy(y.shape()), dx(x.shape());
+  for (int64_t i = 0; i < dy.numel(); ++i) dy[i] = static_cast<float>(i + 1);
+  layer->backward(x, y, dy, &dx);
+  const std::vector<float> expected = {0, 0, 2, 0, 0, 3, 0, 0,  // row 0
+                                       1, 0, 0, 0, 0, 0, 0, 4};
+  for (int64_t i = 0; i < dx.numel(); ++i) CHECK(dx[i] == expected[static_cast<size_t>(i)]);
 }
 
 TEST_CASE("Flatten merges start_dim..end_dim and passes values and gradients through") {
