@@ -43,6 +43,8 @@ Trainer::Trainer(Model &model, const TrainerConfig &config) : model_(model), con
                                            std::to_string(config.epochs) + ", batch_size " +
                                            std::to_string(config.batch_size));
   }
+  validate_grad_clip_config(config.clip);
+  params_ = network_parameters(model.network());
   if (config.scheduler.kind != SchedulerKind::none) {
     scheduler_ = std::make_unique<LrScheduler>(config.scheduler, *model.optimizer());
   }
@@ -120,13 +122,27 @@ void Trainer::run_batch(const Dataset &train, const std::vector<int64_t> &order,
     std::copy(train.targets + s * tg, train.targets + (s + 1) * tg, batch_targets_.data() + k * tg);
   }
   int64_t correct = 0;
-  const float loss = model_.train_step(batch_inputs_.data(), count * in, batch_targets_.data(),
-                                       count * tg, count, &correct);
+  const float loss = model_.forward_loss(batch_inputs_.data(), count * in, batch_targets_.data(),
+                                         count * tg, count, &correct);
+  model_.backward();
+  update();
   state_.epoch_loss_sum += static_cast<double>(loss) * static_cast<double>(count);
   state_.epoch_samples += count;
   state_.epoch_correct += correct;
   state_.epoch_judged += accuracy_denominator(
       model_.loss()->kind(), model_.network().sample_output_shape().batched(count));
+}
+
+void Trainer::update() {
+  const GradClipConfig &clip = config_.clip;
+  if (clip.clips_value()) clip_grad_value(params_, clip.clip_value);
+  last_grad_norm_ = kNaN;
+  if (clip.clips_norm()) {
+    last_grad_norm_ =
+        clip_grad_norm(params_, clip.max_norm, clip.norm_type, clip.error_if_nonfinite);
+  }
+  model_.optimizer()->step();
+  if (scheduler_ && config_.scheduler.per_batch) scheduler_->step(*model_.optimizer());
 }
 
 // Validation always runs in eval mode (like Keras' fit), whatever mode the caller left the
@@ -251,7 +267,6 @@ StopReason Trainer::fit(const Dataset &train, const Dataset *validation,
       run_batch(train, order, start, count);
       state_.batch_in_epoch += 1;
       state_.global_step += 1;
-      if (scheduler_ && config_.scheduler.per_batch) scheduler_->step(*model_.optimizer());
       state_.epoch_seconds += seconds_since(started);
       BatchInfo info;
       info.epoch = state_.epoch;
@@ -260,6 +275,7 @@ StopReason Trainer::fit(const Dataset &train, const Dataset *validation,
       info.global_step = state_.global_step;
       info.loss = state_.epoch_loss_sum / static_cast<double>(state_.epoch_samples);
       info.samples = count;
+      info.grad_norm = last_grad_norm_;
       if (observer && !observer->on_batch_end(info)) {
         reason = StopReason::requested;
         stop = true;

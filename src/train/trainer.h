@@ -14,7 +14,9 @@
 #include "callbacks/early_stopping.h"
 #include "random/rng.h"
 #include "schedule/lr_scheduler.h"
+#include "tensor/tensor_ref.h"
 #include "train/dataset.h"
+#include "train/grad_clip.h"
 #include "train/history.h"
 #include "train/model.h"
 
@@ -29,6 +31,7 @@ struct TrainerConfig {
   std::string scheduler_monitor = "val_loss";  // ReduceLROnPlateau's metric
   bool early_stopping = false;
   EarlyStoppingConfig early_stopping_config;
+  GradClipConfig clip;  // applied to the gradients before every optimizer step
 };
 
 struct TrainerState {
@@ -52,6 +55,9 @@ struct BatchInfo {
   int64_t global_step = 0;
   double loss = 0.0;
   int64_t samples = 0;
+  // The total gradient norm before clip_grad_norm scaled it, of the update this batch ended;
+  // NaN without norm clipping.
+  double grad_norm = 0.0;
 };
 
 // Hooks into the loop. Returning false from on_batch_end / on_epoch_end interrupts training at
@@ -108,6 +114,8 @@ class Trainer {
   void shuffle_into(std::vector<int64_t> &order, int64_t samples);
   void run_batch(const Dataset &train, const std::vector<int64_t> &order, int64_t start,
                  int64_t count);
+  // Clipping, the optimizer's step and a per-batch scheduler's step.
+  void update();
   void evaluate(const Dataset &data, HistoryRow &row);
   // Closes the epoch: history row, callbacks, early stopping, scheduler. Returns the reason to
   // stop, or completed to go on.
@@ -120,6 +128,8 @@ class Trainer {
   std::unique_ptr<EarlyStopping> early_stopping_;
   std::atomic<bool> stop_requested_{false};
   std::vector<float> batch_inputs_, batch_targets_;
+  std::vector<TensorRef> params_;     // the network's parameters, gathered once for clipping
+  double last_grad_norm_ = 0.0;       // of the last update, for BatchInfo
   RngState shuffle_rng_after_epoch_;  // derived from epoch_shuffle_rng by shuffle_into()
 };
 
