@@ -77,15 +77,14 @@ float grad_total_norm(const std::vector<TensorRef> &params, double norm_type) {
   return static_cast<float>(std::pow(sum, 1.0 / norm_type));
 }
 
-float clip_grad_norm(const std::vector<TensorRef> &params, double max_norm, double norm_type,
-                     bool error_if_nonfinite) {
-  if (params.empty()) return 0.0f;
-  const float total = grad_total_norm(params, norm_type);
-  if (error_if_nonfinite && !std::isfinite(total)) {
-    fail(NNSTATE_ERR_INVALID_ARGUMENT,
-         "the total norm of order " + std::to_string(norm_type) +
-             " of the gradients is non-finite, so it cannot be clipped (error_if_nonfinite)");
-  }
+void check_finite_norm(float total, double norm_type) {
+  if (std::isfinite(total)) return;
+  fail(NNSTATE_ERR_INVALID_ARGUMENT,
+       "the total norm of order " + std::to_string(norm_type) +
+           " of the gradients is non-finite, so it cannot be clipped (error_if_nonfinite)");
+}
+
+void scale_grads_to_norm(const std::vector<TensorRef> &params, double max_norm, float total) {
   // PyTorch: clip_coef = max_norm / (total_norm + 1e-6), clamped to at most 1, all in float32;
   // the gradients are multiplied even when the factor is 1 (a no-op), and by NaN when the norm
   // is NaN (std::min keeps a NaN first argument).
@@ -95,6 +94,14 @@ float clip_grad_norm(const std::vector<TensorRef> &params, double max_norm, doub
     const int64_t n = p.grad->numel();
     for (int64_t i = 0; i < n; ++i) g[i] *= factor;
   }
+}
+
+float clip_grad_norm(const std::vector<TensorRef> &params, double max_norm, double norm_type,
+                     bool error_if_nonfinite) {
+  if (params.empty()) return 0.0f;
+  const float total = grad_total_norm(params, norm_type);
+  if (error_if_nonfinite) check_finite_norm(total, norm_type);
+  scale_grads_to_norm(params, max_norm, total);
   return total;
 }
 

@@ -33,6 +33,12 @@ float grad_total_norm(const std::vector<TensorRef> &params, double norm_type);
 float clip_grad_norm(const std::vector<TensorRef> &params, double max_norm, double norm_type,
                      bool error_if_nonfinite);
 
+// clip_grad_norm in parts, for a caller that looks at the total first: the error of
+// error_if_nonfinite for a non-finite `total`, and the scaling by min(1, max_norm / (total +
+// 1e-6)).
+void check_finite_norm(float total, double norm_type);
+void scale_grads_to_norm(const std::vector<TensorRef> &params, double max_norm, float total);
+
 // clip_grad_value_: clamps every gradient element to [-clip_value, clip_value].
 void clip_grad_value(const std::vector<TensorRef> &params, double clip_value);
 

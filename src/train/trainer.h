@@ -16,9 +16,11 @@
 #include "schedule/lr_scheduler.h"
 #include "tensor/tensor_ref.h"
 #include "train/dataset.h"
+#include "train/grad_accumulator.h"
 #include "train/grad_clip.h"
 #include "train/history.h"
 #include "train/model.h"
+#include "train/rollback.h"
 
 namespace nnstate {
 
@@ -32,6 +34,12 @@ struct TrainerConfig {
   bool early_stopping = false;
   EarlyStoppingConfig early_stopping_config;
   GradClipConfig clip;  // applied to the gradients before every optimizer step
+  // Micro-batches (of batch_size) whose gradients are summed into one optimizer step, each
+  // micro-batch's loss scaled by 1/accumulate_steps (PyTorch's loss / K; backward). An epoch's
+  // last, incomplete group steps at the epoch's end with what it has, still scaled by 1/K. The
+  // per-batch scheduler steps once per optimizer step; BatchNorm sees each micro-batch.
+  int64_t accumulate_steps = 1;
+  RollbackConfig rollback;
 };
 
 struct TrainerState {
@@ -46,6 +54,18 @@ struct TrainerState {
   double epoch_seconds = 0.0;  // wall time spent in the current epoch so far
   bool stopped_early = false;  // early stopping ended the run: fit() does nothing more
   std::vector<HistoryRow> history;
+  // Gradient accumulation: micro-batches of the current group already summed (their sums are
+  // the trainer's accumulator), and optimizer steps taken over the run.
+  int64_t micro_in_group = 0;
+  int64_t optimizer_steps = 0;
+  // Divergence rollback.
+  int64_t epoch_skipped = 0;   // samples of the current epoch skipped (not trained on)
+  int64_t skip_remaining = 0;  // batches still to skip after a rollback
+  double loss_average = 0.0;   // recent average of accepted losses (the spike test)
+  int64_t loss_count = 0;      // losses in that average
+  int64_t snapshot_step = -1;  // optimizer_steps when the snapshot was taken; -1: none
+  bool diverged = false;       // max_rollbacks were used up: fit() does nothing more
+  std::vector<RollbackEvent> rollbacks;
 };
 
 struct BatchInfo {
@@ -56,8 +76,10 @@ struct BatchInfo {
   double loss = 0.0;
   int64_t samples = 0;
   // The total gradient norm before clip_grad_norm scaled it, of the update this batch ended;
-  // NaN without norm clipping.
+  // NaN without norm clipping or when the batch made no update.
   double grad_norm = 0.0;
+  int64_t optimizer_steps = 0;  // updates done in the run, this batch's included
+  bool skipped = false;         // the batch was not trained on (divergence rollback)
 };
 
 // Hooks into the loop. Returning false from on_batch_end / on_epoch_end interrupts training at
@@ -85,6 +107,7 @@ enum class StopReason : int32_t {
   completed = 0,       // config.epochs epochs are done
   early_stopping = 1,  // the early-stopping rule fired (now or in an earlier run)
   requested = 2,       // request_stop() or a callback returned false
+  diverged = 3,        // the loss diverged after max_rollbacks rollbacks (now or earlier)
 };
 
 class Trainer {
@@ -107,15 +130,27 @@ class Trainer {
   const LrScheduler *scheduler() const { return scheduler_.get(); }
   EarlyStopping *early_stopping() { return early_stopping_.get(); }
   const EarlyStopping *early_stopping() const { return early_stopping_.get(); }
+  // The sums of the current accumulation group (meaningful while state().micro_in_group > 0).
+  GradAccumulator &accumulator() { return accumulator_; }
+  const GradAccumulator &accumulator() const { return accumulator_; }
+  // The rollback snapshot (meaningful while state().snapshot_step >= 0).
+  ModelSnapshot &snapshot() { return snapshot_; }
 
  private:
   void check_datasets(const Dataset &train, const Dataset *validation) const;
   void check_position(int64_t samples, int64_t batches) const;
   void shuffle_into(std::vector<int64_t> &order, int64_t samples);
-  void run_batch(const Dataset &train, const std::vector<int64_t> &order, int64_t start,
-                 int64_t count);
-  // Clipping, the optimizer's step and a per-batch scheduler's step.
-  void update();
+  // Trains on (or skips) one micro-batch; false when the run has to stop (diverged).
+  bool run_batch(const Dataset &train, const std::vector<int64_t> &order, int64_t start,
+                 int64_t count, bool last_of_epoch);
+  // Clipping, the optimizer's step, a per-batch scheduler's step and the periodic snapshot;
+  // false when the gradient norm diverged instead.
+  bool update();
+  // Whether `loss` (of an accepted forward pass) calls for a rollback, and why.
+  bool diverges(float loss, DivergenceReason &reason) const;
+  // Restores the snapshot, lowers the rate, starts skipping; false when rollbacks are used up.
+  bool roll_back(float loss, DivergenceReason reason);
+  void skip_batch(int64_t count);
   void evaluate(const Dataset &data, HistoryRow &row);
   // Closes the epoch: history row, callbacks, early stopping, scheduler. Returns the reason to
   // stop, or completed to go on.
@@ -128,8 +163,11 @@ class Trainer {
   std::unique_ptr<EarlyStopping> early_stopping_;
   std::atomic<bool> stop_requested_{false};
   std::vector<float> batch_inputs_, batch_targets_;
-  std::vector<TensorRef> params_;     // the network's parameters, gathered once for clipping
-  double last_grad_norm_ = 0.0;       // of the last update, for BatchInfo
+  std::vector<TensorRef> params_;  // the network's parameters, gathered once for clipping
+  double last_grad_norm_ = 0.0;    // of the last update, for BatchInfo
+  bool last_skipped_ = false;      // the last batch was skipped, for BatchInfo
+  GradAccumulator accumulator_;
+  ModelSnapshot snapshot_;
   RngState shuffle_rng_after_epoch_;  // derived from epoch_shuffle_rng by shuffle_into()
 };
 

@@ -9,17 +9,15 @@
 #include <vector>
 
 #include "reference/clip_refs.h"
+#include "small_mlp.h"
 #include "train/trainer.h"
 #include "util/error.h"
 
 using namespace nnstate;
+using nnstate::testing::formula;
 namespace refs = nnstate::testing::clip_refs;
 
 namespace {
-
-float formula(int64_t k, int salt, float scale) {
-  return scale * static_cast<float>(std::sin(1.3 * static_cast<double>(k + 1) + 0.7 * salt));
-}
 
 // Three parameters with gradients from the generator's formula.
 struct Grads {
@@ -139,50 +137,6 @@ TEST_CASE("clipping limits are checked") {
 
 namespace nnstate::testing {
 
-// The generator's MLP: Linear(4, 3), ReLU, Linear(3, 2), MSE, SGD(lr 0.1, momentum 0.9), its
-// parameters from the formula in sorted-name order.
-void build_clip_mlp(Model &model) {
-  LayerConfig l;
-  l.kind = LayerKind::linear;
-  l.in_features = 4;
-  l.out_features = 3;
-  model.add_layer(l);
-  LayerConfig relu;
-  relu.kind = LayerKind::relu;
-  model.add_layer(relu);
-  l.in_features = 3;
-  l.out_features = 2;
-  model.add_layer(l);
-  model.set_loss(LossKind::mse);
-  OptimizerConfig sgd = default_optimizer_config(OptimizerKind::sgd);
-  sgd.lr = 0.1;
-  sgd.momentum = 0.9;
-  model.set_optimizer(sgd);
-  struct Fill : StateVisitor {
-    std::map<std::string, Tensor *> by_name;
-    void tensor(const std::string &name, TensorRole, Tensor &value, Tensor *) override {
-      by_name[name] = &value;
-    }
-  } fill;
-  model.network().visit_state(fill);
-  int salt = 0;
-  for (auto &[name, t] : fill.by_name) {  // std::map: sorted names, as the generator
-    for (int64_t k = 0; k < t->numel(); ++k) (*t)[k] = formula(k, salt, 0.5f);
-    ++salt;
-  }
-}
-
-struct ClipData {
-  std::vector<float> x, y;
-  explicit ClipData(int samples) {
-    for (int k = 0; k < samples * 4; ++k) x.push_back(formula(k, 100, 1.0f));
-    for (int k = 0; k < samples * 2; ++k) y.push_back(formula(k, 200, 1.0f));
-  }
-  Dataset dataset() const {
-    return Dataset{x.data(), y.data(), static_cast<int64_t>(y.size() / 2), 4, 2};
-  }
-};
-
 struct NormRecorder : TrainerObserver {
   std::vector<double> norms;
   bool on_batch_end(const BatchInfo &info) override {
@@ -200,7 +154,7 @@ void check_training_case(const refs::TrainingCase &c) {
   config.batch_size = c.batch;
   config.shuffle = false;
   config.clip.max_norm = c.max_norm;
-  REQUIRE(c.accumulate == 1);
+  config.accumulate_steps = c.accumulate;
   Trainer trainer(model, config);
   const ClipData data(c.samples);
   NormRecorder recorder;
@@ -227,4 +181,11 @@ void check_training_case(const refs::TrainingCase &c) {
 
 TEST_CASE("the trainer clips every update as a PyTorch loop does") {
   nnstate::testing::check_training_case(refs::kTrainClipped);
+}
+
+TEST_CASE("gradient accumulation sums micro-batches as a PyTorch loop (loss / K, step every K)") {
+  // 7 samples in batches of 2: micro-batches 2, 2, 2, 1 per epoch; with K = 3 the epoch's second
+  // group (the last micro-batch alone) steps at the epoch's end.
+  nnstate::testing::check_training_case(refs::kTrainAccumulated);
+  nnstate::testing::check_training_case(refs::kTrainAccumulatedClipped);
 }
