@@ -544,7 +544,7 @@ NNSTATE_API nnstate_status nnstate_trainer_history_row(const nnstate_trainer *tr
 
 /* The newest format this library writes; it reads every older version too. */
 #define NNSTATE_FORMAT_VERSION_MAJOR 1
-#define NNSTATE_FORMAT_VERSION_MINOR 1
+#define NNSTATE_FORMAT_VERSION_MINOR 2
 
 /* The format version the loaded library writes. Errors: INVALID_ARGUMENT (NULL output). */
 NNSTATE_API nnstate_status nnstate_format_version(uint32_t *major, uint32_t *minor);

@@ -37,6 +37,11 @@ void walk(Model &model, TensorFn fn, StepFn step_fn) {
   }
 }
 
+// A default Tensor has rank 0 like a scalar buffer (num_batches_tracked) but no storage.
+bool fits(const Tensor &copy, const Tensor &live) {
+  return copy.shape() == live.shape() && copy.numel() == live.numel();
+}
+
 bool all_finite(const Tensor &t) {
   for (int64_t i = 0; i < t.numel(); ++i) {
     if (!std::isfinite(t[i])) return false;
@@ -79,7 +84,7 @@ const char *divergence_reason_name(DivergenceReason reason) {
   return "unknown";
 }
 
-std::vector<ModelSnapshot::Entry> ModelSnapshot::entries(Model &model) {
+std::vector<ModelSnapshot::Entry> ModelSnapshot::prepare(Model &model) {
   // Sized first, so that the pointers handed out stay valid.
   size_t count = 0, params = 0;
   walk(
@@ -91,8 +96,24 @@ std::vector<ModelSnapshot::Entry> ModelSnapshot::entries(Model &model) {
   walk(
       model,
       [&](auto &&name, Tensor &live) {
-        if (copies_[i].shape() != live.shape()) copies_[i] = Tensor(live.shape());
+        if (!fits(copies_[i], live)) copies_[i] = Tensor(live.shape());
         out.push_back({name(), &copies_[i++]});
+      },
+      [](int64_t &) {});
+  return out;
+}
+
+std::vector<ModelSnapshot::ConstEntry> ModelSnapshot::entries(Model &model) const {
+  std::vector<ConstEntry> out;
+  size_t i = 0;
+  walk(
+      model,
+      [&](auto &&name, Tensor &live) {
+        const Tensor &copy = copies_.at(i++);
+        if (!fits(copy, live)) {
+          fail(NNSTATE_ERR_INTERNAL, "the rollback snapshot does not fit the model");
+        }
+        out.push_back({name(), &copy});
       },
       [](int64_t &) {});
   return out;
@@ -103,13 +124,13 @@ bool ModelSnapshot::take(Model &model) {
   walk(
       model, [&](auto &&, Tensor &live) { finite = finite && all_finite(live); }, [](int64_t &) {});
   if (!finite) return false;
-  if (copies_.empty() && steps_.empty()) entries(model);  // first use: allocate
+  if (copies_.empty() && steps_.empty()) prepare(model);  // first use: allocate
   size_t i = 0, s = 0;
   walk(
       model,
       [&](auto &&, Tensor &live) {
         Tensor &copy = copies_.at(i++);
-        if (copy.shape() != live.shape()) copy = Tensor(live.shape());
+        if (!fits(copy, live)) copy = Tensor(live.shape());
         std::memcpy(copy.data(), live.data(), live.byte_size());
       },
       [&](int64_t &step) { steps_.at(s++) = step; });
@@ -122,7 +143,7 @@ void ModelSnapshot::restore(Model &model) {
       model,
       [&](auto &&, Tensor &live) {
         const Tensor &copy = copies_.at(i++);
-        if (copy.shape() != live.shape()) {
+        if (!fits(copy, live)) {
           fail(NNSTATE_ERR_INTERNAL, "the rollback snapshot does not fit the model");
         }
         std::memcpy(live.data(), copy.data(), live.byte_size());

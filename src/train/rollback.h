@@ -65,13 +65,19 @@ class ModelSnapshot {
   // Copies the snapshot back into the model. Requires a snapshot.
   void restore(Model &model);
 
-  // Sizes the storage for `model` (what a loader fills) and lists it: names are the network
-  // tensors' and "optimizer.<param>.<state>", in the model's order.
+  // The copies and the names of what they copy: the network tensors' and
+  // "optimizer.<param>.<state>", in the model's order. prepare() first sizes the storage for
+  // `model` (what a loader then fills); entries() lists a snapshot as it is (for a save).
   struct Entry {
     std::string name;
     Tensor *copy;
   };
-  std::vector<Entry> entries(Model &model);
+  std::vector<Entry> prepare(Model &model);
+  struct ConstEntry {
+    std::string name;
+    const Tensor *copy;
+  };
+  std::vector<ConstEntry> entries(Model &model) const;
   // The optimizer's per-parameter steps at the snapshot, in the optimizer's order.
   std::vector<int64_t> &steps() { return steps_; }
   const std::vector<int64_t> &steps() const { return steps_; }

@@ -135,6 +135,7 @@ class Trainer {
   const GradAccumulator &accumulator() const { return accumulator_; }
   // The rollback snapshot (meaningful while state().snapshot_step >= 0).
   ModelSnapshot &snapshot() { return snapshot_; }
+  const ModelSnapshot &snapshot() const { return snapshot_; }
 
  private:
   void check_datasets(const Dataset &train, const Dataset *validation) const;
