@@ -77,6 +77,29 @@ void Trainer::set_epochs(int64_t epochs) {
   config_.epochs = epochs;
 }
 
+void Trainer::set_step_options(const GradClipConfig &clip, int64_t accumulate_steps) {
+  validate_grad_clip_config(clip);
+  if (accumulate_steps < 1) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT,
+         "accumulate_steps must be >= 1, got " + std::to_string(accumulate_steps));
+  }
+  if (state_.micro_in_group > 0 && accumulate_steps != config_.accumulate_steps) {
+    fail(NNSTATE_ERR_STATE, "cannot change accumulate_steps from " +
+                                std::to_string(config_.accumulate_steps) + " to " +
+                                std::to_string(accumulate_steps) + " with " +
+                                std::to_string(state_.micro_in_group) +
+                                " micro-batches of the current group accumulated");
+  }
+  config_.clip = clip;
+  config_.accumulate_steps = accumulate_steps;
+  if (accumulate_steps > 1 && accumulator_.sums().empty()) accumulator_.bind(params_);
+}
+
+void Trainer::set_rollback(const RollbackConfig &rollback) {
+  validate_rollback_config(rollback);
+  config_.rollback = rollback;
+}
+
 void Trainer::check_datasets(const Dataset &train, const Dataset *validation) const {
   const int64_t input_size = model_.network().sample_input_size();
   const Shape one_output = model_.network().sample_output_shape().batched(1);

@@ -120,6 +120,13 @@ class Trainer {
   void request_stop() { stop_requested_.store(true); }
   // The total the run trains to; a finished run continues to the new total at the next fit.
   void set_epochs(int64_t epochs);
+  // Clipping and accumulation as in TrainerConfig, between fits (e.g. before a resume, which
+  // requires the saved run's settings). Throws STATE when a new accumulate_steps would break an
+  // unfinished group.
+  void set_step_options(const GradClipConfig &clip, int64_t accumulate_steps);
+  // Divergence rollback as in TrainerConfig, between fits. A run that enables it gets its
+  // first snapshot when the next fit starts.
+  void set_rollback(const RollbackConfig &rollback);
 
   Model &model() { return model_; }
   const Model &model() const { return model_; }
