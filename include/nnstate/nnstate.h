@@ -793,7 +793,8 @@ NNSTATE_API nnstate_status nnstate_trainer_save(nnstate_trainer *trainer, const 
  * checkpoint policy), after verifying it; nnstate_trainer_fit then continues exactly where that
  * run was, ending bitwise identical to an uninterrupted run (same build, OpenBLAS core type
  * and thread count; otherwise a warning is left in nnstate_trainer_warnings). The trainer must
- * be set up alike (batch size, shuffle, drop_last, scheduler kind, early stopping on/off) and
+ * be set up alike (batch size, shuffle, drop_last, scheduler kind, early stopping on/off, and
+ * since format 1.2 clipping, accumulate_steps and rollback settings: set them first) and
  * its network must have the file's architecture; `epochs` may differ, to extend a run.
  * Errors: INVALID_ARGUMENT, IO, CORRUPT, VERSION, SHAPE_MISMATCH / NOT_FOUND (network differs),
  * STATE (trainer set up differently, or the file holds no training-loop state). The file is
