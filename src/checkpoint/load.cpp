@@ -1,6 +1,7 @@
 // Loading a validated checkpoint: rebuilding a model from the file alone, or loading into a
 // model the caller built after a strict comparison. All structural checks happen before any
 // tensor of the model is written.
+#include <cstdio>
 #include <map>
 #include <unordered_map>
 
@@ -260,6 +261,13 @@ void load_into(Model &model, const Source &source, const LoadOptions &options) {
 namespace nnstate::checkpoint {
 namespace {
 
+// A double as text that tells any two values apart (std::to_string keeps 6 decimals).
+std::string exact(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.17g", value);
+  return text;
+}
+
 // Differences between the trainer's setup and the file's that would break the resume contract.
 std::vector<std::string> setup_differences(const Trainer &trainer, const Contents &c) {
   std::vector<std::string> problems;
@@ -282,17 +290,17 @@ std::vector<std::string> setup_differences(const Trainer &trainer, const Content
          std::to_string(t.accumulate_steps));
   auto clip_text = [](const GradClipConfig &k) {
     if (!k.clips_norm() && !k.clips_value()) return std::string("off");
-    return "norm " + std::to_string(k.max_norm) + " of order " + std::to_string(k.norm_type) +
+    return "norm " + exact(k.max_norm) + " of order " + exact(k.norm_type) +
            (k.error_if_nonfinite ? " (error if non-finite)" : "") + ", value " +
-           std::to_string(k.clip_value);
+           exact(k.clip_value);
   };
   differ("gradient clipping", clip_text(c.trainer_clip), clip_text(t.clip));
   auto rollback_text = [](const RollbackConfig &k) {
     if (!k.enabled) return std::string("off");
     return "max_rollbacks " + std::to_string(k.max_rollbacks) + ", lr_factor " +
-           std::to_string(k.lr_factor) + ", skip_batches " + std::to_string(k.skip_batches) +
+           exact(k.lr_factor) + ", skip_batches " + std::to_string(k.skip_batches) +
            ", snapshot_every " + std::to_string(k.snapshot_every) + ", spike_factor " +
-           std::to_string(k.spike_factor);
+           exact(k.spike_factor);
   };
   differ("divergence rollback", rollback_text(c.trainer_rollback), rollback_text(t.rollback));
   return problems;
