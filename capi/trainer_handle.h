@@ -53,6 +53,9 @@ struct CallbackObserver : nnstate::TrainerObserver {
     info.global_step = b.global_step;
     info.loss = b.loss;
     info.samples = b.samples;
+    info.grad_norm = b.grad_norm;
+    info.optimizer_steps = b.optimizer_steps;
+    info.skipped = b.skipped ? 1 : 0;
     return on_batch(&info, user_data) == 0;
   }
   bool on_epoch_end(const nnstate::HistoryRow &row) override {

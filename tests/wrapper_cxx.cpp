@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -422,6 +423,40 @@ void check_callbacks(const std::string &dir) {
   policy_trainer.clear_checkpointing();
 }
 
+// Clipping, accumulation and rollback through the wrapper: options, setters, events (a NaN
+// label rolls back), refusals as nnstate::Error naming the field.
+void check_guard() {
+  Samples s = make_samples(32, 31);
+  s.y[20] = std::numeric_limits<float>::quiet_NaN();  // batch 3 of 4
+  nnstate::Network net(3);  // a regression: the NaN target makes the loss NaN
+  net.linear(3, 4).relu().linear(4, 1).loss(NNSTATE_LOSS_MSE).optimizer(nnstate::adam(0.01));
+  nnstate::Dataset data(s.x, s.y, 32);
+  nnstate_trainer_options options = nnstate::trainer_options(1, 8);
+  options.shuffle = 0;
+  nnstate::Trainer trainer(net, options);
+  nnstate_step_options step = nnstate::step_options();
+  REQUIRE(step.accumulate_steps == 1 && step.clip_grad_norm == 0.0);
+  step.clip_grad_norm = 1.0;
+  step.accumulate_steps = 2;
+  trainer.set_step_options(step);
+  nnstate_rollback_options rollback = nnstate::rollback_options();
+  REQUIRE(rollback.enabled == 1);
+  trainer.set_rollback(rollback);
+  std::vector<int64_t> updates;
+  trainer.set_callbacks(nullptr, [&](const nnstate_batch_info &b) {
+    updates.push_back(b.optimizer_steps);
+    return false;
+  });
+  REQUIRE(trainer.fit(data) == NNSTATE_STOP_COMPLETED);
+  REQUIRE((updates == std::vector<int64_t>{0, 1, 1, 2}));
+  const std::vector<nnstate_rollback_event> events = trainer.rollbacks();
+  REQUIRE(events.size() == 1);
+  REQUIRE(events[0].batch == 3 && events[0].reason == NNSTATE_DIVERGENCE_NONFINITE_LOSS);
+  step.clip_norm_type = -1;
+  const nnstate::Error e = error_of([&] { trainer.set_step_options(step); });
+  REQUIRE(e.status() == NNSTATE_ERR_INVALID_ARGUMENT && contains(e.what(), "norm_type"));
+}
+
 }  // namespace
 
 int main() {
@@ -434,6 +469,7 @@ int main() {
   check_graph_documents(dir);
   check_train_save_reopen(dir);
   check_callbacks(dir);
+  check_guard();
   REQUIRE(std::system(("rm -rf '" + dir + "'").c_str()) == 0);
   std::puts("wrapper_cxx: all checks passed");
   return 0;

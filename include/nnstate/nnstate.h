@@ -483,6 +483,11 @@ typedef struct nnstate_batch_info {
   int64_t global_step; /* batches done in the whole run */
   double loss;         /* running mean training loss of the epoch so far */
   int64_t samples;     /* samples in this batch */
+  /* Appended after the first release: a callback built against an older header ignores them */
+  double grad_norm;        /* total gradient norm before clipping of the update this batch
+                              ended; NaN without norm clipping or when it made no update */
+  int64_t optimizer_steps; /* updates done in the run, this batch's included */
+  int32_t skipped;         /* non-zero: not trained on (divergence rollback) */
 } nnstate_batch_info;
 
 /* Callbacks run on the thread that called nnstate_trainer_fit. Returning non-zero stops
@@ -499,6 +504,9 @@ NNSTATE_API nnstate_status nnstate_trainer_set_callbacks(nnstate_trainer *traine
 #define NNSTATE_STOP_COMPLETED 0      /* all epochs done */
 #define NNSTATE_STOP_EARLY_STOPPING 1 /* the early-stopping rule fired (now or earlier) */
 #define NNSTATE_STOP_REQUESTED 2      /* request_stop or a callback: fit again to continue */
+#define NNSTATE_STOP_DIVERGED                               \
+  3 /* the loss diverged after max_rollbacks rollbacks (see \
+       nnstate_rollback_options); fit does nothing more */
 
 /* Trains until the configured epochs are complete, early stopping fires, or a stop is
  * requested; calling it again continues from where it stopped (mid-epoch included), giving
@@ -544,7 +552,7 @@ NNSTATE_API nnstate_status nnstate_trainer_history_row(const nnstate_trainer *tr
 
 /* The newest format this library writes; it reads every older version too. */
 #define NNSTATE_FORMAT_VERSION_MAJOR 1
-#define NNSTATE_FORMAT_VERSION_MINOR 1
+#define NNSTATE_FORMAT_VERSION_MINOR 2
 
 /* The format version the loaded library writes. Errors: INVALID_ARGUMENT (NULL output). */
 NNSTATE_API nnstate_status nnstate_format_version(uint32_t *major, uint32_t *minor);
@@ -552,6 +560,12 @@ NNSTATE_API nnstate_status nnstate_format_version(uint32_t *major, uint32_t *min
 /* Roles of tensors in a checkpoint, beyond NNSTATE_ROLE_PARAMETER and _BUFFER. */
 #define NNSTATE_ROLE_OPTIMIZER_STATE 2 /* e.g. "optimizer.0.weight.exp_avg" */
 #define NNSTATE_ROLE_BEST_WEIGHT 3     /* early stopping's best weights */
+#define NNSTATE_ROLE_GRAD_ACCUMULATION                   \
+  4 /* gradient sums of an unfinished accumulation group \
+       ("trainer.grad_accumulation.0.weight") */
+#define NNSTATE_ROLE_ROLLBACK_SNAPSHOT   \
+  5 /* what divergence rollback restores \
+       ("rollback.0.weight", "rollback.optimizer...") */
 
 #define NNSTATE_DTYPE_FLOAT32 0
 
@@ -779,7 +793,8 @@ NNSTATE_API nnstate_status nnstate_trainer_save(nnstate_trainer *trainer, const 
  * checkpoint policy), after verifying it; nnstate_trainer_fit then continues exactly where that
  * run was, ending bitwise identical to an uninterrupted run (same build, OpenBLAS core type
  * and thread count; otherwise a warning is left in nnstate_trainer_warnings). The trainer must
- * be set up alike (batch size, shuffle, drop_last, scheduler kind, early stopping on/off) and
+ * be set up alike (batch size, shuffle, drop_last, scheduler kind, early stopping on/off, and
+ * since format 1.2 clipping, accumulate_steps and rollback settings: set them first) and
  * its network must have the file's architecture; `epochs` may differ, to extend a run.
  * Errors: INVALID_ARGUMENT, IO, CORRUPT, VERSION, SHAPE_MISMATCH / NOT_FOUND (network differs),
  * STATE (trainer set up differently, or the file holds no training-loop state). The file is
@@ -873,6 +888,85 @@ NNSTATE_API nnstate_status nnstate_network_node_info(const nnstate_network *netw
                                                      int32_t *kind, int32_t *input_count,
                                                      int32_t *rank, int64_t *dims,
                                                      uint64_t *parameter_count);
+
+/* ---- Gradient clipping, accumulation and divergence rollback ------------------------------ */
+
+/* What every optimizer step of nnstate_trainer_fit does to the gradients, with PyTorch's
+ * meaning. Per micro-batch of batch_size samples: forward, loss, backward of loss /
+ * accumulate_steps; every accumulate_steps micro-batches (and at each epoch's end, for the
+ * epoch's last, incomplete group) the summed gradients are clipped -- clip_grad_value_ first,
+ * then clip_grad_norm_ -- and the optimizer steps once. A per-batch schedule steps per update;
+ * BatchNorm and Dropout see each micro-batch. Positions, callbacks and checkpoint policies
+ * count micro-batches; a checkpoint between micro-batches holds the partial sums. */
+typedef struct nnstate_step_options {
+  uint32_t struct_size;
+  double clip_grad_norm;           /* torch.nn.utils.clip_grad_norm_'s max_norm: gradients scaled by
+                                      min(1, max_norm / (total_norm + 1e-6)); 0 (default): off */
+  double clip_norm_type;           /* the norm's order: 2 (default), any p > 0, or INFINITY */
+  int32_t clip_error_if_nonfinite; /* non-zero: a NaN or infinite total norm fails the fit with
+                                      INVALID_ARGUMENT (as PyTorch raises); default 0 */
+  double clip_grad_value;          /* clip_grad_value_'s clip_value: each element clamped to
+                                      [-v, v]; 0 (default): off */
+  int64_t accumulate_steps;        /* micro-batches per optimizer step (default 1) */
+} nnstate_step_options;
+
+/* Divergence rollback: when a micro-batch's training loss is NaN or infinite (or more than
+ * spike_factor times the recent average: an exponential moving average, weight 0.1 for the
+ * newest, of accepted losses, used after 10), or clip_grad_norm's total norm is not finite,
+ * fit restores the last good snapshot -- every network tensor (parameters and buffers) and the
+ * optimizer's state, copied every snapshot_every optimizer steps when all of it is finite, and
+ * when fit starts -- drops the unfinished accumulation group, multiplies the learning rate by
+ * lr_factor, skips the offending batch (and skip_batches - 1 more: they count in the position
+ * but not in the epoch's loss), records the event and goes on. The next divergence after
+ * max_rollbacks rollbacks restores the snapshot and ends the run: NNSTATE_STOP_DIVERGED. The
+ * snapshot, counters and events are checkpointed (a resumed run rolls back identically). */
+typedef struct nnstate_rollback_options {
+  uint32_t struct_size;
+  int32_t enabled;        /* non-zero: on (default 0) */
+  int64_t max_rollbacks;  /* default 3 */
+  double lr_factor;       /* in (0, 1]; default 0.5 */
+  int64_t skip_batches;   /* >= 1, the offending batch included; default 1 */
+  int64_t snapshot_every; /* optimizer steps between snapshots, >= 1; default 50 */
+  double spike_factor;    /* 0 (default): no spike test; else a value > 1 */
+} nnstate_rollback_options;
+
+/* Fill with the defaults above. Errors: INVALID_ARGUMENT (NULL). */
+NNSTATE_API nnstate_status nnstate_step_options_init(nnstate_step_options *options);
+NNSTATE_API nnstate_status nnstate_rollback_options_init(nnstate_rollback_options *options);
+
+/* Set between fits (not from fit's callbacks); NULL restores the defaults. A resume requires
+ * the settings of the saved run: set them before nnstate_trainer_resume.
+ * Errors: INVALID_ARGUMENT (NULL trainer, invalid values, naming the field), VERSION
+ * (struct_size), STATE (a different accumulate_steps with an unfinished group). */
+NNSTATE_API nnstate_status nnstate_trainer_set_step_options(nnstate_trainer *trainer,
+                                                            const nnstate_step_options *options);
+NNSTATE_API nnstate_status nnstate_trainer_set_rollback(nnstate_trainer *trainer,
+                                                        const nnstate_rollback_options *options);
+
+#define NNSTATE_DIVERGENCE_NONFINITE_LOSS 0
+#define NNSTATE_DIVERGENCE_LOSS_SPIKE 1
+#define NNSTATE_DIVERGENCE_NONFINITE_GRAD_NORM 2
+
+/* One rollback, as the history of a run records it. */
+typedef struct nnstate_rollback_event {
+  uint32_t struct_size;
+  int64_t epoch;         /* 0-based epoch of the offending batch */
+  int64_t batch;         /* its 1-based number in the epoch */
+  int64_t global_step;   /* batches done in the run, the offending one included */
+  int64_t restored_step; /* optimizer steps done when the restored snapshot was taken */
+  double loss;           /* the offending loss */
+  double lr;             /* the learning rate after the event */
+  int32_t reason;        /* NNSTATE_DIVERGENCE_* */
+  int32_t gave_up;       /* non-zero: max_rollbacks were used up and the run ended here */
+} nnstate_rollback_event;
+
+/* The rollbacks of the run so far (kept across save and resume). `event->struct_size` must be
+ * set by the caller. Errors: INVALID_ARGUMENT (NULL, index out of range), VERSION. */
+NNSTATE_API nnstate_status nnstate_trainer_rollback_count(const nnstate_trainer *trainer,
+                                                          size_t *out);
+NNSTATE_API nnstate_status nnstate_trainer_rollback_event(const nnstate_trainer *trainer,
+                                                          size_t index,
+                                                          nnstate_rollback_event *event);
 
 #ifdef __cplusplus
 }

@@ -124,6 +124,46 @@ class BatchInfo(ctypes.Structure):
         ("global_step", ctypes.c_int64),
         ("loss", ctypes.c_double),
         ("samples", ctypes.c_int64),
+        ("grad_norm", ctypes.c_double),
+        ("optimizer_steps", ctypes.c_int64),
+        ("skipped", ctypes.c_int32),
+    ]
+
+
+class StepOptions(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("clip_grad_norm", ctypes.c_double),
+        ("clip_norm_type", ctypes.c_double),
+        ("clip_error_if_nonfinite", ctypes.c_int32),
+        ("clip_grad_value", ctypes.c_double),
+        ("accumulate_steps", ctypes.c_int64),
+    ]
+
+
+class RollbackOptions(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("enabled", ctypes.c_int32),
+        ("max_rollbacks", ctypes.c_int64),
+        ("lr_factor", ctypes.c_double),
+        ("skip_batches", ctypes.c_int64),
+        ("snapshot_every", ctypes.c_int64),
+        ("spike_factor", ctypes.c_double),
+    ]
+
+
+class RollbackEvent(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("epoch", ctypes.c_int64),
+        ("batch", ctypes.c_int64),
+        ("global_step", ctypes.c_int64),
+        ("restored_step", ctypes.c_int64),
+        ("loss", ctypes.c_double),
+        ("lr", ctypes.c_double),
+        ("reason", ctypes.c_int32),
+        ("gave_up", ctypes.c_int32),
     ]
 
 
@@ -235,6 +275,13 @@ _SIGNATURES = {
     "nnstate_trainer_fit": (c_status, [_P, _P, _P, c_int32_p]),
     "nnstate_trainer_request_stop": (c_status, [_P]),
     "nnstate_trainer_set_epochs": (c_status, [_P, ctypes.c_int64]),
+    "nnstate_step_options_init": (c_status, [ctypes.POINTER(StepOptions)]),
+    "nnstate_rollback_options_init": (c_status, [ctypes.POINTER(RollbackOptions)]),
+    "nnstate_trainer_set_step_options": (c_status, [_P, ctypes.POINTER(StepOptions)]),
+    "nnstate_trainer_set_rollback": (c_status, [_P, ctypes.POINTER(RollbackOptions)]),
+    "nnstate_trainer_rollback_count": (c_status, [_P, c_size_p]),
+    "nnstate_trainer_rollback_event": (
+        c_status, [_P, ctypes.c_size_t, ctypes.POINTER(RollbackEvent)]),
     "nnstate_trainer_position": (c_status, [_P, c_int64_p, c_int64_p, c_int64_p]),
     "nnstate_trainer_history_count": (c_status, [_P, c_size_p]),
     "nnstate_trainer_history_row": (c_status, [_P, ctypes.c_size_t, ctypes.POINTER(EpochInfo)]),

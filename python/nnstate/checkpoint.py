@@ -7,7 +7,8 @@ from ._handles import Owned, own
 from ._native import EpochInfo, LoadOptions, OptimizerOptions, SaveOptions, lib
 from .errors import NnstateError, check
 
-ROLES = {0: "parameter", 1: "buffer", 2: "optimizer_state", 3: "best_weight"}
+ROLES = {0: "parameter", 1: "buffer", 2: "optimizer_state", 3: "best_weight",
+         4: "grad_accumulation", 5: "rollback_snapshot"}
 OPTIMIZER_KINDS = {0: None, 1: "sgd", 2: "adam", 3: "adamw"}
 LOSS_KINDS = {0: None, 1: "mse", 2: "cross_entropy", 3: "bce_with_logits"}
 SCHEDULER_KINDS = {0: None, 1: "step", 2: "multi_step", 3: "exponential", 4: "cosine_annealing",

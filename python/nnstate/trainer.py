@@ -17,14 +17,46 @@ import weakref
 from ._buffers import FloatBuffer, check_rows, sample_rows, target_rows
 from ._handles import Owned, own
 from ._native import (BATCH_CALLBACK, EPOCH_CALLBACK, CheckpointPolicy, EpochInfo,
-                      TrainerOptions, lib)
+                      RollbackEvent, RollbackOptions, StepOptions, TrainerOptions, lib)
 from .checkpoint import save_options
 from .errors import NnstateError, check
 from .history import History
 from .progress import Progress, resolve_verbose
 from .training import MODES, Dataset
 
-STOP_REASONS = {0: "completed", 1: "early_stopping", 2: "requested"}
+STOP_REASONS = {0: "completed", 1: "early_stopping", 2: "requested", 3: "diverged"}
+DIVERGENCE_REASONS = {0: "nonfinite_loss", 1: "loss_spike", 2: "nonfinite_grad_norm"}
+ROLLBACK_FIELDS = ("max_rollbacks", "lr_factor", "skip_batches", "snapshot_every", "spike_factor")
+
+
+def _step_options(clip_grad_norm, clip_norm_type, clip_error_if_nonfinite, clip_grad_value,
+                  accumulate_steps):
+    options = StepOptions()
+    check(lib.nnstate_step_options_init(ctypes.byref(options)))
+    options.clip_grad_norm = clip_grad_norm or 0.0
+    options.clip_norm_type = float(clip_norm_type)
+    options.clip_error_if_nonfinite = int(bool(clip_error_if_nonfinite))
+    options.clip_grad_value = clip_grad_value or 0.0
+    options.accumulate_steps = accumulate_steps
+    return options
+
+
+def _rollback_options(rollback):
+    """None/False: off; True: the defaults; a dict: the defaults with these fields changed."""
+    options = RollbackOptions()
+    check(lib.nnstate_rollback_options_init(ctypes.byref(options)))
+    if rollback is None or rollback is False:
+        return options
+    options.enabled = 1
+    if rollback is not True:
+        if not isinstance(rollback, dict):
+            raise NnstateError(-1, f"rollback must be None, True or a dict, got {rollback!r}")
+        for name, value in rollback.items():
+            if name not in ROLLBACK_FIELDS:
+                raise NnstateError(-1, f"unknown rollback option {name!r} "
+                                       f"(known: {', '.join(ROLLBACK_FIELDS)})")
+            setattr(options, name, value)
+    return options
 
 
 def epoch_dict(info):
@@ -43,7 +75,15 @@ def _weak_callback(owner, method_name):
 
 class Trainer(Owned):
     """Trains a Network: Trainer(net, epochs=10, batch_size=32, shuffle=True, drop_last=False,
-    scheduler=None, early_stopping=None, on_epoch=None, on_batch=None).
+    scheduler=None, early_stopping=None, on_epoch=None, on_batch=None, clip_grad_norm=None,
+    clip_norm_type=2.0, clip_error_if_nonfinite=False, clip_grad_value=None,
+    accumulate_steps=1, rollback=None).
+
+    Gradient clipping and accumulation have PyTorch's meaning (clip_grad_norm_,
+    clip_grad_value_, loss / accumulate_steps with a step every accumulate_steps batches and at
+    each epoch's end). rollback=True (or a dict of max_rollbacks, lr_factor, skip_batches,
+    snapshot_every, spike_factor) restores the last good state when the loss diverges; the
+    events are in `rollbacks`, and a run that used them all up stops as "diverged".
 
     The trainer keeps its network alive; closing the network closes the trainer, whose methods
     then raise NnstateError (STATE). on_epoch(row_dict) and on_batch(info_dict) may return True
@@ -52,9 +92,14 @@ class Trainer(Owned):
     the checkpoint-on-stop when checkpoint_to() is set, and raises KeyboardInterrupt."""
 
     def __init__(self, network, epochs=10, batch_size=32, shuffle=True, drop_last=False,
-                 scheduler=None, early_stopping=None, on_epoch=None, on_batch=None):
+                 scheduler=None, early_stopping=None, on_epoch=None, on_batch=None,
+                 clip_grad_norm=None, clip_norm_type=2.0, clip_error_if_nonfinite=False,
+                 clip_grad_value=None, accumulate_steps=1, rollback=None):
         self.network = network  # the C trainer borrows the network: keep it alive
         self._settings = (batch_size, shuffle, drop_last, scheduler, early_stopping)
+        self._guard = (_step_options(clip_grad_norm, clip_norm_type, clip_error_if_nonfinite,
+                                     clip_grad_value, accumulate_steps),
+                       _rollback_options(rollback))
         self._on_epoch, self._on_batch = on_epoch, on_batch
         self._policy = None
         self._error = None
@@ -79,6 +124,8 @@ class Trainer(Owned):
             ctypes.byref(early_stopping.options) if early_stopping else None))
         own(self, handle, lib.nnstate_trainer_free, "trainer", parent=self.network._native)
         self._epochs = epochs
+        check(lib.nnstate_trainer_set_step_options(handle, ctypes.byref(self._guard[0])))
+        check(lib.nnstate_trainer_set_rollback(handle, ctypes.byref(self._guard[1])))
         check(lib.nnstate_trainer_set_callbacks(handle, self._c_epoch, self._c_batch, None))
         if self._policy is not None:
             check(lib.nnstate_trainer_set_checkpointing(handle, ctypes.byref(self._policy[0])))
@@ -253,6 +300,25 @@ class Trainer(Owned):
         text = lib.nnstate_trainer_warnings(self._native.pointer_for_lessee())
         text = text.decode("utf-8", "replace") if text else ""
         return text.split("\n") if text else []
+
+    @property
+    def rollbacks(self):
+        """The divergence rollbacks of the run so far: dicts of epoch, batch, global_step,
+        restored_step, loss, lr, reason ("nonfinite_loss", "loss_spike",
+        "nonfinite_grad_norm") and gave_up."""
+        trainer = self._native.pointer_for_lessee()
+        count = ctypes.c_size_t()
+        check(lib.nnstate_trainer_rollback_count(trainer, ctypes.byref(count)))
+        events = []
+        for i in range(count.value):
+            event = RollbackEvent()
+            event.struct_size = ctypes.sizeof(event)
+            check(lib.nnstate_trainer_rollback_event(trainer, i, ctypes.byref(event)))
+            row = epoch_dict(event)
+            row["reason"] = DIVERGENCE_REASONS.get(event.reason, str(event.reason))
+            row["gave_up"] = bool(event.gave_up)
+            events.append(row)
+        return events
 
     def request_stop(self):
         """Stops a running fit at the next batch boundary; callable from another thread."""

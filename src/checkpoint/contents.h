@@ -19,7 +19,14 @@
 namespace nnstate::checkpoint {
 
 // Where a tensor belongs; the values equal the schema's TensorRole and NNSTATE_ROLE_*.
-enum class Role : int32_t { parameter = 0, buffer = 1, optimizer = 2, best_weight = 3 };
+enum class Role : int32_t {
+  parameter = 0,
+  buffer = 1,
+  optimizer = 2,
+  best_weight = 3,
+  grad_accumulation = 4,  // 1.2: "trainer.grad_accumulation.<param>", owner the parameter
+  rollback_snapshot = 5,  // 1.2: "rollback.<owner>", owner a network or optimizer state tensor
+};
 
 struct TensorEntry {
   std::string name;  // unique across the file: "0.weight", "optimizer.0.weight.exp_avg",
@@ -81,6 +88,12 @@ struct Contents {
   EarlyStoppingState early_stopping_state;  // best weights are in `tensors` (role best_weight)
   int64_t trainer_epochs = 0, trainer_batch_size = 0;
   bool trainer_shuffle = true, trainer_drop_last = false;
+  // 1.2 (defaults for older files): clipping, accumulation and rollback settings; their state is
+  // in `trainer`, their tensors in `tensors` (roles grad_accumulation, rollback_snapshot).
+  GradClipConfig trainer_clip;
+  int64_t trainer_accumulate_steps = 1;
+  RollbackConfig trainer_rollback;  // enabled when the file has the table
+  std::vector<int64_t> rollback_snapshot_steps;
   TrainerState trainer;
 
   uint64_t data_length = 0;

@@ -211,6 +211,48 @@ void early_stopping_fields(FieldList &f, const Contents &c) {
   f.integer("state.best_weights", static_cast<int64_t>(best_weights));  // tensors compared apart
 }
 
+// 1.2: clipping, accumulation and rollback, under the trainer's prefix.
+void protection_fields(FieldList &f, const Contents &c) {
+  const TrainerState &t = c.trainer;
+  f.real("clip.grad_norm", c.trainer_clip.max_norm);
+  f.real("clip.norm_type", c.trainer_clip.norm_type);
+  f.boolean("clip.error_if_nonfinite", c.trainer_clip.error_if_nonfinite);
+  f.real("clip.grad_value", c.trainer_clip.clip_value);
+  f.integer("accumulate_steps", c.trainer_accumulate_steps);
+  f.integer("micro_in_group", t.micro_in_group);
+  f.integer("optimizer_steps", t.optimizer_steps);
+  f.integer("epoch_partial.skipped", t.epoch_skipped);
+  const RollbackConfig &k = c.trainer_rollback;
+  f.boolean("rollback.present", k.enabled);
+  if (!k.enabled) return;
+  f.integer("rollback.max_rollbacks", k.max_rollbacks);
+  f.real("rollback.lr_factor", k.lr_factor);
+  f.integer("rollback.skip_batches", k.skip_batches);
+  f.integer("rollback.snapshot_every", k.snapshot_every);
+  f.real("rollback.spike_factor", k.spike_factor);
+  f.integer("rollback.skip_remaining", t.skip_remaining);
+  f.real("rollback.loss_average", t.loss_average);
+  f.integer("rollback.loss_count", t.loss_count);
+  f.integer("rollback.snapshot_step", t.snapshot_step);
+  for (size_t i = 0; i < c.rollback_snapshot_steps.size(); ++i) {
+    f.integer("rollback.snapshot_steps[" + std::to_string(i) + "]", c.rollback_snapshot_steps[i]);
+  }
+  f.boolean("rollback.diverged", t.diverged);
+  f.integer("rollback.events", static_cast<int64_t>(t.rollbacks.size()));
+  for (size_t i = 0; i < t.rollbacks.size(); ++i) {
+    const RollbackEvent &e = t.rollbacks[i];
+    const std::string p = "rollback.events[" + std::to_string(i) + "].";
+    f.integer(p + "epoch", e.epoch);
+    f.integer(p + "batch", e.batch);
+    f.integer(p + "global_step", e.global_step);
+    f.integer(p + "restored_step", e.restored_step);
+    f.real(p + "loss", e.loss);
+    f.real(p + "lr", e.lr);
+    f.text(p + "reason", divergence_reason_name(e.reason));
+    f.boolean(p + "gave_up", e.gave_up);
+  }
+}
+
 void trainer_fields(FieldList &f, const Contents &c) {
   f.boolean("present", c.has_trainer);
   if (!c.has_trainer) return;
@@ -229,6 +271,7 @@ void trainer_fields(FieldList &f, const Contents &c) {
   f.integer("epoch_partial.judged", t.epoch_judged);
   f.real("epoch_partial.seconds", t.epoch_seconds, true);
   f.boolean("stopped_early", t.stopped_early);
+  protection_fields(f, c);
   f.integer("history.rows", static_cast<int64_t>(t.history.size()));
   const std::string base = f.prefix;
   for (size_t i = 0; i < t.history.size(); ++i) {

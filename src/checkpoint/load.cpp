@@ -1,6 +1,7 @@
 // Loading a validated checkpoint: rebuilding a model from the file alone, or loading into a
 // model the caller built after a strict comparison. All structural checks happen before any
 // tensor of the model is written.
+#include <cstdio>
 #include <map>
 #include <unordered_map>
 
@@ -260,6 +261,13 @@ void load_into(Model &model, const Source &source, const LoadOptions &options) {
 namespace nnstate::checkpoint {
 namespace {
 
+// A double as text that tells any two values apart (std::to_string keeps 6 decimals).
+std::string exact(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.17g", value);
+  return text;
+}
+
 // Differences between the trainer's setup and the file's that would break the resume contract.
 std::vector<std::string> setup_differences(const Trainer &trainer, const Contents &c) {
   std::vector<std::string> problems;
@@ -277,7 +285,67 @@ std::vector<std::string> setup_differences(const Trainer &trainer, const Content
   differ("scheduler", scheduler_kind_name(file_kind), scheduler_kind_name(our_kind));
   differ("early stopping", c.has_early_stopping ? "on" : "off",
          trainer.early_stopping() ? "on" : "off");
+  // 1.2: what shapes every update; older files have none of it.
+  differ("accumulate_steps", std::to_string(c.trainer_accumulate_steps),
+         std::to_string(t.accumulate_steps));
+  auto clip_text = [](const GradClipConfig &k) {
+    if (!k.clips_norm() && !k.clips_value()) return std::string("off");
+    return "norm " + exact(k.max_norm) + " of order " + exact(k.norm_type) +
+           (k.error_if_nonfinite ? " (error if non-finite)" : "") + ", value " +
+           exact(k.clip_value);
+  };
+  differ("gradient clipping", clip_text(c.trainer_clip), clip_text(t.clip));
+  auto rollback_text = [](const RollbackConfig &k) {
+    if (!k.enabled) return std::string("off");
+    return "max_rollbacks " + std::to_string(k.max_rollbacks) + ", lr_factor " +
+           exact(k.lr_factor) + ", skip_batches " + std::to_string(k.skip_batches) +
+           ", snapshot_every " + std::to_string(k.snapshot_every) + ", spike_factor " +
+           exact(k.spike_factor);
+  };
+  differ("divergence rollback", rollback_text(c.trainer_rollback), rollback_text(t.rollback));
   return problems;
+}
+
+// The trainer's own tensors -- the sums of an unfinished accumulation group and the rollback
+// snapshot -- read once the model is loaded, since the snapshot is laid out like the model's
+// optimizer, which the load may have replaced.
+void read_trainer_tensors(Trainer &trainer, const ValidatedCheckpoint &checkpoint) {
+  const Contents &c = checkpoint.contents;
+  std::unordered_map<std::string, void *> sums, snapshot;
+  GradAccumulator &acc = trainer.accumulator();
+  for (size_t i = 0; i < acc.params().size(); ++i) {
+    sums.emplace(acc.params()[i].name, acc.sums()[i].data());
+  }
+  if (c.trainer.snapshot_step >= 0) {
+    for (const ModelSnapshot::Entry &e : trainer.snapshot().prepare(trainer.model())) {
+      snapshot.emplace(e.name, e.copy->data());
+    }
+  }
+  std::vector<ReadTarget> targets;
+  size_t file_sums = 0, file_snapshot = 0;
+  for (const TensorEntry &e : c.tensors) {
+    if (e.role != Role::grad_accumulation && e.role != Role::rollback_snapshot) continue;
+    const bool is_sum = e.role == Role::grad_accumulation;
+    (is_sum ? file_sums : file_snapshot) += 1;
+    auto &by_owner = is_sum ? sums : snapshot;
+    auto it = by_owner.find(e.owner);
+    if (it != by_owner.end()) targets.push_back({&e, it->second});
+  }
+  // Validation checked the lists against the file's own tensors; this catches state the
+  // trainer's model does not have (every copy must be filled).
+  const bool complete = targets.size() == file_sums + file_snapshot &&
+                        (c.trainer.micro_in_group == 0 || file_sums == sums.size()) &&
+                        (c.trainer.snapshot_step < 0 ||
+                         (file_snapshot == snapshot.size() &&
+                          c.rollback_snapshot_steps.size() == trainer.snapshot().steps().size()));
+  if (!complete) {
+    fail(NNSTATE_ERR_CORRUPT, describe_file(c.file) +
+                                  ": the accumulated gradients or the rollback snapshot do not "
+                                  "match the network and its optimizer");
+  }
+  if (c.trainer.snapshot_step >= 0) trainer.snapshot().steps() = c.rollback_snapshot_steps;
+  read_tensors(checkpoint.source, c, std::move(targets),
+               checkpoint.data_verified ? DataCheck::none : DataCheck::crc_and_padding);
 }
 
 // The determinism contract holds per BLAS core type and thread count: say when they changed.
@@ -328,6 +396,7 @@ std::vector<std::string> restore_trainer(Trainer &trainer, const ValidatedCheckp
     es->state() = c.early_stopping_state;
     es->state().best_weights = std::move(best_weights);
   }
+  read_trainer_tensors(trainer, checkpoint);
   trainer.state() = c.trainer;
   return environment_warnings(c);
 }

@@ -56,6 +56,13 @@ class Checker {
   void rng_list(const flatbuffers::Vector<flatbuffers::Offset<fbs::RngState>> *list,
                 const std::string &field, std::vector<RngState> *out) const;
   void training_loop_tables(const fbs::Manifest &m, Contents &c);
+  void trainer_protection(const fbs::Trainer &t, Contents &c);
+  void rollback_table(const fbs::Rollback &r, Contents &c);
+  // Tensors of `role` listed under the names of the tensors they copy (`owners`: name -> shape),
+  // stored as prefix + owner. With `complete`, every owner must be listed.
+  void owned_tensors(const flatbuffers::Vector<flatbuffers::Offset<fbs::TensorRef>> *refs,
+                     const std::string &field, Role role, const std::string &prefix,
+                     const std::map<std::string, Shape> &owners, bool complete, Contents &c);
   void no_overlap(const Contents &c) const;
 
   const std::string &file_;
@@ -501,6 +508,124 @@ void Checker::training_loop_tables(const fbs::Manifest &m, Contents &c) {
       bad("trainer.history", "missing for " + std::to_string(st.epoch) + " completed epochs");
     }
     rng_list(t->rng(), "trainer.rng", nullptr);
+    trainer_protection(*t, c);
+  }
+}
+
+void Checker::owned_tensors(const flatbuffers::Vector<flatbuffers::Offset<fbs::TensorRef>> *refs,
+                            const std::string &field, Role role, const std::string &prefix,
+                            const std::map<std::string, Shape> &owners, bool complete,
+                            Contents &c) {
+  const uint32_t count = refs ? refs->size() : 0;
+  if (complete && count != owners.size()) {
+    bad(field, std::to_string(count) + " tensors, expected one for each of the " +
+                   std::to_string(owners.size()) + " it copies");
+  }
+  for (uint32_t i = 0; i < count; ++i) {
+    const std::string f = field + "[" + std::to_string(i) + "]";
+    TensorEntry t = tensor(refs->Get(i), f, role);
+    auto it = owners.find(t.name);
+    if (it == owners.end() || it->second != t.shape) {
+      bad(f, "\"" + t.name + "\" " + t.shape.to_string() + " is not a tensor it may copy");
+    }
+    t.owner = t.name;
+    t.name = prefix + t.owner;
+    add_tensor(c, std::move(t), f);  // unique names: complete lists cover every owner once
+  }
+}
+
+// 1.2: clipping, accumulation and rollback (absent fields keep the defaults of older files).
+void Checker::trainer_protection(const fbs::Trainer &t, Contents &c) {
+  GradClipConfig &clip = c.trainer_clip;
+  clip.max_norm = t.clip_grad_norm();
+  clip.norm_type = t.clip_norm_type();
+  clip.error_if_nonfinite = t.clip_error_if_nonfinite();
+  clip.clip_value = t.clip_grad_value();
+  try {
+    validate_grad_clip_config(clip);
+  } catch (const Error &e) {
+    bad("trainer.clip", e.what());
+  }
+  c.trainer_accumulate_steps = t.accumulate_steps();
+  TrainerState &st = c.trainer;
+  st.micro_in_group = t.micro_in_group();
+  st.optimizer_steps = t.optimizer_steps();
+  st.epoch_skipped = t.epoch_skipped();
+  std::map<std::string, Shape> params;
+  for (const TensorEntry &e : c.tensors) {
+    if (e.role == Role::parameter) params[e.name] = e.shape;
+  }
+  // The sums exist exactly while a group is unfinished (the counters' ranges are checked with
+  // the position's, in training_ranges).
+  if (st.micro_in_group > 0) {
+    owned_tensors(t.grad_accumulation(), "trainer.grad_accumulation", Role::grad_accumulation,
+                  "trainer.grad_accumulation.", params, true, c);
+  } else if (t.grad_accumulation() && t.grad_accumulation()->size() > 0) {
+    bad("trainer.grad_accumulation", "sums without an unfinished group (micro_in_group 0)");
+  }
+  if (const fbs::Rollback *r = t.rollback()) rollback_table(*r, c);
+}
+
+void Checker::rollback_table(const fbs::Rollback &r, Contents &c) {
+  RollbackConfig &k = c.trainer_rollback;
+  k.enabled = true;
+  k.max_rollbacks = r.max_rollbacks();
+  k.lr_factor = r.lr_factor();
+  k.skip_batches = r.skip_batches();
+  k.snapshot_every = r.snapshot_every();
+  k.spike_factor = r.spike_factor();
+  try {
+    validate_rollback_config(k);
+  } catch (const Error &e) {
+    bad("trainer.rollback", e.what());
+  }
+  TrainerState &st = c.trainer;
+  st.skip_remaining = r.skip_remaining();
+  st.loss_average = r.loss_average();
+  st.loss_count = r.loss_count();
+  st.snapshot_step = r.snapshot_step();
+  st.diverged = r.diverged();
+  if (const auto *events = r.events()) {
+    for (uint32_t i = 0; i < events->size(); ++i) {
+      const fbs::RollbackEvent *e = events->Get(i);
+      const int32_t reason = static_cast<int32_t>(e->reason());
+      if (reason < 0 || reason > 2) {
+        bad("trainer.rollback.events[" + std::to_string(i) + "].reason",
+            std::to_string(reason) + " is unknown");
+      }
+      RollbackEvent ev;
+      ev.epoch = e->epoch();
+      ev.batch = e->batch();
+      ev.global_step = e->global_step();
+      ev.restored_step = e->restored_step();
+      ev.loss = e->loss();
+      ev.lr = e->lr();
+      ev.reason = static_cast<DivergenceReason>(reason);
+      ev.gave_up = e->gave_up();
+      st.rollbacks.push_back(ev);
+    }
+  }
+  // The snapshot copies every network tensor and every optimizer state tensor, or is absent.
+  std::map<std::string, Shape> owners;
+  for (const TensorEntry &e : c.tensors) {
+    if (e.role == Role::parameter || e.role == Role::buffer || e.role == Role::optimizer) {
+      owners[e.name] = e.shape;
+    }
+  }
+  const auto *steps = r.snapshot_steps();
+  if (st.snapshot_step >= 0) {
+    owned_tensors(r.snapshot(), "trainer.rollback.snapshot", Role::rollback_snapshot, "rollback.",
+                  owners, true, c);
+    const size_t count = steps ? steps->size() : 0;
+    if (count != c.param_states.size()) {
+      bad("trainer.rollback.snapshot_steps", std::to_string(count) + " steps for " +
+                                                 std::to_string(c.param_states.size()) +
+                                                 " optimizer parameters");
+    }
+    for (uint32_t i = 0; i < count; ++i) c.rollback_snapshot_steps.push_back(element(steps, i));
+  } else if ((r.snapshot() && r.snapshot()->size() > 0) || (steps && steps->size() > 0)) {
+    bad("trainer.rollback.snapshot",
+        "present with snapshot_step " + std::to_string(st.snapshot_step));
   }
 }
 

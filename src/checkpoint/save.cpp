@@ -45,6 +45,35 @@ struct Snapshot {
   std::vector<ParamStep> params;
 };
 
+void add_pending(Snapshot &snap, const Tensor &value, Role role, const std::string &prefix,
+                 const std::string &owner) {
+  TensorEntry e;
+  e.name = prefix + owner;
+  e.role = role;
+  e.owner = owner;
+  e.shape = value.shape();
+  e.byte_length = value.byte_size();
+  snap.tensors.push_back({&value, e});
+}
+
+// The trainer's own tensors: the sums of an unfinished accumulation group and the rollback
+// snapshot, each only while it holds something.
+void add_trainer_tensors(Snapshot &snap, Model &model, const Trainer &trainer) {
+  const TrainerState &st = trainer.state();
+  if (st.micro_in_group > 0) {
+    const GradAccumulator &acc = trainer.accumulator();
+    for (size_t i = 0; i < acc.params().size(); ++i) {
+      add_pending(snap, acc.sums()[i], Role::grad_accumulation, "trainer.grad_accumulation.",
+                  acc.params()[i].name);
+    }
+  }
+  if (trainer.config().rollback.enabled && st.snapshot_step >= 0) {
+    for (const ModelSnapshot::ConstEntry &e : trainer.snapshot().entries(model)) {
+      add_pending(snap, *e.copy, Role::rollback_snapshot, "rollback.", e.name);
+    }
+  }
+}
+
 Snapshot take_snapshot(Model &model, const Trainer *trainer) {
   Snapshot snap;
   struct NetworkWalk : StateVisitor {
@@ -100,6 +129,7 @@ Snapshot take_snapshot(Model &model, const Trainer *trainer) {
       snap.tensors.push_back({&value, e});
     }
   }
+  if (trainer) add_trainer_tensors(snap, model, *trainer);
   return snap;
 }
 
@@ -250,7 +280,49 @@ Offset<fbs::EarlyStopping> early_stopping_table(FlatBufferBuilder &b, const Earl
   return e.Finish();
 }
 
-Offset<fbs::Trainer> trainer_table(FlatBufferBuilder &b, const Trainer &trainer) {
+// The tensors of `role`, listed under their owners' names as the early stopping table does.
+Offset<flatbuffers::Vector<Offset<fbs::TensorRef>>> owned_refs(FlatBufferBuilder &b,
+                                                               const Snapshot &snap, Role role) {
+  std::vector<Offset<fbs::TensorRef>> refs;
+  for (const PendingTensor &p : snap.tensors) {
+    if (p.entry.role == role) refs.push_back(tensor_ref(b, p.entry, p.entry.owner));
+  }
+  return b.CreateVector(refs);
+}
+
+Offset<fbs::Rollback> rollback_table(FlatBufferBuilder &b, const Trainer &trainer,
+                                     const Snapshot &snap) {
+  const RollbackConfig &c = trainer.config().rollback;
+  const TrainerState &st = trainer.state();
+  std::vector<Offset<fbs::RollbackEvent>> events;
+  for (const RollbackEvent &e : st.rollbacks) {
+    events.push_back(
+        fbs::CreateRollbackEvent(b, e.epoch, e.batch, e.global_step, e.restored_step, e.loss, e.lr,
+                                 static_cast<fbs::DivergenceReason>(e.reason), e.gave_up));
+  }
+  auto events_v = b.CreateVector(events);
+  auto snapshot_v = owned_refs(b, snap, Role::rollback_snapshot);
+  auto steps_v =
+      b.CreateVector(st.snapshot_step >= 0 ? trainer.snapshot().steps() : std::vector<int64_t>{});
+  fbs::RollbackBuilder r(b);
+  r.add_max_rollbacks(c.max_rollbacks);
+  r.add_lr_factor(c.lr_factor);
+  r.add_skip_batches(c.skip_batches);
+  r.add_snapshot_every(c.snapshot_every);
+  r.add_spike_factor(c.spike_factor);
+  r.add_skip_remaining(st.skip_remaining);
+  r.add_loss_average(st.loss_average);
+  r.add_loss_count(st.loss_count);
+  r.add_snapshot_step(st.snapshot_step);
+  r.add_diverged(st.diverged);
+  r.add_events(events_v);
+  r.add_snapshot(snapshot_v);
+  r.add_snapshot_steps(steps_v);
+  return r.Finish();
+}
+
+Offset<fbs::Trainer> trainer_table(FlatBufferBuilder &b, const Trainer &trainer,
+                                   const Snapshot &snap) {
   const TrainerState &st = trainer.state();
   std::vector<Offset<fbs::EpochMetrics>> rows;
   for (const HistoryRow &row : st.history) {
@@ -268,6 +340,9 @@ Offset<fbs::Trainer> trainer_table(FlatBufferBuilder &b, const Trainer &trainer)
   auto no_rngs = b.CreateVector(std::vector<Offset<fbs::RngState>>{});
   auto shuffle = rng_table(b, st.epoch_shuffle_rng);
   const TrainerConfig &c = trainer.config();
+  auto accumulation = owned_refs(b, snap, Role::grad_accumulation);
+  Offset<fbs::Rollback> rollback;
+  if (c.rollback.enabled) rollback = rollback_table(b, trainer, snap);
   fbs::TrainerBuilder t(b);
   t.add_epoch(st.epoch);
   t.add_global_step(st.global_step);
@@ -285,6 +360,16 @@ Offset<fbs::Trainer> trainer_table(FlatBufferBuilder &b, const Trainer &trainer)
   t.add_stopped_early(st.stopped_early);
   t.add_history(history);
   t.add_rng(no_rngs);
+  t.add_clip_grad_norm(c.clip.max_norm);
+  t.add_clip_norm_type(c.clip.norm_type);
+  t.add_clip_error_if_nonfinite(c.clip.error_if_nonfinite);
+  t.add_clip_grad_value(c.clip.clip_value);
+  t.add_accumulate_steps(c.accumulate_steps);
+  t.add_micro_in_group(st.micro_in_group);
+  t.add_optimizer_steps(st.optimizer_steps);
+  t.add_grad_accumulation(accumulation);
+  t.add_epoch_skipped(st.epoch_skipped);
+  if (!rollback.IsNull()) t.add_rollback(rollback);
   return t.Finish();
 }
 
@@ -337,7 +422,7 @@ void build_manifest(FlatBufferBuilder &b, Model &model, const Snapshot &snap,
   if (const Trainer *t = options.trainer) {
     if (t->scheduler()) scheduler = scheduler_table(b, *t, model);
     if (t->early_stopping()) early_stopping = early_stopping_table(b, *t->early_stopping(), snap);
-    trainer = trainer_table(b, *t);
+    trainer = trainer_table(b, *t, snap);
   }
 
   fbs::ManifestBuilder m(b);

@@ -1,5 +1,7 @@
 #include "checkpoint/training_ranges.h"
 
+#include <algorithm>
+
 #include "checkpoint/container.h"
 #include "losses/loss.h"
 #include "util/error.h"
@@ -112,6 +114,7 @@ class Ranges {
            std::to_string(judged_max) + " for " + std::to_string(t.epoch_samples) + " samples");
     within("trainer.epoch_correct", t.epoch_correct, 0, t.epoch_judged,
            "epoch_judged " + std::to_string(t.epoch_judged));
+    protection();
     for (size_t i = 0; i < t.history.size(); ++i) {
       if (t.history[i].epoch != static_cast<int64_t>(i)) {
         bad("trainer.history[" + std::to_string(i) + "].epoch",
@@ -121,6 +124,47 @@ class Ranges {
   }
 
  private:
+  // 1.2: accumulation and rollback counters against the position.
+  void protection() const {
+    const TrainerState &t = c_.trainer;
+    const std::string steps = "trainer.global_step " + std::to_string(t.global_step);
+    within("trainer.accumulate_steps", c_.trainer_accumulate_steps, 1, kMaxCounter, "2^53");
+    within("trainer.micro_in_group", t.micro_in_group, 0,
+           std::min(c_.trainer_accumulate_steps - 1, t.batch_in_epoch),
+           "accumulate_steps - 1 and batch_in_epoch");
+    within("trainer.optimizer_steps", t.optimizer_steps, 0, t.global_step, steps);
+    within("trainer.epoch_skipped", t.epoch_skipped, 0, t.epoch_samples,
+           "epoch_samples " + std::to_string(t.epoch_samples));
+    const RollbackConfig &k = c_.trainer_rollback;
+    if (!k.enabled) return;
+    within("trainer.rollback.max_rollbacks", k.max_rollbacks, 0, kMaxCounter, "2^53");
+    within("trainer.rollback.skip_batches", k.skip_batches, 1, kMaxCounter, "2^53");
+    within("trainer.rollback.snapshot_every", k.snapshot_every, 1, kMaxCounter, "2^53");
+    within("trainer.rollback.skip_remaining", t.skip_remaining, 0, k.skip_batches - 1,
+           "skip_batches - 1");
+    within("trainer.rollback.loss_count", t.loss_count, 0, t.global_step, steps);
+    within("trainer.rollback.snapshot_step", t.snapshot_step, -1, t.optimizer_steps,
+           "trainer.optimizer_steps " + std::to_string(t.optimizer_steps));
+    within("trainer.rollback.events", static_cast<int64_t>(t.rollbacks.size()), 0,
+           std::min(k.max_rollbacks + 1, t.global_step), "max_rollbacks + 1 and global_step");
+    for (size_t i = 0; i < t.rollbacks.size(); ++i) {
+      const RollbackEvent &e = t.rollbacks[i];
+      const std::string f = "trainer.rollback.events[" + std::to_string(i) + "].";
+      within(f + "epoch", e.epoch, 0, t.epoch, "trainer.epoch " + std::to_string(t.epoch));
+      within(f + "global_step", e.global_step, 1, t.global_step, steps);
+      within(f + "batch", e.batch, 1, e.global_step, "its global_step");
+      within(f + "restored_step", e.restored_step, -1, t.optimizer_steps,
+             "trainer.optimizer_steps " + std::to_string(t.optimizer_steps));
+      // Only the last event can end the run, and a run that ended has one.
+      const bool last = i + 1 == t.rollbacks.size();
+      if (e.gave_up != (last && t.diverged)) {
+        bad(f + "gave_up", std::string(e.gave_up ? "set" : "not set") + " with diverged " +
+                               (t.diverged ? "set" : "not set"));
+      }
+    }
+    if (t.diverged && t.rollbacks.empty()) bad("trainer.rollback.diverged", "set without events");
+  }
+
   const Contents &c_;
 };
 

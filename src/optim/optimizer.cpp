@@ -74,7 +74,9 @@ Optimizer::Optimizer(const OptimizerConfig &config) : config_(config) {
 }
 
 void Optimizer::set_lr(double lr) {
-  require(std::isfinite(lr) && lr >= 0.0, "lr (must be >= 0)", lr);
+  // Checked before the message is built: a per-batch schedule calls this every step, which
+  // must not allocate.
+  if (!(std::isfinite(lr) && lr >= 0.0)) require(false, "lr (must be >= 0)", lr);
   config_.lr = lr;
 }
 

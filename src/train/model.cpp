@@ -86,15 +86,31 @@ void Model::check_targets(const Tensor &output, int64_t target_count) const {
 
 float Model::train_step(const float *inputs, int64_t input_count, const float *targets,
                         int64_t target_count, int64_t batch, int64_t *correct) {
+  if (!optimizer_) fail(NNSTATE_ERR_STATE, "no optimizer is set");
+  const float value = forward_loss(inputs, input_count, targets, target_count, batch, correct);
+  backward();
+  optimizer_->step();
+  return value;
+}
+
+float Model::forward_loss(const float *inputs, int64_t input_count, const float *targets,
+                          int64_t target_count, int64_t batch, int64_t *correct) {
   Loss &loss = require_loss();
   if (!optimizer_) fail(NNSTATE_ERR_STATE, "no optimizer is set");
   const Tensor &output = run_forward(inputs, input_count, batch, true);
   check_targets(output, target_count);
-  float value = loss.compute(output, targets, &network_.output_grad());
+  const float value = loss.compute(output, targets, &network_.output_grad());
   if (correct) *correct = count_correct(loss.kind(), output, targets);
-  network_.backward();
-  optimizer_->step();
   return value;
+}
+
+void Model::backward(float loss_scale) {
+  if (loss_scale != 1.0f) {
+    Tensor &grad = network_.output_grad();
+    float *g = grad.data();
+    for (int64_t i = 0; i < grad.numel(); ++i) g[i] *= loss_scale;
+  }
+  network_.backward();
 }
 
 float Model::evaluate(const float *inputs, int64_t input_count, const float *targets,

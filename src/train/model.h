@@ -49,6 +49,14 @@ class Model {
   // the number of correct predictions of that forward pass (see losses/metrics.h).
   float train_step(const float *inputs, int64_t input_count, const float *targets,
                    int64_t target_count, int64_t batch, int64_t *correct = nullptr);
+  // train_step in parts, for a loop that accumulates or clips gradients between them:
+  // forward_loss runs the forward pass in training mode and the loss (checked and counted as in
+  // train_step) and keeps the loss gradient; backward then sets every parameter's gradient from
+  // it, scaled by `loss_scale` (as backward of loss * loss_scale would); the optimizer's step()
+  // applies them.
+  float forward_loss(const float *inputs, int64_t input_count, const float *targets,
+                     int64_t target_count, int64_t batch, int64_t *correct = nullptr);
+  void backward(float loss_scale = 1.0f);
   // Mean loss in the inference mode (see above), no update; `correct` as for train_step.
   float evaluate(const float *inputs, int64_t input_count, const float *targets,
                  int64_t target_count, int64_t batch, int64_t *correct = nullptr);

@@ -14,6 +14,12 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+// The sample-weighted mean loss of the epoch's trained (not skipped) samples; NaN when none.
+double epoch_mean_loss(const TrainerState &s) {
+  const int64_t trained = s.epoch_samples - s.epoch_skipped;
+  return trained > 0 ? s.epoch_loss_sum / static_cast<double>(trained) : kNaN;
+}
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -43,6 +49,14 @@ Trainer::Trainer(Model &model, const TrainerConfig &config) : model_(model), con
                                            std::to_string(config.epochs) + ", batch_size " +
                                            std::to_string(config.batch_size));
   }
+  validate_grad_clip_config(config.clip);
+  if (config.accumulate_steps < 1) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT,
+         "accumulate_steps must be >= 1, got " + std::to_string(config.accumulate_steps));
+  }
+  validate_rollback_config(config.rollback);
+  params_ = network_parameters(model.network());
+  if (config.accumulate_steps > 1) accumulator_.bind(params_);
   if (config.scheduler.kind != SchedulerKind::none) {
     scheduler_ = std::make_unique<LrScheduler>(config.scheduler, *model.optimizer());
   }
@@ -61,6 +75,29 @@ void Trainer::set_epochs(int64_t epochs) {
     fail(NNSTATE_ERR_INVALID_ARGUMENT, "epochs must be >= 0, got " + std::to_string(epochs));
   }
   config_.epochs = epochs;
+}
+
+void Trainer::set_step_options(const GradClipConfig &clip, int64_t accumulate_steps) {
+  validate_grad_clip_config(clip);
+  if (accumulate_steps < 1) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT,
+         "accumulate_steps must be >= 1, got " + std::to_string(accumulate_steps));
+  }
+  if (state_.micro_in_group > 0 && accumulate_steps != config_.accumulate_steps) {
+    fail(NNSTATE_ERR_STATE, "cannot change accumulate_steps from " +
+                                std::to_string(config_.accumulate_steps) + " to " +
+                                std::to_string(accumulate_steps) + " with " +
+                                std::to_string(state_.micro_in_group) +
+                                " micro-batches of the current group accumulated");
+  }
+  config_.clip = clip;
+  config_.accumulate_steps = accumulate_steps;
+  if (accumulate_steps > 1 && accumulator_.sums().empty()) accumulator_.bind(params_);
+}
+
+void Trainer::set_rollback(const RollbackConfig &rollback) {
+  validate_rollback_config(rollback);
+  config_.rollback = rollback;
 }
 
 void Trainer::check_datasets(const Dataset &train, const Dataset *validation) const {
@@ -109,8 +146,15 @@ void Trainer::shuffle_into(std::vector<int64_t> &order, int64_t samples) {
   shuffle_rng_after_epoch_ = rng.state();
 }
 
-void Trainer::run_batch(const Dataset &train, const std::vector<int64_t> &order, int64_t start,
-                        int64_t count) {
+bool Trainer::run_batch(const Dataset &train, const std::vector<int64_t> &order, int64_t start,
+                        int64_t count, bool last_of_epoch) {
+  last_grad_norm_ = kNaN;
+  last_skipped_ = false;
+  if (state_.skip_remaining > 0) {
+    state_.skip_remaining -= 1;
+    skip_batch(count);
+    return true;
+  }
   const int64_t in = train.input_size, tg = train.target_size;
   batch_inputs_.resize(static_cast<size_t>(config_.batch_size * in));
   batch_targets_.resize(static_cast<size_t>(config_.batch_size * tg));
@@ -120,13 +164,105 @@ void Trainer::run_batch(const Dataset &train, const std::vector<int64_t> &order,
     std::copy(train.targets + s * tg, train.targets + (s + 1) * tg, batch_targets_.data() + k * tg);
   }
   int64_t correct = 0;
-  const float loss = model_.train_step(batch_inputs_.data(), count * in, batch_targets_.data(),
-                                       count * tg, count, &correct);
+  const float loss = model_.forward_loss(batch_inputs_.data(), count * in, batch_targets_.data(),
+                                         count * tg, count, &correct);
+  DivergenceReason reason;
+  if (diverges(loss, reason)) {
+    skip_batch(count);
+    return roll_back(loss, reason);
+  }
+  const int64_t k = config_.accumulate_steps;
+  model_.backward(k > 1 ? 1.0f / static_cast<float>(k) : 1.0f);
+  if (k > 1 && state_.micro_in_group + 1 < k && !last_of_epoch) {
+    accumulator_.add(state_.micro_in_group == 0);
+    state_.micro_in_group += 1;
+  } else {
+    if (state_.micro_in_group > 0) accumulator_.add_into_grads();
+    state_.micro_in_group = 0;
+    if (!update()) {
+      skip_batch(count);
+      return roll_back(loss, DivergenceReason::nonfinite_grad_norm);
+    }
+  }
+  if (config_.rollback.enabled) {
+    const double w = state_.loss_count == 0 ? 1.0 : kLossAverageWeight;
+    state_.loss_average = (1.0 - w) * state_.loss_average + w * static_cast<double>(loss);
+    state_.loss_count += 1;
+  }
   state_.epoch_loss_sum += static_cast<double>(loss) * static_cast<double>(count);
   state_.epoch_samples += count;
   state_.epoch_correct += correct;
   state_.epoch_judged += accuracy_denominator(
       model_.loss()->kind(), model_.network().sample_output_shape().batched(count));
+  return true;
+}
+
+// A batch consumed without training: it keeps its place in the epoch (so the position checks
+// hold) but adds nothing to the epoch's loss and accuracy.
+void Trainer::skip_batch(int64_t count) {
+  last_skipped_ = true;
+  state_.epoch_samples += count;
+  state_.epoch_skipped += count;
+}
+
+bool Trainer::diverges(float loss, DivergenceReason &reason) const {
+  const RollbackConfig &r = config_.rollback;
+  if (!r.enabled) return false;
+  if (!std::isfinite(loss)) {
+    reason = DivergenceReason::nonfinite_loss;
+    return true;
+  }
+  if (r.spike_factor > 0.0 && state_.loss_count >= kLossAverageWarmup &&
+      static_cast<double>(loss) > r.spike_factor * state_.loss_average) {
+    reason = DivergenceReason::loss_spike;
+    return true;
+  }
+  return false;
+}
+
+bool Trainer::roll_back(float loss, DivergenceReason reason) {
+  RollbackEvent event;
+  event.epoch = state_.epoch;
+  event.batch = state_.batch_in_epoch + 1;
+  event.global_step = state_.global_step + 1;
+  event.restored_step = state_.snapshot_step;
+  event.loss = static_cast<double>(loss);
+  event.reason = reason;
+  // The offending group's sums are dropped with it; the model goes back to the snapshot even
+  // when the run gives up, so that what it saves last is the good state.
+  state_.micro_in_group = 0;
+  snapshot_.restore(model_);
+  Optimizer &optimizer = *model_.optimizer();
+  event.gave_up = static_cast<int64_t>(state_.rollbacks.size()) >= config_.rollback.max_rollbacks;
+  if (event.gave_up) {
+    state_.diverged = true;
+  } else {
+    optimizer.set_lr(optimizer.lr() * config_.rollback.lr_factor);
+    state_.skip_remaining = config_.rollback.skip_batches - 1;
+  }
+  event.lr = optimizer.lr();
+  state_.rollbacks.push_back(event);
+  return !event.gave_up;
+}
+
+bool Trainer::update() {
+  const GradClipConfig &clip = config_.clip;
+  if (clip.clips_value()) clip_grad_value(params_, clip.clip_value);
+  if (clip.clips_norm()) {
+    const float total = grad_total_norm(params_, clip.norm_type);
+    if (!std::isfinite(total) && config_.rollback.enabled) return false;
+    if (!std::isfinite(total) && clip.error_if_nonfinite) check_finite_norm(total, clip.norm_type);
+    scale_grads_to_norm(params_, clip.max_norm, total);
+    last_grad_norm_ = total;
+  }
+  model_.optimizer()->step();
+  state_.optimizer_steps += 1;
+  if (scheduler_ && config_.scheduler.per_batch) scheduler_->step(*model_.optimizer());
+  if (config_.rollback.enabled && state_.optimizer_steps % config_.rollback.snapshot_every == 0 &&
+      snapshot_.take(model_)) {
+    state_.snapshot_step = state_.optimizer_steps;
+  }
+  return true;
 }
 
 // Validation always runs in eval mode (like Keras' fit), whatever mode the caller left the
@@ -161,7 +297,7 @@ bool Trainer::finish_epoch(const Dataset *validation, TrainerObserver *observer,
                            StopReason &reason) {
   HistoryRow row;
   row.epoch = state_.epoch;
-  row.loss = state_.epoch_loss_sum / static_cast<double>(state_.epoch_samples);
+  row.loss = epoch_mean_loss(state_);
   row.accuracy = state_.epoch_judged ? static_cast<double>(state_.epoch_correct) /
                                            static_cast<double>(state_.epoch_judged)
                                      : kNaN;
@@ -177,6 +313,7 @@ bool Trainer::finish_epoch(const Dataset *validation, TrainerObserver *observer,
   state_.batch_in_epoch = 0;
   state_.epoch_loss_sum = 0.0;
   state_.epoch_samples = state_.epoch_correct = state_.epoch_judged = 0;
+  state_.epoch_skipped = 0;
   state_.epoch_seconds = 0.0;
 
   bool stop = false;
@@ -211,6 +348,12 @@ void Trainer::check_position(int64_t samples, int64_t batches) const {
                                 " samples in batches of " + std::to_string(config_.batch_size) +
                                 " has " + std::to_string(batches));
   }
+  if (state_.micro_in_group >= config_.accumulate_steps || state_.micro_in_group > done) {
+    fail(NNSTATE_ERR_STATE, "the trainer has " + std::to_string(state_.micro_in_group) +
+                                " micro-batches accumulated at batch " + std::to_string(done) +
+                                " of the epoch with accumulate_steps " +
+                                std::to_string(config_.accumulate_steps));
+  }
   const int64_t expected = std::min(done * config_.batch_size, samples);
   if (state_.epoch_samples != expected) {
     fail(NNSTATE_ERR_STATE, "the trainer has seen " + std::to_string(state_.epoch_samples) +
@@ -224,6 +367,11 @@ StopReason Trainer::fit(const Dataset &train, const Dataset *validation,
   check_datasets(train, validation);
   stop_requested_.store(false);
   if (state_.stopped_early) return StopReason::early_stopping;
+  if (state_.diverged) return StopReason::diverged;
+  // A run starts with a snapshot to roll back to; a resumed one has the file's.
+  if (config_.rollback.enabled && state_.snapshot_step < 0 && snapshot_.take(model_)) {
+    state_.snapshot_step = state_.optimizer_steps;
+  }
 
   const int64_t batches = config_.drop_last
                               ? train.samples / config_.batch_size
@@ -248,20 +396,27 @@ StopReason Trainer::fit(const Dataset &train, const Dataset *validation,
       const auto started = std::chrono::steady_clock::now();
       const int64_t start = state_.batch_in_epoch * config_.batch_size;
       const int64_t count = std::min(config_.batch_size, train.samples - start);
-      run_batch(train, order, start, count);
+      const bool go_on =
+          run_batch(train, order, start, count, state_.batch_in_epoch + 1 == batches);
       state_.batch_in_epoch += 1;
       state_.global_step += 1;
-      if (scheduler_ && config_.scheduler.per_batch) scheduler_->step(*model_.optimizer());
       state_.epoch_seconds += seconds_since(started);
       BatchInfo info;
       info.epoch = state_.epoch;
       info.batch = state_.batch_in_epoch;
       info.batches_per_epoch = batches;
       info.global_step = state_.global_step;
-      info.loss = state_.epoch_loss_sum / static_cast<double>(state_.epoch_samples);
+      info.loss = epoch_mean_loss(state_);
       info.samples = count;
+      info.grad_norm = last_grad_norm_;
+      info.optimizer_steps = state_.optimizer_steps;
+      info.skipped = last_skipped_;
       if (observer && !observer->on_batch_end(info)) {
         reason = StopReason::requested;
+        stop = true;
+      }
+      if (!go_on) {
+        reason = StopReason::diverged;
         stop = true;
       }
       if (observer) observer->after_batch(*this);

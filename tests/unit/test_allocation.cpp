@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "train/model.h"
+#include "train/trainer.h"
 
 namespace {
 std::atomic<long> allocations{0};
@@ -185,4 +186,45 @@ TEST_CASE("training steps of the seed-001 BatchNorm1d network allocate nothing")
   model.set_loss(LossKind::mse);
   model.set_optimizer(default_optimizer_config(OptimizerKind::adam));
   CHECK(allocations_in_steps(model, 1000) == 0);
+}
+
+TEST_CASE("trainer batches with clipping, accumulation and rollback watching allocate nothing") {
+  Model model(6);
+  LayerConfig l;
+  l.kind = LayerKind::linear;
+  l.in_features = 8;
+  l.out_features = 16;
+  model.add_layer(l);
+  model.add_layer(layer_of(LayerKind::tanh));
+  l.in_features = 16;
+  l.out_features = 3;
+  model.add_layer(l);
+  model.set_loss(LossKind::cross_entropy);
+  model.set_optimizer(default_optimizer_config(OptimizerKind::adam));
+  TrainerConfig config;
+  config.epochs = 2;
+  config.batch_size = 10;
+  config.clip.max_norm = 0.1;
+  config.clip.clip_value = 0.05;
+  config.accumulate_steps = 3;
+  config.rollback.enabled = true;
+  config.rollback.snapshot_every = 1000;  // only the snapshot fit starts with
+  config.scheduler.kind = SchedulerKind::exponential;
+  config.scheduler.per_batch = true;
+  Trainer trainer(model, config);
+  std::vector<float> x(200 * 8), y(200);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i % 11) * 0.1f - 0.5f;
+  for (size_t i = 0; i < y.size(); ++i) y[i] = static_cast<float>(i % 3);
+  struct Counter : TrainerObserver {
+    long at_batch3 = 0, at_batch20 = 0;
+    bool on_batch_end(const BatchInfo &info) override {
+      if (info.epoch == 1 && info.batch == 3) at_batch3 = allocations.load();
+      if (info.epoch == 1 && info.batch == 20) at_batch20 = allocations.load();
+      return true;
+    }
+  } counter;
+  trainer.fit(Dataset{x.data(), y.data(), 200, 8, 1}, nullptr, &counter);
+  CHECK(trainer.state().optimizer_steps == 14);  // 7 updates (6 groups of 3, 1 of 2) per epoch
+  CHECK(counter.at_batch3 > 0);
+  CHECK(counter.at_batch20 - counter.at_batch3 == 0);
 }

@@ -160,3 +160,9 @@ TEST_CASE("checkpoint: mutated manifests of the golden graph file (format 1.1) n
   REQUIRE(!good.empty());
   check_manifest_mutations(good);
 }
+
+TEST_CASE("checkpoint: mutated manifests of the golden guarded trainer (format 1.2) never crash") {
+  const auto good = read_file(std::string(NNSTATE_GOLDEN_DIR) + "/v1/guarded_trainer.nnst");
+  REQUIRE(!good.empty());
+  check_manifest_mutations(good);
+}

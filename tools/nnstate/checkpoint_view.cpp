@@ -202,6 +202,10 @@ const char *role_name(int32_t role) {
       return "optimizer_state";
     case NNSTATE_ROLE_BEST_WEIGHT:
       return "best_weight";
+    case NNSTATE_ROLE_GRAD_ACCUMULATION:
+      return "grad_accumulation";
+    case NNSTATE_ROLE_ROLLBACK_SNAPSHOT:
+      return "rollback_snapshot";
     default:
       return "unknown";
   }

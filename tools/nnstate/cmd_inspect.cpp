@@ -293,6 +293,11 @@ int cmd_inspect(int argc, char **argv) {
               bytes_text(v.bytes_of_role(NNSTATE_ROLE_OPTIMIZER_STATE)).c_str());
   std::printf("  %-32s %s\n", "best weights",
               bytes_text(v.bytes_of_role(NNSTATE_ROLE_BEST_WEIGHT)).c_str());
+  // Format 1.2 trainers: listed only when the file holds them.
+  const uint64_t sums = v.bytes_of_role(NNSTATE_ROLE_GRAD_ACCUMULATION);
+  const uint64_t snapshot = v.bytes_of_role(NNSTATE_ROLE_ROLLBACK_SNAPSHOT);
+  if (sums) std::printf("  %-32s %s\n", "accumulated gradients", bytes_text(sums).c_str());
+  if (snapshot) std::printf("  %-32s %s\n", "rollback snapshot", bytes_text(snapshot).c_str());
   // The API gives no offsets, so header, manifest and alignment padding are counted together.
   std::printf("  %-32s %s\n", "header, manifest and padding",
               bytes_text(v.file_bytes >= tensor_bytes ? v.file_bytes - tensor_bytes : 0).c_str());

@@ -214,6 +214,14 @@ int cmd_train(int argc, char **argv) {
                                 o.early_stopping ? &o.stopping : nullptr);
       },
       Blame::usage);
+  // Before any resume, which requires the saved run's settings.
+  in_context(
+      "invalid gradient or rollback options",
+      [&] {
+        trainer.set_step_options(o.step);
+        trainer.set_rollback(o.rollback);
+      },
+      Blame::usage);
 
   if (!o.checkpoint_dir.empty()) {
     nnstate_checkpoint_policy policy = in_context(

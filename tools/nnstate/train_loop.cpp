@@ -77,8 +77,29 @@ const char *reason_name(int32_t reason) {
       return "completed";
     case NNSTATE_STOP_EARLY_STOPPING:
       return "early_stopping";
+    case NNSTATE_STOP_DIVERGED:
+      return "diverged";
     default:
       return "interrupted";
+  }
+}
+
+// The divergence rollbacks of the run (a resumed run lists the earlier ones too).
+void report_rollbacks(const nnstate::Trainer &trainer) {
+  static const char *const kReasons[] = {"non-finite loss", "loss spike",
+                                         "non-finite gradient norm"};
+  const std::vector<nnstate_rollback_event> events =
+      in_context("rollback events", [&] { return trainer.rollbacks(); });
+  for (const nnstate_rollback_event &e : events) {
+    const char *why = e.reason >= 0 && e.reason <= 2 ? kReasons[e.reason] : "unknown";
+    std::fprintf(stderr,
+                 "nnstate: %s in epoch %lld batch %lld (step %lld, loss=%g): %s the snapshot of "
+                 "update %lld%s, lr=%g\n",
+                 why, static_cast<long long>(e.epoch + 1), static_cast<long long>(e.batch),
+                 static_cast<long long>(e.global_step), e.loss,
+                 e.gave_up ? "gave up and restored" : "rolled back to",
+                 static_cast<long long>(e.restored_step), e.gave_up ? " (no rollbacks left)" : "",
+                 e.lr);
   }
 }
 
@@ -124,6 +145,7 @@ int run_training(TrainLoop &loop) {
   const nnstate::Position position =
       in_context("trainer position", [&] { return loop.trainer->position(); });
   const int64_t epoch = position.epoch, batch = position.batch_in_epoch;
+  report_rollbacks(*loop.trainer);
   if (reason != NNSTATE_STOP_REQUESTED) {
     save_results(loop, epoch, "");
     std::string saved;
@@ -131,6 +153,10 @@ int run_training(TrainLoop &loop) {
     if (!loop.output.empty()) saved += " output=" + loop.output;
     std::printf("done reason=%s epochs=%lld%s\n", reason_name(reason),
                 static_cast<long long>(epoch), saved.c_str());
+    if (reason == NNSTATE_STOP_DIVERGED) {
+      std::fprintf(stderr, "nnstate: training diverged: every rollback was used\n");
+      return 1;
+    }
     return 0;
   }
   const int sig = stop_signal();

@@ -70,6 +70,30 @@ const CommandSpec kTrainSpec = {
              {"no-shuffle", nullptr, "keep the data order (default: reshuffle every epoch)"},
              {"drop-last", nullptr, "drop each epoch's last incomplete batch"},
          }},
+        {"Gradients (PyTorch semantics)",
+         {
+             {"clip-grad-norm", "F",
+              "clip_grad_norm_: scale the gradients to a total norm of at most F"},
+             {"clip-norm-type", "P", "the norm's order: 2 (default), any P > 0, or inf"},
+             {"clip-error-if-nonfinite", nullptr,
+              "fail when the total norm is NaN or infinite (error_if_nonfinite)"},
+             {"clip-grad-value", "F", "clip_grad_value_: clamp each gradient to [-F, F]"},
+             {"accumulate-steps", "N",
+              "sum the gradients of N batches (loss / N) per optimizer step; the\n"
+              "epoch's last, incomplete group steps at the epoch's end (default 1)"},
+         }},
+        {"Divergence rollback",
+         {
+             {"rollback", nullptr,
+              "on a NaN/infinite loss: restore the last good snapshot, multiply the rate\n"
+              "by a factor, skip the batch, go on (events on stderr and in checkpoints)"},
+             {"rollback-max", "N", "rollbacks before the run ends as diverged (default 3)"},
+             {"rollback-lr-factor", "F", "rate factor per rollback, in (0, 1] (default 0.5)"},
+             {"rollback-skip-batches", "N", "batches skipped, the offending one included (1)"},
+             {"rollback-snapshot-every", "N", "optimizer steps between snapshots (default 50)"},
+             {"rollback-spike-factor", "F",
+              "also roll back when a loss exceeds F times its recent average (F > 1)"},
+         }},
         {"Learning-rate schedule (PyTorch semantics)",
          {
              {"scheduler", "NAME",
@@ -226,6 +250,42 @@ void parse_scheduler(const Args &args, TrainOptions &o) {
   s.min_lr = args.number("min-lr", s.min_lr, 0, kInf);
 }
 
+void parse_gradients(const Args &args, TrainOptions &o) {
+  o.step = nnstate::step_options();
+  nnstate_step_options &s = o.step;
+  s.clip_grad_norm = args.number("clip-grad-norm", 0, 0, kInf);
+  if (args.has("clip-grad-norm") && !(s.clip_grad_norm > 0 && s.clip_grad_norm < kInf)) {
+    args.fail("--clip-grad-norm must be a finite value > 0");
+  }
+  only_with(args, {"clip-norm-type", "clip-error-if-nonfinite"}, args.has("clip-grad-norm"),
+            "--clip-grad-norm");
+  s.clip_norm_type = args.number("clip-norm-type", s.clip_norm_type, 0, kInf);
+  if (!(s.clip_norm_type > 0)) args.fail("--clip-norm-type must be > 0 (or inf)");
+  s.clip_error_if_nonfinite = args.flag("clip-error-if-nonfinite");
+  s.clip_grad_value = args.number("clip-grad-value", 0, 0, kInf);
+  if (args.has("clip-grad-value") && !(s.clip_grad_value > 0 && s.clip_grad_value < kInf)) {
+    args.fail("--clip-grad-value must be a finite value > 0");
+  }
+  s.accumulate_steps = args.integer("accumulate-steps", 1, 1, 1 << 24);
+
+  o.rollback = nnstate::rollback_options();
+  nnstate_rollback_options &r = o.rollback;
+  r.enabled = args.flag("rollback");
+  only_with(args,
+            {"rollback-max", "rollback-lr-factor", "rollback-skip-batches",
+             "rollback-snapshot-every", "rollback-spike-factor"},
+            r.enabled != 0, "--rollback");
+  r.max_rollbacks = args.integer("rollback-max", r.max_rollbacks, 0, kMaxInt);
+  r.lr_factor = args.number("rollback-lr-factor", r.lr_factor, 0, 1);
+  if (!(r.lr_factor > 0)) args.fail("--rollback-lr-factor must be in (0, 1]");
+  r.skip_batches = args.integer("rollback-skip-batches", r.skip_batches, 1, kMaxInt);
+  r.snapshot_every = args.integer("rollback-snapshot-every", r.snapshot_every, 1, kMaxInt);
+  r.spike_factor = args.number("rollback-spike-factor", r.spike_factor, 0, kInf);
+  if (args.has("rollback-spike-factor") && !(r.spike_factor > 1 && r.spike_factor < kInf)) {
+    args.fail("--rollback-spike-factor must be a finite value > 1");
+  }
+}
+
 void parse_early_stopping(const Args &args, TrainOptions &o) {
   o.stopping = nnstate::early_stopping_options();
   o.early_stopping = args.has("early-stopping-patience");
@@ -292,6 +352,7 @@ TrainOptions parse_train_options(const Args &args) {
   o.trainer.drop_last = args.flag("drop-last");
 
   parse_optimizer(args, o);
+  parse_gradients(args, o);
   parse_scheduler(args, o);
   parse_early_stopping(args, o);
   // Refused now rather than after loading the data: the trainer would refuse it at fit.

@@ -28,6 +28,8 @@ struct TrainOptions {
 
   nnstate_optimizer_options optimizer;
   nnstate_trainer_options trainer;
+  nnstate_step_options step;            // clipping and accumulation (defaults: off, 1)
+  nnstate_rollback_options rollback;    // enabled by --rollback
   nnstate_scheduler_options scheduler;  // kind NONE when no --scheduler
   std::vector<int64_t> milestones;      // scheduler.milestones points here once bound
   std::string scheduler_monitor;        // empty: val_loss with validation data, else loss

@@ -76,6 +76,19 @@ inline nnstate_early_stopping_options early_stopping_options(int64_t patience) {
   o.patience = patience;
   return o;
 }
+// No clipping, no accumulation (nnstate_step_options_init).
+inline nnstate_step_options step_options() {
+  nnstate_step_options o;
+  check(nnstate_step_options_init(&o));
+  return o;
+}
+// Divergence rollback's defaults, enabled (nnstate_rollback_options_init, then enabled = 1).
+inline nnstate_rollback_options rollback_options() {
+  nnstate_rollback_options o;
+  check(nnstate_rollback_options_init(&o));
+  o.enabled = 1;
+  return o;
+}
 // The checkpoint policy's defaults for `directory` (borrowed: it must outlive the call to
 // Trainer::set_checkpointing, which copies it).
 inline nnstate_checkpoint_policy checkpoint_policy(const char *directory) {

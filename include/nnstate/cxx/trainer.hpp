@@ -93,6 +93,26 @@ class Trainer {
   // The total number of epochs, e.g. to extend a completed run.
   void set_epochs(int64_t epochs) { check(nnstate_trainer_set_epochs(get(), epochs)); }
 
+  // Gradient clipping and accumulation (nnstate_trainer_set_step_options), and divergence
+  // rollback (nnstate_trainer_set_rollback): between fits, and before a resume.
+  void set_step_options(const nnstate_step_options &options) {
+    check(nnstate_trainer_set_step_options(get(), &options));
+  }
+  void set_rollback(const nnstate_rollback_options &options) {
+    check(nnstate_trainer_set_rollback(get(), &options));
+  }
+  // The run's rollbacks so far.
+  std::vector<nnstate_rollback_event> rollbacks() const {
+    size_t count = 0;
+    check(nnstate_trainer_rollback_count(get(), &count));
+    std::vector<nnstate_rollback_event> events(count);
+    for (size_t i = 0; i < count; ++i) {
+      events[i].struct_size = sizeof events[i];
+      check(nnstate_trainer_rollback_event(get(), i, &events[i]));
+    }
+    return events;
+  }
+
   Position position() const {
     Position p;
     check(nnstate_trainer_position(get(), &p.epoch, &p.global_step, &p.batch_in_epoch));
