@@ -42,7 +42,8 @@ TRAINER_CALLS = {
     "resume": lambda f: (f["trainer_file"],),
     "checkpoint_to": lambda f: (f["directory"],), "resume_latest": lambda f: (f["directory"],),
     "warnings": None, "request_stop": lambda f: (), "position": None, "history": None,
-    "epochs": None, "closed": None, "close": lambda f: (),
+    "epochs": None, "closed": None, "close": lambda f: (), "flush_saves": lambda f: (),
+    "save_stats": None,
 }
 DATASET_CALLS = {"close": lambda f: ()}
 CHECKPOINT_CALLS = {
@@ -58,7 +59,7 @@ CALLS = {"Network": NETWORK_CALLS, "Trainer": TRAINER_CALLS, "Dataset": DATASET_
 PURE = {"closed", "close", "epochs"}
 # What a fit's callback may still do with its own trainer (read-only or the stop request).
 DURING_FIT_ALLOWED = {"Trainer": {"warnings", "request_stop", "position", "history", "epochs",
-                                  "closed"},
+                                  "closed", "save_stats"},
                       "Network": {"closed"}, "Dataset": set()}
 
 
