@@ -34,6 +34,7 @@ nnstate_status nnstate_trainer_save_stats(const nnstate_trainer *trainer,
     stats->bytes_written = s.bytes_written;
     stats->staging_peak_bytes = s.staging_peak_bytes;
     stats->in_flight = policy->busy() ? 1 : 0;
+    stats->stall_seconds = s.stall_seconds;
   });
 }
 

@@ -877,6 +877,8 @@ typedef struct nnstate_save_stats {
   uint64_t bytes_written;        /* bytes of all completed checkpoint files */
   uint64_t staging_peak_bytes;   /* the largest size of the staging buffer */
   int32_t in_flight;             /* non-zero while a save is being written */
+  double stall_seconds; /* wall time fit's thread spent in saves: waiting for the one in flight,
+                           snapshot and staging copy, or a synchronous write (a measurement) */
 } nnstate_save_stats;
 /* `stats->struct_size` must be set by the caller. Errors: INVALID_ARGUMENT (NULL), VERSION. */
 NNSTATE_API nnstate_status nnstate_trainer_save_stats(const nnstate_trainer *trainer,

@@ -176,6 +176,7 @@ class SaveStats(ctypes.Structure):
         ("bytes_written", ctypes.c_uint64),
         ("staging_peak_bytes", ctypes.c_uint64),
         ("in_flight", ctypes.c_int32),
+        ("stall_seconds", ctypes.c_double),
     ]
 
 

@@ -259,7 +259,8 @@ class Trainer(Owned):
     @property
     def save_stats(self):
         """Counters of the checkpoint policy's saves as a dict: completed, failed, skipped,
-        waited, synchronous_fallbacks, bytes_written, staging_peak_bytes, in_flight."""
+        waited, synchronous_fallbacks, bytes_written, staging_peak_bytes, in_flight and
+        stall_seconds (wall time fit spent in saves)."""
         stats = SaveStats()
         stats.struct_size = ctypes.sizeof(SaveStats)
         check(lib.nnstate_trainer_save_stats(self._native.pointer_for_lessee(),

@@ -13,6 +13,7 @@ WriteResult run_write_job(WriteJob &job, const WriteHook &hook) {
   result.asynchronous = job.asynchronous;
   for (const WriteTarget &t : job.targets) result.paths.push_back(t.path);
   try {
+    if (job.prepare) job.prepare();
     for (const WriteTarget &target : job.targets) {
       if (hook) hook(WritePhase::begin, target.path);
       FileSink sink(target.path, job.sync);

@@ -35,6 +35,9 @@ struct WriteTarget {
 };
 
 struct WriteJob {
+  // Runs first, on the writer's thread (e.g. faulting in a new staging buffer). A job with a
+  // preparation and no targets is a warm-up: its result has no paths.
+  std::function<void()> prepare;
   std::unique_ptr<CheckpointImage> image;
   std::vector<WriteTarget> targets;
   bool sync = true;           // fsync file and directory

@@ -4,12 +4,15 @@
 #include "checkpoint/save.h"
 
 #include <dirent.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -90,6 +93,43 @@ void link_best(const std::string &directory, const std::string &path) {
   }
 }
 
+// Resizes the staging buffer to hold `bytes` without touching its memory.
+unsigned char *resize_staging(Tensor &staging, uint64_t bytes) {
+  staging.resize(Shape{static_cast<int64_t>(std::max<uint64_t>(bytes, 64) / sizeof(float))});
+  return reinterpret_cast<unsigned char *>(staging.data());
+}
+
+// Faults in [data, data + bytes) with one call: page faults taken one by one by the first copy
+// cost ~10x the copy itself on these machines. A failure (an old kernel) only leaves the
+// faults to the copy.
+void fault_in(unsigned char *data, uint64_t bytes) {
+#ifdef MADV_POPULATE_WRITE
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto start = reinterpret_cast<uintptr_t>(data);
+  const uintptr_t first = (start + page - 1) / page * page;  // the tensor is 64-byte aligned
+  const uintptr_t end = start + bytes;
+  if (end > first) ::madvise(reinterpret_cast<void *>(first), end - first, MADV_POPULATE_WRITE);
+#else
+  (void)data;
+  (void)bytes;
+#endif
+}
+
+// Adds the wall time of its scope to `total`, however the scope is left.
+class StallTimer {
+ public:
+  explicit StallTimer(double &total) : total_(total) {}
+  ~StallTimer() {
+    total_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  }
+  StallTimer(const StallTimer &) = delete;
+  StallTimer &operator=(const StallTimer &) = delete;
+
+ private:
+  double &total_;
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
 bool is_better(MonitorMode mode, double value, double reference) {
   return mode == MonitorMode::max ? value > reference : value < reference;
 }
@@ -168,7 +208,12 @@ std::vector<WriteTarget> CheckpointPolicy::best_target(Trainer &trainer) {
 }
 
 bool CheckpointPolicy::save(Trainer &trainer, std::vector<WriteTarget> targets, bool may_skip) {
+  const StallTimer timer(stats_.stall_seconds);  // all of this blocks the training thread
   collect(&trainer);
+  if (busy() && warming_up_) {
+    writer_->wait();  // a warm-up is never a reason to skip or count a wait
+    collect(&trainer);
+  }
   if (busy()) {
     if (may_skip && config_.skip_when_busy) {
       ++stats_.skipped;
@@ -198,11 +243,14 @@ bool CheckpointPolicy::save(Trainer &trainer, std::vector<WriteTarget> targets, 
     return true;
   }
   // Reused: only a larger state grows it, so steady-state saves fault no pages in.
-  const auto floats = static_cast<int64_t>(std::max<uint64_t>(staged, 64) / sizeof(float));
-  staging_.resize(Shape{floats});
+  if (staged > staging_size_) {
+    fault_in(resize_staging(staging_, staged), staged);
+    staging_size_ = staged;
+  }
   stats_.staging_peak_bytes = std::max(stats_.staging_peak_bytes, staged);
   job.image->stage(reinterpret_cast<unsigned char *>(staging_.data()));
   if (!writer_) writer_ = std::make_unique<BackgroundWriter>(config_.write_hook);
+  warming_up_ = false;
   writer_->start(std::move(job));
   return true;
 }
@@ -217,9 +265,32 @@ void CheckpointPolicy::save_periodic(Trainer &trainer, bool may_skip) {
   last_saved_step_ = step;
 }
 
+void CheckpointPolicy::warm_up(Trainer &trainer) {
+  if (!config_.async || staging_size_ > 0 || busy()) return;
+  SaveOptions options;
+  options.trainer = &trainer;
+  const uint64_t bytes = CheckpointImage(trainer.model(), options).data_bytes();
+  if (config_.max_staging_bytes != 0 && bytes > config_.max_staging_bytes) return;
+  unsigned char *data = resize_staging(staging_, bytes);
+  staging_size_ = bytes;
+  stats_.staging_peak_bytes = std::max(stats_.staging_peak_bytes, bytes);
+  WriteJob job;
+  job.prepare = [data, bytes] { fault_in(data, bytes); };
+  if (!writer_) writer_ = std::make_unique<BackgroundWriter>(config_.write_hook);
+  writer_->start(std::move(job));
+  warming_up_ = true;
+}
+
 void CheckpointPolicy::collect(Trainer *trainer) {
   if (!writer_) return;
-  if (std::optional<WriteResult> result = writer_->take_result()) report(*result, trainer);
+  if (std::optional<WriteResult> result = writer_->take_result()) {
+    warming_up_ = false;
+    if (result->paths.empty()) {
+      if (result->status != NNSTATE_OK) fail(result->status, result->message);
+      return;  // a warm-up: not a save
+    }
+    report(*result, trainer);
+  }
 }
 
 void CheckpointPolicy::report(const WriteResult &result, Trainer *trainer) {
@@ -251,6 +322,7 @@ void CheckpointPolicy::wait_idle() {
 
 void CheckpointPolicy::after_batch(Trainer &trainer) {
   collect(&trainer);
+  warm_up(trainer);
   const int64_t step = trainer.state().global_step;
   if (config_.every_steps > 0 && step % config_.every_steps == 0) save_periodic(trainer, true);
 }

@@ -59,6 +59,9 @@ struct SaveStats {
   int64_t synchronous_fallbacks = 0;  // async saves written synchronously (staging bound)
   uint64_t bytes_written = 0;         // bytes of all completed files
   uint64_t staging_peak_bytes = 0;    // the staging buffer's largest size
+  // Wall time the training thread spent in saves: waiting for the one in flight, building and
+  // staging the snapshot, or writing synchronously (a measurement, not part of any result).
+  double stall_seconds = 0.0;
 };
 
 class CheckpointPolicy final : public TrainerObserver {
@@ -95,6 +98,9 @@ class CheckpointPolicy final : public TrainerObserver {
   // Saves the current state to `targets`. Returns false when the save was skipped.
   bool save(Trainer &trainer, std::vector<WriteTarget> targets, bool may_skip);
   void save_periodic(Trainer &trainer, bool may_skip);
+  // Allocates the staging buffer for the trainer's state and has the writer fault it in, so
+  // that the first save costs only its copy.
+  void warm_up(Trainer &trainer);
   void collect(Trainer *trainer);
   void report(const WriteResult &result, Trainer *trainer);
 
@@ -104,7 +110,9 @@ class CheckpointPolicy final : public TrainerObserver {
   int64_t last_saved_step_ = -1;
   std::string last_saved_;
   SaveStats stats_;
-  Tensor staging_;  // reused by every asynchronous save
+  Tensor staging_;             // reused by every asynchronous save
+  uint64_t staging_size_ = 0;  // bytes of staging_ ready (faulted in)
+  bool warming_up_ = false;    // the writer's job in flight is warm_up's
   // Last: destroyed first, so the thread is done before the staging buffer goes.
   std::unique_ptr<BackgroundWriter> writer_;
 };
