@@ -266,7 +266,8 @@ void CheckpointPolicy::save_periodic(Trainer &trainer, bool may_skip) {
 }
 
 void CheckpointPolicy::warm_up(Trainer &trainer) {
-  if (!config_.async || staging_size_ > 0 || busy()) return;
+  if (!config_.async || warm_up_tried_ || busy()) return;
+  warm_up_tried_ = true;  // once: the batches after it allocate nothing
   SaveOptions options;
   options.trainer = &trainer;
   const uint64_t bytes = CheckpointImage(trainer.model(), options).data_bytes();

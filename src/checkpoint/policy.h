@@ -112,7 +112,8 @@ class CheckpointPolicy final : public TrainerObserver {
   SaveStats stats_;
   Tensor staging_;             // reused by every asynchronous save
   uint64_t staging_size_ = 0;  // bytes of staging_ ready (faulted in)
-  bool warming_up_ = false;    // the writer's job in flight is warm_up's
+  bool warm_up_tried_ = false;
+  bool warming_up_ = false;  // the writer's job in flight is warm_up's
   // Last: destroyed first, so the thread is done before the staging buffer goes.
   std::unique_ptr<BackgroundWriter> writer_;
 };

@@ -1,6 +1,7 @@
-// Save: one streaming pass. Tensors go from their own storage to the sink in chunks, each
-// chunk CRC'd while it is in cache; the manifest (which needs those CRCs) follows the data,
-// and the header is written last at offset 0.
+// Save: the layout and the manifest are fixed first (CRC fields as placeholders), then one
+// streaming pass: tensors go from their storage (or a staged copy) to the sink in chunks, each
+// chunk CRC'd while it is in cache and its CRC patched into the manifest, which follows the
+// data; the header is written last at offset 0.
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -532,6 +533,9 @@ void CheckpointImage::write(Sink &sink) {
       done += n;
     }
     // The TensorRef table sits manifest_ref bytes before the end of the finished buffer.
+    if (p.manifest_ref == 0 || p.manifest_ref > manifest_size) {
+      fail(NNSTATE_ERR_INTERNAL, "tensor \"" + e.name + "\" has no reference in the manifest");
+    }
     auto *ref = reinterpret_cast<flatbuffers::Table *>(manifest + manifest_size - p.manifest_ref);
     if (!ref->SetField<uint32_t>(fbs::TensorRef::VT_CRC32C, crc, 0)) {
       fail(NNSTATE_ERR_INTERNAL, "the manifest has no CRC field for \"" + e.name + "\"");
