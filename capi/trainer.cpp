@@ -200,6 +200,7 @@ nnstate_status nnstate_trainer_fit(nnstate_trainer *trainer, const nnstate_datas
   return guard([&] {
     require_arg(trainer, "trainer");
     require_arg(train, "train");
+    nnstate::capi::flush_saves(*trainer);
     const std::shared_ptr<nnstate::checkpoint::CheckpointPolicy> policy = trainer->hooks.policy;
     if (policy) {
       const std::string warning = policy->prepare_fit(validation != nullptr);

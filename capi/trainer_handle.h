@@ -89,3 +89,13 @@ struct nnstate_trainer {
   nnstate::capi::TrainerHooks hooks;
   std::string warnings;  // of the last resume, newline-separated
 };
+
+namespace nnstate::capi {
+
+// Waits for the checkpoint policy's save in flight and throws its error if it failed: every
+// trainer call that touches the checkpoints or trains starts with it, so no failure is lost.
+inline void flush_saves(nnstate_trainer &trainer) {
+  if (trainer.hooks.policy) trainer.hooks.policy->flush(trainer.trainer.get());
+}
+
+}  // namespace nnstate::capi

@@ -1,4 +1,8 @@
 // C API: saving and resuming a trainer, its checkpoint policy, and resume from a directory.
+// Each call first reports a failed background save of the policy (flush_saves).
+#include <cstddef>
+#include <cstring>
+#include <functional>
 #include <memory>
 
 #include "checkpoint/load.h"
@@ -21,6 +25,25 @@ std::string joined(const std::vector<std::string> &lines) {
   return out;
 }
 
+// Callers built against 0.1.0 pass the struct without the asynchronous-save fields.
+constexpr size_t kPolicySizeWithoutAsync = offsetof(nnstate_checkpoint_policy, async_save);
+
+std::function<bool(const ck::WriteResult &)> save_callback(nnstate_save_callback callback,
+                                                           void *user_data) {
+  if (!callback) return {};
+  return [callback, user_data](const ck::WriteResult &r) {
+    nnstate_save_info info;
+    info.struct_size = sizeof info;
+    info.status = r.status;
+    info.message = r.message.c_str();
+    info.path = r.paths.empty() ? "" : r.paths.front().c_str();
+    info.global_step = r.global_step;
+    info.bytes = r.bytes;
+    info.asynchronous = r.asynchronous ? 1 : 0;
+    return callback(&info, user_data) == 0;
+  };
+}
+
 }  // namespace
 
 extern "C" {
@@ -30,6 +53,7 @@ nnstate_status nnstate_trainer_save(nnstate_trainer *trainer, const char *path,
   return guard([&] {
     require_arg(trainer, "trainer");
     require_arg(path, "path");
+    nnstate::capi::flush_saves(*trainer);
     ck::SaveOptions o = nnstate::capi::to_save_options(options);
     o.trainer = trainer->trainer.get();
     ck::save(trainer->trainer->model(), path, o);
@@ -40,6 +64,7 @@ nnstate_status nnstate_trainer_resume(nnstate_trainer *trainer, const char *path
   return guard([&] {
     require_arg(trainer, "trainer");
     require_arg(path, "path");
+    nnstate::capi::flush_saves(*trainer);
     trainer->warnings.clear();
     trainer->warnings = joined(ck::resume_trainer(*trainer->trainer, path));
   });
@@ -59,6 +84,9 @@ nnstate_status nnstate_checkpoint_policy_init(nnstate_checkpoint_policy *policy)
     policy->monitor = "val_loss";
     policy->mode = NNSTATE_MODE_AUTO;
     policy->fsync = 1;
+    policy->async_save = d.async ? 1 : 0;
+    policy->when_busy = NNSTATE_SAVE_WAIT;
+    policy->max_staging_bytes = d.max_staging_bytes;
   });
 }
 
@@ -66,11 +94,25 @@ nnstate_status nnstate_trainer_set_checkpointing(nnstate_trainer *trainer,
                                                  const nnstate_checkpoint_policy *policy) {
   return guard([&] {
     require_arg(trainer, "trainer");
+    // The policy being replaced reports its last save first.
+    nnstate::capi::flush_saves(*trainer);
     if (!policy) {
       trainer->hooks.policy.reset();
       return;
     }
+    nnstate_checkpoint_policy full;
+    if (policy->struct_size == kPolicySizeWithoutAsync) {
+      nnstate_checkpoint_policy_init(&full);
+      std::memcpy(&full, policy, kPolicySizeWithoutAsync);
+      full.struct_size = sizeof full;
+      policy = &full;
+    }
     nnstate::capi::check_struct_size(policy, "nnstate_checkpoint_policy");
+    if (policy->when_busy != NNSTATE_SAVE_WAIT && policy->when_busy != NNSTATE_SAVE_SKIP) {
+      nnstate::fail(NNSTATE_ERR_INVALID_ARGUMENT,
+                    "policy->when_busy is " + std::to_string(policy->when_busy) +
+                        " (expected NNSTATE_SAVE_WAIT or NNSTATE_SAVE_SKIP)");
+    }
     require_arg(policy->directory, "policy->directory");
     require_arg(policy->monitor, "policy->monitor");
     if (policy->mode < NNSTATE_MODE_AUTO || policy->mode > NNSTATE_MODE_MAX) {
@@ -88,6 +130,10 @@ nnstate_status nnstate_trainer_set_checkpointing(nnstate_trainer *trainer,
     c.monitor = policy->monitor;
     c.mode = static_cast<nnstate::MonitorMode>(policy->mode);
     c.sync = policy->fsync != 0;
+    c.async = policy->async_save != 0;
+    c.skip_when_busy = policy->when_busy == NNSTATE_SAVE_SKIP;
+    c.max_staging_bytes = policy->max_staging_bytes;
+    c.on_save = save_callback(policy->on_save, policy->on_save_user_data);
     trainer->hooks.policy = std::make_unique<ck::CheckpointPolicy>(c);
   });
 }
@@ -98,6 +144,7 @@ nnstate_status nnstate_trainer_resume_latest(nnstate_trainer *trainer, const cha
     require_arg(trainer, "trainer");
     require_arg(directory, "directory");
     if (found) *found = 0;
+    nnstate::capi::flush_saves(*trainer);  // the newest checkpoint may still be in flight
     trainer->warnings.clear();
     ck::ResumeResult result = ck::resume_latest(*trainer->trainer, directory);
     trainer->warnings = joined(result.warnings);

@@ -413,8 +413,13 @@ void check_callbacks(const std::string &dir) {
   nnstate::Trainer policy_trainer(policy_net, nnstate::trainer_options(2, 8));
   nnstate_checkpoint_policy policy = nnstate::checkpoint_policy(policy_dir.c_str());
   policy.fsync = 0;
+  policy.async_save = 1;
   policy_trainer.set_checkpointing(policy);
   policy_trainer.fit(data);
+  policy_trainer.flush_saves();
+  const nnstate_save_stats stats = policy_trainer.save_stats();
+  REQUIRE(stats.completed >= 2 && stats.failed == 0 && stats.in_flight == 0);
+  REQUIRE(stats.staging_peak_bytes > 0 && stats.bytes_written > stats.staging_peak_bytes);
   nnstate::Network again_net = classifier();
   nnstate::Trainer again(again_net, nnstate::trainer_options(2, 8));
   REQUIRE(again.resume_latest(policy_dir));

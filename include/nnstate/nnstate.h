@@ -802,6 +802,24 @@ NNSTATE_API nnstate_status nnstate_trainer_save(nnstate_trainer *trainer, const 
  * the library's own saves replace files by renaming, which is safe). */
 NNSTATE_API nnstate_status nnstate_trainer_resume(nnstate_trainer *trainer, const char *path);
 
+/* What a checkpoint policy's on_save callback receives once a save is complete or has failed.
+ * Strings are valid during the call only. */
+typedef struct nnstate_save_info {
+  uint32_t struct_size;
+  nnstate_status status; /* NNSTATE_OK, or why the save failed */
+  const char *message;   /* the error message ("" on success) */
+  const char *path;      /* the save's (first) file */
+  int64_t global_step;   /* the position the checkpoint holds */
+  uint64_t bytes;        /* bytes of the files completed */
+  int32_t asynchronous;  /* non-zero: written by the background thread */
+} nnstate_save_info;
+/* Runs on the thread of nnstate_trainer_fit (or of the call that waits for the save). Returning
+ * non-zero stops training, resumably, as the other callbacks do. */
+typedef int32_t (*nnstate_save_callback)(const nnstate_save_info *info, void *user_data);
+
+#define NNSTATE_SAVE_WAIT 0 /* a save due while one is written waits for it */
+#define NNSTATE_SAVE_SKIP 1 /* ... or, for periodic saves, is skipped (and counted) */
+
 /* When nnstate_trainer_fit writes checkpoints into a directory. Files: ckpt-e<epoch>-s<step>.nnst
  * (periodic and on stop), best-e<epoch>.nnst and best.nnst (the best by `monitor`, always a
  * complete checkpoint). <epoch> is the number of completed epochs (as nnstate_trainer_position
@@ -821,6 +839,17 @@ typedef struct nnstate_checkpoint_policy {
                             and leaves a warning in nnstate_trainer_warnings */
   int32_t mode;          /* NNSTATE_MODE_* for monitor (default AUTO) */
   int32_t fsync;         /* non-zero (default): fsync each checkpoint and the directory */
+  /* Added after 0.1.0 (a struct_size that ends before these gets their defaults): */
+  int32_t async_save; /* non-zero: fit copies the state into a staging buffer it reuses and a
+                         background thread writes the file, with the same crash-safety; fit goes
+                         on meanwhile (default 0: saves are written on fit's thread). At most
+                         one save is in flight, and fit returns only once all are on disk */
+  int32_t when_busy;  /* NNSTATE_SAVE_WAIT (default) or _SKIP: what a periodic save does when
+                         the previous one is still being written; best and final saves wait */
+  uint64_t max_staging_bytes;    /* bound of the staging buffer (default 0: none); a state
+                                    whose tensors need more is saved synchronously */
+  nnstate_save_callback on_save; /* optional: each save's outcome (NULL: none) */
+  void *on_save_user_data;
 } nnstate_checkpoint_policy;
 
 /* Fills the defaults above (directory NULL: set it). Errors: INVALID_ARGUMENT (NULL). */
@@ -967,6 +996,33 @@ NNSTATE_API nnstate_status nnstate_trainer_rollback_count(const nnstate_trainer 
 NNSTATE_API nnstate_status nnstate_trainer_rollback_event(const nnstate_trainer *trainer,
                                                           size_t index,
                                                           nnstate_rollback_event *event);
+
+/* ---- Asynchronous checkpoint saves ------------------------------------------------------- */
+
+/* Waits until the checkpoint policy's save in flight (if any) is on disk and reports it:
+ * returns its error (and calls on_save) if it failed and was not reported yet. A background
+ * save's failure is otherwise reported by the next nnstate_trainer_fit, _save, _resume,
+ * _resume_latest or _set_checkpointing of this trainer; nnstate_trainer_free waits too, but
+ * cannot report. Errors: INVALID_ARGUMENT (NULL), the failed save's status (IO, ...). */
+NNSTATE_API nnstate_status nnstate_trainer_flush_saves(nnstate_trainer *trainer);
+
+/* Counters of the trainer's checkpoint policy since it was set (zeros without one). */
+typedef struct nnstate_save_stats {
+  uint32_t struct_size;
+  int64_t completed;             /* saves whose files are all on disk */
+  int64_t failed;                /* saves that failed (each reported once) */
+  int64_t skipped;               /* periodic saves skipped by NNSTATE_SAVE_SKIP */
+  int64_t waited;                /* saves that waited for the one in flight */
+  int64_t synchronous_fallbacks; /* async saves written synchronously (max_staging_bytes) */
+  uint64_t bytes_written;        /* bytes of all completed checkpoint files */
+  uint64_t staging_peak_bytes;   /* the largest size of the staging buffer */
+  int32_t in_flight;             /* non-zero while a save is being written */
+  double stall_seconds; /* wall time fit's thread spent in saves: waiting for the one in flight,
+                           snapshot and staging copy, or a synchronous write (a measurement) */
+} nnstate_save_stats;
+/* `stats->struct_size` must be set by the caller. Errors: INVALID_ARGUMENT (NULL), VERSION. */
+NNSTATE_API nnstate_status nnstate_trainer_save_stats(const nnstate_trainer *trainer,
+                                                      nnstate_save_stats *stats);
 
 #ifdef __cplusplus
 }

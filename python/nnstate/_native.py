@@ -197,6 +197,26 @@ class CheckpointPolicy(ctypes.Structure):
         ("monitor", ctypes.c_char_p),
         ("mode", ctypes.c_int32),
         ("fsync", ctypes.c_int32),
+        ("async_save", ctypes.c_int32),
+        ("when_busy", ctypes.c_int32),
+        ("max_staging_bytes", ctypes.c_uint64),
+        ("on_save", ctypes.c_void_p),
+        ("on_save_user_data", ctypes.c_void_p),
+    ]
+
+
+class SaveStats(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("completed", ctypes.c_int64),
+        ("failed", ctypes.c_int64),
+        ("skipped", ctypes.c_int64),
+        ("waited", ctypes.c_int64),
+        ("synchronous_fallbacks", ctypes.c_int64),
+        ("bytes_written", ctypes.c_uint64),
+        ("staging_peak_bytes", ctypes.c_uint64),
+        ("in_flight", ctypes.c_int32),
+        ("stall_seconds", ctypes.c_double),
     ]
 
 
@@ -330,6 +350,8 @@ _SIGNATURES = {
     "nnstate_trainer_set_checkpointing": (c_status, [_P, ctypes.POINTER(CheckpointPolicy)]),
     "nnstate_trainer_resume_latest": (c_status, [_P, ctypes.c_char_p, c_int32_p]),
     "nnstate_trainer_warnings": (ctypes.c_char_p, [_P]),
+    "nnstate_trainer_flush_saves": (c_status, [_P]),
+    "nnstate_trainer_save_stats": (c_status, [_P, ctypes.POINTER(SaveStats)]),
 }
 
 

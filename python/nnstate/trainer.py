@@ -17,7 +17,8 @@ import weakref
 from ._buffers import FloatBuffer, check_rows, sample_rows, target_rows
 from ._handles import Owned, own
 from ._native import (BATCH_CALLBACK, EPOCH_CALLBACK, CheckpointPolicy, EpochInfo,
-                      RollbackEvent, RollbackOptions, StepOptions, TrainerOptions, lib)
+                      RollbackEvent, RollbackOptions, SaveStats, StepOptions, TrainerOptions,
+                      lib)
 from .checkpoint import save_options
 from .errors import NnstateError, check
 from .history import History
@@ -26,6 +27,7 @@ from .training import MODES, Dataset
 
 STOP_REASONS = {0: "completed", 1: "early_stopping", 2: "requested", 3: "diverged"}
 DIVERGENCE_REASONS = {0: "nonfinite_loss", 1: "loss_spike", 2: "nonfinite_grad_norm"}
+SAVE_WHEN_BUSY = {"wait": 0, "skip": 1}  # NNSTATE_SAVE_WAIT, NNSTATE_SAVE_SKIP
 ROLLBACK_FIELDS = ("max_rollbacks", "lr_factor", "skip_batches", "snapshot_every", "spike_factor")
 
 
@@ -273,8 +275,16 @@ class Trainer(Owned):
         check(lib.nnstate_trainer_resume(self._native.get(), os.fsencode(path)))
 
     def checkpoint_to(self, directory, every_epochs=1, every_steps=0, on_stop=True, keep_last=3,
-                      keep_best=1, monitor="val_loss", mode="auto", fsync=True):
-        """Makes fit() write checkpoints into `directory` (see nnstate_checkpoint_policy)."""
+                      keep_best=1, monitor="val_loss", mode="auto", fsync=True,
+                      async_save=False, when_busy="wait", max_staging_bytes=0):
+        """Makes fit() write checkpoints into `directory` (see nnstate_checkpoint_policy).
+        With async_save, fit copies the state into a staging buffer and a background thread
+        writes the file while training goes on; when_busy="skip" skips a periodic save due
+        while the previous one is still written; max_staging_bytes bounds the staging buffer
+        (larger states are saved synchronously; 0: no bound)."""
+        if when_busy not in SAVE_WHEN_BUSY:
+            raise ValueError("when_busy must be one of %s, got %r"
+                             % (sorted(SAVE_WHEN_BUSY), when_busy))
         policy = CheckpointPolicy()
         check(lib.nnstate_checkpoint_policy_init(ctypes.byref(policy)))
         strings = (os.fsencode(directory), monitor.encode())
@@ -283,8 +293,27 @@ class Trainer(Owned):
         policy.on_stop, policy.fsync = int(bool(on_stop)), int(bool(fsync))
         policy.keep_last, policy.keep_best = keep_last, keep_best
         policy.mode = MODES[mode]
+        policy.async_save = int(bool(async_save))
+        policy.when_busy = SAVE_WHEN_BUSY[when_busy]
+        policy.max_staging_bytes = max_staging_bytes
         check(lib.nnstate_trainer_set_checkpointing(self._native.get(), ctypes.byref(policy)))
         self._policy = (policy, strings)  # kept alive: the C policy borrows its strings
+
+    def flush_saves(self):
+        """Waits until the checkpoint being written in the background (if any) is on disk;
+        raises its error if it failed."""
+        check(lib.nnstate_trainer_flush_saves(self._native.get()))
+
+    @property
+    def save_stats(self):
+        """Counters of the checkpoint policy's saves as a dict: completed, failed, skipped,
+        waited, synchronous_fallbacks, bytes_written, staging_peak_bytes, in_flight and
+        stall_seconds (wall time fit spent in saves)."""
+        stats = SaveStats()
+        stats.struct_size = ctypes.sizeof(SaveStats)
+        check(lib.nnstate_trainer_save_stats(self._native.pointer_for_lessee(),
+                                             ctypes.byref(stats)))
+        return {name: getattr(stats, name) for name, _ in SaveStats._fields_[1:]}
 
     def resume_latest(self, directory):
         """Resumes from the newest valid checkpoint in `directory`; returns whether one was

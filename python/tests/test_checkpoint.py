@@ -81,6 +81,34 @@ class CheckpointTest(unittest.TestCase):
         self.assertTrue(os.path.exists(os.path.join(run_dir, "best.nnst")))
         nnstate.verify(os.path.join(run_dir, "best.nnst"))
 
+    def test_async_saves_write_the_same_checkpoints_as_sync(self):
+        xs, ys = blobs(96)
+        runs = {}
+        for mode in ("sync", "async"):
+            directory = os.path.join(self.dir, mode)
+            with classifier() as net:
+                trainer = nnstate.Trainer(net, epochs=3, batch_size=16)
+                trainer.checkpoint_to(directory, every_steps=4, keep_last=0, monitor="loss",
+                                      fsync=False, async_save=(mode == "async"))
+                trainer.fit((xs, ys))
+                trainer.flush_saves()
+                stats = trainer.save_stats
+                runs[mode] = (flat(net.get_tensor("0.weight")), sorted(os.listdir(directory)),
+                              stats)
+        self.assertEqual(runs["async"][0], runs["sync"][0])
+        self.assertEqual(runs["async"][1], runs["sync"][1])
+        async_stats, sync_stats = runs["async"][2], runs["sync"][2]
+        self.assertEqual(async_stats["completed"], sync_stats["completed"])
+        self.assertGreater(async_stats["completed"], 3)
+        self.assertEqual(async_stats["failed"], 0)
+        self.assertEqual(async_stats["in_flight"], 0)
+        self.assertGreater(async_stats["staging_peak_bytes"], 0)
+        self.assertEqual(sync_stats["staging_peak_bytes"], 0)
+        with classifier() as net:
+            trainer = nnstate.Trainer(net, epochs=1)
+            with self.assertRaises(ValueError):
+                trainer.checkpoint_to(self.dir, when_busy="later")
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -45,6 +45,7 @@ TRAINER_CALLS = {
     "checkpoint_to": lambda f: (f["directory"],), "resume_latest": lambda f: (f["directory"],),
     "warnings": None, "request_stop": lambda f: (), "position": None, "history": None,
     "epochs": None, "closed": None, "close": lambda f: (), "rollbacks": None,
+    "flush_saves": lambda f: (), "save_stats": None,
 }
 DATASET_CALLS = {"close": lambda f: ()}
 CHECKPOINT_CALLS = {
@@ -60,7 +61,7 @@ CALLS = {"Network": NETWORK_CALLS, "Trainer": TRAINER_CALLS, "Dataset": DATASET_
 PURE = {"closed", "close", "epochs", "input", "from_json"}
 # What a fit's callback may still do with its own trainer (read-only or the stop request).
 DURING_FIT_ALLOWED = {"Trainer": {"warnings", "request_stop", "position", "history", "epochs",
-                                  "closed", "rollbacks"},
+                                  "closed", "rollbacks", "save_stats"},
                       "Network": {"closed", "input", "from_json"}, "Dataset": set()}
 
 

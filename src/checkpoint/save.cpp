@@ -1,7 +1,10 @@
-// Save: one streaming pass. Tensors go from their own storage to the sink in chunks, each
-// chunk CRC'd while it is in cache; the manifest (which needs those CRCs) follows the data,
-// and the header is written last at offset 0.
+// Save: the layout and the manifest are fixed first (CRC fields as placeholders), then one
+// streaming pass: tensors go from their storage (or a staged copy) to the sink in chunks, each
+// chunk CRC'd while it is in cache and its CRC patched into the manifest, which follows the
+// data; the header is written last at offset 0.
 #include <chrono>
+#include <cstring>
+#include <memory>
 #include <set>
 
 #include "checkpoint/container.h"
@@ -27,8 +30,11 @@ using flatbuffers::Offset;
 constexpr size_t kChunk = size_t{256} << 10;
 
 struct PendingTensor {
-  const Tensor *tensor;
+  const unsigned char *bytes;  // the live tensor, or its copy once the image is staged
   TensorEntry entry;
+  // Where the manifest's TensorRef of this tensor is, as an offset from the manifest's end;
+  // recorded while the manifest is built, so that the CRC can be filled in once computed.
+  mutable uint32_t manifest_ref = 0;
 };
 
 struct ParamStep {
@@ -88,7 +94,7 @@ Snapshot take_snapshot(Model &model, const Trainer *trainer) {
       e.role = role == TensorRole::parameter ? Role::parameter : Role::buffer;
       e.shape = value.shape();
       e.byte_length = value.byte_size();
-      snap->tensors.push_back({&value, e});
+      snap->tensors.push_back({reinterpret_cast<const unsigned char *>(value.data()), e});
     }
   } network_walk;
   network_walk.snap = &snap;
@@ -112,7 +118,7 @@ Snapshot take_snapshot(Model &model, const Trainer *trainer) {
         e.shape = value.shape();
         e.byte_length = value.byte_size();
         snap->params.back().tensors.push_back(snap->tensors.size());
-        snap->tensors.push_back({&value, e});
+        snap->tensors.push_back({reinterpret_cast<const unsigned char *>(value.data()), e});
       }
     } optimizer_walk;
     optimizer_walk.snap = &snap;
@@ -126,7 +132,7 @@ Snapshot take_snapshot(Model &model, const Trainer *trainer) {
       e.owner = name;
       e.shape = value.shape();
       e.byte_length = value.byte_size();
-      snap.tensors.push_back({&value, e});
+      snap.tensors.push_back({reinterpret_cast<const unsigned char *>(value.data()), e});
     }
   }
   if (trainer) add_trainer_tensors(snap, model, *trainer);
@@ -147,8 +153,11 @@ Offset<flatbuffers::Vector<int64_t>> shape_vector(FlatBufferBuilder &b, const Sh
   return b.CreateVector(shape.dims, static_cast<size_t>(shape.rank));
 }
 
-Offset<fbs::TensorRef> tensor_ref(FlatBufferBuilder &b, const TensorEntry &e,
+// The CRC is written as a placeholder (ForceDefaults keeps the field in place whatever its
+// value) and patched once the tensor's bytes have been streamed.
+Offset<fbs::TensorRef> tensor_ref(FlatBufferBuilder &b, const PendingTensor &p,
                                   const std::string &name) {
+  const TensorEntry &e = p.entry;
   auto n = b.CreateString(name);
   auto s = shape_vector(b, e.shape);
   fbs::TensorRefBuilder t(b);
@@ -159,7 +168,9 @@ Offset<fbs::TensorRef> tensor_ref(FlatBufferBuilder &b, const TensorEntry &e,
   t.add_byte_length(e.byte_length);
   t.add_crc32c(e.crc32c);
   t.add_role(static_cast<fbs::TensorRole>(e.role));
-  return t.Finish();
+  const Offset<fbs::TensorRef> ref = t.Finish();
+  p.manifest_ref = ref.o;
+  return ref;
 }
 
 Offset<fbs::Layer> layer_table(FlatBufferBuilder &b, const LayerConfig &c, const NodeLinks &links,
@@ -192,8 +203,7 @@ Offset<fbs::Optimizer> optimizer_table(FlatBufferBuilder &b, const OptimizerConf
   for (const ParamStep &p : snap.params) {
     std::vector<Offset<fbs::TensorRef>> refs;
     for (size_t i : p.tensors) {
-      const TensorEntry &e = snap.tensors[i].entry;
-      refs.push_back(tensor_ref(b, e, e.state));
+      refs.push_back(tensor_ref(b, snap.tensors[i], snap.tensors[i].entry.state));
     }
     auto refs_v = b.CreateVector(refs);
     auto name = b.CreateString(p.param);
@@ -259,7 +269,7 @@ Offset<fbs::EarlyStopping> early_stopping_table(FlatBufferBuilder &b, const Earl
   const EarlyStoppingState &st = es.state();
   std::vector<Offset<fbs::TensorRef>> refs;
   for (const PendingTensor &p : snap.tensors) {
-    if (p.entry.role == Role::best_weight) refs.push_back(tensor_ref(b, p.entry, p.entry.owner));
+    if (p.entry.role == Role::best_weight) refs.push_back(tensor_ref(b, p, p.entry.owner));
   }
   auto refs_v = b.CreateVector(refs);
   auto monitor = b.CreateString(c.monitor);
@@ -389,7 +399,7 @@ void build_manifest(FlatBufferBuilder &b, Model &model, const Snapshot &snap,
   std::vector<Offset<fbs::TensorRef>> network_refs;
   for (const PendingTensor &p : snap.tensors) {
     if (p.entry.role == Role::parameter || p.entry.role == Role::buffer) {
-      network_refs.push_back(tensor_ref(b, p.entry, p.entry.name));
+      network_refs.push_back(tensor_ref(b, p, p.entry.name));
     }
   }
   auto tensors_v = b.CreateVector(network_refs);
@@ -412,9 +422,11 @@ void build_manifest(FlatBufferBuilder &b, Model &model, const Snapshot &snap,
   auto format = fbs::CreateFormatVersion(b, kFormatMajor, kFormatMinor);
   auto writer = b.CreateString(NNSTATE_VERSION_STRING);
   auto env = environment(b);
-  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  const int64_t now = options.created_unix_ns != 0
+                          ? options.created_unix_ns
+                          : std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
 
   Offset<fbs::Scheduler> scheduler;
   Offset<fbs::EarlyStopping> early_stopping;
@@ -441,66 +453,115 @@ void build_manifest(FlatBufferBuilder &b, Model &model, const Snapshot &snap,
   fbs::FinishManifestBuffer(b, m.Finish());
 }
 
-void write_checkpoint(Model &model, Sink &sink, const SaveOptions &options) {
+}  // namespace
+
+struct CheckpointImage::Parts {
+  Snapshot snap;
+  uint64_t data_length = 0;
+  flatbuffers::DetachedBuffer manifest;
+};
+
+CheckpointImage::CheckpointImage(Model &model, const SaveOptions &options)
+    : parts_(std::make_unique<Parts>()) {
   check_metadata(options);
   if (options.trainer && &options.trainer->model() != &model) {
     fail(NNSTATE_ERR_INTERNAL, "the trainer to save does not train this model");
   }
-  Snapshot snap = take_snapshot(model, options.trainer);
-
-  static const unsigned char kZeros[kAlignment] = {};
-  sink.write(kZeros, kHeaderSize);  // placeholder: the header needs the final sizes
-
+  Parts &p = *parts_;
+  p.snap = take_snapshot(model, options.trainer);
+  // The layout depends only on the sizes, so the manifest can be built before any byte is
+  // streamed; only the CRCs are left to fill in.
   uint64_t offset = 0;
-  for (PendingTensor &p : snap.tensors) {
-    TensorEntry &e = p.entry;
-    e.offset = offset;
-    const auto *bytes = reinterpret_cast<const unsigned char *>(p.tensor->data());
-    uint32_t crc = 0;
-    for (uint64_t done = 0; done < e.byte_length;) {
-      size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, e.byte_length - done));
-      crc = crc32c(crc, bytes + done, n);
-      sink.write(bytes + done, n);
-      done += n;
-    }
-    e.crc32c = crc;
-    uint64_t end = align_up(offset + e.byte_length);
-    sink.write(kZeros, static_cast<size_t>(end - offset - e.byte_length));
-    offset = end;
+  for (PendingTensor &t : p.snap.tensors) {
+    t.entry.offset = offset;
+    offset = align_up(offset + t.entry.byte_length);
   }
-
+  p.data_length = offset;
   FlatBufferBuilder builder(size_t{16} << 10);
   builder.ForceDefaults(true);  // every field explicit: inspection never relies on defaults
-  build_manifest(builder, model, snap, options);
+  build_manifest(builder, model, p.snap, options);
   if (builder.GetSize() > kMaxManifestSize) {
     fail(NNSTATE_ERR_INVALID_ARGUMENT,
          "the manifest would be " + std::to_string(builder.GetSize()) + " bytes, over 2 GiB");
   }
-  sink.write(builder.GetBufferPointer(), builder.GetSize());
+  p.manifest = builder.Release();
+}
+
+CheckpointImage::~CheckpointImage() = default;
+
+uint64_t CheckpointImage::data_bytes() const {
+  return parts_->data_length;
+}
+
+uint64_t CheckpointImage::file_bytes() const {
+  return kHeaderSize + parts_->data_length + parts_->manifest.size();
+}
+
+void CheckpointImage::stage(unsigned char *staging) {
+  uint64_t end = 0;
+  for (PendingTensor &t : parts_->snap.tensors) {
+    const TensorEntry &e = t.entry;
+    std::memset(staging + end, 0, static_cast<size_t>(e.offset - end));
+    if (e.byte_length > 0) std::memcpy(staging + e.offset, t.bytes, e.byte_length);
+    t.bytes = staging + e.offset;
+    end = e.offset + e.byte_length;
+  }
+  std::memset(staging + end, 0, static_cast<size_t>(parts_->data_length - end));
+}
+
+void CheckpointImage::write(Sink &sink) {
+  static const unsigned char kZeros[kAlignment] = {};
+  sink.write(kZeros, kHeaderSize);  // placeholder: the header needs the manifest's CRC
+
+  uint8_t *manifest = parts_->manifest.data();
+  const size_t manifest_size = parts_->manifest.size();
+  uint64_t offset = 0;
+  for (const PendingTensor &p : parts_->snap.tensors) {
+    const TensorEntry &e = p.entry;
+    uint32_t crc = 0;
+    for (uint64_t done = 0; done < e.byte_length;) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, e.byte_length - done));
+      crc = crc32c(crc, p.bytes + done, n);
+      sink.write(p.bytes + done, n);
+      done += n;
+    }
+    // The TensorRef table sits manifest_ref bytes before the end of the finished buffer.
+    if (p.manifest_ref == 0 || p.manifest_ref > manifest_size) {
+      fail(NNSTATE_ERR_INTERNAL, "tensor \"" + e.name + "\" has no reference in the manifest");
+    }
+    auto *ref = reinterpret_cast<flatbuffers::Table *>(manifest + manifest_size - p.manifest_ref);
+    if (!ref->SetField<uint32_t>(fbs::TensorRef::VT_CRC32C, crc, 0)) {
+      fail(NNSTATE_ERR_INTERNAL, "the manifest has no CRC field for \"" + e.name + "\"");
+    }
+    uint64_t end = align_up(offset + e.byte_length);
+    sink.write(kZeros, static_cast<size_t>(end - offset - e.byte_length));
+    offset = end;
+  }
+  sink.write(manifest, manifest_size);
 
   Header h;
   h.data_offset = kHeaderSize;
   h.data_length = offset;
   h.manifest_offset = kHeaderSize + offset;
-  h.manifest_length = builder.GetSize();
-  h.manifest_crc32c = crc32c(0, builder.GetBufferPointer(), builder.GetSize());
+  h.manifest_length = manifest_size;
+  h.manifest_crc32c = crc32c(0, manifest, manifest_size);
   unsigned char header[kHeaderSize];
   encode_header(h, header);
   sink.write_at_start(header, sizeof header);
 }
 
-}  // namespace
-
 void save(Model &model, const std::string &path, const SaveOptions &options) {
   if (path.empty()) fail(NNSTATE_ERR_INVALID_ARGUMENT, "checkpoint path is empty");
+  CheckpointImage image(model, options);
   FileSink sink(path, options.sync);
-  write_checkpoint(model, sink, options);
+  image.write(sink);
   sink.commit();
 }
 
 size_t save_to_buffer(Model &model, void *buffer, size_t capacity, const SaveOptions &options) {
+  CheckpointImage image(model, options);
   MemorySink sink(buffer, capacity);
-  write_checkpoint(model, sink, options);
+  image.write(sink);
   return static_cast<size_t>(sink.position());
 }
 

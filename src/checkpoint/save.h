@@ -3,11 +3,14 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "checkpoint/contents.h"
+#include "checkpoint/io.h"
 #include "train/model.h"
 
 namespace nnstate::checkpoint {
@@ -18,6 +21,31 @@ struct SaveOptions {
   // When set (it must train the model being saved), its whole state is saved too: position,
   // shuffle stream, partial epoch sums, history, scheduler and early stopping with best weights.
   const Trainer *trainer = nullptr;
+  int64_t created_unix_ns = 0;  // 0: now (tests fix it to compare files byte for byte)
+};
+
+// A checkpoint laid out and described -- its manifest built from the model and trainer on the
+// calling thread -- whose tensor bytes are streamed later by write(). Until stage() it reads
+// the live tensors; after stage() only its own copy, so write() may then run on another thread
+// while training changes the model. write() fills in the CRCs as it streams and may be called
+// again (for a second file): every call writes the same bytes.
+class CheckpointImage {
+ public:
+  CheckpointImage(Model &model, const SaveOptions &options);
+  ~CheckpointImage();
+  CheckpointImage(const CheckpointImage &) = delete;
+  CheckpointImage &operator=(const CheckpointImage &) = delete;
+
+  uint64_t data_bytes() const;  // the data section: what stage() copies
+  uint64_t file_bytes() const;  // the whole file
+  // Copies every tensor into staging[0, data_bytes()) in the file's layout, zero padding
+  // included, and reads them from there from now on.
+  void stage(unsigned char *staging);
+  void write(Sink &sink);
+
+ private:
+  struct Parts;
+  std::unique_ptr<Parts> parts_;
 };
 
 // Streams the model's complete state to `path` via a temporary file in the same directory.

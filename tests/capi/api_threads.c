@@ -1,9 +1,12 @@
 /*
  * Distinct networks trained on several threads at once each end bitwise identical to the same
- * training run alone, and error messages stay per thread.
+ * training run alone, and error messages stay per thread. Each thread then trains through a
+ * trainer whose checkpoints are written by the background writer (a save after every batch, so
+ * writer and training thread overlap all the time): ThreadSanitizer runs this test in CI.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -14,8 +17,46 @@
 struct job {
   uint64_t seed;
   float weights[WEIGHTS];
+  float fit_weights[WEIGHTS];
+  int64_t saves;
   int error_message_ok;
 };
+
+/* fit with asynchronous checkpoints into a fresh directory, which is removed afterwards. */
+static void fit_with_async_saves(nnstate_network *net, const float *x, const float *y,
+                                 struct job *job) {
+  char dir[] = "/tmp/nnstate-threads-XXXXXX";
+  char command[64];
+  nnstate_dataset *data = NULL;
+  nnstate_trainer *trainer = NULL;
+  nnstate_trainer_options options;
+  nnstate_checkpoint_policy policy;
+  nnstate_save_stats stats;
+  CHECK(mkdtemp(dir) != NULL);
+  CHECK_OK(nnstate_dataset_create(&data, x, 32 * 8, y, 32, 32));
+  CHECK_OK(nnstate_trainer_options_init(&options));
+  options.epochs = 3;
+  options.batch_size = 8;
+  CHECK_OK(nnstate_trainer_create(&trainer, net, &options, NULL, NULL));
+  CHECK_OK(nnstate_checkpoint_policy_init(&policy));
+  policy.directory = dir;
+  policy.every_steps = 1;
+  policy.keep_last = 2;
+  policy.keep_best = 0;
+  policy.fsync = 0;
+  policy.async_save = 1;
+  CHECK_OK(nnstate_trainer_set_checkpointing(trainer, &policy));
+  CHECK_OK(nnstate_trainer_fit(trainer, data, NULL, NULL));
+  stats.struct_size = sizeof stats;
+  CHECK_OK(nnstate_trainer_save_stats(trainer, &stats));
+  CHECK(stats.failed == 0 && stats.in_flight == 0 && stats.staging_peak_bytes > 0);
+  job->saves = stats.completed;
+  nnstate_trainer_free(trainer);
+  nnstate_dataset_free(data);
+  CHECK_OK(nnstate_network_get_tensor(net, "0.weight", job->fit_weights, WEIGHTS));
+  snprintf(command, sizeof command, "rm -rf '%s'", dir);
+  CHECK(system(command) == 0);
+}
 
 static void train(struct job *job) {
   nnstate_network *net = NULL;
@@ -43,6 +84,7 @@ static void train(struct job *job) {
     }
   }
   CHECK_OK(nnstate_network_get_tensor(net, "0.weight", job->weights, WEIGHTS));
+  fit_with_async_saves(net, x, y, job);
   nnstate_network_free(net);
 }
 
@@ -66,6 +108,8 @@ int main(void) {
   for (i = 0; i < THREADS; ++i) {
     CHECK(together[i].error_message_ok);
     CHECK(memcmp(alone[i].weights, together[i].weights, sizeof alone[i].weights) == 0);
+    CHECK(memcmp(alone[i].fit_weights, together[i].fit_weights, sizeof alone[i].weights) == 0);
+    CHECK(together[i].saves == 12); /* 3 epochs of 4 batches, one save after each */
   }
   CHECK(memcmp(alone[0].weights, alone[1].weights, sizeof alone[0].weights) != 0);
   puts("api_threads: all checks passed");

@@ -108,6 +108,18 @@ final() { ls "$1"/ckpt-e*-s*.nnst | sort | tail -1; }
 run 0 diff "$(final ref)" "$(final crash)"
 grep -q '^identical' out.txt || fail "resumed run differs from the uninterrupted one: $(cat out.txt)"
 
+# Asynchronous saves (--async-save): the same final checkpoint, and a SIGKILL while the step-30
+# save may still be written in the background resumes from a complete checkpoint, exactly.
+run 0 train $CRASHOPTS --checkpoint-dir async --async-save
+run 0 diff "$(final ref)" "$(final async)"
+grep -q '^identical' out.txt || fail "--async-save run differs from the synchronous one: $(cat out.txt)"
+run 137 train $CRASHOPTS --checkpoint-dir asynccrash --async-save --simulate-crash-after-steps 31
+run 0 train $CRASHOPTS --checkpoint-dir asynccrash --async-save
+grep -q '^nnstate: resumed in epoch 2 after batch ' err.txt || fail "--async-save: no resume: $(cat err.txt)"
+run 0 diff "$(final ref)" "$(final asynccrash)"
+grep -q '^identical' out.txt || fail "--async-save: resumed run differs: $(cat out.txt)"
+expect_error 2 "train: --async-save needs --checkpoint-dir" train $ARCH $IDX --async-save
+
 # ---- -o FILE keeps the model; a warning when nothing will be saved --------------------------
 run 0 train $ARCH $IDX --epochs 2 --batch-size 16 -o model.nnst
 grep -q '^done reason=completed epochs=2 output=model.nnst$' out.txt || fail "-o: done line: $(tail -1 out.txt)"

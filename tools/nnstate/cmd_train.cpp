@@ -236,6 +236,7 @@ int cmd_train(int argc, char **argv) {
                      : has_validation                       ? "val_loss"
                                                             : "loss";
     policy.mode = o.early_stopping ? o.stopping.mode : NNSTATE_MODE_AUTO;
+    policy.async_save = o.async_save ? 1 : 0;
     in_context("checkpoint policy", [&] { trainer.set_checkpointing(policy); });
     if (resumed.has_checkpoint) resume_from(trainer, o.checkpoint_dir);
   }

@@ -136,6 +136,9 @@ const CommandSpec kTrainSpec = {
               "on stop, keep 3; best-e*.nnst, best.nnst) and DIR/last.nnst at the end;\n"
               "resumes automatically from the newest valid DIR/ckpt-*.nnst"},
              {"checkpoint-every-steps", "N", "also checkpoint every N batches"},
+             {"async-save", nullptr,
+              "write checkpoints on a background thread while training goes on\n"
+              "(same crash-safety; training stalls only to copy the state)"},
              {"output", "FILE",
               "also -o FILE: save the trained model (the whole trainer, with the cli.*\n"
               "metadata) to FILE at the end, or when stopped by Ctrl-C/SIGTERM"},
@@ -316,6 +319,8 @@ TrainOptions parse_train_options(const Args &args) {
   if (args.has("checkpoint-every-steps") && o.checkpoint_dir.empty()) {
     args.fail("--checkpoint-every-steps needs --checkpoint-dir");
   }
+  o.async_save = args.flag("async-save");
+  if (o.async_save && o.checkpoint_dir.empty()) args.fail("--async-save needs --checkpoint-dir");
   o.simulate_crash_after_steps = args.integer("simulate-crash-after-steps", 0, 1, kMaxInt);
   if (args.has("checkpoint-dir") && o.checkpoint_dir.empty()) {
     args.fail("--checkpoint-dir: empty directory name");

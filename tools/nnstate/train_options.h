@@ -41,6 +41,7 @@ struct TrainOptions {
   std::string output;  // -o FILE: the final model (empty: none)
   bool resume = false;
   int64_t checkpoint_every_steps = 0;      // 0: checkpoints at epoch ends only
+  bool async_save = false;                 // checkpoints written by a background thread
   int64_t simulate_crash_after_steps = 0;  // 0: off
   std::string progress;                    // auto, bar, lines
 };

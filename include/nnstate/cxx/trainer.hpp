@@ -149,6 +149,15 @@ class Trainer {
     check(nnstate_trainer_resume_latest(get(), directory.c_str(), &found));
     return found != 0;
   }
+  // Waits for the policy's save in flight; throws if it failed (nnstate_trainer_flush_saves).
+  void flush_saves() { check(nnstate_trainer_flush_saves(get())); }
+  // Counters of the policy's saves (nnstate_trainer_save_stats).
+  nnstate_save_stats save_stats() const {
+    nnstate_save_stats s;
+    s.struct_size = sizeof s;
+    check(nnstate_trainer_save_stats(get(), &s));
+    return s;
+  }
   // Warnings of the last resume or fit, one per line ("" when none).
   std::string warnings() const { return nnstate_trainer_warnings(get()); }
 
