@@ -59,7 +59,7 @@ void add_pending(Snapshot &snap, const Tensor &value, Role role, const std::stri
   e.owner = owner;
   e.shape = value.shape();
   e.byte_length = value.byte_size();
-  snap.tensors.push_back({&value, e});
+  snap.tensors.push_back({reinterpret_cast<const unsigned char *>(value.data()), e});
 }
 
 // The trainer's own tensors: the sums of an unfinished accumulation group and the rollback
@@ -295,7 +295,7 @@ Offset<flatbuffers::Vector<Offset<fbs::TensorRef>>> owned_refs(FlatBufferBuilder
                                                                const Snapshot &snap, Role role) {
   std::vector<Offset<fbs::TensorRef>> refs;
   for (const PendingTensor &p : snap.tensors) {
-    if (p.entry.role == role) refs.push_back(tensor_ref(b, p.entry, p.entry.owner));
+    if (p.entry.role == role) refs.push_back(tensor_ref(b, p, p.entry.owner));
   }
   return b.CreateVector(refs);
 }
