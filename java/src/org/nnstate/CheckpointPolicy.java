@@ -58,4 +58,25 @@ public final class CheckpointPolicy {
     struct.fsync = on ? 1 : 0;
     return this;
   }
+
+  /**
+   * Writes each checkpoint on a background thread after copying the state into a reused staging
+   * buffer; fit goes on meanwhile (Trainer.flushSaves waits and reports a failed save).
+   */
+  public CheckpointPolicy asyncSave(boolean on) {
+    struct.async_save = on ? 1 : 0;
+    return this;
+  }
+
+  /** A periodic save due while the previous one is still written is skipped (and counted). */
+  public CheckpointPolicy skipWhenBusy(boolean skip) {
+    struct.when_busy = skip ? 1 : 0; // NNSTATE_SAVE_SKIP : NNSTATE_SAVE_WAIT
+    return this;
+  }
+
+  /** Bound of the staging buffer (0: none); a larger state is saved synchronously. */
+  public CheckpointPolicy maxStagingBytes(long bytes) {
+    struct.max_staging_bytes = bytes;
+    return this;
+  }
 }

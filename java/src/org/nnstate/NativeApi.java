@@ -196,6 +196,8 @@ interface NativeApi extends Library {
 
   int nnstate_trainer_resume_latest(Pointer trainer, String directory, int[] found);
 
+  int nnstate_trainer_flush_saves(Pointer trainer);
+
   String nnstate_trainer_warnings(Pointer trainer);
 
   // ---- Checkpoints

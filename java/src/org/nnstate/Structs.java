@@ -133,11 +133,14 @@ public final class Structs {
   }
 
   @FieldOrder({"struct_size", "epoch", "batch", "batches_per_epoch", "global_step", "loss",
-      "samples"})
+      "samples", "grad_norm", "optimizer_steps", "skipped"})
   public static class BatchInfo extends Sized {
     public long epoch, batch, batches_per_epoch, global_step;
     public double loss;
     public long samples;
+    public double grad_norm;
+    public long optimizer_steps;
+    public int skipped;
 
     public BatchInfo() {}
 
@@ -160,7 +163,8 @@ public final class Structs {
   }
 
   @FieldOrder({"struct_size", "directory", "every_epochs", "every_steps", "on_stop", "keep_last",
-      "keep_best", "monitor", "mode", "fsync"})
+      "keep_best", "monitor", "mode", "fsync", "async_save", "when_busy", "max_staging_bytes",
+      "on_save", "on_save_user_data"})
   public static class CheckpointPolicy extends Sized {
     public Pointer directory;
     public long every_epochs, every_steps;
@@ -168,5 +172,8 @@ public final class Structs {
     public long keep_last, keep_best;
     public Pointer monitor;
     public int mode, fsync;
+    public int async_save, when_busy;
+    public long max_staging_bytes;
+    public Pointer on_save, on_save_user_data; // no Java save callback yet: left NULL
   }
 }

@@ -255,6 +255,11 @@ public final class Trainer extends NativeObject {
     return this;
   }
 
+  /** Waits for the checkpoint being written in the background; throws if it failed. */
+  public void flushSaves() {
+    call(p -> NativeApi.LIB.nnstate_trainer_flush_saves(p));
+  }
+
   /** Resumes from the newest valid ckpt-*.nnst in `directory`; false when there is none. */
   public boolean resumeLatest(String directory) {
     Buffers.notNull(directory, "directory");

@@ -96,7 +96,7 @@ public final class LifetimeChild {
         "fit(Dataset,Dataset)", (Function<Fx, Object[]>) fx -> new Object[] {fx.data(), null},
         "fit(Dataset,Dataset,long)", (Function<Fx, Object[]>) fx -> new Object[] {fx.data(), null,
             3L},
-        "history()", args(), "isClosed()", args(), "network()", args(),
+        "flushSaves()", args(), "history()", args(), "isClosed()", args(), "network()", args(),
         "onBatch(Predicate)", args((Object) null), "onEpoch(Predicate)", args((Object) null),
         "position()", args(), "requestStop()", args(),
         "resume(String)", (Function<Fx, Object[]>) fx -> new Object[] {fx.trainerFile()},

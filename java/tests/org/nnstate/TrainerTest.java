@@ -136,6 +136,37 @@ public final class TrainerTest {
   }
 
   @Test
+  public void asyncSavesResumeExactlyLikeSynchronousOnes() throws Exception {
+    Path dir = Fixtures.tempDir();
+    try {
+      float[] expected;
+      try (Network net = Fixtures.classifier(5); Dataset train = data()) {
+        Trainer t = new Trainer(net, new TrainerOptions().epochs(4).batchSize(8));
+        t.fit(train, train);
+        expected = net.getTensor("0.weight");
+      }
+      String run = dir.resolve("run").toString();
+      try (Network net = Fixtures.classifier(5); Dataset train = data()) {
+        Trainer t = new Trainer(net, new TrainerOptions().epochs(4).batchSize(8));
+        t.setCheckpointing(new CheckpointPolicy(run).everySteps(2).asyncSave(true)
+            .skipWhenBusy(false).maxStagingBytes(0).fsync(false));
+        t.onBatch(b -> b.globalStep() == 5);
+        Check.equal(StopReason.REQUESTED, t.fit(train, train), "stopped at step 5");
+        t.flushSaves();
+      }
+      try (Network fresh = Fixtures.classifier(77); Dataset train = data()) {
+        Trainer t = new Trainer(fresh, new TrainerOptions().epochs(4).batchSize(8));
+        Check.isTrue(t.resumeLatest(run), "found the background-written checkpoint");
+        Check.equal(5L, t.position().globalStep(), "resumed at step 5 (the save on stop)");
+        t.fit(train, train);
+        Check.equal(expected, fresh.getTensor("0.weight"), "identical to the uninterrupted run");
+      }
+    } finally {
+      Fixtures.delete(dir);
+    }
+  }
+
+  @Test
   public void checkpointPolicyWritesFilesAndResumeLatestContinuesExactly() throws Exception {
     Path dir = Fixtures.tempDir();
     try {
