@@ -1,13 +1,16 @@
-// Dropout: built from its config, and its config in the checkpoint, in JSON and in `nnstate diff`.
+// Dropout and Dropout2d (one table type, DropoutConfig): built from their config, and their
+// config in the checkpoint, in JSON and in `nnstate diff`.
 #include "layers/dropout.h"
+#include "layers/dropout2d.h"
 #include "layers/json_fields.h"
 #include "layers/layer_spec.h"
 
 namespace nnstate {
 namespace {
 
+template <class DropoutLayer>
 std::unique_ptr<Layer> make(const LayerConfig &c, Rng *) {
-  return std::make_unique<Dropout>(c.p);
+  return std::make_unique<DropoutLayer>(c.p);
 }
 
 flatbuffers::Offset<void> encode(flatbuffers::FlatBufferBuilder &b, const LayerConfig &c) {
@@ -24,15 +27,24 @@ void describe(const LayerConfig &c, ConfigFields &f) {
 
 constexpr json::Argument kArguments[] = {{&json::kP, false}};
 
-}  // namespace
-
-extern const LayerKindSpec dropout_spec = [] {
+LayerKindSpec dropout_kind_spec(decltype(LayerKindSpec::make) make_layer) {
   LayerKindSpec s;
-  s.make = make;
+  s.make = make_layer;
   s.encode = encode;
   s.decode = decode;
   s.describe = describe;
   s.json_arguments = json::arguments(kArguments);
+  return s;
+}
+
+}  // namespace
+
+extern const LayerKindSpec dropout_spec = dropout_kind_spec(make<Dropout>);
+
+// Dropout2d's constructor allocates nothing, so the checks of an unbuilt config build it.
+extern const LayerKindSpec dropout2d_spec = [] {
+  LayerKindSpec s = dropout_kind_spec(make<Dropout2d>);
+  s.declared_by_building = true;
   return s;
 }();
 
