@@ -10,6 +10,7 @@
 #include "checkpoint/reader.h"
 #include "checkpoint/save.h"
 #include "train/trainer.h"
+#include "trainer_state_values.h"
 #include "util/error.h"
 
 using namespace nnstate;
@@ -74,23 +75,7 @@ TrainerConfig config() {
 
 std::vector<float> all_state(Trainer &t) {
   std::vector<float> out;
-  struct Net : StateVisitor {
-    std::vector<float> *out;
-    void tensor(const std::string &, TensorRole, Tensor &v, Tensor *) override {
-      out->insert(out->end(), v.data(), v.data() + v.numel());
-    }
-  } net;
-  net.out = &out;
-  t.model().network().visit_state(net);
-  struct Opt : OptimizerStateVisitor {
-    std::vector<float> *out;
-    void step(const std::string &, int64_t &s) override { out->push_back(static_cast<float>(s)); }
-    void tensor(const std::string &, const char *, Tensor &v) override {
-      out->insert(out->end(), v.data(), v.data() + v.numel());
-    }
-  } opt;
-  opt.out = &out;
-  t.model().optimizer()->visit_state(opt);
+  append_model_state(t, out);
   for (const HistoryRow &r : t.state().history) {
     out.push_back(static_cast<float>(r.loss));
     out.push_back(static_cast<float>(r.val_loss));
@@ -100,11 +85,6 @@ std::vector<float> all_state(Trainer &t) {
   out.push_back(static_cast<float>(t.early_stopping()->state().wait));
   return out;
 }
-
-struct StopAt : TrainerObserver {
-  int64_t step;
-  bool on_batch_end(const BatchInfo &info) override { return info.global_step < step; }
-};
 
 }  // namespace
 
@@ -124,7 +104,7 @@ TEST_CASE("a trainer restored from its checkpoint at any batch continues bitwise
     Model first_model(21);
     build(first_model);
     Trainer first(first_model, config());
-    StopAt stop;
+    StopAtStep stop;
     stop.step = cut;
     first.fit(train, &val, &stop);
     checkpoint::SaveOptions save;

@@ -13,6 +13,7 @@
 #include "checkpoint/reader.h"
 #include "checkpoint/save.h"
 #include "train/trainer.h"
+#include "trainer_state_values.h"
 #include "util/error.h"
 
 using namespace nnstate;
@@ -88,23 +89,7 @@ TrainerConfig config() {
 
 std::vector<double> all_state(Trainer &t) {
   std::vector<double> out;
-  struct Net : StateVisitor {
-    std::vector<double> *out;
-    void tensor(const std::string &, TensorRole, Tensor &v, Tensor *) override {
-      out->insert(out->end(), v.data(), v.data() + v.numel());
-    }
-  } net;
-  net.out = &out;
-  t.model().network().visit_state(net);
-  struct Opt : OptimizerStateVisitor {
-    std::vector<double> *out;
-    void step(const std::string &, int64_t &s) override { out->push_back(static_cast<double>(s)); }
-    void tensor(const std::string &, const char *, Tensor &v) override {
-      out->insert(out->end(), v.data(), v.data() + v.numel());
-    }
-  } opt;
-  opt.out = &out;
-  t.model().optimizer()->visit_state(opt);
+  append_model_state(t, out);
   out.push_back(t.model().optimizer()->lr());
   const TrainerState &s = t.state();
   for (const HistoryRow &r : s.history) out.push_back(r.loss);
@@ -116,11 +101,6 @@ std::vector<double> all_state(Trainer &t) {
                          static_cast<double>(s.snapshot_step)});
   return out;
 }
-
-struct StopAt : TrainerObserver {
-  int64_t step = 0;
-  bool on_batch_end(const BatchInfo &info) override { return info.global_step < step; }
-};
 
 bool same_bits(const std::vector<double> &a, const std::vector<double> &b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
@@ -148,7 +128,7 @@ TEST_CASE(
     Model first_model(3);
     build(first_model);
     Trainer first(first_model, config());
-    StopAt stop;
+    StopAtStep stop;
     stop.step = cut;
     first.fit(train, nullptr, &stop);
     mid_group += first.state().micro_in_group > 0;
