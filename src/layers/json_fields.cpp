@@ -40,8 +40,9 @@ int64_t read_int(const Json &v, const Where &where, int64_t min, int64_t max, co
   int64_t result = 0;
   if (v.is_number_unsigned()) {
     const uint64_t u = v.get<uint64_t>();
-    // nlohmann reads every non-negative integer as unsigned.
-    in_range = u <= static_cast<uint64_t>(max);
+    // nlohmann reads every non-negative integer as unsigned. A negative `max` (the first
+    // node's inputs may only be -1) admits none of them: casting it would wrap.
+    in_range = max >= 0 && u <= static_cast<uint64_t>(max);
     if (in_range) {
       result = static_cast<int64_t>(u);
       in_range = result >= min;

@@ -206,5 +206,14 @@ TEST_CASE("node JSON: inputs by index or key, default the previous node") {
         R"("bias":true})");
 }
 
+TEST_CASE("node JSON: the first node may take only the network input, refused by its field") {
+  Graph graph;
+  graph.set_sample_input_shape(Shape{4});
+  CHECK(parse_node_json(R"({"kind": "ReLU", "inputs": [-1]})", graph).inputs ==
+        std::vector<int32_t>{Graph::kNetworkInput});
+  CHECK_THROWS_WITH_AS(parse_node_json(R"({"kind": "ReLU", "inputs": [0]})", graph),
+                       doctest::Contains("field \"inputs\": 0 is out of range [-1, -1]"), Error);
+}
+
 }  // namespace
 }  // namespace nnstate
