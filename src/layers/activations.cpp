@@ -18,17 +18,20 @@ constexpr double kInvSqrt2 = 0.7071067811865476;     // 1 / sqrt(2)
 constexpr double kInvSqrt2Pi = 0.3989422804014327;   // 1 / sqrt(2 pi)
 constexpr double kGeluCubic = 0.044715;
 
+// PyTorch's relu: only values below 0 become 0, so NaN and -0 pass unchanged (a NaN must reach
+// the loss, where divergence rollback looks for it).
 NNSTATE_VECTOR_CLONES void relu_loop(const float *x, float *y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] < 0.0f ? 0.0f : x[i];
 }
 
-// PyTorch's threshold_backward: the gradient at exactly 0 is 0. dy is loaded unconditionally so
-// that the select vectorises (a conditional load does not).
+// PyTorch's threshold_backward on the output: the gradient is 0 where y <= 0 (so at exactly 0)
+// and passes elsewhere, NaN outputs included. dy is loaded unconditionally so that the select
+// vectorises (a conditional load does not).
 NNSTATE_VECTOR_CLONES void relu_gradient_loop(const float *y, const float *dy, float *dx,
                                               int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const float g = dy[i];
-    dx[i] = y[i] > 0.0f ? g : 0.0f;
+    dx[i] = y[i] <= 0.0f ? 0.0f : g;
   }
 }
 

@@ -1,6 +1,9 @@
 // Finite-difference gradient checks of every layer and loss.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -107,6 +110,26 @@ TEST_CASE("activation gradients match finite differences") {
   LayerConfig gelu_tanh = of_kind(LayerKind::gelu);
   gelu_tanh.gelu_tanh = true;
   check_layer(gelu_tanh, Shape{3, 7});
+}
+
+TEST_CASE("ReLU keeps NaN and -0 and passes the gradient at NaN, as PyTorch 1.13 does") {
+  // torch.relu([nan, -0., -1., 2.]) = [nan, -0., 0., 2.]; its gradient of sum() is [1, 0, 0, 1].
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  auto relu = make_layer(of_kind(LayerKind::relu), nullptr);
+  Tensor x(Shape{1, 4});
+  const float values[] = {nan, -0.0f, -1.0f, 2.0f};
+  std::copy(values, values + 4, x.data());
+  Tensor y(Shape{1, 4});
+  relu->forward(x, y, RunContext{});
+  CHECK(std::isnan(y.data()[0]));
+  CHECK((y.data()[1] == 0.0f && std::signbit(y.data()[1])));
+  CHECK((y.data()[2] == 0.0f && !std::signbit(y.data()[2])));
+  CHECK(y.data()[3] == 2.0f);
+  Tensor ones(Shape{1, 4});
+  std::fill(ones.data(), ones.data() + 4, 1.0f);
+  Tensor dx(Shape{1, 4});
+  relu->backward(x, y, ones, &dx);
+  CHECK(std::vector<float>(dx.data(), dx.data() + 4) == std::vector<float>{1, 0, 0, 1});
 }
 
 TEST_CASE("loss gradients match finite differences") {
