@@ -314,8 +314,7 @@ static void refusals(void) {
       " {\"kind\": \"Tanh\", \"inputs\": [\"b\"]}]}",
       invalid, "node 1 (Tanh): field \"inputs\": no earlier node is named \"b\"");
   CHECK_REFUSED("{\"input_shape\": [4], \"nodes\": [{\"kind\": \"ReLU\", \"inputs\": [0]}]}",
-                invalid,
-                "node 0 (ReLU): layer 0 (ReLU) takes input 0, which is not an earlier layer");
+                invalid, "node 0 (ReLU): field \"inputs\": 0 is out of range [-1, -1]");
 }
 
 static void limits(void) {
