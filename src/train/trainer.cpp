@@ -20,6 +20,15 @@ double epoch_mean_loss(const TrainerState &s) {
   return trained > 0 ? s.epoch_loss_sum / static_cast<double>(trained) : kNaN;
 }
 
+// What the constructor and set_step_options both refuse.
+void validate_step_options(const GradClipConfig &clip, int64_t accumulate_steps) {
+  validate_grad_clip_config(clip);
+  if (accumulate_steps < 1) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT,
+         "accumulate_steps must be >= 1, got " + std::to_string(accumulate_steps));
+  }
+}
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -49,11 +58,7 @@ Trainer::Trainer(Model &model, const TrainerConfig &config) : model_(model), con
                                            std::to_string(config.epochs) + ", batch_size " +
                                            std::to_string(config.batch_size));
   }
-  validate_grad_clip_config(config.clip);
-  if (config.accumulate_steps < 1) {
-    fail(NNSTATE_ERR_INVALID_ARGUMENT,
-         "accumulate_steps must be >= 1, got " + std::to_string(config.accumulate_steps));
-  }
+  validate_step_options(config.clip, config.accumulate_steps);
   validate_rollback_config(config.rollback);
   params_ = network_parameters(model.network());
   if (config.accumulate_steps > 1) accumulator_.bind(params_);
@@ -78,11 +83,7 @@ void Trainer::set_epochs(int64_t epochs) {
 }
 
 void Trainer::set_step_options(const GradClipConfig &clip, int64_t accumulate_steps) {
-  validate_grad_clip_config(clip);
-  if (accumulate_steps < 1) {
-    fail(NNSTATE_ERR_INVALID_ARGUMENT,
-         "accumulate_steps must be >= 1, got " + std::to_string(accumulate_steps));
-  }
+  validate_step_options(clip, accumulate_steps);
   if (state_.micro_in_group > 0 && accumulate_steps != config_.accumulate_steps) {
     fail(NNSTATE_ERR_STATE, "cannot change accumulate_steps from " +
                                 std::to_string(config_.accumulate_steps) + " to " +
