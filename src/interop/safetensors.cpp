@@ -366,12 +366,21 @@ void read_safetensors_tensor(const checkpoint::Source &source, const Safetensors
   }
 }
 
-void write_safetensors(Graph &network, checkpoint::Sink &sink) {
+void write_safetensors(Graph &network, checkpoint::Sink &sink, const Metadata &metadata) {
   const std::vector<TensorRef> tensors = network_tensors(network);
   nlohmann::ordered_json header;
   header["__metadata__"] = {{"format", "pt"},
                             {kArchitectureKey, network_json(network)},
                             {kVersionKey, NNSTATE_VERSION_STRING}};
+  for (const auto &kv : metadata) {
+    if (kv.first.empty() || kv.first == "format" || kv.first.rfind("nnstate.", 0) == 0 ||
+        header["__metadata__"].contains(kv.first)) {
+      fail(NNSTATE_ERR_INVALID_ARGUMENT,
+           "safetensors metadata key " + quoted(kv.first) +
+               " is empty, repeated or reserved (\"format\" and \"nnstate.*\" are the library's)");
+    }
+    header["__metadata__"][kv.first] = kv.second;
+  }
   uint64_t offset = 0;
   for (const TensorRef &t : tensors) {
     const bool counter = is_counter(t);
@@ -399,9 +408,10 @@ void write_safetensors(Graph &network, checkpoint::Sink &sink) {
   }
 }
 
-void save_safetensors(Graph &network, const std::string &path, bool sync) {
+void save_safetensors(Graph &network, const std::string &path, bool sync,
+                      const Metadata &metadata) {
   checkpoint::FileSink sink(path, sync);
-  write_safetensors(network, sink);
+  write_safetensors(network, sink, metadata);
   sink.commit();
 }
 

@@ -63,10 +63,13 @@ void read_safetensors_tensor(const checkpoint::Source &source, const Safetensors
 
 // Writes the network's parameters and buffers (state_dict names and order; F32, except
 // BatchNorm's num_batches_tracked which is I64 as in PyTorch) with the architecture and the
-// library version in the metadata.
-void write_safetensors(Graph &network, checkpoint::Sink &sink);
+// library version in the metadata, and the caller's `metadata` pairs beside them (non-empty
+// unique keys other than "format" and "nnstate.*", else INVALID_ARGUMENT).
+using Metadata = std::vector<std::pair<std::string, std::string>>;
+void write_safetensors(Graph &network, checkpoint::Sink &sink, const Metadata &metadata = {});
 // The same into `path`, crash-safely (temporary file, fsync when `sync`, rename): on failure
 // the previous file is untouched.
-void save_safetensors(Graph &network, const std::string &path, bool sync);
+void save_safetensors(Graph &network, const std::string &path, bool sync,
+                      const Metadata &metadata = {});
 
 }  // namespace nnstate::interop
