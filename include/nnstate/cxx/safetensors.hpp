@@ -83,6 +83,14 @@ inline LoadReport load_partial(Network &network, const std::string &path,
   return detail::take_report(raw);
 }
 
+// The value of `key` in a .safetensors file's __metadata__ (nnstate_safetensors_metadata), e.g.
+// "nnstate.architecture", which Network::from_json takes.
+inline std::string safetensors_metadata(const std::string &path, const std::string &key) {
+  return read_text([&](char *buffer, size_t capacity, size_t *size) {
+    return nnstate_safetensors_metadata(path.c_str(), key.c_str(), buffer, capacity, size);
+  });
+}
+
 }  // namespace nnstate
 
 #endif  // NNSTATE_CXX_SAFETENSORS_HPP
