@@ -132,7 +132,8 @@ def _as_float32(name, value):
         return array
     if not (numpy.issubdtype(array.dtype, numpy.number) or array.dtype == numpy.bool_):
         raise NnstateError(-1, f"state_dict entry {name!r} has dtype {array.dtype}, not a number")
-    return numpy.ascontiguousarray(array, dtype=numpy.float32)
+    # (numpy.ascontiguousarray would make a 0-d array, num_batches_tracked's, 1-d)
+    return numpy.array(array, dtype=numpy.float32, order="C")
 
 
 def load_state_dict(network, state, strict=True):

@@ -133,6 +133,10 @@ class StateDictTest(unittest.TestCase):
             self.assertEqual(state["1.num_batches_tracked"].shape, ())
             self.assertEqual(float(state["1.num_batches_tracked"]), 1.0)
             self.assertEqual(other.load_state_dict(state), ([], []))
+            # torch's num_batches_tracked is a 0-d int64 tensor: converted, still 0-d.
+            state["1.num_batches_tracked"] = numpy.array(4, dtype=numpy.int64)
+            other.load_state_dict(state)
+            self.assertEqual(float(other.get_tensor("1.num_batches_tracked")), 4.0)
             net.eval()
             other.eval()
             self.assertEqual(flat(other.predict(xs)), flat(net.predict(xs)))
