@@ -115,9 +115,9 @@ def _need_numpy(what):
 
 def state_dict(network):
     """An OrderedDict of float32 numpy arrays, PyTorch's names, shapes and order."""
+    names = network.tensors()  # a closed or busy network refuses first (STATE)
     _need_numpy("state_dict()")
-    return collections.OrderedDict(
-        (name, network.get_tensor(name)) for name in network.tensors())
+    return collections.OrderedDict((name, network.get_tensor(name)) for name in names)
 
 
 def _as_float32(name, value):
@@ -142,8 +142,8 @@ def load_state_dict(network, state, strict=True):
     NnstateError listing them all; a shape mismatch is one in both modes. Checked before anything
     is written. Returns LoadResult(missing_keys, unexpected_keys). C-contiguous float32 arrays
     are read in place (no copy)."""
+    have = network.tensors()  # a closed or busy network refuses first (STATE)
     _need_numpy("load_state_dict()")
-    have = network.tensors()
     arrays = collections.OrderedDict((k, _as_float32(k, v)) for k, v in state.items())
     missing = [k for k in have if k not in arrays]
     unexpected = [k for k in arrays if k not in have]
