@@ -462,6 +462,23 @@ void check_guard() {
   REQUIRE(e.status() == NNSTATE_ERR_INVALID_ARGUMENT && contains(e.what(), "norm_type"));
 }
 
+// safetensors out and in, and a partial load of the first layer only.
+void check_safetensors(const std::string &dir) {
+  nnstate::Network a = classifier(), b = classifier();
+  a.set_tensor("0.weight", std::vector<float>(a.tensor("0.weight").size(), 0.5f));
+  const std::string path = dir + "/a.safetensors";
+  nnstate::save_safetensors(a, path, {{"note", "x"}});
+  const nnstate::LoadReport all = nnstate::load_safetensors(b, path);
+  REQUIRE(all.missing.empty() && all.unexpected.empty() && !all.loaded.empty());
+  REQUIRE(b.tensor("0.weight") == a.tensor("0.weight"));
+  nnstate::Network c = classifier();
+  nnstate::PartialLoad how;
+  how.skip = {"3.*"};
+  const nnstate::LoadReport part = nnstate::load_partial(c, path, how);
+  REQUIRE(part.loaded == (std::vector<std::string>{"0.weight", "0.bias"}));
+  REQUIRE(part.skipped.size() == 2 && part.missing.size() == 2);
+}
+
 }  // namespace
 
 int main() {
@@ -475,6 +492,7 @@ int main() {
   check_train_save_reopen(dir);
   check_callbacks(dir);
   check_guard();
+  check_safetensors(dir);
   REQUIRE(std::system(("rm -rf '" + dir + "'").c_str()) == 0);
   std::puts("wrapper_cxx: all checks passed");
   return 0;

@@ -1024,6 +1024,91 @@ typedef struct nnstate_save_stats {
 NNSTATE_API nnstate_status nnstate_trainer_save_stats(const nnstate_trainer *trainer,
                                                       nnstate_save_stats *stats);
 
+/* ---- safetensors and partial loads (weights in and out) ---------------------------------- */
+
+/* Writes the network's parameters and buffers to a .safetensors file (the format of the
+ * safetensors project) with PyTorch state_dict names and layouts, so that safetensors' readers
+ * give a dict that torch.nn.Module.load_state_dict(strict=True) of the equivalent module takes.
+ * Dtypes: F32, except BatchNorm's num_batches_tracked, I64 as in PyTorch. The header's
+ * __metadata__ holds "format": "pt", "nnstate.architecture" (the nnstate_network_to_json
+ * document), "nnstate.version" and options' metadata pairs (keys other than those). Written
+ * crash-safely as nnstate_checkpoint_save (temporary file, fsync when options->fsync, rename):
+ * on failure the previous file is untouched. `options` may be NULL.
+ * Errors: INVALID_ARGUMENT (NULL, bad or reserved metadata key), VERSION (struct_size), IO. */
+NNSTATE_API nnstate_status nnstate_network_save_safetensors(nnstate_network *network,
+                                                            const char *path,
+                                                            const nnstate_save_options *options);
+
+/* What a load did: lists of tensor names, read with nnstate_load_report_count/_name and freed
+ * with nnstate_load_report_free. */
+typedef struct nnstate_load_report nnstate_load_report;
+#define NNSTATE_REPORT_LOADED 0     /* network tensors loaded */
+#define NNSTATE_REPORT_SKIPPED 1    /* file tensors matched by a skip pattern */
+#define NNSTATE_REPORT_MISSING 2    /* network tensors the file does not have */
+#define NNSTATE_REPORT_UNEXPECTED 3 /* file tensors (after renaming) the network does not have */
+#define NNSTATE_REPORT_MISMATCHED                                \
+  4 /* network tensors whose file tensor has another shape, or a \
+       dtype that is not a float */
+
+/* Loads a .safetensors file into a network the caller built, by name. F32 is read as is; F16,
+ * BF16, F64 and I64 are converted to float32. The file is untrusted: its header is validated
+ * completely (length bounded, no duplicate key, every dtype, shape and offset checked) before
+ * any tensor is read; refusals are CORRUPT naming the tensor and what is wrong. strict non-zero:
+ * every missing, unexpected or mis-shaped tensor is listed by name and shape in the message
+ * (SHAPE_MISMATCH, or NOT_FOUND when only names differ) and nothing is changed; strict 0: the
+ * matching tensors are loaded and the others listed in the report. `report` may be NULL; else
+ * *report receives a new report on success (NULL on error).
+ * Errors: INVALID_ARGUMENT, NOT_FOUND, IO, CORRUPT, SHAPE_MISMATCH. */
+NNSTATE_API nnstate_status nnstate_network_load_safetensors(nnstate_network *network,
+                                                            const char *path, int32_t strict,
+                                                            nnstate_load_report **report);
+
+/* A partial load: a subset of the tensors of a checkpoint or a .safetensors file (told apart by
+ * their first bytes) into a network of another shape, as fine-tuning does. */
+typedef struct nnstate_partial_load_options {
+  uint32_t struct_size; /* sizeof(nnstate_partial_load_options), set by _init */
+  int32_t strict;       /* non-zero: every difference is an error as above (default 0) */
+  /* Prefix renames: a file name starting with rename_from[i] gets rename_to[i] instead of that
+   * prefix ("backbone." -> "features."); the first matching pair applies. NULL when 0. */
+  const char *const *rename_from;
+  const char *const *rename_to;
+  size_t rename_count;
+  /* fnmatch(3) patterns ('*' matches dots too) of file names (before renaming) to leave out,
+   * e.g. "fc.*". NULL when 0. */
+  const char *const *skip_patterns;
+  size_t skip_count;
+} nnstate_partial_load_options;
+
+/* Fills the defaults above. Errors: INVALID_ARGUMENT (NULL). */
+NNSTATE_API nnstate_status nnstate_partial_load_options_init(nnstate_partial_load_options *options);
+/* Loads the file's tensors whose (renamed) names and shapes match the network's, from a
+ * checkpoint (its parameters and buffers, each CRC-checked) or a .safetensors file. `options`
+ * may be NULL (defaults); `report` as for nnstate_network_load_safetensors. Two file names
+ * renamed to one are INVALID_ARGUMENT. Errors: as nnstate_network_load_safetensors, VERSION. */
+NNSTATE_API nnstate_status nnstate_network_load_partial(nnstate_network *network, const char *path,
+                                                        const nnstate_partial_load_options *options,
+                                                        nnstate_load_report **report);
+
+/* The number of names in a report's list (NNSTATE_REPORT_*), and name `index` of it (owned by
+ * the report, valid until it is freed). Errors: INVALID_ARGUMENT (NULL, unknown list, index out
+ * of range). */
+NNSTATE_API nnstate_status nnstate_load_report_count(const nnstate_load_report *report,
+                                                     int32_t list, size_t *out);
+NNSTATE_API nnstate_status nnstate_load_report_name(const nnstate_load_report *report, int32_t list,
+                                                    size_t index, const char **out);
+/* Releases a report. NULL is ignored. */
+NNSTATE_API void nnstate_load_report_free(nnstate_load_report *report);
+
+/* The value of `key` in a .safetensors file's __metadata__ (e.g. "nnstate.architecture", which
+ * nnstate_network_create_from_json takes), with the buffer convention of
+ * nnstate_network_to_json (ask with buffer NULL; SHAPE_MISMATCH sets *size_out to the size
+ * needed, NUL included). The header is validated as by nnstate_network_load_safetensors.
+ * Errors: INVALID_ARGUMENT (NULL path, key or size_out), NOT_FOUND (no such file or key), IO,
+ * CORRUPT, SHAPE_MISMATCH. */
+NNSTATE_API nnstate_status nnstate_safetensors_metadata(const char *path, const char *key,
+                                                        char *buffer, size_t capacity,
+                                                        size_t *size_out);
+
 #ifdef __cplusplus
 }
 #endif

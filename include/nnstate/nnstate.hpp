@@ -18,7 +18,8 @@
 //   int64_t epochs = checkpoint.trainer_state().epoch;
 //
 // The parts: cxx/error.hpp (Error, Handle), cxx/options.hpp (option structs, Metadata),
-// cxx/network.hpp, cxx/trainer.hpp (Dataset, Trainer), cxx/checkpoint.hpp.
+// cxx/network.hpp, cxx/trainer.hpp (Dataset, Trainer), cxx/checkpoint.hpp, cxx/safetensors.hpp
+// (safetensors in and out, partial loads).
 #ifndef NNSTATE_NNSTATE_HPP
 #define NNSTATE_NNSTATE_HPP
 
@@ -26,6 +27,7 @@
 #include "nnstate/cxx/error.hpp"
 #include "nnstate/cxx/network.hpp"
 #include "nnstate/cxx/options.hpp"
+#include "nnstate/cxx/safetensors.hpp"
 #include "nnstate/cxx/trainer.hpp"
 
 #endif  // NNSTATE_NNSTATE_HPP

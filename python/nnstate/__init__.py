@@ -14,10 +14,11 @@ without copies when they are float32 and contiguous; lists of rows, buffers and 
 work without numpy. Data is one row per sample, as in Keras.
 """
 from ._native import lib as _lib
-from . import checkpoint, datasets
+from . import checkpoint, datasets, state_dict
 from .checkpoint import Checkpoint, load, load_into, save, verify
 from .errors import NnstateError
 from .network import Network
+from .state_dict import safetensors_metadata
 from .history import History
 from .training import Dataset, EarlyStopping, Scheduler
 from .trainer import Trainer
@@ -27,4 +28,4 @@ abi_version = _lib.nnstate_abi_version()
 
 __all__ = ["Checkpoint", "Dataset", "EarlyStopping", "History", "Network", "NnstateError",
            "Scheduler", "Trainer", "__version__", "abi_version", "checkpoint", "datasets", "load",
-           "load_into", "save", "verify"]
+           "load_into", "safetensors_metadata", "save", "state_dict", "verify"]

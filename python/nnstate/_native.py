@@ -177,6 +177,18 @@ class SaveOptions(ctypes.Structure):
     ]
 
 
+class PartialLoadOptions(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("strict", ctypes.c_int32),
+        ("rename_from", ctypes.POINTER(ctypes.c_char_p)),
+        ("rename_to", ctypes.POINTER(ctypes.c_char_p)),
+        ("rename_count", ctypes.c_size_t),
+        ("skip_patterns", ctypes.POINTER(ctypes.c_char_p)),
+        ("skip_count", ctypes.c_size_t),
+    ]
+
+
 class LoadOptions(ctypes.Structure):
     _fields_ = [
         ("struct_size", ctypes.c_uint32),
@@ -306,6 +318,19 @@ _SIGNATURES = {
     "nnstate_trainer_history_count": (c_status, [_P, c_size_p]),
     "nnstate_trainer_history_row": (c_status, [_P, ctypes.c_size_t, ctypes.POINTER(EpochInfo)]),
     "nnstate_save_options_init": (c_status, [ctypes.POINTER(SaveOptions)]),
+    "nnstate_network_save_safetensors": (
+        c_status, [_P, ctypes.c_char_p, ctypes.POINTER(SaveOptions)]),
+    "nnstate_network_load_safetensors": (
+        c_status, [_P, ctypes.c_char_p, ctypes.c_int32, ctypes.POINTER(_P)]),
+    "nnstate_partial_load_options_init": (c_status, [ctypes.POINTER(PartialLoadOptions)]),
+    "nnstate_network_load_partial": (
+        c_status, [_P, ctypes.c_char_p, ctypes.POINTER(PartialLoadOptions), ctypes.POINTER(_P)]),
+    "nnstate_load_report_count": (c_status, [_P, ctypes.c_int32, c_size_p]),
+    "nnstate_load_report_name": (
+        c_status, [_P, ctypes.c_int32, ctypes.c_size_t, ctypes.POINTER(ctypes.c_char_p)]),
+    "nnstate_load_report_free": (None, [_P]),
+    "nnstate_safetensors_metadata": (
+        c_status, [ctypes.c_char_p, ctypes.c_char_p, _P, ctypes.c_size_t, c_size_p]),
     "nnstate_load_options_init": (c_status, [ctypes.POINTER(LoadOptions)]),
     "nnstate_checkpoint_save": (c_status, [_P, ctypes.c_char_p, ctypes.POINTER(SaveOptions)]),
     "nnstate_checkpoint_load": (

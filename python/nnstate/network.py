@@ -458,6 +458,33 @@ class Network(Owned):
         check(lib.nnstate_network_set_tensor(self.handle, name.encode(), buffer.pointer,
                                              buffer.count))
 
+    # ---- PyTorch-style weights (state_dict.py): safetensors, state dicts, partial loads
+    def save_safetensors(self, path, metadata=None, fsync=True):
+        """Writes parameters and buffers as .safetensors with PyTorch's names."""
+        from . import state_dict
+        state_dict.save_safetensors(self, path, metadata, fsync)
+
+    def load_safetensors(self, path, strict=True):
+        """Loads a .safetensors file by name; returns (missing_keys, unexpected_keys)."""
+        from . import state_dict
+        return state_dict.load_safetensors(self, path, strict)
+
+    def state_dict(self):
+        """An OrderedDict of float32 numpy arrays with PyTorch's names and layouts."""
+        from . import state_dict
+        return state_dict.state_dict(self)
+
+    def load_state_dict(self, state, strict=True):
+        """As torch.nn.Module.load_state_dict; returns (missing_keys, unexpected_keys)."""
+        from . import state_dict
+        return state_dict.load_state_dict(self, state, strict)
+
+    def load_partial(self, path, rename=None, skip=(), strict=False):
+        """Loads the matching tensors of a checkpoint or .safetensors file, renaming prefixes
+        and skipping fnmatch patterns; returns what was loaded, skipped and not matched."""
+        from . import state_dict
+        return state_dict.load_partial(self, path, rename, skip, strict)
+
     # ---- training and inference (x: one row per sample, as Keras; see sample_rows)
     def _inputs(self, inputs):
         x = FloatBuffer(inputs)

@@ -38,6 +38,10 @@ NETWORK_CALLS = {
     "handle": None, "closed": None, "close": lambda f: (),
     "add": lambda f: ("ReLU",), "to_json": lambda f: (), "nodes": None, "input": None,
     "from_json": lambda f: ('{"nodes": []}',),
+    "save_safetensors": lambda f: (f["scratch"],),
+    "load_safetensors": lambda f: (f["safetensors_file"],),
+    "load_partial": lambda f: (f["trainer_file"],), "state_dict": lambda f: (),
+    "load_state_dict": lambda f: ({},),
 }
 TRAINER_CALLS = {
     "fit": lambda f: ((XS, YS),), "save": lambda f: (f["scratch"],),
@@ -82,7 +86,9 @@ def fixtures(directory):
         trainer = nnstate.Trainer(net, epochs=1, batch_size=8)
         trainer.fit((XS, YS), verbose=0)
         trainer.save(trainer_file)
+        net.save_safetensors(os.path.join(directory, "weights.safetensors"))
     return {"trainer_file": trainer_file, "scratch": os.path.join(directory, "scratch.nnst"),
+            "safetensors_file": os.path.join(directory, "weights.safetensors"),
             "directory": os.path.join(directory, "run")}
 
 

@@ -55,6 +55,10 @@ void encode_header(const Header &h, unsigned char out[kHeaderSize]) {
   put32(out + kCrcOffset, crc32c(0, out, kCrcOffset));
 }
 
+bool has_checkpoint_magic(const unsigned char bytes[8]) {
+  return std::memcmp(bytes, kMagic, sizeof kMagic) == 0;
+}
+
 Header decode_header(const unsigned char *bytes, uint64_t file_size, const std::string &file) {
   if (file_size < kHeaderSize) {
     corrupt(file, "file is " + std::to_string(file_size) + " bytes, shorter than the " +

@@ -39,6 +39,10 @@ struct Header {
 
 void encode_header(const Header &header, unsigned char out[kHeaderSize]);
 
+// Whether `bytes` (the first 8 bytes of a file) are a checkpoint's magic: tells a checkpoint
+// from other formats before anything is decoded.
+bool has_checkpoint_magic(const unsigned char bytes[8]);
+
 // Checks magic, version, CRC and reserved bytes, then the layout against the file size.
 // Throws Error (CORRUPT, VERSION) with messages that start with `file`.
 Header decode_header(const unsigned char *bytes, uint64_t file_size, const std::string &file);

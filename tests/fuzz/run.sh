@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs libFuzzer targets of a NNSTATE_FUZZ=ON build, for CI (bounded) or for hours by hand.
 # Usage: tests/fuzz/run.sh TARGET|all SECONDS [libFuzzer options...]
-#   TARGET: checkpoint, checkpoint_crc, gzip, idx, csv, arch_spec, node_json, network_json; "all" runs each in turn.
+#   TARGET: checkpoint, checkpoint_crc, gzip, idx, csv, arch_spec, node_json, network_json,
+#   safetensors; "all" runs each in turn.
 #   NNSTATE_FUZZ_BUILD: the build directory (default build-fuzz), configured as in .ci/run.
 #   NNSTATE_FUZZ_JOBS: how many targets run at once (default 1; each libFuzzer run uses one core).
 # New inputs go to $NNSTATE_FUZZ_BUILD/fuzz-corpus/TARGET (the checked-in corpus is read only);
@@ -12,7 +13,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=${NNSTATE_FUZZ_BUILD:-$root/build-fuzz}
-targets=(checkpoint checkpoint_crc gzip idx csv arch_spec node_json network_json)
+targets=(checkpoint checkpoint_crc gzip idx csv arch_spec node_json network_json safetensors)
 if [[ $# -lt 2 || ! $2 =~ ^[0-9]+$ ]]; then
   echo "usage: $0 TARGET|all SECONDS [libFuzzer options...] (targets: ${targets[*]})" >&2
   exit 2

@@ -35,6 +35,8 @@ const Command kCommands[] = {
     // As diff(1) and cmp(1): 1 means "they differ", so trouble (an unreadable file) is 2.
     {"diff", nnstate_cli::cmd_diff, "what differs between two checkpoints", 2},
     {"plot", nnstate_cli::cmd_plot, "training curves of a checkpoint as SVG"},
+    {"export", nnstate_cli::cmd_export, "a checkpoint's network as .safetensors"},
+    {"import", nnstate_cli::cmd_import, "weights of a .safetensors file into a checkpoint"},
 };
 
 // Every failure ends the same way: one line on stderr, after what stdout already holds.
