@@ -52,9 +52,26 @@ def export(net, stem):
     return model, done
 
 
+def max_pool(x, a):
+    """ONNX's MaxPool (NCHW, ceil_mode 0): padded cells never win."""
+    (kh, kw), (sh, sw) = a["kernel_shape"], a.get("strides", [1, 1])
+    (dh, dw), pads = a.get("dilations", [1, 1]), a.get("pads", [0, 0, 0, 0])
+    padded = np.pad(x, ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])),
+                    constant_values=-np.inf)
+    oh = (padded.shape[2] - dh * (kh - 1) - 1) // sh + 1
+    ow = (padded.shape[3] - dw * (kw - 1) - 1) // sw + 1
+    out = np.full(x.shape[:2] + (oh, ow), -np.inf, dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            window = padded[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                            j * dw:j * dw + sw * (ow - 1) + 1:sw]
+            out = np.maximum(out, window)
+    return out
+
+
 def evaluate_with_numpy(model, x):
-    """Runs a graph of Cast (to int64), Gather, Flatten and Gemm with numpy; other operators
-    fail the test."""
+    """Runs a graph of Cast (to int64), Gather, Flatten, Gemm and MaxPool with numpy; other
+    operators fail the test."""
     values = {t.name: onnx.numpy_helper.to_array(t) for t in model.graph.initializer}
     values[model.graph.input[0].name] = x
     for node in model.graph.node:
@@ -68,6 +85,8 @@ def evaluate_with_numpy(model, x):
         elif node.op_type == "Flatten":
             axis = a.get("axis", 1)
             out = args[0].reshape(int(np.prod(args[0].shape[:axis])), -1)
+        elif node.op_type == "MaxPool":
+            out = max_pool(args[0], a)
         elif node.op_type == "Gemm":
             b = args[1].T if a.get("transB", 0) else args[1]
             out = args[0] @ b + (args[2] if len(args) > 2 else 0)
@@ -172,7 +191,7 @@ class OnnxExport(unittest.TestCase):
             {"kind": "Conv2d", "name": "conv", "in_channels": 2, "out_channels": 3,
              "kernel_size": 3, "padding": 1},
             {"kind": "Flatten", "start_dim": 2},
-            {"kind": "BatchNorm1d", "name": "bn", "num_features": 3},
+            {"kind": "BatchNorm1d", "name": "bn", "num_features": 3, "affine": False},
             {"kind": "LayerNorm", "name": "ln", "normalized_shape": 16},
             {"kind": "ReLU"},
             {"kind": "LayerNorm", "name": "ln2", "normalized_shape": [3, 16],
@@ -203,6 +222,24 @@ class OnnxExport(unittest.TestCase):
         self.assertLessEqual(float(np.max(np.abs(got - expected))), TOLERANCE)
         self.assertEqual([n.op_type for n in model.graph.node],
                          ["Cast", "Gather", "Flatten", "Gemm"])
+
+    def test_dilated_max_pool(self):
+        """OpenCV 4.6 ignores MaxPool's dilations, so this graph is evaluated with numpy."""
+        document = {"input_shape": [2, 9, 8], "nodes": [
+            {"kind": "MaxPool2d", "kernel_size": [3, 2], "stride": [2, 1], "padding": 1,
+             "dilation": [2, 3]},
+            {"kind": "Flatten"},
+            {"kind": "Linear", "name": "fc", "in_features": 56, "out_features": 3},
+        ]}
+        net = nnstate.Network.from_json(json.dumps(document), seed=6)
+        model_path, done = export(net, "dilated_pool")
+        self.assertEqual(done.returncode, 0, done.stderr)
+        model = onnx.load(model_path)
+        onnx.checker.check_model(model, full_check=True)
+        x = np.random.default_rng(4).standard_normal((3, 2, 9, 8)).astype(np.float32)
+        got = evaluate_with_numpy(model, x)
+        expected = np.asarray(net.predict(x.reshape(3, -1))).reshape(3, -1)
+        self.assertLessEqual(float(np.max(np.abs(got - expected))), TOLERANCE)
 
     def assert_refused(self, document, stem, *fragments):
         net = nnstate.Network.from_json(json.dumps(document), seed=1)
