@@ -1,10 +1,10 @@
 """ONNX export against the real other side: each network is built through the Python binding,
 trained a few steps (so BatchNorm's running statistics are not the initial ones), saved,
-exported by the exporter program, accepted by onnx.checker (python3-onnx) and run by OpenCV's
+exported by `nnstate export CHECKPOINT -o MODEL.onnx`, accepted by onnx.checker (python3-onnx) and run by OpenCV's
 DNN module (python3-opencv) to nnstate_network_predict's outputs within 1e-5; kinds and options
 without a faithful ONNX form are refused with a message naming the node.
 
-Usage: onnx_export_test.py EXPORTER WORK_DIR (NNSTATE_LIBRARY and PYTHONPATH as for the binding's
+Usage: onnx_export_test.py NNSTATE_PROGRAM WORK_DIR (NNSTATE_LIBRARY and PYTHONPATH as for the binding's
 tests). Exit 77 (skipped) when onnx or cv2 cannot be imported."""
 import json
 import os
@@ -23,7 +23,7 @@ except ImportError as missing:
 
 import nnstate
 
-EXPORTER, WORK = sys.argv[1], sys.argv[2]
+NNSTATE, WORK = sys.argv[1], sys.argv[2]
 TOLERANCE = 1e-5
 
 
@@ -42,13 +42,14 @@ def build(document, loss="mse", targets=None, steps=5, batch=8, seed=3):
 
 
 def export(net, stem):
-    """Saves and exports `net`; returns (onnx path, the exporter's completed process)."""
+    """Saves and exports `net`; returns (onnx path, the command's completed process)."""
     os.makedirs(WORK, exist_ok=True)
     checkpoint, model = os.path.join(WORK, stem + ".nnst"), os.path.join(WORK, stem + ".onnx")
     if os.path.exists(model):
         os.remove(model)
     nnstate.save(net, checkpoint)
-    done = subprocess.run([EXPORTER, checkpoint, "-o", model], capture_output=True, text=True)
+    done = subprocess.run([NNSTATE, "export", checkpoint, "-o", model], capture_output=True,
+                          text=True)
     return model, done
 
 
@@ -100,6 +101,7 @@ class OnnxExport(unittest.TestCase):
     def check_parity(self, net, stem, input_shape, make_inputs=None):
         model, done = export(net, stem)
         self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(done.stdout, f"wrote {model} (onnx)\n")
         onnx.checker.check_model(onnx.load(model), full_check=True)
         dnn = cv2.dnn.readNetFromONNX(model)
         rng = np.random.default_rng(11)
@@ -248,13 +250,14 @@ class OnnxExport(unittest.TestCase):
         for fragment in fragments:
             self.assertIn(fragment, done.stderr)
         self.assertFalse(os.path.exists(model), "a refused export left a file")
+        self.assertEqual([f for f in os.listdir(WORK) if f.startswith(stem + ".onnx")], [])
 
     def test_uneven_adaptive_pool_is_refused(self):
         self.assert_refused(
             {"input_shape": [1, 8, 8], "nodes": [
                 {"kind": "AdaptiveAvgPool2d", "name": "pool", "output_size": 3}]},
             "uneven_pool",
-            'cannot export node 0 "pool" (AdaptiveAvgPool2d) to ONNX: output_size 3x3 does not '
+            'nnstate: cannot export node 0 "pool" (AdaptiveAvgPool2d) to ONNX: output_size 3x3 does not '
             "divide the input's 8x8")
 
     def test_batch_norm_without_running_statistics_is_refused(self):

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -33,8 +34,9 @@ const onnx::NodeProto &first_node(const onnx::ModelProto &model, const std::stri
   for (const onnx::NodeProto &node : model.graph().node()) {
     if (node.op_type() == op) return node;
   }
-  FAIL("no " << op << " node");
-  throw 0;
+  FAIL("no " << op << " node");  // throws
+  static const onnx::NodeProto none;
+  return none;
 }
 
 std::vector<int64_t> ints(const onnx::NodeProto &node, const std::string &name) {
@@ -162,12 +164,25 @@ TEST_CASE("a file that cannot be written is an error with the reason") {
   } catch (const std::runtime_error &e) {
     CHECK(std::string(e.what()) == "cannot write " + path + ": No such file or directory");
   }
+  // A refused network leaves a previous file as it was.
+  const std::string kept = "onnx_unit_test_kept.onnx";
+  std::ofstream(kept) << "previous";
+  const nnstate::Network refused = nnstate::Network::from_json(
+      R"({"input_shape": [1, 8, 8], "nodes": [{"kind": "AdaptiveAvgPool2d", "output_size": 3}]})",
+      1);
+  CHECK_THROWS_AS(nnstate_onnx::export_onnx_file(refused, kept), nnstate_onnx::ExportError);
+  std::string text;
+  std::ifstream(kept) >> text;
+  CHECK(text == "previous");
+  std::remove(kept.c_str());
   const std::string written = "onnx_unit_test_model.onnx";
   nnstate_onnx::export_onnx_file(network, written);
   std::ifstream in(written, std::ios::binary);
   onnx::ModelProto model;
   CHECK(model.ParseFromIstream(&in));
   CHECK(model.graph().node_size() == 7);
-  CHECK(!std::ifstream(written + ".tmp"));
   std::remove(written.c_str());
+  for (const auto &entry : std::filesystem::directory_iterator(".")) {  // no temporary left
+    CHECK(entry.path().filename().string().rfind(written, 0) == std::string::npos);
+  }
 }

@@ -89,7 +89,7 @@ run 0 import other.nnst --arch 16-8-relu-3 -o from-checkpoint.nnst
 expect_out '^imported 4 tensors from other.nnst' "import of a checkpoint"
 
 # ---- Refusals ---------------------------------------------------------------------------------
-expect_error 2 "known extensions: .safetensors" export model.nnst -o model.bin
+expect_error 2 "known extensions: .safetensors, .onnx" export model.nnst -o model.bin
 expect_error 2 "missing -o OUT" export model.nnst
 expect_error 1 "nope.nnst" export nope.nnst -o nope.safetensors
 expect_error 2 "give one of --arch, --model and --into" import model.safetensors --arch 16-3 \

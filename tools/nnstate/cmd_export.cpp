@@ -2,12 +2,16 @@
 // output file's extension from the table below (one row per format).
 #include <cstdio>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "args.h"
 #include "checkpoint_io.h"
 #include "commands.h"
+#ifdef NNSTATE_CLI_ONNX
+#include "onnx_export.h"  // tools/onnx, built when libonnx-dev is found (NNSTATE_ONNX)
+#endif
 
 namespace nnstate_cli {
 namespace {
@@ -20,6 +24,19 @@ void write_safetensors(nnstate::Network &network, const std::string &, const std
   in_context("writing " + output, [&] { nnstate::save_safetensors(network, output); });
 }
 
+// Eval-mode semantics (BatchNorm's running statistics, Dropout as the identity); a kind or option
+// without a faithful ONNX form fails naming the node.
+void write_onnx(nnstate::Network &network, const std::string &, const std::string &output) {
+#ifdef NNSTATE_CLI_ONNX
+  in_context("writing " + output, [&] { nnstate_onnx::export_onnx_file(network, output); });
+#else
+  (void)network;
+  throw std::runtime_error("cannot write " + output +
+                           ": this nnstate was built without ONNX export (NNSTATE_ONNX=OFF; "
+                           "it needs Debian's libonnx-dev)");
+#endif
+}
+
 struct ExportFormat {
   const char *extension;  // of the output file, with its dot
   const char *name;
@@ -29,6 +46,7 @@ struct ExportFormat {
 const ExportFormat kExportFormats[] = {
     {".safetensors", "safetensors (PyTorch state_dict names, architecture in the metadata)",
      write_safetensors},
+    {".onnx", "ONNX (opset 13, eval mode, input \"input\" with a dynamic batch)", write_onnx},
 };
 
 const ExportFormat *format_of(const std::string &path) {
@@ -54,6 +72,9 @@ const CommandSpec kExportSpec = {
     "  .safetensors  safetensors with PyTorch state_dict names, loadable by\n"
     "                torch.nn.Module.load_state_dict(strict=True) of the equivalent module; the\n"
     "                network's JSON document and the library version are in its metadata\n"
+    "  .onnx         ONNX opset 13 in eval mode (BatchNorm's running statistics, no\n"
+    "                Dropout), input \"input\" [batch, ...], output \"output\"; a layer without\n"
+    "                a faithful ONNX form is refused, naming the node\n"
     "The output is written crash-safely: on failure a previous OUT is untouched.",
     {{"Options", {{"output", "OUT", "the file to write (also -o OUT)"}}}},
     "Exit status: 0 written, 1 the checkpoint is missing or invalid or OUT cannot be written,\n"

@@ -1,13 +1,10 @@
 #include "onnx_export.h"
 
-#include <cerrno>
 #include <climits>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <map>
 #include <stdexcept>
 
+#include "atomic_file.h"
 #include "kind_exporters.h"
 #include "network_view.h"
 #include "onnx_graph.h"
@@ -114,23 +111,7 @@ std::string export_onnx(const nnstate::Network &network) {
 }
 
 void export_onnx_file(const nnstate::Network &network, const std::string &path) {
-  const std::string bytes = export_onnx(network);
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (out) out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (out) out.close();
-    if (!out) {
-      const std::string reason = std::strerror(errno);
-      std::remove(temporary.c_str());
-      throw std::runtime_error("cannot write " + path + ": " + reason);
-    }
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    const std::string reason = std::strerror(errno);
-    std::remove(temporary.c_str());
-    throw std::runtime_error("cannot rename " + temporary + " to " + path + ": " + reason);
-  }
+  write_file_atomically(path, export_onnx(network));
 }
 
 }  // namespace nnstate_onnx

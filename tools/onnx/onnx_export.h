@@ -17,8 +17,8 @@ constexpr int64_t kOpsetVersion = 13;
 // The serialized ModelProto. Throws ExportError (kind_exporters.h; a std::runtime_error) naming
 // the node when a kind or option has no faithful ONNX form, nnstate::Error for a failed call.
 std::string export_onnx(const nnstate::Network &network);
-// The same written to `path` (through a temporary file renamed over it); throws
-// std::runtime_error with the system's reason when the file cannot be written.
+// The same written to `path` crash-safely (atomic_file.h); throws std::runtime_error with the
+// system's reason when the file cannot be written, and then a previous file is untouched.
 void export_onnx_file(const nnstate::Network &network, const std::string &path);
 
 }  // namespace nnstate_onnx
