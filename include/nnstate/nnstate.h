@@ -1084,7 +1084,9 @@ NNSTATE_API nnstate_status nnstate_partial_load_options_init(nnstate_partial_loa
 /* Loads the file's tensors whose (renamed) names and shapes match the network's, from a
  * checkpoint (its parameters and buffers, each CRC-checked) or a .safetensors file. `options`
  * may be NULL (defaults); `report` as for nnstate_network_load_safetensors. Two file names
- * renamed to one are INVALID_ARGUMENT. Errors: as nnstate_network_load_safetensors, VERSION. */
+ * renamed to one are INVALID_ARGUMENT. As with nnstate_checkpoint_load_into, a checkpoint
+ * tensor whose CRC fails while it is read (CORRUPT) leaves the network partly overwritten.
+ * Errors: as nnstate_network_load_safetensors, VERSION. */
 NNSTATE_API nnstate_status nnstate_network_load_partial(nnstate_network *network, const char *path,
                                                         const nnstate_partial_load_options *options,
                                                         nnstate_load_report **report);

@@ -50,8 +50,9 @@ std::string quoted(const std::string &text) {
   return Json(text).dump();
 }
 
-// Refuses duplicate keys (nlohmann would keep the last one silently) and nesting deeper than a
-// header has (root, tensor object, shape list), while the parser reads.
+// Refuses, while the parser reads: duplicate keys (nlohmann would keep the last one silently),
+// nesting deeper than a header has (root, tensor object, shape list), and lists longer than a
+// shape can be, so that the parsed document stays a small multiple of the header's bytes.
 class HeaderStructureCheck {
  public:
   explicit HeaderStructureCheck(const std::string &file) : file_(file) {}
@@ -59,27 +60,53 @@ class HeaderStructureCheck {
     switch (event) {
       case Json::parse_event_t::object_start:
       case Json::parse_event_t::array_start:
-        if (open_.size() >= 3) corrupt(file_, "header: nested deeper than 3 levels");
-        open_.emplace_back();
+        element_started();
+        if (open_.size() >= 3) corrupt(file_, where() + "nested deeper than 3 levels");
+        open_.push_back(Open{event == Json::parse_event_t::array_start, 0, {}});
         break;
       case Json::parse_event_t::object_end:
       case Json::parse_event_t::array_end:
         if (!open_.empty()) open_.pop_back();
         break;
       case Json::parse_event_t::key:
-        if (!open_.empty() && !open_.back().insert(parsed.get<std::string>()).second) {
-          corrupt(file_, "header: duplicate key " + parsed.dump());
+        if (open_.size() == 1) tensor_ = parsed.get<std::string>();
+        if (!open_.empty() && !open_.back().keys.insert(parsed.get<std::string>()).second) {
+          corrupt(file_, where() + "duplicate key " + parsed.dump());
         }
         break;
       case Json::parse_event_t::value:
+        element_started();
         break;
     }
     return true;
   }
 
  private:
+  struct Open {
+    bool array;
+    size_t elements;
+    std::set<std::string> keys;
+  };
+
+  void element_started() {
+    if (open_.empty() || !open_.back().array) return;
+    if (++open_.back().elements > kMaxSafetensorsRank) {
+      corrupt(file_, where() + "a list of more than " + std::to_string(kMaxSafetensorsRank) +
+                         " values (a shape has at most " + std::to_string(kMaxSafetensorsRank) +
+                         " dimensions)");
+    }
+  }
+
+  // "tensor \"0.weight\": " inside a tensor's entry, "__metadata__: " inside the metadata,
+  // else "header: ".
+  std::string where() const {
+    if (open_.size() < 2) return "header: ";
+    return tensor_ == "__metadata__" ? "__metadata__: " : "tensor " + quoted(tensor_) + ": ";
+  }
+
   const std::string &file_;
-  std::vector<std::set<std::string>> open_;
+  std::vector<Open> open_;
+  std::string tensor_;  // the last key of the root object
 };
 
 std::string kind_of(const Json &value) {
@@ -127,10 +154,7 @@ SafetensorsEntry read_entry(const std::string &file, const std::string &name, co
 
   const Json &shape = value["shape"];
   if (!shape.is_array()) corrupt(file, where + ": shape is " + kind_of(shape) + ", not a list");
-  if (shape.size() > kMaxSafetensorsRank) {
-    corrupt(file, where + ": shape has " + std::to_string(shape.size()) + " dimensions (at most " +
-                      std::to_string(kMaxSafetensorsRank) + ")");
-  }
+  // (At most kMaxSafetensorsRank dimensions: longer lists were refused while parsing.)
   // The byte length the shape implies, overflow-checked against the 64-bit offsets.
   uint64_t bytes = d->size;
   for (size_t i = 0; i < shape.size(); ++i) {

@@ -106,7 +106,8 @@ TEST_CASE("safetensors hostile: dtypes and shapes") {
                            "1,1,1,1,1,1]",
                            "[0,4]") +
                     "}",
-                4) == "tensor \"w\": shape has 33 dimensions (at most 32)");
+                4) ==
+        "tensor \"w\": a list of more than 32 values (a shape has at most 32 dimensions)");
   CHECK(refusal("{\"w\":{\"dtype\":\"F32\",\"shape\":[1]}}", 4) ==
         "tensor \"w\": field \"data_offsets\" is missing");
   CHECK(refusal("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4],\"x\":1}}", 4) ==
@@ -121,10 +122,16 @@ TEST_CASE("safetensors hostile: the JSON itself") {
                 4) == "header: duplicate key \"w\"");
   CHECK(
       refusal("{\"w\":{\"dtype\":\"F32\",\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
-              4) == "header: duplicate key \"dtype\"");
+              4) == "tensor \"w\": duplicate key \"dtype\"");
   CHECK(refusal("[1, 2]  ") == "header: not a JSON object (it must start with '{')");
   CHECK(refusal("") == "header: not a JSON object (it must start with '{')");
-  CHECK(refusal("{\"a\": [[[1]]]}").rfind("header: nested deeper than 3 levels", 0) == 0);
+  CHECK(refusal("{\"a\": [[[1]]]}") == "tensor \"a\": nested deeper than 3 levels");
+  CHECK(refusal("[") == "header: not a JSON object (it must start with '{')");
+  // A list of a million zeros would cost 16 bytes of parsed document per 2 bytes of header.
+  std::string zeros = "{\"__metadata__\": [0";
+  for (int i = 0; i < 40; ++i) zeros += ",0";
+  CHECK(refusal(zeros + "]}") ==
+        "__metadata__: a list of more than 32 values (a shape has at most 32 dimensions)");
   CHECK(refusal("{\"a\": ").rfind("header: invalid JSON: ", 0) == 0);
   CHECK(refusal("{\"__metadata__\": {\"k\": 1}}") == "__metadata__ \"k\" is 1, not a string");
   CHECK(refusal("{\"__metadata__\": [\"k\"]}") == "__metadata__ is a list, not an object");
