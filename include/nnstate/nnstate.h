@@ -552,7 +552,7 @@ NNSTATE_API nnstate_status nnstate_trainer_history_row(const nnstate_trainer *tr
 
 /* The newest format this library writes; it reads every older version too. */
 #define NNSTATE_FORMAT_VERSION_MAJOR 1
-#define NNSTATE_FORMAT_VERSION_MINOR 2
+#define NNSTATE_FORMAT_VERSION_MINOR 3
 
 /* The format version the loaded library writes. Errors: INVALID_ARGUMENT (NULL output). */
 NNSTATE_API nnstate_status nnstate_format_version(uint32_t *major, uint32_t *minor);
@@ -1110,6 +1110,25 @@ NNSTATE_API void nnstate_load_report_free(nnstate_load_report *report);
 NNSTATE_API nnstate_status nnstate_safetensors_metadata(const char *path, const char *key,
                                                         char *buffer, size_t capacity,
                                                         size_t *size_out);
+
+/* ---- Deterministic-across-scale mode (chunked training) ------------------------------------
+ * With chunk_size > 0, every pass of the network over a batch (train_step, a trainer's fit,
+ * evaluate, predict) cuts the batch into chunks of chunk_size samples (the last one smaller),
+ * runs each chunk with single-threaded BLAS on `threads` library-owned threads (0: OpenBLAS's
+ * thread count; idle threads sleep instead of spinning) and adds the chunks' gradients, losses
+ * and BatchNorm statistics in one fixed order. The results then do not depend on the thread
+ * count: 1 and 2 threads give bitwise-identical weights. BatchNorm uses the whole batch's
+ * statistics and dropout masks depend only on each sample's index in the batch, as without
+ * chunks; the bits differ from the mode being off (chunk_size 0, the default). A trainer's
+ * checkpoints record the chunk size, and resuming with another one warns. Set it after the
+ * layers, before training. Errors: INVALID_ARGUMENT (NULL, chunk_size outside [0, 2^30],
+ * threads outside [0, 1024]). */
+NNSTATE_API nnstate_status nnstate_network_set_deterministic(nnstate_network *network,
+                                                             int64_t chunk_size, int32_t threads);
+/* The mode's settings: chunk_size 0 when it is off; threads as resolved (0 when off). Either
+ * pointer may be NULL. Errors: INVALID_ARGUMENT (NULL network). */
+NNSTATE_API nnstate_status nnstate_network_deterministic(const nnstate_network *network,
+                                                         int64_t *chunk_size, int32_t *threads);
 
 #ifdef __cplusplus
 }

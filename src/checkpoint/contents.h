@@ -94,6 +94,8 @@ struct Contents {
   int64_t trainer_accumulate_steps = 1;
   RollbackConfig trainer_rollback;  // enabled when the file has the table
   std::vector<int64_t> rollback_snapshot_steps;
+  // 1.3: the deterministic-across-scale mode's chunk size (0: off; older files are off).
+  int64_t trainer_deterministic_chunk_size = 0;
   TrainerState trainer;
 
   uint64_t data_length = 0;

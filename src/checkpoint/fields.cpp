@@ -219,6 +219,7 @@ void protection_fields(FieldList &f, const Contents &c) {
   f.boolean("clip.error_if_nonfinite", c.trainer_clip.error_if_nonfinite);
   f.real("clip.grad_value", c.trainer_clip.clip_value);
   f.integer("accumulate_steps", c.trainer_accumulate_steps);
+  f.integer("deterministic_chunk_size", c.trainer_deterministic_chunk_size);
   f.integer("micro_in_group", t.micro_in_group);
   f.integer("optimizer_steps", t.optimizer_steps);
   f.integer("epoch_partial.skipped", t.epoch_skipped);

@@ -348,12 +348,24 @@ void read_trainer_tensors(Trainer &trainer, const ValidatedCheckpoint &checkpoin
                checkpoint.data_verified ? DataCheck::none : DataCheck::crc_and_padding);
 }
 
-// The determinism contract holds per BLAS core type and thread count: say when they changed.
-std::vector<std::string> environment_warnings(const Contents &c) {
+// The determinism contract holds per BLAS core type and thread count, or per core type alone in
+// the deterministic mode with the same chunks: say when what matters changed.
+std::vector<std::string> environment_warnings(const Contents &c, const Model &model) {
   std::vector<std::string> warnings;
   const Environment now = current_environment();
+  const int64_t chunk = model.deterministic_chunk_size();
+  if (chunk != c.trainer_deterministic_chunk_size) {
+    auto mode = [](int64_t size) {
+      return size ? "the deterministic mode with chunks of " + std::to_string(size)
+                  : std::string("the deterministic mode off");
+    };
+    warnings.push_back(describe_file(c.file) + " was written with " +
+                       mode(c.trainer_deterministic_chunk_size) + "; this run uses " + mode(chunk) +
+                       ": the continued run will differ from an uninterrupted one");
+  }
+  const bool threads_matter = chunk == 0 || chunk != c.trainer_deterministic_chunk_size;
   if (now.blas_core_type != c.environment.blas_core_type ||
-      now.blas_threads != c.environment.blas_threads) {
+      (threads_matter && now.blas_threads != c.environment.blas_threads)) {
     warnings.push_back(describe_file(c.file) + " was written with OpenBLAS core " +
                        c.environment.blas_core_type + " and " +
                        std::to_string(c.environment.blas_threads) + " threads; this run uses " +
@@ -398,7 +410,7 @@ std::vector<std::string> restore_trainer(Trainer &trainer, const ValidatedCheckp
   }
   read_trainer_tensors(trainer, checkpoint);
   trainer.state() = c.trainer;
-  return environment_warnings(c);
+  return environment_warnings(c, trainer.model());
 }
 
 std::vector<std::string> resume_trainer(Trainer &trainer, const Source &source) {

@@ -547,6 +547,7 @@ void Checker::trainer_protection(const fbs::Trainer &t, Contents &c) {
     bad("trainer.clip", e.what());
   }
   c.trainer_accumulate_steps = t.accumulate_steps();
+  c.trainer_deterministic_chunk_size = t.deterministic_chunk_size();
   TrainerState &st = c.trainer;
   st.micro_in_group = t.micro_in_group();
   st.optimizer_steps = t.optimizer_steps();

@@ -380,6 +380,7 @@ Offset<fbs::Trainer> trainer_table(FlatBufferBuilder &b, const Trainer &trainer,
   t.add_grad_accumulation(accumulation);
   t.add_epoch_skipped(st.epoch_skipped);
   if (!rollback.IsNull()) t.add_rollback(rollback);
+  t.add_deterministic_chunk_size(trainer.model().deterministic_chunk_size());
   return t.Finish();
 }
 

@@ -129,6 +129,8 @@ class Ranges {
     const TrainerState &t = c_.trainer;
     const std::string steps = "trainer.global_step " + std::to_string(t.global_step);
     within("trainer.accumulate_steps", c_.trainer_accumulate_steps, 1, kMaxCounter, "2^53");
+    within("trainer.deterministic_chunk_size", c_.trainer_deterministic_chunk_size, 0,
+           int64_t{1} << 30, "2^30");
     within("trainer.micro_in_group", t.micro_in_group, 0,
            std::min(c_.trainer_accumulate_steps - 1, t.batch_in_epoch),
            "accumulate_steps - 1 and batch_in_epoch");

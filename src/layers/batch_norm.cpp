@@ -134,7 +134,13 @@ void BatchNorm::forward(const Tensor &input, Tensor &output, const RunContext &c
   const float *x = input.data();
   float *y = output.data();
   used_batch_stats_ = context.training || !config_.track_running_stats;
-  if (used_batch_stats_) {
+  if (used_batch_stats_ && global_mean_) {
+    for (int64_t c = 0; c < channels; ++c) {
+      mean_[c] = static_cast<float>(global_mean_[c]);
+      invstd_[c] = static_cast<float>(1.0 / std::sqrt(global_var_[c] + config_.eps));
+    }
+    global_mean_ = global_var_ = nullptr;
+  } else if (used_batch_stats_) {
     if (context.training && count <= 1) {
       fail(NNSTATE_ERR_SHAPE_MISMATCH, describe() +
                                            ": expected more than 1 value per channel when "
@@ -207,19 +213,12 @@ void BatchNorm::backward(const Tensor &input, const Tensor &, const Tensor &grad
   const float *x = input.data();
   const float *dy = grad_output.data();
   const float *mean = mean_.data();
-  // sum_ = sum dy, sum2_ = sum dy (x - mean), per channel.
-  for (int64_t c = 0; c < channels; ++c) sum_[c] = sum2_[c] = 0.0;
-  if (spatial == 1) {
-    for (int64_t i = 0; i < n; ++i) {
-      const float *xr = x + i * channels, *dyr = dy + i * channels;
-      for (int64_t c = 0; c < channels; ++c) {
-        sum_[c] += dyr[c];
-        sum2_[c] += static_cast<double>(dyr[c]) * (xr[c] - mean[c]);
-      }
-    }
-  } else {
-    plane_gradient_moments(dy, x, n, channels, spatial, mean, sum_.data(), sum2_.data());
-  }
+  if (!global_sum_) grad_moments(x, dy, n, spatial);  // else chunk_grad_moments made them
+  // The input gradient takes the global batch's moments in chunked training.
+  const double *sum_all = global_sum_ ? global_sum_ : sum_.data();
+  const double *dot_all = global_sum_ ? global_dot_ : sum2_.data();
+  const int64_t total = global_sum_ ? global_count_ : count;
+  global_sum_ = global_dot_ = nullptr;
   if (config_.affine) {
     for (int64_t c = 0; c < channels; ++c) {
       weight_grad_[c] = static_cast<float>(sum2_[c] * invstd_[c]);
@@ -233,8 +232,8 @@ void BatchNorm::backward(const Tensor &input, const Tensor &, const Tensor &grad
     const double a = (config_.affine ? weight_[c] : 1.0f) * static_cast<double>(invstd_[c]);
     double b = 0.0, d = 0.0;
     if (used_batch_stats_) {
-      b = -a * invstd_[c] * invstd_[c] * sum2_[c] / count;
-      d = -a * sum_[c] / count;
+      b = -a * invstd_[c] * invstd_[c] * dot_all[c] / total;
+      d = -a * sum_all[c] / total;
     }
     a_[c] = static_cast<float>(a);
     b_[c] = static_cast<float>(b);
@@ -253,6 +252,76 @@ void BatchNorm::backward(const Tensor &input, const Tensor &, const Tensor &grad
     return;
   }
   input_gradient_planes(x, dy, dx, n, channels, spatial, mean, a, b, d);
+}
+
+// sum_ = sum dy, sum2_ = sum dy (x - mean), per channel.
+void BatchNorm::grad_moments(const float *x, const float *dy, int64_t n, int64_t spatial) {
+  const int64_t channels = config_.num_features;
+  const float *mean = mean_.data();
+  for (int64_t c = 0; c < channels; ++c) sum_[c] = sum2_[c] = 0.0;
+  if (spatial == 1) {
+    for (int64_t i = 0; i < n; ++i) {
+      const float *xr = x + i * channels, *dyr = dy + i * channels;
+      for (int64_t c = 0; c < channels; ++c) {
+        sum_[c] += dyr[c];
+        sum2_[c] += static_cast<double>(dyr[c]) * (xr[c] - mean[c]);
+      }
+    }
+  } else {
+    plane_gradient_moments(dy, x, n, channels, spatial, mean, sum_.data(), sum2_.data());
+  }
+}
+
+void BatchNorm::chunk_moments(const Tensor &input, double *mean, double *m2) const {
+  const int64_t n = input.shape()[0], channels = config_.num_features;
+  const int64_t spatial = n == 0 ? 0 : input.numel() / (n * channels);
+  const int64_t count = n * spatial;
+  const float *x = input.data();
+  for (int64_t c = 0; c < channels; ++c) {
+    // Shifted by the chunk's first value, as forward() does, then centred on the chunk's mean.
+    const double shift = count ? x[c * spatial] : 0.0;
+    double s = 0.0, s2 = 0.0;
+    for (int64_t i = 0; i < n; ++i) {
+      double ps, ps2;
+      shifted_moments(x + (i * channels + c) * spatial, spatial, shift, ps, ps2);
+      s += ps;
+      s2 += ps2;
+    }
+    const double shifted_mean = count ? s / count : 0.0;
+    mean[c] = shift + shifted_mean;
+    m2[c] = std::max(0.0, s2 - s * shifted_mean);
+  }
+}
+
+void BatchNorm::set_batch_moments(const double *mean, const double *var) {
+  global_mean_ = mean;
+  global_var_ = var;
+}
+
+void BatchNorm::update_running_stats(const double *mean, const double *var, int64_t count) {
+  if (!config_.track_running_stats || count <= 1) return;
+  const double m = config_.momentum;
+  for (int64_t c = 0; c < config_.num_features; ++c) {
+    const double unbiased = var[c] * count / (count - 1);
+    running_mean_[c] = static_cast<float>((1.0 - m) * running_mean_[c] + m * mean[c]);
+    running_var_[c] = static_cast<float>((1.0 - m) * running_var_[c] + m * unbiased);
+  }
+  num_batches_tracked_[0] += 1.0f;
+}
+
+void BatchNorm::chunk_grad_moments(const Tensor &input, const Tensor &grad_output, double *sum,
+                                   double *dot) {
+  const int64_t n = input.shape()[0], channels = config_.num_features;
+  const int64_t spatial = n == 0 ? 0 : input.numel() / (n * channels);
+  grad_moments(input.data(), grad_output.data(), n, spatial);
+  std::copy(sum_.begin(), sum_.end(), sum);
+  std::copy(sum2_.begin(), sum2_.end(), dot);
+}
+
+void BatchNorm::set_batch_grad_moments(const double *sum, const double *dot, int64_t count) {
+  global_sum_ = sum;
+  global_dot_ = dot;
+  global_count_ = count;
 }
 
 StateTensors<BatchNorm> BatchNorm::tensors(const LayerConfig &c) {

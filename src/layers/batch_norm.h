@@ -29,6 +29,23 @@ class BatchNorm final : public Layer {
   // accepts), without building it: shapes only (layers/layer_state.h).
   static void declare(const LayerConfig &config, const std::string &prefix, StateVisitor &visitor);
 
+  // Chunked training with the statistics of the whole global batch (parallel/): the caller
+  // collects every chunk's moments, reduces them in a fixed order and gives each chunk's layer
+  // the result before its forward pass (and likewise before its backward pass).
+  bool uses_batch_stats(bool training) const { return training || !config_.track_running_stats; }
+  // Per channel of one chunk's input: its mean and sum of squared deviations from it.
+  void chunk_moments(const Tensor &input, double *mean, double *m2) const;
+  // The next forward normalises with these (the global batch's mean and biased variance; the
+  // arrays stay the caller's) and leaves the running statistics alone.
+  void set_batch_moments(const double *mean, const double *var);
+  // The running statistics' update by the global batch's statistics over `count` values.
+  void update_running_stats(const double *mean, const double *var, int64_t count);
+  // Per channel of one chunk: sum dy and sum dy (x - mean), the mean of its last forward.
+  void chunk_grad_moments(const Tensor &input, const Tensor &grad_output, double *sum, double *dot);
+  // The next backward keeps the chunk's moments for the parameter gradients (they add up over
+  // the chunks) and takes these global ones over `count` values for the input gradient.
+  void set_batch_grad_moments(const double *sum, const double *dot, int64_t count);
+
  private:
   // The one list of its tensors (layers/layer_state.h).
   static StateTensors<BatchNorm> tensors(const LayerConfig &config);
@@ -47,6 +64,11 @@ class BatchNorm final : public Layer {
   std::vector<float> mean_, invstd_, a_, b_, d_;
   std::vector<double> sum_, sum2_;
   bool used_batch_stats_ = false;
+  // Set by set_batch_moments / set_batch_grad_moments for the next pass only.
+  const double *global_mean_ = nullptr, *global_var_ = nullptr;
+  const double *global_sum_ = nullptr, *global_dot_ = nullptr;
+  int64_t global_count_ = 0;
+  void grad_moments(const float *x, const float *dy, int64_t n, int64_t spatial);
 };
 
 }  // namespace nnstate

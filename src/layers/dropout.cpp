@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "layers/dropout_stream.h"
 #include "random/rng.h"
 #include "util/error.h"
 
@@ -30,7 +31,8 @@ void Dropout::forward(const Tensor &input, Tensor &output, const RunContext &con
   if (!context.dropout_rng) {
     fail(NNSTATE_ERR_STATE, "Dropout in training needs the dropout random stream");
   }
-  Rng &rng = *context.dropout_rng;
+  const int64_t batch = input.shape()[0];
+  Rng rng = dropout_draws(context, batch, batch ? input.numel() / batch : 0);
   // Rng::uniform() is (u32 >> 8) / 2^24, so "uniform() < p" is "(u32 >> 8) < ceil(p 2^24)":
   // the same draw, compared in integers.
   const uint32_t threshold = static_cast<uint32_t>(std::ceil(p_ * 16777216.0));

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "layers/dropout_stream.h"
 #include "random/rng.h"
 #include "util/error.h"
 
@@ -52,8 +53,8 @@ void Dropout2d::forward(const Tensor &input, Tensor &output, const RunContext &c
   if (!context.dropout_rng) {
     fail(NNSTATE_ERR_STATE, "Dropout2d in training needs the dropout random stream");
   }
-  Rng &rng = *context.dropout_rng;
   const Shape &s = input.shape();
+  Rng rng = dropout_draws(context, s[0], s[1]);  // one draw per (sample, channel)
   const int64_t channels = s[0] * s[1], plane = channels ? input.numel() / channels : 0;
   // The same draw and integer comparison as Dropout: uniform() < p.
   const uint32_t threshold = static_cast<uint32_t>(std::ceil(p_ * 16777216.0));

@@ -255,29 +255,35 @@ void Graph::gather_inputs(const Node &node) {
 }
 
 const Tensor &Graph::forward(const float *inputs, int64_t batch, const RunContext &context) {
+  begin_forward(inputs, batch);
+  for (size_t i = 0; i < nodes_.size(); ++i) forward_node(i, batch, context);
+  return activations_.back();
+}
+
+void Graph::begin_forward(const float *inputs, int64_t batch) {
   if (nodes_.empty()) fail(NNSTATE_ERR_STATE, "the network has no layers");
   if (!uses_checked_) {  // once per change of the graph, not on every step
     check_every_node_used();
     uses_checked_ = true;
   }
   input_.borrow(inputs, sample_input_shape_.batched(batch));
-  for (size_t i = 0; i < nodes_.size(); ++i) {
-    Node &node = nodes_[i];
-    const Shape out = node.sample_output.batched(batch);
-    if (out.numel() > INT_MAX) {
-      // BLAS takes int sizes.
-      fail(NNSTATE_ERR_INVALID_ARGUMENT,
-           describe(i) + " output " + out.to_string() + " exceeds 2^31 elements");
-    }
-    activations_[i].resize(out);
-    if (node.merge) {
-      gather_inputs(node);
-      node.merge->forward_merged(merge_inputs_, activations_[i]);
-    } else {
-      node.layer->forward(value(node.inputs[0]), activations_[i], context);
-    }
+}
+
+void Graph::forward_node(size_t i, int64_t batch, const RunContext &context) {
+  Node &node = nodes_[i];
+  const Shape out = node.sample_output.batched(batch);
+  if (out.numel() > INT_MAX) {
+    // BLAS takes int sizes.
+    fail(NNSTATE_ERR_INVALID_ARGUMENT,
+         describe(i) + " output " + out.to_string() + " exceeds 2^31 elements");
   }
-  return activations_.back();
+  activations_[i].resize(out);
+  if (node.merge) {
+    gather_inputs(node);
+    node.merge->forward_merged(merge_inputs_, activations_[i]);
+  } else {
+    node.layer->forward(value(node.inputs[0]), activations_[i], context);
+  }
 }
 
 Tensor &Graph::output_grad() {
@@ -318,9 +324,13 @@ void Graph::backward_node(size_t index) {
 }
 
 void Graph::backward() {
+  begin_backward();
+  for (size_t i = nodes_.size(); i-- > 0;) backward_node(i);
+}
+
+void Graph::begin_backward() {
   has_grad_.assign(nodes_.size(), 0);
   has_grad_.back() = 1;
-  for (size_t i = nodes_.size(); i-- > 0;) backward_node(i);
 }
 
 void Graph::visit_state(StateVisitor &visitor) {

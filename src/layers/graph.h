@@ -67,6 +67,20 @@ class Graph {
   // Sets every parameter gradient from output_grad().
   void backward();
 
+  // forward() and backward() node by node, for a caller that synchronises chunks of a batch
+  // between nodes (parallel/chunked_network.h): begin_forward, then forward_node for every node
+  // in order; begin_backward, then backward_node for every node in reverse order.
+  void begin_forward(const float *inputs, int64_t batch);
+  void forward_node(size_t index, int64_t batch, const RunContext &context);
+  void begin_backward();
+  void backward_node(size_t index);
+  // The input of a node of one input, and the gradient of its output (complete once every later
+  // node's backward_node has run), as of the last pass.
+  const Tensor &node_input(size_t index) const { return value(nodes_.at(index).inputs[0]); }
+  const Tensor &node_output_grad(size_t index) const { return gradients_.at(index); }
+  // The last forward's output.
+  const Tensor &output() const { return activations_.back(); }
+
   // Reports every node's config, links and tensors, in order.
   void visit_state(StateVisitor &visitor);
   // Number of trainable scalars.
@@ -91,7 +105,6 @@ class Graph {
   void check_every_node_used() const;
   const Tensor &value(int32_t source) const;
   void gather_inputs(const Node &node);
-  void backward_node(size_t index);
 
   std::vector<Node> nodes_;
   std::unordered_map<std::string, size_t> named_;  // the named nodes' indices

@@ -122,6 +122,12 @@ class StateVisitor {
 struct RunContext {
   bool training = false;
   Rng *dropout_rng = nullptr;
+  // Chunked training (parallel/chunked_network.h): the pass holds samples [chunk_first,
+  // chunk_first + batch) of a global batch of global_batch samples, and random draws are taken
+  // where the whole batch's pass would take them (layers/dropout_stream.h). 0: the pass is the
+  // whole batch.
+  int64_t chunk_first = 0;
+  int64_t global_batch = 0;
 };
 
 class Layer {

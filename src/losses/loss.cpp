@@ -12,7 +12,9 @@ class MSELoss final : public Loss {
  public:
   LossKind kind() const override { return LossKind::mse; }
   int64_t target_count(const Shape &output) const override { return output.numel(); }
-  float compute(const Tensor &output, const float *targets, Tensor *grad) const override {
+  int64_t mean_denominator(const Shape &output) const override { return output.numel(); }
+  double compute_sum(const Tensor &output, const float *targets, Tensor *grad,
+                     int64_t denominator) const override {
     const int64_t n = output.numel();
     const float *x = output.data();
     double sum = 0.0;
@@ -21,11 +23,11 @@ class MSELoss final : public Loss {
       sum += d * d;
     }
     if (grad) {
-      const float scale = 2.0f / static_cast<float>(n);
+      const float scale = 2.0f / static_cast<float>(denominator);
       float *g = grad->data();
       for (int64_t i = 0; i < n; ++i) g[i] = scale * (x[i] - targets[i]);
     }
-    return static_cast<float>(sum / static_cast<double>(n));
+    return sum;
   }
 };
 
@@ -39,7 +41,9 @@ class CrossEntropyLoss final : public Loss {
     }
     return output[0];
   }
-  float compute(const Tensor &output, const float *targets, Tensor *grad) const override {
+  int64_t mean_denominator(const Shape &output) const override { return output[0]; }
+  double compute_sum(const Tensor &output, const float *targets, Tensor *grad,
+                     int64_t denominator) const override {
     const int64_t n = output.shape()[0], classes = output.shape()[1];
     double sum = 0.0;
     for (int64_t r = 0; r < n; ++r) {
@@ -53,14 +57,14 @@ class CrossEntropyLoss final : public Loss {
       sum += log_denom - (static_cast<double>(logits[target]) - max);
       if (grad) {
         float *g = grad->data() + r * classes;
-        const double scale = 1.0 / static_cast<double>(n);
+        const double scale = 1.0 / static_cast<double>(denominator);
         for (int64_t c = 0; c < classes; ++c) {
           double p = std::exp(static_cast<double>(logits[c]) - max - log_denom);
           g[c] = static_cast<float>((p - (c == target ? 1.0 : 0.0)) * scale);
         }
       }
     }
-    return static_cast<float>(sum / static_cast<double>(n));
+    return sum;
   }
 
  private:
@@ -79,7 +83,9 @@ class BCEWithLogitsLoss final : public Loss {
  public:
   LossKind kind() const override { return LossKind::bce_with_logits; }
   int64_t target_count(const Shape &output) const override { return output.numel(); }
-  float compute(const Tensor &output, const float *targets, Tensor *grad) const override {
+  int64_t mean_denominator(const Shape &output) const override { return output.numel(); }
+  double compute_sum(const Tensor &output, const float *targets, Tensor *grad,
+                     int64_t denominator) const override {
     const int64_t n = output.numel();
     const float *x = output.data();
     double sum = 0.0;
@@ -89,14 +95,14 @@ class BCEWithLogitsLoss final : public Loss {
       sum += std::max(v, 0.0) - v * y + std::log1p(std::exp(-std::fabs(v)));
     }
     if (grad) {
-      const double scale = 1.0 / static_cast<double>(n);
+      const double scale = 1.0 / static_cast<double>(denominator);
       float *g = grad->data();
       for (int64_t i = 0; i < n; ++i) {
         double sigmoid = 1.0 / (1.0 + std::exp(-static_cast<double>(x[i])));
         g[i] = static_cast<float>((sigmoid - targets[i]) * scale);
       }
     }
-    return static_cast<float>(sum / static_cast<double>(n));
+    return sum;
   }
 };
 

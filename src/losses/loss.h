@@ -24,7 +24,18 @@ class Loss {
   // The mean loss of `output` against `targets` (target_count(output.shape()) values); when
   // `grad` is non-null it receives d loss / d output (already sized like output). Throws Error
   // on invalid targets (e.g. a class index out of range).
-  virtual float compute(const Tensor &output, const float *targets, Tensor *grad) const = 0;
+  float compute(const Tensor &output, const float *targets, Tensor *grad) const {
+    const int64_t terms = mean_denominator(output.shape());
+    return static_cast<float>(compute_sum(output, targets, grad, terms) /
+                              static_cast<double>(terms));
+  }
+  // What the mean divides by: the elements (MSE, BCE) or the rows (cross-entropy) of `output`.
+  virtual int64_t mean_denominator(const Shape &output) const = 0;
+  // The sum of the mean's terms over `output`, and in `grad` the gradient of that sum divided
+  // by `denominator`: a chunk of a batch passes the whole batch's mean_denominator, so its
+  // gradient is its part of the batch mean's (chunked training, parallel/chunked_network.h).
+  virtual double compute_sum(const Tensor &output, const float *targets, Tensor *grad,
+                             int64_t denominator) const = 0;
 };
 
 std::unique_ptr<Loss> make_loss(LossKind kind);

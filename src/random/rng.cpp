@@ -78,6 +78,21 @@ float Rng::normal() {
   return static_cast<float>(std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2));
 }
 
+void Rng::skip(uint64_t words) {
+  if (words == 0) return;
+  // Words used so far: every block before `block`, less the unused rest of a buffered one.
+  uint64_t used = 0;
+  if (__builtin_mul_overflow(state_.block, uint64_t{4}, &used) ||
+      __builtin_add_overflow(used - (4 - state_.position), words, &used) || used > UINT64_MAX - 3) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT, "the random stream cannot skip " + std::to_string(words) +
+                                           " draws from block " + std::to_string(state_.block));
+  }
+  const uint32_t in_block = static_cast<uint32_t>(used % 4);
+  state_.block = used / 4 + (in_block ? 1 : 0);
+  state_.position = in_block ? in_block : 4;
+  *this = Rng(state_);  // regenerates a partly used block
+}
+
 uint32_t Rng::below(uint32_t bound) {
   if (bound == 0) fail(NNSTATE_ERR_INVALID_ARGUMENT, "Rng::below needs a positive bound");
   uint64_t m = static_cast<uint64_t>(next_u32()) * bound;

@@ -43,6 +43,10 @@ class Rng {
   float normal();
   // Uniform integer in [0, bound) without modulo bias (Lemire's method).
   uint32_t below(uint32_t bound);
+  // Advances past `words` next_u32() draws without computing them (the generator is
+  // counter-based): chunked training positions a chunk's draws where the whole batch puts them.
+  // Throws Error when the position would pass 2^64 words.
+  void skip(uint64_t words);
 
   // The whole state; a generator restored from it continues the same sequence.
   const RngState &state() const { return state_; }

@@ -1,10 +1,12 @@
 #include "train/model.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
 #include "layers/factory.h"
 #include "losses/metrics.h"
+#include "parallel/blas_threads.h"
 #include "train/network_tensors.h"
 #include "util/error.h"
 
@@ -49,10 +51,33 @@ Loss &Model::require_loss() {
   return *loss_;
 }
 
+void Model::set_deterministic(int64_t chunk_size, int64_t threads) {
+  if (chunk_size < 0 || chunk_size > (int64_t{1} << 30) || threads < 0 || threads > 1024) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT,
+         "deterministic mode: chunk_size must be in [0, 2^30] (0: off) and threads in [0, 1024] "
+         "(0: OpenBLAS's count), got chunk_size " +
+             std::to_string(chunk_size) + ", threads " + std::to_string(threads));
+  }
+  if (chunk_size == 0) {
+    chunked_.reset();
+    return;
+  }
+  const int64_t pool = threads > 0 ? threads : std::max(1, blas_threads());
+  chunked_ = std::make_unique<ChunkedNetwork>(network_, chunk_size, pool);
+}
+
 const Tensor &Model::run_forward(const float *inputs, int64_t input_count, int64_t batch,
                                  bool training) {
+  check_inputs(input_count, batch);
+  RunContext context;
+  context.training = training;
+  context.dropout_rng = &dropout_rng_;
+  return network_.forward(inputs, batch, context);
+}
+
+void Model::check_inputs(int64_t input_count, int64_t batch) const {
   // A caller's batch size and input count are checked here, before the division below and
-  // before Graph::forward reads batch samples from `inputs`.
+  // before a forward pass reads batch samples from `inputs`.
   if (batch <= 0) {
     fail(NNSTATE_ERR_INVALID_ARGUMENT, "batch size must be positive, got " + std::to_string(batch));
   }
@@ -68,17 +93,13 @@ const Tensor &Model::run_forward(const float *inputs, int64_t input_count, int64
                                          network_.sample_input_shape().to_string() + " = " +
                                          floats + " floats, got " + std::to_string(input_count));
   }
-  RunContext context;
-  context.training = training;
-  context.dropout_rng = &dropout_rng_;
-  return network_.forward(inputs, batch, context);
 }
 
-void Model::check_targets(const Tensor &output, int64_t target_count) const {
-  const int64_t expected = loss_->target_count(output.shape());
+void Model::check_targets(const Shape &output, int64_t target_count) const {
+  const int64_t expected = loss_->target_count(output);
   if (target_count != expected) {
     fail(NNSTATE_ERR_SHAPE_MISMATCH, std::string("targets: ") + loss_kind_name(loss_->kind()) +
-                                         " on outputs " + output.shape().to_string() + " expects " +
+                                         " on outputs " + output.to_string() + " expects " +
                                          std::to_string(expected) + " target values, got " +
                                          std::to_string(target_count));
   }
@@ -97,14 +118,23 @@ float Model::forward_loss(const float *inputs, int64_t input_count, const float 
                           int64_t target_count, int64_t batch, int64_t *correct) {
   Loss &loss = require_loss();
   if (!optimizer_) fail(NNSTATE_ERR_STATE, "no optimizer is set");
+  if (chunked_) {
+    check_inputs(input_count, batch);
+    check_targets(network_.sample_output_shape().batched(batch), target_count);
+    return chunked_->forward_loss(inputs, targets, batch, true, true, loss, dropout_rng_, correct);
+  }
   const Tensor &output = run_forward(inputs, input_count, batch, true);
-  check_targets(output, target_count);
+  check_targets(output.shape(), target_count);
   const float value = loss.compute(output, targets, &network_.output_grad());
   if (correct) *correct = count_correct(loss.kind(), output, targets);
   return value;
 }
 
 void Model::backward(float loss_scale) {
+  if (chunked_) {
+    chunked_->backward(loss_scale);
+    return;
+  }
   if (loss_scale != 1.0f) {
     Tensor &grad = network_.output_grad();
     float *g = grad.data();
@@ -116,8 +146,14 @@ void Model::backward(float loss_scale) {
 float Model::evaluate(const float *inputs, int64_t input_count, const float *targets,
                       int64_t target_count, int64_t batch, int64_t *correct) {
   Loss &loss = require_loss();
+  if (chunked_) {
+    check_inputs(input_count, batch);
+    check_targets(network_.sample_output_shape().batched(batch), target_count);
+    return chunked_->forward_loss(inputs, targets, batch, inference_training_, false, loss,
+                                  dropout_rng_, correct);
+  }
   const Tensor &output = run_forward(inputs, input_count, batch, inference_training_);
-  check_targets(output, target_count);
+  check_targets(output.shape(), target_count);
   float value = loss.compute(output, targets, nullptr);
   if (correct) *correct = count_correct(loss.kind(), output, targets);
   return value;
@@ -125,14 +161,24 @@ float Model::evaluate(const float *inputs, int64_t input_count, const float *tar
 
 void Model::predict(const float *inputs, int64_t input_count, int64_t batch, float *outputs,
                     int64_t output_count) {
+  if (chunked_) {
+    check_inputs(input_count, batch);
+    check_outputs(network_.sample_output_shape().batched(batch), output_count);
+    chunked_->predict(inputs, batch, inference_training_, dropout_rng_, outputs);
+    return;
+  }
   const Tensor &output = run_forward(inputs, input_count, batch, inference_training_);
+  check_outputs(output.shape(), output_count);
+  std::memcpy(outputs, output.data(), output.byte_size());
+}
+
+void Model::check_outputs(const Shape &output, int64_t output_count) const {
   if (output_count != output.numel()) {
-    fail(NNSTATE_ERR_SHAPE_MISMATCH, "outputs: the network produces " + output.shape().to_string() +
-                                         " = " + std::to_string(output.numel()) +
+    fail(NNSTATE_ERR_SHAPE_MISMATCH, "outputs: the network produces " + output.to_string() + " = " +
+                                         std::to_string(output.numel()) +
                                          " floats, the buffer holds " +
                                          std::to_string(output_count));
   }
-  std::memcpy(outputs, output.data(), output.byte_size());
 }
 
 }  // namespace nnstate

@@ -10,6 +10,7 @@
 #include "layers/graph.h"
 #include "losses/loss.h"
 #include "optim/optimizer.h"
+#include "parallel/chunked_network.h"
 #include "random/rng.h"
 
 namespace nnstate {
@@ -43,6 +44,14 @@ class Model {
   void set_inference_training(bool training) { inference_training_ = training; }
   bool inference_training() const { return inference_training_; }
 
+  // The deterministic-across-scale mode (parallel/chunked_network.h): every pass over a batch
+  // runs in chunks of `chunk_size` samples on `threads` threads (0: OpenBLAS's thread count),
+  // with results that do not depend on the thread count. chunk_size 0 turns it off (the
+  // default: one pass over the whole batch, with OpenBLAS's own threading).
+  void set_deterministic(int64_t chunk_size, int64_t threads);
+  int64_t deterministic_chunk_size() const { return chunked_ ? chunked_->chunk_size() : 0; }
+  int64_t deterministic_threads() const { return chunked_ ? chunked_->threads() : 0; }
+
   // Forward, loss, backward and one optimizer update on a mini-batch of `batch` samples.
   // Returns the mean loss before the update. Sizes are checked (inputs: batch * sample input
   // size; targets: loss->target_count of the output). When `correct` is non-null it receives
@@ -66,7 +75,9 @@ class Model {
 
  private:
   const Tensor &run_forward(const float *inputs, int64_t input_count, int64_t batch, bool training);
-  void check_targets(const Tensor &output, int64_t target_count) const;
+  void check_inputs(int64_t input_count, int64_t batch) const;
+  void check_targets(const Shape &output, int64_t target_count) const;
+  void check_outputs(const Shape &output, int64_t output_count) const;
   Loss &require_loss();
 
   uint64_t seed_;
@@ -76,6 +87,7 @@ class Model {
   std::unique_ptr<Loss> loss_;
   std::unique_ptr<Optimizer> optimizer_;
   bool inference_training_ = false;
+  std::unique_ptr<ChunkedNetwork> chunked_;  // the deterministic mode, when on
 };
 
 }  // namespace nnstate

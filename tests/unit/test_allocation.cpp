@@ -228,3 +228,27 @@ TEST_CASE("trainer batches with clipping, accumulation and rollback watching all
   CHECK(counter.at_batch3 > 0);
   CHECK(counter.at_batch20 - counter.at_batch3 == 0);
 }
+
+TEST_CASE("deterministic-mode steps (chunks on two threads, global BatchNorm) allocate nothing") {
+  Model model(7);
+  model.network().set_sample_input_shape(Shape{2, 6, 6});
+  LayerConfig conv = layer_of(LayerKind::conv2d);
+  conv.in_channels = 2;
+  conv.out_channels = 4;
+  conv.kernel_size = {3, 3};
+  model.add_layer(conv);
+  LayerConfig bn = layer_of(LayerKind::batch_norm2d);
+  bn.num_features = 4;
+  model.add_layer(bn);
+  model.add_layer(layer_of(LayerKind::relu));
+  model.add_layer(layer_of(LayerKind::dropout));
+  model.add_layer(layer_of(LayerKind::flatten));
+  LayerConfig l = layer_of(LayerKind::linear);
+  l.in_features = 64;
+  l.out_features = 3;
+  model.add_layer(l);
+  model.set_loss(LossKind::cross_entropy);
+  model.set_optimizer(default_optimizer_config(OptimizerKind::adam));
+  model.set_deterministic(4, 2);  // batches of 16 and 8: 4 and 2 chunks
+  CHECK(allocations_in_steps(model, 3) == 0);
+}

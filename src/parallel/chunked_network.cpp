@@ -1,0 +1,276 @@
+#include "parallel/chunked_network.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "layers/batch_norm.h"
+#include "layers/factory.h"
+#include "losses/metrics.h"
+#include "parallel/blas_threads.h"
+#include "parallel/canonical_tree.h"
+#include "train/network_tensors.h"
+#include "util/error.h"
+
+namespace nnstate {
+namespace {
+
+constexpr int64_t kPieceFloats = 16384;  // gradient elements reduced per task
+
+}  // namespace
+
+struct ChunkedNetwork::Replica {
+  Graph graph;
+  Rng rng{0, RngStream::dropout};  // its copy of the dropout stream for the current pass
+  RunContext context;
+  std::vector<BatchNorm *> batch_norms;  // parallel to syncs_
+  std::vector<Tensor *> grads;           // parallel to params_
+  int64_t correct = 0;
+};
+
+// A BatchNorm node: the network's layer (its running statistics are updated once per pass)
+// and the per-chunk moments, [k * channels + c], reduced in part 0.
+struct ChunkedNetwork::SyncNode {
+  size_t node = 0;
+  BatchNorm *layer = nullptr;
+  int64_t channels = 0;
+  bool active = false;  // it used batch statistics in the current pass
+  std::vector<double> mean, m2, var, sum, dot;
+  std::vector<int64_t> counts;
+};
+
+ChunkedNetwork::ChunkedNetwork(Graph &network, int64_t chunk_size, int64_t threads)
+    : network_(network), chunk_size_(chunk_size), pool_(threads) {
+  if (chunk_size < 1) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT,
+         "the chunk size must be at least 1, got " + std::to_string(chunk_size));
+  }
+}
+
+ChunkedNetwork::~ChunkedNetwork() = default;
+
+// (Re)binds to the network as it is now: its tensors' storage, its BatchNorm nodes, no
+// replicas yet. Runs again whenever the network's storage or nodes changed.
+void ChunkedNetwork::bind() {
+  replicas_.clear();
+  syncs_.clear();
+  pieces_.clear();
+  grad_parts_.clear();
+  tensors_ = network_tensors(network_);
+  params_ = network_parameters(network_);
+  bound_data_.clear();
+  for (const TensorRef &t : tensors_) bound_data_.push_back(t.value->data());
+  bound_nodes_ = network_.size();
+  for (size_t i = 0; i < network_.size(); ++i) {
+    auto *bn = dynamic_cast<BatchNorm *>(&network_.layer(i));
+    if (!bn) continue;
+    SyncNode s;
+    s.node = i;
+    s.layer = bn;
+    s.channels = bn->config().num_features;
+    syncs_.push_back(std::move(s));
+  }
+  for (size_t p = 0; p < params_.size(); ++p) {
+    const int64_t n = params_[p].grad->numel();
+    for (int64_t b = 0; b < n; b += kPieceFloats)
+      pieces_.push_back({p, b, std::min(n, b + kPieceFloats)});
+  }
+}
+
+void ChunkedNetwork::add_replica() {
+  auto r = std::make_unique<Replica>();
+  if (network_.sample_input_shape().rank != 0) {
+    r->graph.set_sample_input_shape(network_.sample_input_shape());
+  }
+  for (size_t i = 0; i < network_.size(); ++i) {
+    // No initialisation: the parameters are the network's own, borrowed below.
+    r->graph.add(make_layer(network_.layer(i).config(), nullptr), network_.inputs(i),
+                 network_.name(i));
+  }
+  std::vector<TensorRef> own = network_tensors(r->graph);
+  if (own.size() != tensors_.size()) fail(NNSTATE_ERR_INTERNAL, "a chunk replica's tensors differ");
+  for (size_t t = 0; t < own.size(); ++t) {
+    if (own[t].name != tensors_[t].name || own[t].value->shape() != tensors_[t].value->shape()) {
+      fail(NNSTATE_ERR_INTERNAL, "a chunk replica's tensor " + own[t].name + " differs");
+    }
+    own[t].value->borrow(tensors_[t].value->data(), tensors_[t].value->shape());
+    if (own[t].grad) r->grads.push_back(own[t].grad);
+  }
+  for (const SyncNode &s : syncs_) {
+    r->batch_norms.push_back(dynamic_cast<BatchNorm *>(&r->graph.layer(s.node)));
+  }
+  replicas_.push_back(std::move(r));
+  // Per-replica arrays, grown with the replicas (never within a pass of a known size).
+  const size_t count = replicas_.size();
+  grad_parts_.assign(params_.size() * count, nullptr);
+  for (size_t p = 0; p < params_.size(); ++p) {
+    for (size_t k = 0; k < count; ++k) grad_parts_[p * count + k] = replicas_[k]->grads[p]->data();
+  }
+  for (SyncNode &s : syncs_) {
+    const size_t width = count * static_cast<size_t>(s.channels);
+    for (std::vector<double> *v : {&s.mean, &s.m2, &s.sum, &s.dot}) v->resize(width);
+    s.var.resize(static_cast<size_t>(s.channels));
+    s.counts.resize(count);
+  }
+  loss_sums_.resize(count);
+}
+
+int64_t ChunkedNetwork::chunk_samples(int64_t k) const {
+  return std::min(chunk_size_, batch_ - k * chunk_size_);
+}
+
+void ChunkedNetwork::prepare(const float *inputs, int64_t batch, bool training, Rng &dropout_rng) {
+  bool stale = network_.size() != bound_nodes_ || tensors_.empty();
+  for (size_t t = 0; !stale && t < tensors_.size(); ++t) {
+    stale = tensors_[t].value->data() != bound_data_[t];
+  }
+  if (stale) bind();
+  batch_ = batch;
+  chunks_ = (batch + chunk_size_ - 1) / chunk_size_;
+  while (static_cast<int64_t>(replicas_.size()) < chunks_) add_replica();
+  inputs_ = inputs;
+  grad_ready_ = false;
+  const int64_t in = network_.sample_input_size();
+  for (int64_t k = 0; k < chunks_; ++k) {
+    Replica &r = *replicas_[k];
+    r.rng = dropout_rng;
+    r.context.training = training;
+    r.context.dropout_rng = &r.rng;
+    r.context.chunk_first = k * chunk_size_;
+    r.context.global_batch = batch;
+    r.graph.begin_forward(inputs + k * chunk_size_ * in, chunk_samples(k));
+  }
+  for (SyncNode &s : syncs_) s.active = s.layer->uses_batch_stats(training);
+}
+
+// Every node but the loss, synchronising the chunks at each BatchNorm that uses batch
+// statistics: their moments are merged in the canonical order and every chunk normalises with
+// the global batch's.
+void ChunkedNetwork::run_forward_to_output(bool training) {
+  const size_t nodes = network_.size();
+  size_t pos = 0;
+  for (SyncNode &s : syncs_) {
+    if (!s.active) continue;
+    const size_t end = s.node;
+    const int64_t width = s.channels;
+    pool_.for_each(chunks_, [&](int64_t k) {
+      Replica &r = *replicas_[k];
+      for (size_t i = pos; i < end; ++i) r.graph.forward_node(i, chunk_samples(k), r.context);
+      const Tensor &x = r.graph.node_input(s.node);
+      r.batch_norms[&s - syncs_.data()]->chunk_moments(x, &s.mean[k * width], &s.m2[k * width]);
+      s.counts[k] = x.numel() / width;
+    });
+    canonical_tree_moments(s.mean.data(), s.m2.data(), s.counts.data(), chunks_, width);
+    const int64_t total = s.counts[0];
+    if (training && total <= 1) {
+      fail(NNSTATE_ERR_SHAPE_MISMATCH, std::string(layer_kind_name(s.layer->config().kind)) +
+                                           " of node " + std::to_string(s.node) +
+                                           ": expected more than 1 value per channel when "
+                                           "training, got " +
+                                           std::to_string(total));
+    }
+    for (int64_t c = 0; c < width; ++c) s.var[c] = total ? s.m2[c] / total : 0.0;
+    if (training) s.layer->update_running_stats(s.mean.data(), s.var.data(), total);
+    for (int64_t k = 0; k < chunks_; ++k) {
+      replicas_[k]->batch_norms[&s - syncs_.data()]->set_batch_moments(s.mean.data(), s.var.data());
+    }
+    pos = end;
+  }
+  pool_.for_each(chunks_, [&](int64_t k) {
+    Replica &r = *replicas_[k];
+    for (size_t i = pos; i < nodes; ++i) r.graph.forward_node(i, chunk_samples(k), r.context);
+  });
+}
+
+float ChunkedNetwork::forward_loss(const float *inputs, const float *targets, int64_t batch,
+                                   bool training, bool with_grad, const Loss &loss,
+                                   Rng &dropout_rng, int64_t *correct) {
+  BlasThreadsScope single(1);
+  prepare(inputs, batch, training, dropout_rng);
+  run_forward_to_output(training);
+  const Shape sample_out = network_.sample_output_shape();
+  const int64_t per_sample_targets = loss.target_count(sample_out.batched(1));
+  const int64_t denominator = loss.mean_denominator(sample_out.batched(batch));
+  pool_.for_each(chunks_, [&](int64_t k) {
+    Replica &r = *replicas_[k];
+    const float *t = targets + k * chunk_size_ * per_sample_targets;
+    const Tensor &out = r.graph.output();
+    Tensor *grad = with_grad ? &r.graph.output_grad() : nullptr;
+    loss_sums_[k] = loss.compute_sum(out, t, grad, denominator);
+    r.correct = correct ? count_correct(loss.kind(), out, t) : 0;
+  });
+  canonical_tree_sum(loss_sums_.data(), chunks_, 1);
+  if (correct) {
+    *correct = 0;
+    for (int64_t k = 0; k < chunks_; ++k) *correct += replicas_[k]->correct;
+  }
+  dropout_rng = replicas_[0]->rng;  // every chunk's copy ends at the same position
+  grad_ready_ = with_grad;
+  return static_cast<float>(loss_sums_[0] / static_cast<double>(denominator));
+}
+
+void ChunkedNetwork::predict(const float *inputs, int64_t batch, bool training, Rng &dropout_rng,
+                             float *outputs) {
+  BlasThreadsScope single(1);
+  prepare(inputs, batch, training, dropout_rng);
+  run_forward_to_output(training);
+  const int64_t out = network_.sample_output_size();
+  pool_.for_each(chunks_, [&](int64_t k) {
+    const Tensor &o = replicas_[k]->graph.output();
+    std::memcpy(outputs + k * chunk_size_ * out, o.data(), o.byte_size());
+  });
+  dropout_rng = replicas_[0]->rng;
+}
+
+void ChunkedNetwork::backward(float loss_scale) {
+  if (!grad_ready_) fail(NNSTATE_ERR_STATE, "backward needs a training forward pass first");
+  grad_ready_ = false;
+  BlasThreadsScope single(1);
+  size_t top = network_.size();  // nodes [0, top) are still to run backwards
+  bool first = true;
+  auto start = [&](Replica &r) {
+    if (loss_scale != 1.0f) {
+      Tensor &g = r.graph.output_grad();
+      float *d = g.data();
+      for (int64_t i = 0; i < g.numel(); ++i) d[i] *= loss_scale;
+    }
+    r.graph.begin_backward();
+  };
+  for (size_t si = syncs_.size(); si-- > 0;) {
+    SyncNode &s = syncs_[si];
+    if (!s.active) continue;
+    const int64_t width = s.channels;
+    pool_.for_each(chunks_, [&](int64_t k) {
+      Replica &r = *replicas_[k];
+      if (first) start(r);
+      for (size_t i = top; i-- > s.node + 1;) r.graph.backward_node(i);
+      r.batch_norms[si]->chunk_grad_moments(r.graph.node_input(s.node),
+                                            r.graph.node_output_grad(s.node), &s.sum[k * width],
+                                            &s.dot[k * width]);
+    });
+    first = false;
+    canonical_tree_sum(s.sum.data(), chunks_, width);
+    canonical_tree_sum(s.dot.data(), chunks_, width);
+    for (int64_t k = 0; k < chunks_; ++k) {
+      replicas_[k]->batch_norms[si]->set_batch_grad_moments(s.sum.data(), s.dot.data(),
+                                                            s.counts[0]);
+    }
+    top = s.node + 1;
+  }
+  pool_.for_each(chunks_, [&](int64_t k) {
+    Replica &r = *replicas_[k];
+    if (first) start(r);
+    for (size_t i = top; i-- > 0;) r.graph.backward_node(i);
+  });
+  // Each gradient element is the canonical tree sum of the chunks' elements: ranges of
+  // elements are independent, so they are split over the threads.
+  const size_t count = replicas_.size();
+  pool_.for_each(static_cast<int64_t>(pieces_.size()), [&](int64_t p) {
+    const Piece &piece = pieces_[p];
+    float *const *parts = &grad_parts_[piece.param * count];
+    canonical_tree_sum(parts, chunks_, piece.begin, piece.end);
+    std::memcpy(params_[piece.param].grad->data() + piece.begin, parts[0] + piece.begin,
+                static_cast<size_t>(piece.end - piece.begin) * sizeof(float));
+  });
+}
+
+}  // namespace nnstate

@@ -1,0 +1,63 @@
+// A library-owned pool of threads for chunked training. Idle threads block on a condition
+// variable (they never spin), so a loaded machine loses only the time a thread is not
+// scheduled. Tasks are taken from a shared counter: which thread runs a task never changes a
+// result, because every task writes only its own chunk's memory.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace nnstate {
+
+// A set of independent tasks, numbered 0..count-1.
+class ParallelJob {
+ public:
+  virtual ~ParallelJob() = default;
+  virtual void run(int64_t task) = 0;
+};
+
+class ThreadPool {
+ public:
+  // `threads` >= 1 runs tasks on the caller and threads - 1 pool threads.
+  explicit ThreadPool(int64_t threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool &) = delete;
+  ThreadPool &operator=(const ThreadPool &) = delete;
+
+  int64_t threads() const { return static_cast<int64_t>(workers_.size()) + 1; }
+  // Runs job.run(i) for every i in [0, count) and returns when all are done; rethrows the first
+  // exception a task threw (the others still run to completion or are not started).
+  void run(int64_t count, ParallelJob &job);
+  // The same for a callable taking the task number (no allocation).
+  template <class F>
+  void for_each(int64_t count, F &&f) {
+    struct Adapter final : ParallelJob {
+      F &f;
+      explicit Adapter(F &fn) : f(fn) {}
+      void run(int64_t task) override { f(task); }
+    } adapter(f);
+    run(count, adapter);
+  }
+
+ private:
+  void worker_loop();
+  void take_tasks();
+
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  ParallelJob *job_ = nullptr;
+  int64_t count_ = 0;
+  std::atomic<int64_t> next_{0};
+  uint64_t generation_ = 0;  // one per run(), so a worker takes each job once
+  int64_t busy_ = 0;         // workers inside the current job
+  bool stop_ = false;
+  std::exception_ptr error_;
+};
+
+}  // namespace nnstate
