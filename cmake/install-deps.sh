@@ -11,11 +11,13 @@ set -euo pipefail
 # python_install); Debian 12's venv has no wheel of its own.
 # openjdk-17-jdk-headless and libjna-java: the Java binding (java/, JNA without compiled glue)
 # and its ctests; without them the build skips it.
+# openmpi-bin and libopenmpi-dev: the optional MPI data-parallel component (mpi/,
+# libnnstate_mpi) and its mpirun ctests; without them the build leaves it out.
 packages=(cmake g++ make pkg-config python3 python3-numpy python3-venv python3-wheel
           dataset-fashion-mnist libopenblas-dev
           libflatbuffers-dev nlohmann-json3-dev
           flatbuffers-compiler doctest-dev zlib1g-dev
-          openjdk-17-jdk-headless libjna-java)
+          openjdk-17-jdk-headless libjna-java openmpi-bin libopenmpi-dev)
 for option in "$@"; do
   case "$option" in
     --with-bench) packages+=(python3-torch python3-torchvision python3-numpy) ;;
