@@ -14,12 +14,15 @@ set -euo pipefail
 # libonnx-dev: ONNX's protobuf classes for the ONNX exporter (tools/onnx, NNSTATE_ONNX; with
 # libprotobuf-dev); python3-onnx (onnx.checker) and python3-opencv (cv2.dnn runs the exported
 # models) for its ctest onnx_export.
+# openmpi-bin and libopenmpi-dev: the optional MPI data-parallel component (mpi/,
+# libnnstate_mpi) and its mpirun ctests; without them the build leaves it out.
 packages=(cmake g++ make pkg-config python3 python3-numpy python3-venv python3-wheel
           dataset-fashion-mnist libopenblas-dev
           libflatbuffers-dev nlohmann-json3-dev
           flatbuffers-compiler doctest-dev zlib1g-dev
           openjdk-17-jdk-headless libjna-java
-          libonnx-dev libprotobuf-dev python3-onnx python3-opencv)
+          libonnx-dev libprotobuf-dev python3-onnx python3-opencv
+          openmpi-bin libopenmpi-dev)
 for option in "$@"; do
   case "$option" in
     --with-bench) packages+=(python3-torch python3-torchvision python3-numpy) ;;

@@ -1130,6 +1130,41 @@ NNSTATE_API nnstate_status nnstate_network_set_deterministic(nnstate_network *ne
 NNSTATE_API nnstate_status nnstate_network_deterministic(const nnstate_network *network,
                                                          int64_t *chunk_size, int32_t *threads);
 
+/* ---- Data-parallel collectives (the MPI component, mpi/, provides one) --------------------
+ * The processes (ranks) of a data-parallel run each hold a replica of the network in the
+ * deterministic mode and call the same functions with the same data. With a collective set,
+ * every pass over a batch computes only this rank's share of the chunks (rank r of size takes
+ * chunks [ceil(r n / size), ceil((r + 1) n / size)) of n) and gathers every chunk's gradients,
+ * losses, accuracy counts, BatchNorm statistics and outputs through the callbacks, so that all
+ * ranks reduce them alike and hold the same bits as one process. Callbacks return 0 on success;
+ * any other value fails the pass with NNSTATE_ERR_IO. */
+typedef struct nnstate_collective {
+  uint32_t struct_size;
+  int64_t rank; /* this process, in [0, size) */
+  int64_t size; /* processes of the run (default 1) */
+  /* In place: `buffer` holds `size` blocks, block r of bytes[r] bytes at offset offset[r];
+   * this rank's block is filled, and on return every block must be. */
+  int32_t (*allgather)(void *buffer, const int64_t *bytes, const int64_t *offset, void *user_data);
+  /* `bytes` bytes of `buffer` from rank `root` to every rank. */
+  int32_t (*broadcast)(void *buffer, int64_t bytes, int64_t root, void *user_data);
+  /* Optional: called once the library no longer uses user_data (replaced, removed, or the
+   * network freed). */
+  void (*release)(void *user_data);
+  void *user_data;
+} nnstate_collective;
+/* Fills the defaults (size 1, rank 0, no callbacks). Errors: INVALID_ARGUMENT (NULL). */
+NNSTATE_API nnstate_status nnstate_collective_init(nnstate_collective *collective);
+/* Sets (copied) or, with NULL, removes the network's collective; on success the library owns
+ * user_data until it calls release, on an error the caller keeps it. Needs the deterministic
+ * mode to take effect. Errors: INVALID_ARGUMENT (NULL network, rank outside [0, size), a
+ * missing allgather or broadcast), VERSION (struct_size). */
+NNSTATE_API nnstate_status nnstate_network_set_collective(nnstate_network *network,
+                                                          const nnstate_collective *collective);
+/* Sets this thread's nnstate_last_error() to `message` (copied; NULL: "") and returns
+ * `status`: for companion libraries (such as libnnstate_mpi) that report errors like
+ * libnnstate's own. NNSTATE_OK clears the message. */
+NNSTATE_API nnstate_status nnstate_report_error(nnstate_status status, const char *message);
+
 #ifdef __cplusplus
 }
 #endif

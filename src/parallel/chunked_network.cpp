@@ -24,7 +24,6 @@ struct ChunkedNetwork::Replica {
   RunContext context;
   std::vector<BatchNorm *> batch_norms;  // parallel to syncs_
   std::vector<Tensor *> grads;           // parallel to params_
-  int64_t correct = 0;
 };
 
 // A BatchNorm node: the network's layer (its running statistics are updated once per pass)
@@ -54,7 +53,6 @@ void ChunkedNetwork::bind() {
   replicas_.clear();
   syncs_.clear();
   pieces_.clear();
-  grad_parts_.clear();
   tensors_ = network_tensors(network_);
   params_ = network_parameters(network_);
   bound_data_.clear();
@@ -69,11 +67,17 @@ void ChunkedNetwork::bind() {
     s.channels = bn->config().num_features;
     syncs_.push_back(std::move(s));
   }
+  param_offset_.clear();
+  param_floats_ = 0;
   for (size_t p = 0; p < params_.size(); ++p) {
     const int64_t n = params_[p].grad->numel();
-    for (int64_t b = 0; b < n; b += kPieceFloats)
+    param_offset_.push_back(param_floats_);
+    param_floats_ += n;
+    for (int64_t b = 0; b < n; b += kPieceFloats) {
       pieces_.push_back({p, b, std::min(n, b + kPieceFloats)});
+    }
   }
+  chunks_ = 0;
 }
 
 void ChunkedNetwork::add_replica() {
@@ -99,23 +103,61 @@ void ChunkedNetwork::add_replica() {
     r->batch_norms.push_back(dynamic_cast<BatchNorm *>(&r->graph.layer(s.node)));
   }
   replicas_.push_back(std::move(r));
-  // Per-replica arrays, grown with the replicas (never within a pass of a known size).
-  const size_t count = replicas_.size();
-  grad_parts_.assign(params_.size() * count, nullptr);
-  for (size_t p = 0; p < params_.size(); ++p) {
-    for (size_t k = 0; k < count; ++k) grad_parts_[p * count + k] = replicas_[k]->grads[p]->data();
-  }
+}
+
+// The per-chunk arrays for chunks_ chunks. They only grow, so a pass of a size seen before
+// allocates nothing; the pointers into the gradients are set again for every pass.
+void ChunkedNetwork::size_chunk_arrays() {
+  const size_t n = static_cast<size_t>(chunks_);
   for (SyncNode &s : syncs_) {
-    const size_t width = count * static_cast<size_t>(s.channels);
-    for (std::vector<double> *v : {&s.mean, &s.m2, &s.sum, &s.dot}) v->resize(width);
+    const size_t width = n * static_cast<size_t>(s.channels);
+    for (std::vector<double> *v : {&s.mean, &s.m2, &s.sum, &s.dot}) {
+      if (v->size() < width) v->resize(width);
+    }
     s.var.resize(static_cast<size_t>(s.channels));
-    s.counts.resize(count);
+    if (s.counts.size() < n) s.counts.resize(n);
   }
-  loss_sums_.resize(count);
+  if (loss_sums_.size() < n) loss_sums_.resize(n);
+  if (correct_.size() < n) correct_.resize(n);
+  if (grad_parts_.size() < params_.size() * n) grad_parts_.resize(params_.size() * n);
+  if (collective_) {
+    const size_t floats = n * static_cast<size_t>(param_floats_);
+    if (gathered_.size() < floats) gathered_.resize(floats);
+  }
+  for (size_t p = 0; p < params_.size(); ++p) {
+    for (int64_t k = 0; k < chunks_; ++k) {
+      grad_parts_[p * n + static_cast<size_t>(k)] =
+          collective_ ? gathered_.data() + k * param_floats_ + param_offset_[p]
+                      : replicas_[k]->grads[p]->data();
+    }
+  }
+  const size_t ranks = collective_ ? static_cast<size_t>(collective_->size()) : 1;
+  gather_bytes_.resize(ranks);
+  gather_offset_.resize(ranks);
 }
 
 int64_t ChunkedNetwork::chunk_samples(int64_t k) const {
   return std::min(chunk_size_, batch_ - k * chunk_size_);
+}
+
+int64_t ChunkedNetwork::share(int64_t r) const {
+  const int64_t ranks = collective_ ? collective_->size() : 1;
+  return (r * chunks_ + ranks - 1) / ranks;
+}
+
+template <class F>
+void ChunkedNetwork::for_own_chunks(F &&f) {
+  pool_.for_each(last_ - first_, [&](int64_t j) { f(first_ + j); });
+}
+
+void ChunkedNetwork::gather_chunks(void *base, int64_t slot_bytes) {
+  if (!collective_) return;
+  const int64_t ranks = collective_->size();
+  for (int64_t r = 0; r < ranks; ++r) {
+    gather_offset_[r] = share(r) * slot_bytes;
+    gather_bytes_[r] = (share(r + 1) - share(r)) * slot_bytes;
+  }
+  collective_->allgather(base, gather_bytes_.data(), gather_offset_.data());
 }
 
 void ChunkedNetwork::prepare(const float *inputs, int64_t batch, bool training, Rng &dropout_rng) {
@@ -125,13 +167,24 @@ void ChunkedNetwork::prepare(const float *inputs, int64_t batch, bool training, 
   }
   if (stale) bind();
   batch_ = batch;
-  chunks_ = (batch + chunk_size_ - 1) / chunk_size_;
-  while (static_cast<int64_t>(replicas_.size()) < chunks_) add_replica();
+  const int64_t chunks = (batch + chunk_size_ - 1) / chunk_size_;
+  if (collective_ && (collective_->rank() < 0 || collective_->rank() >= collective_->size())) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT, "rank " + std::to_string(collective_->rank()) +
+                                           " of a group of " + std::to_string(collective_->size()));
+  }
+  chunks_ = chunks;
+  first_ = collective_ ? share(collective_->rank()) : 0;
+  last_ = collective_ ? share(collective_->rank() + 1) : chunks;
+  // Without a collective replica k is chunk k; with one, replicas_[j] is chunk first_ + j, and
+  // the gradients are read from their gathered copies.
+  const int64_t needed = collective_ ? last_ - first_ : chunks;
+  while (static_cast<int64_t>(replicas_.size()) < needed) add_replica();
+  size_chunk_arrays();
   inputs_ = inputs;
   grad_ready_ = false;
   const int64_t in = network_.sample_input_size();
-  for (int64_t k = 0; k < chunks_; ++k) {
-    Replica &r = *replicas_[k];
+  for (int64_t k = first_; k < last_; ++k) {
+    Replica &r = replica(k);
     r.rng = dropout_rng;
     r.context.training = training;
     r.context.dropout_rng = &r.rng;
@@ -148,17 +201,21 @@ void ChunkedNetwork::prepare(const float *inputs, int64_t batch, bool training, 
 void ChunkedNetwork::run_forward_to_output(bool training) {
   const size_t nodes = network_.size();
   size_t pos = 0;
-  for (SyncNode &s : syncs_) {
+  for (size_t si = 0; si < syncs_.size(); ++si) {
+    SyncNode &s = syncs_[si];
     if (!s.active) continue;
     const size_t end = s.node;
     const int64_t width = s.channels;
-    pool_.for_each(chunks_, [&](int64_t k) {
-      Replica &r = *replicas_[k];
+    for_own_chunks([&](int64_t k) {
+      Replica &r = replica(k);
       for (size_t i = pos; i < end; ++i) r.graph.forward_node(i, chunk_samples(k), r.context);
       const Tensor &x = r.graph.node_input(s.node);
-      r.batch_norms[&s - syncs_.data()]->chunk_moments(x, &s.mean[k * width], &s.m2[k * width]);
+      r.batch_norms[si]->chunk_moments(x, &s.mean[k * width], &s.m2[k * width]);
       s.counts[k] = x.numel() / width;
     });
+    gather_chunks(s.mean.data(), width * static_cast<int64_t>(sizeof(double)));
+    gather_chunks(s.m2.data(), width * static_cast<int64_t>(sizeof(double)));
+    gather_chunks(s.counts.data(), sizeof(int64_t));
     canonical_tree_moments(s.mean.data(), s.m2.data(), s.counts.data(), chunks_, width);
     const int64_t total = s.counts[0];
     if (training && total <= 1) {
@@ -170,15 +227,23 @@ void ChunkedNetwork::run_forward_to_output(bool training) {
     }
     for (int64_t c = 0; c < width; ++c) s.var[c] = total ? s.m2[c] / total : 0.0;
     if (training) s.layer->update_running_stats(s.mean.data(), s.var.data(), total);
-    for (int64_t k = 0; k < chunks_; ++k) {
-      replicas_[k]->batch_norms[&s - syncs_.data()]->set_batch_moments(s.mean.data(), s.var.data());
+    for (int64_t k = first_; k < last_; ++k) {
+      replica(k).batch_norms[si]->set_batch_moments(s.mean.data(), s.var.data());
     }
     pos = end;
   }
-  pool_.for_each(chunks_, [&](int64_t k) {
-    Replica &r = *replicas_[k];
+  for_own_chunks([&](int64_t k) {
+    Replica &r = replica(k);
     for (size_t i = pos; i < nodes; ++i) r.graph.forward_node(i, chunk_samples(k), r.context);
   });
+}
+
+// Every chunk's copy of the dropout stream ends where one pass over the whole batch leaves it;
+// rank 0 always has a chunk (share(1) >= 1), so it tells the ranks that may have none.
+void ChunkedNetwork::finish_pass(Rng &dropout_rng) {
+  RngState state = first_ < last_ ? replica(first_).rng.state() : dropout_rng.state();
+  if (collective_) collective_->broadcast(&state, sizeof state, 0);
+  dropout_rng = Rng(state);
 }
 
 float ChunkedNetwork::forward_loss(const float *inputs, const float *targets, int64_t batch,
@@ -190,20 +255,22 @@ float ChunkedNetwork::forward_loss(const float *inputs, const float *targets, in
   const Shape sample_out = network_.sample_output_shape();
   const int64_t per_sample_targets = loss.target_count(sample_out.batched(1));
   const int64_t denominator = loss.mean_denominator(sample_out.batched(batch));
-  pool_.for_each(chunks_, [&](int64_t k) {
-    Replica &r = *replicas_[k];
+  for_own_chunks([&](int64_t k) {
+    Replica &r = replica(k);
     const float *t = targets + k * chunk_size_ * per_sample_targets;
     const Tensor &out = r.graph.output();
     Tensor *grad = with_grad ? &r.graph.output_grad() : nullptr;
     loss_sums_[k] = loss.compute_sum(out, t, grad, denominator);
-    r.correct = correct ? count_correct(loss.kind(), out, t) : 0;
+    correct_[k] = correct ? count_correct(loss.kind(), out, t) : 0;
   });
+  gather_chunks(loss_sums_.data(), sizeof(double));
+  gather_chunks(correct_.data(), sizeof(int64_t));
   canonical_tree_sum(loss_sums_.data(), chunks_, 1);
   if (correct) {
     *correct = 0;
-    for (int64_t k = 0; k < chunks_; ++k) *correct += replicas_[k]->correct;
+    for (int64_t k = 0; k < chunks_; ++k) *correct += correct_[k];
   }
-  dropout_rng = replicas_[0]->rng;  // every chunk's copy ends at the same position
+  finish_pass(dropout_rng);
   grad_ready_ = with_grad;
   return static_cast<float>(loss_sums_[0] / static_cast<double>(denominator));
 }
@@ -214,11 +281,22 @@ void ChunkedNetwork::predict(const float *inputs, int64_t batch, bool training, 
   prepare(inputs, batch, training, dropout_rng);
   run_forward_to_output(training);
   const int64_t out = network_.sample_output_size();
-  pool_.for_each(chunks_, [&](int64_t k) {
-    const Tensor &o = replicas_[k]->graph.output();
+  for_own_chunks([&](int64_t k) {
+    const Tensor &o = replica(k).graph.output();
     std::memcpy(outputs + k * chunk_size_ * out, o.data(), o.byte_size());
   });
-  dropout_rng = replicas_[0]->rng;
+  if (collective_) {
+    // Rows, not slots: the last chunk may be shorter than the others.
+    const int64_t row = out * static_cast<int64_t>(sizeof(float));
+    for (int64_t r = 0; r < collective_->size(); ++r) {
+      const int64_t begin = std::min(batch, share(r) * chunk_size_);
+      const int64_t end = std::min(batch, share(r + 1) * chunk_size_);
+      gather_offset_[r] = begin * row;
+      gather_bytes_[r] = (end - begin) * row;
+    }
+    collective_->allgather(outputs, gather_bytes_.data(), gather_offset_.data());
+  }
+  finish_pass(dropout_rng);
 }
 
 void ChunkedNetwork::backward(float loss_scale) {
@@ -239,8 +317,8 @@ void ChunkedNetwork::backward(float loss_scale) {
     SyncNode &s = syncs_[si];
     if (!s.active) continue;
     const int64_t width = s.channels;
-    pool_.for_each(chunks_, [&](int64_t k) {
-      Replica &r = *replicas_[k];
+    for_own_chunks([&](int64_t k) {
+      Replica &r = replica(k);
       if (first) start(r);
       for (size_t i = top; i-- > s.node + 1;) r.graph.backward_node(i);
       r.batch_norms[si]->chunk_grad_moments(r.graph.node_input(s.node),
@@ -248,25 +326,36 @@ void ChunkedNetwork::backward(float loss_scale) {
                                             &s.dot[k * width]);
     });
     first = false;
+    gather_chunks(s.sum.data(), width * static_cast<int64_t>(sizeof(double)));
+    gather_chunks(s.dot.data(), width * static_cast<int64_t>(sizeof(double)));
     canonical_tree_sum(s.sum.data(), chunks_, width);
     canonical_tree_sum(s.dot.data(), chunks_, width);
-    for (int64_t k = 0; k < chunks_; ++k) {
-      replicas_[k]->batch_norms[si]->set_batch_grad_moments(s.sum.data(), s.dot.data(),
-                                                            s.counts[0]);
+    for (int64_t k = first_; k < last_; ++k) {
+      replica(k).batch_norms[si]->set_batch_grad_moments(s.sum.data(), s.dot.data(), s.counts[0]);
     }
     top = s.node + 1;
   }
-  pool_.for_each(chunks_, [&](int64_t k) {
-    Replica &r = *replicas_[k];
+  for_own_chunks([&](int64_t k) {
+    Replica &r = replica(k);
     if (first) start(r);
     for (size_t i = top; i-- > 0;) r.graph.backward_node(i);
+    if (!collective_) return;
+    float *slot = gathered_.data() + k * param_floats_;
+    for (size_t p = 0; p < params_.size(); ++p) {
+      std::memcpy(slot + param_offset_[p], r.grads[p]->data(), r.grads[p]->byte_size());
+    }
   });
-  // Each gradient element is the canonical tree sum of the chunks' elements: ranges of
-  // elements are independent, so they are split over the threads.
-  const size_t count = replicas_.size();
+  gather_chunks(gathered_.data(), param_floats_ * static_cast<int64_t>(sizeof(float)));
+  reduce_gradients();
+}
+
+// Each gradient element is the canonical tree sum of the chunks' elements: ranges of elements
+// are independent, so they are split over the threads.
+void ChunkedNetwork::reduce_gradients() {
+  const size_t n = static_cast<size_t>(chunks_);
   pool_.for_each(static_cast<int64_t>(pieces_.size()), [&](int64_t p) {
     const Piece &piece = pieces_[p];
-    float *const *parts = &grad_parts_[piece.param * count];
+    float *const *parts = &grad_parts_[piece.param * n];
     canonical_tree_sum(parts, chunks_, piece.begin, piece.end);
     std::memcpy(params_[piece.param].grad->data() + piece.begin, parts[0] + piece.begin,
                 static_cast<size_t>(piece.end - piece.begin) * sizeof(float));

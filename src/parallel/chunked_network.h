@@ -7,6 +7,11 @@
 // batch statistics of the forward pass and the gradient moments of the backward pass, so
 // BatchNorm normalises with the global batch's statistics. Dropout draws at the positions of
 // the global sample index (layers/dropout_stream.h). Any thread count gives the same bits.
+//
+// With a Collective (parallel/collective.h) of R processes, each computes only its share of
+// the chunks (contiguous: rank r takes chunks [ceil(r n / R), ceil((r + 1) n / R))) and the
+// per-chunk results are gathered before every reduction, so every rank reduces all n chunks in
+// the same canonical order and holds the bits one process would.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +20,7 @@
 
 #include "layers/graph.h"
 #include "losses/loss.h"
+#include "parallel/collective.h"
 #include "parallel/thread_pool.h"
 #include "random/rng.h"
 #include "tensor/tensor_ref.h"
@@ -31,6 +37,9 @@ class ChunkedNetwork {
 
   int64_t chunk_size() const { return chunk_size_; }
   int64_t threads() const { return pool_.threads(); }
+  // The processes sharing each pass's chunks (null: this one computes them all); it must
+  // outlive its use here.
+  void set_collective(Collective *collective) { collective_ = collective; }
 
   // The forward pass of `batch` samples (inputs and targets already checked by the caller) in
   // the given mode and the mean loss; with `with_grad`, the chunks keep the loss gradient for
@@ -53,9 +62,21 @@ class ChunkedNetwork {
 
   void bind();
   void add_replica();
+  void size_chunk_arrays();
   void prepare(const float *inputs, int64_t batch, bool training, Rng &dropout_rng);
   void run_forward_to_output(bool training);
+  void finish_pass(Rng &dropout_rng);
+  void reduce_gradients();
   int64_t chunk_samples(int64_t k) const;
+  Replica &replica(int64_t k) { return *replicas_[collective_ ? k - first_ : k]; }
+  // The first chunk of rank r's share (r = ranks: the number of chunks).
+  int64_t share(int64_t r) const;
+  // Runs f(k) for this rank's chunks k, on the pool.
+  template <class F>
+  void for_own_chunks(F &&f);
+  // Completes `base`, an array of one slot of `slot_bytes` per chunk in which this rank's
+  // chunks are filled, with every other rank's (nothing without a collective).
+  void gather_chunks(void *base, int64_t slot_bytes);
 
   Graph &network_;
   int64_t chunk_size_;
@@ -64,13 +85,20 @@ class ChunkedNetwork {
   std::vector<TensorRef> tensors_, params_;
   std::vector<const float *> bound_data_;
   size_t bound_nodes_ = 0;
-  std::vector<std::unique_ptr<Replica>> replicas_;
-  std::vector<SyncNode> syncs_;  // BatchNorm nodes, in node order
+  Collective *collective_ = nullptr;
+  std::vector<std::unique_ptr<Replica>> replicas_;  // [k - first_]: this rank's chunk k
+  std::vector<SyncNode> syncs_;                     // BatchNorm nodes, in node order
   std::vector<Piece> pieces_;
-  std::vector<float *> grad_parts_;  // [param * replicas + k]: replica k's gradient
-  std::vector<double> loss_sums_;
+  // [param * chunks + k]: chunk k's gradient (a replica's own, or its slot in gathered_).
+  std::vector<float *> grad_parts_;
+  std::vector<float> gathered_;        // with a collective: [k * param_floats_ + offset]
+  std::vector<int64_t> param_offset_;  // each parameter's offset in a chunk's slot
+  int64_t param_floats_ = 0;
+  std::vector<double> loss_sums_;                      // [k]
+  std::vector<int64_t> correct_;                       // [k]
+  std::vector<int64_t> gather_bytes_, gather_offset_;  // per rank
   // The current pass.
-  int64_t batch_ = 0, chunks_ = 0;
+  int64_t batch_ = 0, chunks_ = 0, first_ = 0, last_ = 0;  // this rank: chunks [first_, last_)
   const float *inputs_ = nullptr;
   bool grad_ready_ = false;
 };

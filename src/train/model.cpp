@@ -64,6 +64,12 @@ void Model::set_deterministic(int64_t chunk_size, int64_t threads) {
   }
   const int64_t pool = threads > 0 ? threads : std::max(1, blas_threads());
   chunked_ = std::make_unique<ChunkedNetwork>(network_, chunk_size, pool);
+  chunked_->set_collective(collective_.get());
+}
+
+void Model::set_collective(std::shared_ptr<Collective> collective) {
+  if (chunked_) chunked_->set_collective(collective.get());
+  collective_ = std::move(collective);
 }
 
 const Tensor &Model::run_forward(const float *inputs, int64_t input_count, int64_t batch,

@@ -51,6 +51,9 @@ class Model {
   void set_deterministic(int64_t chunk_size, int64_t threads);
   int64_t deterministic_chunk_size() const { return chunked_ ? chunked_->chunk_size() : 0; }
   int64_t deterministic_threads() const { return chunked_ ? chunked_->threads() : 0; }
+  // The processes of a data-parallel run that share each pass's chunks in the deterministic
+  // mode (parallel/collective.h); null: none.
+  void set_collective(std::shared_ptr<Collective> collective);
 
   // Forward, loss, backward and one optimizer update on a mini-batch of `batch` samples.
   // Returns the mean loss before the update. Sizes are checked (inputs: batch * sample input
@@ -87,6 +90,7 @@ class Model {
   std::unique_ptr<Loss> loss_;
   std::unique_ptr<Optimizer> optimizer_;
   bool inference_training_ = false;
+  std::shared_ptr<Collective> collective_;
   std::unique_ptr<ChunkedNetwork> chunked_;  // the deterministic mode, when on
 };
 
