@@ -162,6 +162,19 @@ nnstate_status nnstate_checkpoint_load(nnstate_network **out, const char *path,
   return load_new(out, *source, options);
 }
 
+nnstate_status nnstate_checkpoint_load_mapped(nnstate_network **out, const char *path,
+                                              const nnstate_load_options *options) {
+  if (!out) return nnstate::capi::set_error(NNSTATE_ERR_INVALID_ARGUMENT, "out is NULL");
+  *out = nullptr;
+  return guard([&] {
+    require_arg(path, "path");
+    std::unique_ptr<nnstate::Model> model = ck::load_mapped(path, load_options(options));
+    auto handle = std::make_unique<nnstate_network>(0);
+    handle->model = std::move(*model);
+    *out = handle.release();
+  });
+}
+
 nnstate_status nnstate_checkpoint_load_buffer(nnstate_network **out, const void *data, size_t size,
                                               const nnstate_load_options *options) {
   if (!out) return nnstate::capi::set_error(NNSTATE_ERR_INVALID_ARGUMENT, "out is NULL");
@@ -410,6 +423,17 @@ nnstate_status nnstate_checkpoint_metadata_get(const nnstate_checkpoint *checkpo
     }
     nnstate::fail(NNSTATE_ERR_NOT_FOUND, ck::describe_file(checkpoint->contents.file) +
                                              " has no metadata key \"" + key + "\"");
+  });
+}
+
+nnstate_status nnstate_checkpoint_verify_tensor(const nnstate_checkpoint *checkpoint,
+                                                const char *name) {
+  return guard([&] {
+    require_arg(checkpoint, "checkpoint");
+    require_arg(name, "name");
+    const ck::TensorEntry &e = find_entry(checkpoint, name);
+    ck::check_tensor_crc(checkpoint->contents, e,
+                         checkpoint->source->bytes() + ck::kHeaderSize + e.offset);
   });
 }
 

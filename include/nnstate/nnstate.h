@@ -1165,6 +1165,24 @@ NNSTATE_API nnstate_status nnstate_network_set_collective(nnstate_network *netwo
  * libnnstate's own. NNSTATE_OK clears the message. */
 NNSTATE_API nnstate_status nnstate_report_error(nnstate_status status, const char *message);
 
+/* ---- Fast loading and lazy checks (issue 15) ------------------------------------------------
+ * Rebuilds a network as nnstate_checkpoint_load does (same options, checks, errors and
+ * messages), but its large tensors (1 MiB and more) are not copied: each becomes a private,
+ * copy-on-write mapping of the file's pages, checked where it lies. Loading then costs about a
+ * read of the file, and a network used for inference (predict, evaluate) takes no memory for
+ * its weights beyond the page cache; training copies each 4 KiB page it first writes. The file
+ * must not be truncated or rewritten in place while the network lives (the process would get
+ * SIGBUS, or see the new values), as for nnstate_checkpoint_open; replacing it by a rename, as
+ * nnstate_checkpoint_save does, is safe. */
+NNSTATE_API nnstate_status nnstate_checkpoint_load_mapped(nnstate_network **out, const char *path,
+                                                          const nnstate_load_options *options);
+/* Checks one tensor of an open checkpoint against its stored CRC32C, in the mapping: with a
+ * handle opened with verify_crc off (which opens in constant time, whatever the file's size),
+ * the tensors used can be checked as they are needed. Errors: INVALID_ARGUMENT (NULL),
+ * NOT_FOUND (no such tensor), CORRUPT (the CRC differs; the message names the tensor). */
+NNSTATE_API nnstate_status nnstate_checkpoint_verify_tensor(const nnstate_checkpoint *checkpoint,
+                                                            const char *name);
+
 #ifdef __cplusplus
 }
 #endif

@@ -17,7 +17,9 @@ WriteResult run_write_job(WriteJob &job, const WriteHook &hook) {
     for (const WriteTarget &target : job.targets) {
       if (hook) hook(WritePhase::begin, target.path);
       FileSink sink(target.path, job.sync);
-      job.image->write(sink);
+      // In the background, CRCs stay on the writer's thread: a helper would take the core that
+      // training runs on.
+      job.image->write(sink, !job.asynchronous);
       if (hook) hook(WritePhase::written, target.path);
       sink.commit();
       result.bytes += sink.position();

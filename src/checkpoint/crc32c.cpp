@@ -58,6 +58,8 @@ int64_t fold_factor(unsigned exponent) {
 struct FoldConstants {
   // Low (X.lo) and high (X.hi) multipliers for each folding distance in bytes.
   int64_t lo256 = fold_factor(64 + 8 * 256 - 1), hi256 = fold_factor(8 * 256 - 1);
+  int64_t lo128 = fold_factor(64 + 8 * 128 - 1), hi128 = fold_factor(8 * 128 - 1);
+  int64_t lo32 = fold_factor(64 + 8 * 32 - 1), hi32 = fold_factor(8 * 32 - 1);
   int64_t lo64 = fold_factor(64 + 8 * 64 - 1), hi64 = fold_factor(8 * 64 - 1);
   int64_t lo16 = fold_factor(64 + 8 * 16 - 1), hi16 = fold_factor(8 * 16 - 1);
   __m128i by64 = _mm_set_epi64x(hi64, lo64), by16 = _mm_set_epi64x(hi16, lo16);
@@ -114,6 +116,44 @@ __attribute__((target("sse4.2,pclmul"))) uint32_t fold16_raw(uint32_t crc, const
   return finish(x3, p, n);
 }
 
+__attribute__((target("avx2"))) inline __m256i load32(const unsigned char *q) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i *>(q));
+}
+
+__attribute__((target("avx2,vpclmulqdq"))) inline __m256i fold256(__m256i x, __m256i k,
+                                                                  __m256i next) {
+  const __m256i lo = _mm256_clmulepi64_epi128(x, k, 0x00);
+  const __m256i hi = _mm256_clmulepi64_epi128(x, k, 0x11);
+  return _mm256_xor_si256(_mm256_xor_si256(lo, hi), next);
+}
+
+// The same on 32-byte registers (VPCLMULQDQ without AVX-512, e.g. Zen 3): four registers of two
+// lanes fold 128 bytes ahead, twice the independent work of fold16_raw per loop. `n` >= 128.
+__attribute__((target("sse4.2,pclmul,avx2,vpclmulqdq"))) uint32_t fold32_raw(uint32_t crc,
+                                                                             const unsigned char *p,
+                                                                             size_t n) {
+  const FoldConstants &k = fold_constants();
+  const __m256i by128 = _mm256_set_epi64x(k.hi128, k.lo128, k.hi128, k.lo128);
+  const __m256i by32 = _mm256_set_epi64x(k.hi32, k.lo32, k.hi32, k.lo32);
+  __m256i x0 =
+      _mm256_xor_si256(load32(p), _mm256_zextsi128_si256(_mm_cvtsi32_si128(static_cast<int>(crc))));
+  __m256i x1 = load32(p + 32), x2 = load32(p + 64), x3 = load32(p + 96);
+  for (p += 128, n -= 128; n >= 128; p += 128, n -= 128) {
+    x0 = fold256(x0, by128, load32(p));
+    x1 = fold256(x1, by128, load32(p + 32));
+    x2 = fold256(x2, by128, load32(p + 64));
+    x3 = fold256(x3, by128, load32(p + 96));
+  }
+  x1 = fold256(x0, by32, x1);
+  x2 = fold256(x1, by32, x2);
+  x3 = fold256(x2, by32, x3);
+  alignas(32) unsigned char lanes[32];
+  _mm256_store_si256(reinterpret_cast<__m256i *>(lanes), x3);
+  const __m128i r = fold(_mm_load_si128(reinterpret_cast<const __m128i *>(lanes)), k.by16,
+                         _mm_load_si128(reinterpret_cast<const __m128i *>(lanes + 16)));
+  return finish(r, p, n);
+}
+
 __attribute__((target("avx512f,vpclmulqdq"))) inline __m512i fold512(__m512i x, __m512i k,
                                                                      __m512i next) {
   const __m512i lo = _mm512_clmulepi64_epi128(x, k, 0x00);
@@ -154,16 +194,15 @@ __attribute__((target("sse4.2,pclmul,avx512f,vpclmulqdq"))) uint32_t fold64_raw(
   return finish(r, p, n);
 }
 
-enum class Level { none, sse42, pclmul, avx512 };
+enum class Level { none, sse42, pclmul, vpclmul256, avx512 };
 
 Level detect() {
   __builtin_cpu_init();
   if (!__builtin_cpu_supports("sse4.2")) return Level::none;
   if (!__builtin_cpu_supports("pclmul")) return Level::sse42;
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("vpclmulqdq")) {
-    return Level::avx512;
-  }
-  return Level::pclmul;
+  if (!__builtin_cpu_supports("vpclmulqdq")) return Level::pclmul;
+  if (__builtin_cpu_supports("avx512f")) return Level::avx512;
+  return __builtin_cpu_supports("avx2") ? Level::vpclmul256 : Level::pclmul;
 }
 
 Level level() {
@@ -174,6 +213,7 @@ Level level() {
 uint32_t hardware_raw(uint32_t crc, const unsigned char *p, size_t n) {
   const Level l = level();
   if (l == Level::avx512 && n >= 1024) return fold64_raw(crc, p, n);
+  if (l >= Level::vpclmul256 && n >= 512) return fold32_raw(crc, p, n);
   if (l >= Level::pclmul && n >= 256) return fold16_raw(crc, p, n);
   return bytes_raw(crc, p, n);
 }
@@ -193,6 +233,23 @@ uint32_t crc32c_portable(uint32_t crc, const void *data, size_t size) {
   }
   for (; size > 0; --size) crc = (crc >> 8) ^ t[0][(crc ^ *p++) & 0xff];
   return ~crc;
+}
+
+bool crc32c_fold32_available() {
+#ifdef NNSTATE_CRC32C_X86
+  return level() >= Level::vpclmul256;
+#else
+  return false;
+#endif
+}
+
+uint32_t crc32c_fold32(uint32_t crc, const void *data, size_t size) {
+#ifdef NNSTATE_CRC32C_X86
+  const auto *p = static_cast<const unsigned char *>(data);
+  return size >= 128 ? ~fold32_raw(~crc, p, size) : crc32c_hardware(crc, data, size);
+#else
+  return crc32c_portable(crc, data, size);
+#endif
 }
 
 bool crc32c_hardware_available() {

@@ -1,6 +1,6 @@
 // CRC32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of every part of a
 // checkpoint file. On x86-64 with SSE4.2 it uses the crc32 instruction, and for long inputs
-// carry-less multiplication folding (PCLMULQDQ, or VPCLMULQDQ on 64-byte registers) that the
+// carry-less multiplication folding (PCLMULQDQ, or VPCLMULQDQ on 32- or 64-byte registers) that the
 // crc32 instruction finishes; elsewhere a portable slicing-by-8 table.
 #pragma once
 
@@ -21,5 +21,9 @@ uint32_t crc32c_portable(uint32_t crc, const void *data, size_t size);
 // Only valid when crc32c_hardware_available().
 uint32_t crc32c_hardware(uint32_t crc, const void *data, size_t size);
 bool crc32c_hardware_available();
+// The folding on 32-byte registers, which crc32c uses on CPUs with VPCLMULQDQ but without
+// AVX-512; exposed so tests check it on CPUs that have AVX-512 too.
+bool crc32c_fold32_available();
+uint32_t crc32c_fold32(uint32_t crc, const void *data, size_t size);
 
 }  // namespace nnstate::checkpoint

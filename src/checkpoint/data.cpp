@@ -28,7 +28,9 @@ class Walker {
     for (uint64_t done = 0; done < e.byte_length;) {
       const size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, e.byte_length - done));
       const unsigned char *chunk;
-      if (source_.bytes()) {
+      if (target.in_place) {
+        chunk = dst + done;
+      } else if (source_.bytes()) {
         chunk = source_.bytes() + base + done;
         if (dst) std::memcpy(dst + done, chunk, n);
       } else {
@@ -39,12 +41,7 @@ class Walker {
       if (verify_) crc = crc32c(crc, chunk, n);
       done += n;
     }
-    if (verify_ && crc != e.crc32c) {
-      fail(NNSTATE_ERR_CORRUPT, describe_file(contents_.file) + ": tensor \"" + e.name + "\" (" +
-                                    std::to_string(e.byte_length) + " bytes at data offset " +
-                                    std::to_string(e.offset) + "): CRC32C mismatch (stored " +
-                                    crc_text(e.crc32c) + ", computed " + crc_text(crc) + ")");
-    }
+    if (verify_ && crc != e.crc32c) fail_tensor_crc(contents_, e, crc);
   }
 
   // Every byte in [from, to) of the data section must be zero.
@@ -83,6 +80,18 @@ class Walker {
 
 }  // namespace
 
+void fail_tensor_crc(const Contents &contents, const TensorEntry &e, uint32_t computed) {
+  fail(NNSTATE_ERR_CORRUPT, describe_file(contents.file) + ": tensor \"" + e.name + "\" (" +
+                                std::to_string(e.byte_length) + " bytes at data offset " +
+                                std::to_string(e.offset) + "): CRC32C mismatch (stored " +
+                                crc_text(e.crc32c) + ", computed " + crc_text(computed) + ")");
+}
+
+void check_tensor_crc(const Contents &contents, const TensorEntry &e, const unsigned char *bytes) {
+  const uint32_t crc = crc32c(0, bytes, static_cast<size_t>(e.byte_length));
+  if (crc != e.crc32c) fail_tensor_crc(contents, e, crc);
+}
+
 void read_tensors(const Source &source, const Contents &contents, std::vector<ReadTarget> targets,
                   DataCheck check) {
   const std::vector<TensorEntry> &all = contents.tensors;
@@ -90,9 +99,11 @@ void read_tensors(const Source &source, const Contents &contents, std::vector<Re
   static unsigned char skip_marker;
   void *const skip = &skip_marker;
   std::vector<void *> destination(all.size(), skip);
+  std::vector<bool> in_place(all.size(), false);
   uint64_t first = contents.data_length, last = 0;
   for (const ReadTarget &t : targets) {
     destination[static_cast<size_t>(t.entry - all.data())] = t.destination;
+    in_place[static_cast<size_t>(t.entry - all.data())] = t.in_place;
     first = std::min(first, t.entry->offset);
     last = std::max(last, t.entry->offset + t.entry->byte_length);
   }
@@ -112,7 +123,7 @@ void read_tensors(const Source &source, const Contents &contents, std::vector<Re
   for (size_t i : order) {
     const TensorEntry &e = all[i];
     if (padding && cursor < e.offset) walker.zeros(cursor, e.offset);
-    if (destination[i] != skip) walker.tensor({&e, destination[i]});
+    if (destination[i] != skip) walker.tensor({&e, destination[i], in_place[i]});
     // Zero-length tensors may share an offset with another tensor: never move backwards.
     cursor = std::max(cursor, e.offset + e.byte_length);
   }

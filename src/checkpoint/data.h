@@ -14,6 +14,9 @@ namespace nnstate::checkpoint {
 struct ReadTarget {
   const TensorEntry *entry;  // an element of contents.tensors
   void *destination;         // entry->byte_length bytes; null: only check the CRC
+  // The destination holds the tensor's bytes already (a mapping of the same file): they are
+  // checked there, not copied.
+  bool in_place = false;
 };
 
 // What read_tensors checks while it reads.
@@ -22,6 +25,12 @@ enum class DataCheck : int32_t {
   padding,          // only the bytes no tensor covers
   none,             // nothing: the data section was verified before (verify_data)
 };
+
+// Checks the CRC32C of tensor `e` whose bytes are at `bytes` (CORRUPT naming it on mismatch).
+void check_tensor_crc(const Contents &contents, const TensorEntry &e, const unsigned char *bytes);
+// The error of a tensor whose bytes have CRC32C `computed`, not the stored one.
+[[noreturn]] void fail_tensor_crc(const Contents &contents, const TensorEntry &e,
+                                  uint32_t computed);
 
 // Reads the targets (any order) and checks what `check` says. Tensors of `contents` that are
 // not targets are skipped (neither read nor checked).

@@ -19,6 +19,9 @@ namespace nnstate::checkpoint {
 namespace {
 
 constexpr size_t kStagingSize = size_t{64} << 10;
+// With fsync, writeback of what was written is started every this many bytes, so the disk works
+// while the rest is written and the final fsync waits only for the tail.
+constexpr uint64_t kWritebackStep = uint64_t{16} << 20;
 
 std::string directory_of(const std::string &path) {
   size_t slash = path.find_last_of('/');
@@ -106,6 +109,13 @@ void FileSink::write_fd(const void *data, size_t size) {
     if (n == 0) fail_errno("cannot write (no progress)", EIO);
     p += n;
     size -= static_cast<size_t>(n);
+    written_ += static_cast<uint64_t>(n);
+  }
+  if (sync_ && written_ - writeback_from_ >= kWritebackStep) {
+    // Only a hint (a failure is reported by the fsync of commit()).
+    ::sync_file_range(fd_, static_cast<off_t>(writeback_from_),
+                      static_cast<off_t>(written_ - writeback_from_), SYNC_FILE_RANGE_WRITE);
+    writeback_from_ = written_;
   }
 }
 
@@ -216,18 +226,17 @@ void FileSource::read(uint64_t offset, void *dst, size_t size) const {
 
 MappedSource::MappedSource(const std::string &path, bool populate) : populate_(populate) {
   label_ = path;
-  int fd = open_regular(path, size_);
+  fd_ = open_regular(path, size_);
   if (size_ > 0) {
-    mapping_ = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    int error = errno;
-    ::close(fd);
+    mapping_ = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
     if (mapping_ == MAP_FAILED) {
+      int error = errno;
       mapping_ = nullptr;
+      ::close(fd_);
       io_error(path, "cannot map", error);
     }
     bytes_ = static_cast<const unsigned char *>(mapping_);
   } else {
-    ::close(fd);
     static const unsigned char empty[1] = {0};
     bytes_ = empty;
   }
@@ -235,6 +244,7 @@ MappedSource::MappedSource(const std::string &path, bool populate) : populate_(p
 
 MappedSource::~MappedSource() {
   if (mapping_) ::munmap(mapping_, size_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 void MappedSource::read(uint64_t offset, void *dst, size_t size) const {

@@ -55,6 +55,8 @@ class FileSink final : public Sink {
   int fd_ = -1;
   std::unique_ptr<unsigned char[]> staging_;  // coalesces small writes (padding, small tensors)
   size_t staged_ = 0;
+  uint64_t written_ = 0;         // bytes handed to the file
+  uint64_t writeback_from_ = 0;  // where the writeback not yet started begins (with sync)
 };
 
 // Writes into a caller's buffer; bytes past `capacity` are only counted, so a NULL buffer
@@ -118,10 +120,13 @@ class MappedSource final : public Source {
   MappedSource &operator=(const MappedSource &) = delete;
   void read(uint64_t offset, void *dst, size_t size) const override;
   void will_read(uint64_t offset, uint64_t size) const override;
+  // The open file, e.g. to map single tensors of it for longer than the source lives.
+  int fd() const { return fd_; }
 
  private:
   void *mapping_ = nullptr;
   bool populate_;
+  int fd_ = -1;
 };
 
 // Bytes in memory; `copy` makes the source own a 64-byte aligned copy.

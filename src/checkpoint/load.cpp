@@ -113,12 +113,18 @@ void compare_strictly(Model &model, const Contents &c) {
   fail(shape_problem ? NNSTATE_ERR_SHAPE_MISMATCH : NNSTATE_ERR_NOT_FOUND, message);
 }
 
+// A tensor of the model and the file's entry it is read from.
+struct Binding {
+  const TensorEntry *entry;
+  Tensor *tensor;
+};
+
 // Binds the optimizer's state to the file's entries, reads everything, then sets the steps.
 struct OptimizerBinding : OptimizerStateVisitor {
   const Contents *contents;
   const std::unordered_map<std::string, const TensorEntry *> *by_name;
   std::map<std::string, const ParamStateInfo *> states;
-  std::vector<ReadTarget> *targets;
+  std::vector<Binding> *bindings;
   std::vector<std::pair<int64_t *, int64_t>> steps;
   void step(const std::string &param, int64_t &step) override {
     auto it = states.find(param);
@@ -135,9 +141,24 @@ struct OptimizerBinding : OptimizerStateVisitor {
                                     state_name + "\" of \"" + param + "\" is missing or " +
                                     "mis-shaped");
     }
-    targets->push_back({it->second, value.data()});
+    bindings->push_back({it->second, &value});
   }
 };
+
+// Tensors from this size on are mapped from the file by load_mapped; smaller ones are copied,
+// so that a file of many small tensors does not take one mapping each.
+constexpr uint64_t kMapBytes = uint64_t{1} << 20;
+
+// The target reading `b`: into the tensor's storage, or, when `map_fd` is a file and the tensor
+// large, checked in place in a copy-on-write mapping of the file that becomes its storage.
+ReadTarget read_target(const Binding &b, int map_fd) {
+  const TensorEntry &e = *b.entry;
+  if (map_fd >= 0 && e.byte_length >= kMapBytes &&
+      b.tensor->map_file(map_fd, kHeaderSize + e.offset, e.shape)) {
+    return {&e, b.tensor->data(), true};
+  }
+  return {&e, b.tensor->data()};
+}
 
 // What reading a checkpoint's tensors still has to check.
 DataCheck data_check(const ValidatedCheckpoint &checkpoint, const LoadOptions &options) {
@@ -151,14 +172,15 @@ DataCheck data_check(const ValidatedCheckpoint &checkpoint, const LoadOptions &o
 // unless the data section was verified already, CRC-checked in any case, so that a full load
 // checks every byte, as verify does.
 void read_into(Model &model, const ValidatedCheckpoint &checkpoint, const LoadOptions &options,
-               std::vector<ReadTarget> extra = {}) {
+               std::vector<ReadTarget> extra = {}, int map_fd = -1) {
   const Contents &c = checkpoint.contents;
   const DataCheck check = data_check(checkpoint, options);
   std::vector<ReadTarget> targets = std::move(extra);
+  std::vector<Binding> bindings;
   const auto tensors = network_tensors(model);
   for (const TensorEntry &e : c.tensors) {
     if (e.role != Role::parameter && e.role != Role::buffer) continue;
-    targets.push_back({&e, tensors.at(e.name).value->data()});
+    bindings.push_back({&e, tensors.at(e.name).value});
   }
   OptimizerBinding binding;
   const bool full = options.mode == LoadMode::full;
@@ -167,10 +189,11 @@ void read_into(Model &model, const ValidatedCheckpoint &checkpoint, const LoadOp
     for (const TensorEntry &e : c.tensors) by_name.emplace(e.name, &e);
     binding.contents = &c;
     binding.by_name = &by_name;
-    binding.targets = &targets;
+    binding.bindings = &bindings;
     for (const ParamStateInfo &p : c.param_states) binding.states[p.param] = &p;
     model.optimizer()->visit_state(binding);
   }
+  for (const Binding &b : bindings) targets.push_back(read_target(b, map_fd));
   if (full && check == DataCheck::crc_and_padding) {
     std::vector<bool> covered(c.tensors.size(), false);
     for (const ReadTarget &t : targets)
@@ -201,8 +224,10 @@ bool same_but_lr(const OptimizerConfig &current, const OptimizerConfig &wanted) 
 
 }  // namespace
 
-std::unique_ptr<Model> load(const ValidatedCheckpoint &checkpoint, const LoadOptions &options) {
-  const Contents &c = checkpoint.contents;
+namespace {
+
+// The model the checkpoint describes, its tensors not yet read.
+std::unique_ptr<Model> build_model(const Contents &c, const LoadOptions &options) {
   auto model = std::make_unique<Model>(c.seed);
   try {
     if (c.sample_input_shape.rank > 0)
@@ -219,7 +244,22 @@ std::unique_ptr<Model> load(const ValidatedCheckpoint &checkpoint, const LoadOpt
     fail(NNSTATE_ERR_CORRUPT,
          describe_file(c.file) + ": the architecture cannot be built: " + e.what());
   }
+  return model;
+}
+
+}  // namespace
+
+std::unique_ptr<Model> load(const ValidatedCheckpoint &checkpoint, const LoadOptions &options) {
+  std::unique_ptr<Model> model = build_model(checkpoint.contents, options);
   read_into(*model, checkpoint, options);
+  return model;
+}
+
+std::unique_ptr<Model> load_mapped(const std::string &path, const LoadOptions &options) {
+  const MappedSource source(path, false);
+  const ValidatedCheckpoint checkpoint = validate(source, false);
+  std::unique_ptr<Model> model = build_model(checkpoint.contents, options);
+  read_into(*model, checkpoint, options, {}, source.fd());
   return model;
 }
 

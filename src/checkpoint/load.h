@@ -31,6 +31,12 @@ struct LoadOptions {
 // Rebuilds a model (layers, loss, optimizer, state) from the checkpoint alone.
 std::unique_ptr<Model> load(const ValidatedCheckpoint &checkpoint, const LoadOptions &options);
 std::unique_ptr<Model> load(const Source &source, const LoadOptions &options);
+// The same from a file whose large tensors (1 MiB and more) stay in the file's pages: each
+// becomes a copy-on-write private mapping of the file, checked where it lies, so nothing is
+// copied and no memory is taken until a page is written (training copies each page it writes).
+// The file must not be truncated or rewritten in place while the model lives (SIGBUS or
+// changed values); replacing it by a rename, as save() does, is safe.
+std::unique_ptr<Model> load_mapped(const std::string &path, const LoadOptions &options);
 // Loads into a model the caller built; its tensors must match the file's exactly (names and
 // shapes), else SHAPE_MISMATCH / NOT_FOUND listing every difference, before anything changes.
 // In full mode the model's optimizer is replaced by the file's (config and state). A tensor

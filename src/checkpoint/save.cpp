@@ -1,11 +1,14 @@
 // Save: the layout and the manifest are fixed first (CRC fields as placeholders), then one
-// streaming pass: tensors go from their storage (or a staged copy) to the sink in chunks, each
-// chunk CRC'd while it is in cache and its CRC patched into the manifest, which follows the
-// data; the header is written last at offset 0.
+// streaming pass: tensors go from their storage (or a staged copy) to the sink, their CRCs
+// computed on a helper thread meanwhile for large images (else each chunk CRC'd while it is in
+// cache) and patched into the manifest, which follows the data; the header is written last at
+// offset 0.
 #include <chrono>
 #include <cstring>
 #include <memory>
 #include <set>
+#include <system_error>
+#include <thread>
 
 #include "checkpoint/container.h"
 #include "checkpoint/crc32c.h"
@@ -28,6 +31,9 @@ using flatbuffers::Offset;
 // Large enough to amortise a syscall, small enough that a CRC'd chunk is still in L2 when the
 // kernel copies it.
 constexpr size_t kChunk = size_t{256} << 10;
+// From this size on the CRCs are computed on a second thread while the data is written, so the
+// CRC work overlaps the kernel's copy into the page cache (and the disk, with fsync).
+constexpr uint64_t kThreadedCrcBytes = uint64_t{8} << 20;
 
 struct PendingTensor {
   const unsigned char *bytes;  // the live tensor, or its copy once the image is staged
@@ -454,6 +460,44 @@ void build_manifest(FlatBufferBuilder &b, Model &model, const Snapshot &snap,
   fbs::FinishManifestBuffer(b, m.Finish());
 }
 
+// The CRC of every tensor, computed on a helper thread that runs over the tensors while the
+// caller writes them. Only reads the bytes, which stay unchanged during write(): a staged
+// image's copy, or live tensors of a model that the saving thread owns meanwhile.
+class ParallelCrcs {
+ public:
+  explicit ParallelCrcs(const std::vector<PendingTensor> &tensors)
+      : tensors_(tensors), crcs_(tensors.size(), 0) {
+    if (std::thread::hardware_concurrency() < 2) return;
+    try {
+      thread_ = std::thread([this] { compute(); });
+    } catch (const std::system_error &) {
+      // No thread: the caller computes them inline.
+    }
+  }
+  ~ParallelCrcs() {
+    if (thread_.joinable()) thread_.join();
+  }
+  ParallelCrcs(const ParallelCrcs &) = delete;
+  ParallelCrcs &operator=(const ParallelCrcs &) = delete;
+  bool running() const { return thread_.joinable(); }
+  // Waits for the helper and returns the CRCs in the order of the tensors.
+  const std::vector<uint32_t> &results() {
+    if (thread_.joinable()) thread_.join();
+    return crcs_;
+  }
+
+ private:
+  void compute() {
+    for (size_t i = 0; i < tensors_.size(); ++i) {
+      crcs_[i] = crc32c(0, tensors_[i].bytes, static_cast<size_t>(tensors_[i].entry.byte_length));
+    }
+  }
+
+  const std::vector<PendingTensor> &tensors_;
+  std::vector<uint32_t> crcs_;
+  std::thread thread_;
+};
+
 }  // namespace
 
 struct CheckpointImage::Parts {
@@ -510,33 +554,49 @@ void CheckpointImage::stage(unsigned char *staging) {
   std::memset(staging + end, 0, static_cast<size_t>(parts_->data_length - end));
 }
 
-void CheckpointImage::write(Sink &sink) {
+void CheckpointImage::write(Sink &sink, bool parallel_crcs) {
   static const unsigned char kZeros[kAlignment] = {};
   sink.write(kZeros, kHeaderSize);  // placeholder: the header needs the manifest's CRC
 
   uint8_t *manifest = parts_->manifest.data();
   const size_t manifest_size = parts_->manifest.size();
+  const std::vector<PendingTensor> &tensors = parts_->snap.tensors;
+  std::unique_ptr<ParallelCrcs> parallel;
+  if (parallel_crcs && parts_->data_length >= kThreadedCrcBytes) {
+    parallel = std::make_unique<ParallelCrcs>(tensors);
+  }
+  const bool inline_crcs = !parallel || !parallel->running();
+  std::vector<uint32_t> crcs(tensors.size(), 0);
   uint64_t offset = 0;
-  for (const PendingTensor &p : parts_->snap.tensors) {
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const PendingTensor &p = tensors[i];
     const TensorEntry &e = p.entry;
-    uint32_t crc = 0;
-    for (uint64_t done = 0; done < e.byte_length;) {
-      size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, e.byte_length - done));
-      crc = crc32c(crc, p.bytes + done, n);
-      sink.write(p.bytes + done, n);
-      done += n;
-    }
-    // The TensorRef table sits manifest_ref bytes before the end of the finished buffer.
-    if (p.manifest_ref == 0 || p.manifest_ref > manifest_size) {
-      fail(NNSTATE_ERR_INTERNAL, "tensor \"" + e.name + "\" has no reference in the manifest");
-    }
-    auto *ref = reinterpret_cast<flatbuffers::Table *>(manifest + manifest_size - p.manifest_ref);
-    if (!ref->SetField<uint32_t>(fbs::TensorRef::VT_CRC32C, crc, 0)) {
-      fail(NNSTATE_ERR_INTERNAL, "the manifest has no CRC field for \"" + e.name + "\"");
+    if (inline_crcs) {
+      for (uint64_t done = 0; done < e.byte_length;) {
+        size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, e.byte_length - done));
+        crcs[i] = crc32c(crcs[i], p.bytes + done, n);
+        sink.write(p.bytes + done, n);
+        done += n;
+      }
+    } else if (e.byte_length > 0) {
+      sink.write(p.bytes, static_cast<size_t>(e.byte_length));
     }
     uint64_t end = align_up(offset + e.byte_length);
     sink.write(kZeros, static_cast<size_t>(end - offset - e.byte_length));
     offset = end;
+  }
+  if (!inline_crcs) crcs = parallel->results();
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const PendingTensor &p = tensors[i];
+    // The TensorRef table sits manifest_ref bytes before the end of the finished buffer.
+    if (p.manifest_ref == 0 || p.manifest_ref > manifest_size) {
+      fail(NNSTATE_ERR_INTERNAL,
+           "tensor \"" + p.entry.name + "\" has no reference in the manifest");
+    }
+    auto *ref = reinterpret_cast<flatbuffers::Table *>(manifest + manifest_size - p.manifest_ref);
+    if (!ref->SetField<uint32_t>(fbs::TensorRef::VT_CRC32C, crcs[i], 0)) {
+      fail(NNSTATE_ERR_INTERNAL, "the manifest has no CRC field for \"" + p.entry.name + "\"");
+    }
   }
   sink.write(manifest, manifest_size);
 

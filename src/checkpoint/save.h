@@ -41,7 +41,9 @@ class CheckpointImage {
   // Copies every tensor into staging[0, data_bytes()) in the file's layout, zero padding
   // included, and reads them from there from now on.
   void stage(unsigned char *staging);
-  void write(Sink &sink);
+  // With `parallel_crcs`, a large image's CRCs are computed on a helper thread while it is
+  // written (the file's bytes are the same either way).
+  void write(Sink &sink, bool parallel_crcs = true);
 
  private:
   struct Parts;

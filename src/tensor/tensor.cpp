@@ -1,6 +1,7 @@
 #include "tensor/tensor.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -12,9 +13,17 @@ namespace nnstate {
 namespace {
 
 constexpr size_t kAlignment = 64;
-// Tensors of at least this size get 2 MiB alignment and transparent huge pages: page faults
-// cost ~14 µs per 4 KiB page on our machines, so large tensors are faulted in 512 times less.
-constexpr size_t kHugePage = size_t{2} << 20;
+// Tensors of at least this size get whole huge pages from the kernel (huge_pages_allocate):
+// page faults cost ~14 µs per 4 KiB page on our machines, so large tensors are faulted in 512
+// times less, and their fresh storage reads as zero without being written.
+constexpr size_t kHugePage = kHugePageBytes;
+// alignment_ of a storage that maps a file (map_file).
+constexpr size_t kFileMapping = 1;
+
+size_t page_size() {
+  static const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  return page;
+}
 
 size_t alignment_for(size_t bytes) {
   return bytes >= kHugePage ? kHugePage : kAlignment;
@@ -24,7 +33,9 @@ size_t alignment_for(size_t bytes) {
 
 Tensor::Tensor(const Shape &shape) {
   resize(shape);
-  zero();
+  // Fresh huge pages are zero already: writing them would only fault them in (a network loaded
+  // for inference never touches its gradients; a loaded one writes its parameters once).
+  if (alignment_ != kHugePage) zero();
 }
 
 Tensor Tensor::declaration(const Shape &shape) {
@@ -81,6 +92,26 @@ void Tensor::borrow(const float *data, const Shape &shape) {
   numel_ = count;
 }
 
+bool Tensor::map_file(int fd, uint64_t file_offset, const Shape &shape) {
+  const int64_t count = shape.numel();
+  const size_t bytes = checked_bytes(count, sizeof(float), "a mapped tensor");
+  const size_t page = page_size();
+  const uint64_t start = file_offset / page * page;
+  const size_t head = static_cast<size_t>(file_offset - start);
+  if (bytes == 0 || file_offset % kAlignment != 0 || bytes > SIZE_MAX - head - page) return false;
+  const size_t length = (head + bytes + page - 1) / page * page;
+  void *memory =
+      ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, static_cast<off_t>(start));
+  if (memory == MAP_FAILED) return false;
+  release();
+  data_ = reinterpret_cast<float *>(static_cast<unsigned char *>(memory) + head);
+  capacity_ = static_cast<int64_t>((length - head) / sizeof(float));
+  alignment_ = kFileMapping;
+  shape_ = shape;
+  numel_ = count;
+  return true;
+}
+
 void Tensor::fill(float value) {
   std::fill(data_, data_ + numel_, value);
 }
@@ -90,8 +121,8 @@ void Tensor::reserve(int64_t count) {
   size_t bytes = checked_bytes(count, sizeof(float), "a tensor");
   const size_t alignment = alignment_for(bytes);
   bytes = checked_sum(bytes, alignment - 1, "a tensor") / alignment * alignment;
-  void *memory = aligned_allocate(bytes, alignment, "a tensor");
-  if (alignment == kHugePage) madvise(memory, bytes, MADV_HUGEPAGE);
+  void *memory = alignment == kHugePage ? huge_pages_allocate(bytes, "a tensor")
+                                        : aligned_allocate(bytes, alignment, "a tensor");
   release();
   data_ = static_cast<float *>(memory);
   capacity_ = static_cast<int64_t>(bytes / sizeof(float));
@@ -99,7 +130,16 @@ void Tensor::reserve(int64_t count) {
 }
 
 void Tensor::release() {
-  if (data_ && alignment_ != 0) aligned_free(data_, alignment_);
+  if (data_ && alignment_ == kHugePage) {
+    huge_pages_free(data_, static_cast<size_t>(capacity_) * sizeof(float));
+  } else if (data_ && alignment_ == kFileMapping) {
+    const uintptr_t at = reinterpret_cast<uintptr_t>(data_);
+    const uintptr_t base = at / page_size() * page_size();
+    ::munmap(reinterpret_cast<void *>(base),
+             at + static_cast<size_t>(capacity_) * sizeof(float) - base);
+  } else if (data_ && alignment_ != 0) {
+    aligned_free(data_, alignment_);
+  }
   data_ = nullptr;
   capacity_ = 0;
   alignment_ = 0;

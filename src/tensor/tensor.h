@@ -29,6 +29,12 @@ class Tensor {
   // Makes this tensor a read-only view of the caller's `data` (not copied, not freed), e.g. the
   // network input. Only pass the result as `const Tensor &`; a later resize allocates storage.
   void borrow(const float *data, const Shape &shape);
+  // Makes the storage a private (copy-on-write) mapping of the open file `fd` whose values start
+  // at `file_offset` (a multiple of 64): no copy and no memory besides the page cache until a
+  // page is written, which then copies that 4 KiB page. The file must not be truncated or
+  // rewritten in place while the storage lives (as for any mapping: SIGBUS or changed values).
+  // Returns false, changing nothing, when the system refuses the mapping.
+  bool map_file(int fd, uint64_t file_offset, const Shape &shape);
   void fill(float value);
   void zero() { fill(0.0f); }
 
@@ -47,7 +53,7 @@ class Tensor {
   float *data_ = nullptr;
   int64_t numel_ = 0;
   int64_t capacity_ = 0;
-  size_t alignment_ = 0;  // 0 while the storage is borrowed (or absent)
+  size_t alignment_ = 0;  // 0 while the storage is borrowed (or absent); 1: a file mapping
   Shape shape_;
 };
 

@@ -1,5 +1,6 @@
 #include "util/memory.h"
 
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -78,6 +79,34 @@ void *aligned_allocate(size_t bytes, size_t alignment, const char *what) {
 
 void aligned_free(void *memory, size_t alignment) noexcept {
   ::operator delete(memory, std::align_val_t(alignment));
+}
+
+void *huge_pages_allocate(size_t bytes, const char *what) {
+  if (bytes == 0 || bytes % kHugePageBytes != 0 || bytes > SIZE_MAX - kHugePageBytes) {
+    fail(NNSTATE_ERR_INTERNAL, std::string(what) + ": " + std::to_string(bytes) +
+                                   " bytes is not a whole number of huge pages");
+  }
+  check_fits_in_memory(bytes, what);
+  // One huge page more than asked, so that an aligned range lies inside; the ends are returned.
+  const size_t mapped = bytes + kHugePageBytes;
+  void *memory =
+      ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (memory == MAP_FAILED) {
+    fail(NNSTATE_ERR_OUT_OF_MEMORY,
+         std::string(what) + ": cannot map " + std::to_string(bytes) + " bytes");
+  }
+  const auto start = reinterpret_cast<uintptr_t>(memory);
+  const uintptr_t aligned = (start + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+  if (aligned > start) ::munmap(memory, aligned - start);
+  const uintptr_t end = start + mapped, used_end = aligned + bytes;
+  if (end > used_end) ::munmap(reinterpret_cast<void *>(used_end), end - used_end);
+  // A failure only costs speed (4 KiB pages).
+  ::madvise(reinterpret_cast<void *>(aligned), bytes, MADV_HUGEPAGE);
+  return reinterpret_cast<void *>(aligned);
+}
+
+void huge_pages_free(void *memory, size_t bytes) noexcept {
+  if (memory) ::munmap(memory, bytes);
 }
 
 }  // namespace nnstate

@@ -30,4 +30,15 @@ void check_fits_in_memory(uint64_t bytes, const char *what);
 void *aligned_allocate(size_t bytes, size_t alignment, const char *what);
 void aligned_free(void *memory, size_t alignment) noexcept;
 
+// The alignment and granule of huge_pages_allocate: one transparent huge page.
+constexpr size_t kHugePageBytes = size_t{2} << 20;
+
+// `bytes` (a non-zero multiple of kHugePageBytes) of kHugePageBytes-aligned memory mapped
+// straight from the kernel with transparent huge pages: it reads as zero and takes no memory
+// until written, so large tensors need no zero-filling pass and those never written (gradients
+// of a network used for inference) cost nothing. Checked like aligned_allocate; OUT_OF_MEMORY
+// when the kernel refuses.
+void *huge_pages_allocate(size_t bytes, const char *what);
+void huge_pages_free(void *memory, size_t bytes) noexcept;
+
 }  // namespace nnstate

@@ -1,6 +1,6 @@
 // CRC32C: both implementations against published vectors (RFC 3720 B.4, the "123456789"
 // check value) and against each other at every alignment and many lengths, so that every
-// hardware path (three-way crc32 interleaving, carry-less multiplication folding on 16- and
+// hardware path (three-way crc32 interleaving, carry-less multiplication folding on 16-, 32- and
 // 64-byte registers) and its joining of partial results is exercised.
 #include <doctest/doctest.h>
 
@@ -62,7 +62,8 @@ TEST_CASE("crc32c implementations agree at every alignment and across the interl
     b = static_cast<unsigned char>(x >> 24);
   }
   // Around every path's threshold and block size: bytewise, 8-byte, three-way (256, 8192),
-  // 16-byte folding (from 256, 64-byte steps) and 64-byte folding (from 1024, 256-byte steps).
+  // 16-byte folding (from 256, 64-byte steps), 32-byte folding (from 512 in crc32c, 128 when
+  // called alone; 128-byte steps) and 64-byte folding (from 1024, 256-byte steps).
   std::vector<size_t> lengths = {0, 1, 7, 8, 9, 24575, 24576, 24577, 30000, data.size() - 16};
   for (size_t n = 120; n <= 1300; ++n) lengths.push_back(n);
   for (size_t n : {2047, 2048, 2049, 4095, 4096, 4097, 8191, 8192, 8193}) lengths.push_back(n);
@@ -72,6 +73,7 @@ TEST_CASE("crc32c implementations agree at every alignment and across the interl
       uint32_t expected = crc32c_portable(0, p, length);
       CHECK(crc32c(0, p, length) == expected);
       if (crc32c_hardware_available()) CHECK(crc32c_hardware(0, p, length) == expected);
+      if (crc32c_fold32_available()) CHECK(crc32c_fold32(0, p, length) == expected);
     }
   }
 }
