@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "layers/layer_config.h"
 #include "random/rng.h"
 #include "util/error.h"
 
@@ -15,10 +16,9 @@ Dropout::Dropout(double p) : p_(p) {
 }
 
 LayerConfig Dropout::config() const {
-  LayerConfig c;
-  c.kind = LayerKind::dropout;
+  DropoutConfig c;
   c.p = p_;
-  return c;
+  return LayerConfig(LayerKind::dropout, c);
 }
 
 void Dropout::forward(const Tensor &input, Tensor &output, const RunContext &context) {
