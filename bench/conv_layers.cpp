@@ -18,6 +18,7 @@
 
 #include "bench_util.h"
 #include "layers/conv2d.h"
+#include "layers/layer_config.h"
 #include "random/rng.h"
 
 namespace {
@@ -61,14 +62,14 @@ void sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float *a, co
 
 void run_case(const ConvCase &cc, int64_t batch, int repeats, int64_t column_budget) {
   nnstate::Rng rng(42, nnstate::RngStream::init);
-  nnstate::LayerConfig config;
-  config.kind = nnstate::LayerKind::conv2d;
-  config.in_channels = cc.in_c;
-  config.out_channels = cc.out_c;
-  config.kernel_size = {cc.kernel, cc.kernel};
-  config.stride = {cc.stride, cc.stride};
-  config.padding = {cc.padding, cc.padding};
-  nnstate::Conv2d conv(config, &rng);
+  nnstate::LayerConfig config(nnstate::LayerKind::conv2d);
+  auto &o = config.as<nnstate::Conv2dConfig>();
+  o.in_channels = cc.in_c;
+  o.out_channels = cc.out_c;
+  o.kernel_size = {cc.kernel, cc.kernel};
+  o.stride = {cc.stride, cc.stride};
+  o.padding = {cc.padding, cc.padding};
+  nnstate::Conv2d conv(o, &rng);
   if (column_budget > 0) conv.set_column_budget(column_budget);
   nnstate::Tensor x(nnstate::Shape{batch, cc.in_c, cc.hw, cc.hw});
   fill(x, rng);

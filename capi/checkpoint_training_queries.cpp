@@ -116,7 +116,7 @@ nnstate_status nnstate_checkpoint_layer_kind(const nnstate_checkpoint *checkpoin
                                                       " does not exist (" +
                                                       std::to_string(layers.size()) + " layers)");
     }
-    *kind = static_cast<int32_t>(layers[index].kind);
+    *kind = static_cast<int32_t>(layers[index].kind());
   });
 }
 

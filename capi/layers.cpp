@@ -4,7 +4,7 @@
 
 #include "guard.h"
 #include "handles.h"
-#include "layers/layer.h"
+#include "layers/layer_config.h"
 
 using nnstate::capi::guard;
 using nnstate::capi::require_arg;
@@ -74,16 +74,16 @@ nnstate_status nnstate_network_add_conv2d(nnstate_network *network,
     require_arg(network, "network");
     require_arg(options, "options");
     nnstate::capi::check_struct_size(options, "nnstate_conv2d_options");
-    nnstate::LayerConfig config;
-    config.kind = nnstate::LayerKind::conv2d;
-    config.in_channels = options->in_channels;
-    config.out_channels = options->out_channels;
-    config.kernel_size = {options->kernel_h, options->kernel_w};
-    config.stride = {options->stride_h, options->stride_w};
-    config.padding = {options->padding_h, options->padding_w};
-    config.dilation = {options->dilation_h, options->dilation_w};
-    config.groups = options->groups;
-    config.bias = options->bias != 0;
+    nnstate::LayerConfig config(nnstate::LayerKind::conv2d);
+    auto &o = config.as<nnstate::Conv2dConfig>();
+    o.in_channels = options->in_channels;
+    o.out_channels = options->out_channels;
+    o.kernel_size = {options->kernel_h, options->kernel_w};
+    o.stride = {options->stride_h, options->stride_w};
+    o.padding = {options->padding_h, options->padding_w};
+    o.dilation = {options->dilation_h, options->dilation_w};
+    o.groups = options->groups;
+    o.bias = options->bias != 0;
     append(network, config);
   });
 }
@@ -93,13 +93,13 @@ nnstate_status nnstate_network_add_max_pool2d(nnstate_network *network, int64_t 
                                               int64_t padding_h, int64_t padding_w) {
   return guard([&] {
     require_arg(network, "network");
-    nnstate::LayerConfig config;
-    config.kind = nnstate::LayerKind::max_pool2d;
-    config.kernel_size = {kernel_h, kernel_w};
+    nnstate::LayerConfig config(nnstate::LayerKind::max_pool2d);
+    auto &o = config.as<nnstate::MaxPool2dConfig>();
+    o.kernel_size = {kernel_h, kernel_w};
     // 0 stands for the kernel size per dimension, so (0, 1) works too; the core only maps
     // (0, 0). Negative strides reach the core and are refused there.
-    config.stride = {stride_h == 0 ? kernel_h : stride_h, stride_w == 0 ? kernel_w : stride_w};
-    config.padding = {padding_h, padding_w};
+    o.stride = {stride_h == 0 ? kernel_h : stride_h, stride_w == 0 ? kernel_w : stride_w};
+    o.padding = {padding_h, padding_w};
     append(network, config);
   });
 }
@@ -107,10 +107,10 @@ nnstate_status nnstate_network_add_max_pool2d(nnstate_network *network, int64_t 
 nnstate_status nnstate_network_add_flatten(nnstate_network *network) {
   return guard([&] {
     require_arg(network, "network");
-    nnstate::LayerConfig config;
-    config.kind = nnstate::LayerKind::flatten;
-    config.start_dim = 1;
-    config.end_dim = -1;
+    nnstate::LayerConfig config(nnstate::LayerKind::flatten);
+    auto &o = config.as<nnstate::FlattenConfig>();
+    o.start_dim = 1;
+    o.end_dim = -1;
     append(network, config);
   });
 }
@@ -125,13 +125,14 @@ nnstate_status nnstate_network_add_batch_norm(nnstate_network *network, int32_t 
                     "batch norm dims must be 1 (BatchNorm1d) or 2 (BatchNorm2d), got " +
                         std::to_string(dims));
     }
-    nnstate::LayerConfig config;
-    config.kind = dims == 1 ? nnstate::LayerKind::batch_norm1d : nnstate::LayerKind::batch_norm2d;
-    config.num_features = num_features;
-    config.eps = eps;
-    config.momentum = momentum;
-    config.affine = affine != 0;
-    config.track_running_stats = track_running_stats != 0;
+    nnstate::LayerConfig config(dims == 1 ? nnstate::LayerKind::batch_norm1d
+                                          : nnstate::LayerKind::batch_norm2d);
+    auto &o = config.as<nnstate::BatchNormConfig>();
+    o.num_features = num_features;
+    o.eps = eps;
+    o.momentum = momentum;
+    o.affine = affine != 0;
+    o.track_running_stats = track_running_stats != 0;
     append(network, config);
   });
 }
@@ -139,9 +140,9 @@ nnstate_status nnstate_network_add_batch_norm(nnstate_network *network, int32_t 
 nnstate_status nnstate_network_add_dropout(nnstate_network *network, double p) {
   return guard([&] {
     require_arg(network, "network");
-    nnstate::LayerConfig config;
-    config.kind = nnstate::LayerKind::dropout;
-    config.p = p;
+    nnstate::LayerConfig config(nnstate::LayerKind::dropout);
+    auto &o = config.as<nnstate::DropoutConfig>();
+    o.p = p;
     append(network, config);
   });
 }
@@ -151,11 +152,11 @@ nnstate_status nnstate_network_add_layer_norm(nnstate_network *network,
                                               double eps, int32_t elementwise_affine) {
   return guard([&] {
     require_arg(network, "network");
-    nnstate::LayerConfig config;
-    config.kind = nnstate::LayerKind::layer_norm;
-    config.normalized_shape = shape_from_c(normalized_shape, rank, "normalized_shape");
-    config.eps = eps;
-    config.affine = elementwise_affine != 0;
+    nnstate::LayerConfig config(nnstate::LayerKind::layer_norm);
+    auto &o = config.as<nnstate::LayerNormConfig>();
+    o.normalized_shape = shape_from_c(normalized_shape, rank, "normalized_shape");
+    o.eps = eps;
+    o.affine = elementwise_affine != 0;
     append(network, config);
   });
 }

@@ -81,11 +81,11 @@ void nnstate_network_free(nnstate_network *network) {
 
 nnstate_status nnstate_network_add_linear(nnstate_network *network, int64_t in_features,
                                           int64_t out_features, int32_t bias) {
-  nnstate::LayerConfig config;
-  config.kind = nnstate::LayerKind::linear;
-  config.in_features = in_features;
-  config.out_features = out_features;
-  config.bias = bias != 0;
+  nnstate::LayerConfig config(nnstate::LayerKind::linear);
+  auto &o = config.as<nnstate::LinearConfig>();
+  o.in_features = in_features;
+  o.out_features = out_features;
+  o.bias = bias != 0;
   return add_layer(network, config);
 }
 
@@ -99,24 +99,23 @@ nnstate_status nnstate_network_add_activation(nnstate_network *network, int32_t 
                     "layer kind " + std::to_string(layer_kind) +
                         " is not a parameterless activation (use RELU, TANH, SIGMOID or GELU)");
     }
-    nnstate::LayerConfig config;
-    config.kind = static_cast<nnstate::LayerKind>(layer_kind);
+    const nnstate::LayerConfig config(static_cast<nnstate::LayerKind>(layer_kind));
     network->model.add_layer(config);
     network->tensor_names.clear();
   });
 }
 
 nnstate_status nnstate_network_add_leaky_relu(nnstate_network *network, float negative_slope) {
-  nnstate::LayerConfig config;
-  config.kind = nnstate::LayerKind::leaky_relu;
-  config.negative_slope = negative_slope;
+  nnstate::LayerConfig config(nnstate::LayerKind::leaky_relu);
+  auto &o = config.as<nnstate::LeakyReLUConfig>();
+  o.negative_slope = negative_slope;
   return add_layer(network, config);
 }
 
 nnstate_status nnstate_network_add_gelu(nnstate_network *network, int32_t tanh_approximation) {
-  nnstate::LayerConfig config;
-  config.kind = nnstate::LayerKind::gelu;
-  config.gelu_tanh = tanh_approximation != 0;
+  nnstate::LayerConfig config(nnstate::LayerKind::gelu);
+  auto &o = config.as<nnstate::GELUConfig>();
+  o.tanh_approximation = tanh_approximation != 0;
   return add_layer(network, config);
 }
 

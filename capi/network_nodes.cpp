@@ -76,7 +76,7 @@ nnstate_status nnstate_network_node_info(const nnstate_network *network, size_t 
     require_arg(network, "network");
     nnstate::Graph &graph = const_cast<nnstate_network *>(network)->model.network();
     require_node(graph, index);
-    if (kind) *kind = static_cast<int32_t>(graph.layer(index).config().kind);
+    if (kind) *kind = static_cast<int32_t>(graph.layer(index).config().kind());
     if (input_count) *input_count = static_cast<int32_t>(graph.inputs(index).size());
     if (rank || dims) {
       const nnstate::Shape shape = graph.node_sample_output_shape(index);

@@ -1,11 +1,13 @@
 #include "checkpoint/architecture.h"
 
 #include <cstdint>
+#include <cstdio>
 #include <string_view>
 #include <unordered_map>
 
+#include "layers/layer_spec.h"
 #include "layers/merge.h"
-
+#include "layers/registry.h"
 #include "util/error.h"
 
 namespace nnstate::checkpoint {
@@ -21,29 +23,33 @@ constexpr uint64_t kWorkspacePerDataByte = 16;
 
 thread_local uint64_t shape_steps = 0;
 
-std::string pair_string(const Size2 &s) {
-  return "(" + std::to_string(s.h) + ", " + std::to_string(s.w) + ")";
-}
-
-// The configuration fields that size the layer's tensors, for messages.
+// The kind and its configuration fields (those `nnstate diff` shows, from the kind's spec),
+// for messages: "Linear(in_features 784, out_features 10, bias true)".
 std::string describe_sizes(const LayerConfig &c) {
-  const std::string kind = layer_kind_name(c.kind);
-  switch (c.kind) {
-    case LayerKind::linear:
-      return kind + "(in_features " + std::to_string(c.in_features) + ", out_features " +
-             std::to_string(c.out_features) + ")";
-    case LayerKind::conv2d:
-      return kind + "(in_channels " + std::to_string(c.in_channels) + ", out_channels " +
-             std::to_string(c.out_channels) + ", kernel_size " + pair_string(c.kernel_size) +
-             ", groups " + std::to_string(c.groups) + ")";
-    case LayerKind::batch_norm1d:
-    case LayerKind::batch_norm2d:
-      return kind + "(num_features " + std::to_string(c.num_features) + ")";
-    case LayerKind::layer_norm:
-      return kind + "(normalized_shape " + c.normalized_shape.to_string() + ")";
-    default:
-      return kind;
-  }
+  struct Text final : ConfigFields {
+    std::string list;
+    void add(const std::string &name, const std::string &value) {
+      list += (list.empty() ? "" : ", ") + name + " " + value;
+    }
+    void text(const std::string &name, const std::string &value) override { add(name, value); }
+    void integer(const std::string &name, int64_t value) override {
+      add(name, std::to_string(value));
+    }
+    void boolean(const std::string &name, bool value) override {
+      add(name, value ? "true" : "false");
+    }
+    void real(const std::string &name, double value) override {
+      char text[32];
+      std::snprintf(text, sizeof text, "%.17g", value);
+      add(name, text);
+    }
+    void size2(const std::string &name, const Size2 &value) override {
+      add(name, value.to_string());
+    }
+  } fields;
+  layer_kind_entry(c.kind()).spec->describe_fields(c, fields);
+  const std::string kind = layer_kind_name(c.kind());
+  return fields.list.empty() ? kind : kind + "(" + fields.list + ")";
 }
 
 void check_config(const LayerConfig &c, const std::string &where) {
@@ -68,7 +74,7 @@ int64_t bounded_numel(const Shape &s) {
 }
 
 std::string describe(size_t index, const LayerConfig &c) {
-  return "layer " + std::to_string(index) + " (" + layer_kind_name(c.kind) + ")";
+  return "layer " + std::to_string(index) + " (" + layer_kind_name(c.kind()) + ")";
 }
 
 // Layer `index`'s output for one sample (batched to [1, ...]), as the built layer computes it.
@@ -156,7 +162,7 @@ void check_links(const std::vector<LayerConfig> &layers, const Wiring &wiring,
       }
     }
     const std::vector<int32_t> inputs = wiring.inputs(i);
-    const bool merge = is_merge_kind(layers[i].kind);
+    const bool merge = is_merge_kind(layers[i].kind());
     if (merge ? inputs.size() < 2 : inputs.size() != 1) {
       no_chain(where, describe(i, layers[i]) + " takes " +
                           (merge ? "two or more inputs" : "one input") + ", the file gives " +
@@ -239,7 +245,7 @@ Shape check_graph(const std::vector<LayerConfig> &layers, const std::vector<Node
     for (int32_t source : wiring.inputs(i)) {
       in.push_back(source == Graph::kNetworkInput ? input : out[source]);
     }
-    if (is_merge_kind(c.kind)) {
+    if (is_merge_kind(c.kind())) {
       out[i] = merge_step(where, i, c, in);
       return;
     }
@@ -263,7 +269,7 @@ Shape check_graph(const std::vector<LayerConfig> &layers, const std::vector<Node
     const Shape required = declared_required_sample_shape(c);
     if (known) {
       compute(i);
-    } else if (is_merge_kind(c.kind)) {
+    } else if (is_merge_kind(c.kind())) {
       no_chain(where, describe(i, c) +
                           " merges inputs whose shapes are unknown: the file sets "
                           "no sample input shape");

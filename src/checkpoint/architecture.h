@@ -10,7 +10,7 @@
 
 #include "checkpoint/declarations.h"
 #include "layers/graph.h"
-#include "layers/layer.h"
+#include "layers/layer_config.h"
 
 namespace nnstate::checkpoint {
 

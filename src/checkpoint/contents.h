@@ -9,7 +9,7 @@
 
 #include "callbacks/early_stopping.h"
 #include "layers/graph.h"
-#include "layers/layer.h"
+#include "layers/layer_config.h"
 #include "optim/optimizer.h"
 #include "random/rng.h"
 #include "schedule/lr_scheduler.h"

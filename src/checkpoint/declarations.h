@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "layers/layer.h"
+#include "layers/layer_config.h"
 
 namespace nnstate::checkpoint {
 

@@ -96,8 +96,8 @@ void layer_fields(FieldList &f, const LayerConfig &l) {
     void real(const std::string &name, double value) override { f.real(name, value); }
     void size2(const std::string &name, const Size2 &value) override { f.size2(name, value); }
   } adapter(f);
-  f.text("kind", layer_kind_name(l.kind));
-  if (const auto describe = layer_kind_entry(l.kind).spec->describe) describe(l, adapter);
+  f.text("kind", layer_kind_name(l.kind()));
+  layer_kind_entry(l.kind()).spec->describe_fields(l, adapter);
 }
 
 // A graph node's name and inputs; a stack's nodes (unnamed, taking the previous) have none.

@@ -50,10 +50,11 @@ std::string describe_links(const NodeLinks &l) {
 }
 
 std::string describe_layer(const LayerConfig &c) {
-  std::string s = layer_kind_name(c.kind);
-  if (c.kind == LayerKind::linear) {
-    s += "(" + std::to_string(c.in_features) + ", " + std::to_string(c.out_features) +
-         (c.bias ? "" : ", bias=False") + ")";
+  std::string s = layer_kind_name(c.kind());
+  if (c.kind() == LayerKind::linear) {
+    const auto &o = c.as<LinearConfig>();
+    s += "(" + std::to_string(o.in_features) + ", " + std::to_string(o.out_features) +
+         (o.bias ? "" : ", bias=False") + ")";
   }
   return s;
 }

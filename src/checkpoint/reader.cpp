@@ -169,7 +169,6 @@ class Checker::LayerTableReader final : public TableReader {
 
 LayerConfig Checker::layer(const fbs::Layer *l, const std::string &field) const {
   using T = fbs::LayerConfig;
-  LayerConfig c;
   const T type = l->config_type();
   if (type == T::NONE || static_cast<uint32_t>(type) > static_cast<uint32_t>(T::MAX)) {
     bad(field + ".config_type",
@@ -177,10 +176,9 @@ LayerConfig Checker::layer(const fbs::Layer *l, const std::string &field) const 
   }
   if (!l->config()) bad(field + ".config", "missing");
   // Union type numbers equal LayerKind values by construction of the schema.
-  c.kind = static_cast<LayerKind>(static_cast<int32_t>(type));
-  if (const auto decode = layer_kind_entry(c.kind).spec->decode) {
-    decode(l->config(), LayerTableReader(*this, field), c);
-  }
+  const LayerKind kind = static_cast<LayerKind>(static_cast<int32_t>(type));
+  LayerConfig c(kind);
+  layer_kind_entry(kind).spec->decode_table(l->config(), LayerTableReader(*this, field), c);
   return c;
 }
 

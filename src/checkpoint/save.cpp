@@ -182,8 +182,8 @@ Offset<fbs::TensorRef> tensor_ref(FlatBufferBuilder &b, const PendingTensor &p,
 Offset<fbs::Layer> layer_table(FlatBufferBuilder &b, const LayerConfig &c, const NodeLinks &links,
                                size_t index) {
   // Union type numbers equal LayerKind values by construction of the schema.
-  const auto type = static_cast<fbs::LayerConfig>(static_cast<int32_t>(c.kind));
-  const Offset<void> config = layer_kind_entry(c.kind).spec->encode(b, c);
+  const auto type = static_cast<fbs::LayerConfig>(static_cast<int32_t>(c.kind()));
+  const Offset<void> config = layer_kind_entry(c.kind()).spec->encode_table(b, c);
   // A stack's nodes (unnamed, each taking the previous one) leave both fields out, as in 1.0.
   const auto name = links.name.empty() ? 0 : b.CreateString(links.name);
   const auto inputs = takes_previous(links, index) ? 0 : b.CreateVector(links.inputs);

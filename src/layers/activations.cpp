@@ -2,16 +2,11 @@
 
 #include <cmath>
 
+#include "layers/layer_config.h"
 #include "util/vector_clones.h"
 
 namespace nnstate {
 namespace {
-
-LayerConfig config_of(LayerKind kind) {
-  LayerConfig c;
-  c.kind = kind;
-  return c;
-}
 
 constexpr double kSqrt2OverPi = 0.7978845608028654;  // sqrt(2 / pi)
 constexpr double kInvSqrt2 = 0.7071067811865476;     // 1 / sqrt(2)
@@ -50,7 +45,7 @@ void Activation::backward(const Tensor &input, const Tensor &output, const Tenso
 }
 
 LayerConfig ReLU::config() const {
-  return config_of(LayerKind::relu);
+  return LayerConfig(LayerKind::relu);
 }
 
 void ReLU::apply(const float *x, float *y, int64_t n) const {
@@ -63,9 +58,9 @@ void ReLU::apply_gradient(const float *, const float *y, const float *dy, float 
 }
 
 LayerConfig LeakyReLU::config() const {
-  LayerConfig c = config_of(LayerKind::leaky_relu);
+  LeakyReLUConfig c;
   c.negative_slope = negative_slope_;
-  return c;
+  return LayerConfig(LayerKind::leaky_relu, c);
 }
 
 void LeakyReLU::apply(const float *x, float *y, int64_t n) const {
@@ -78,7 +73,7 @@ void LeakyReLU::apply_gradient(const float *x, const float *, const float *dy, f
 }
 
 LayerConfig Tanh::config() const {
-  return config_of(LayerKind::tanh);
+  return LayerConfig(LayerKind::tanh);
 }
 
 void Tanh::apply(const float *x, float *y, int64_t n) const {
@@ -91,7 +86,7 @@ void Tanh::apply_gradient(const float *, const float *y, const float *dy, float 
 }
 
 LayerConfig Sigmoid::config() const {
-  return config_of(LayerKind::sigmoid);
+  return LayerConfig(LayerKind::sigmoid);
 }
 
 void Sigmoid::apply(const float *x, float *y, int64_t n) const {
@@ -104,9 +99,9 @@ void Sigmoid::apply_gradient(const float *, const float *y, const float *dy, flo
 }
 
 LayerConfig GELU::config() const {
-  LayerConfig c = config_of(LayerKind::gelu);
-  c.gelu_tanh = tanh_approximation_;
-  return c;
+  GELUConfig c;
+  c.tanh_approximation = tanh_approximation_;
+  return LayerConfig(LayerKind::gelu, c);
 }
 
 void GELU::apply(const float *x, float *y, int64_t n) const {

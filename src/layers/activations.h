@@ -5,6 +5,16 @@
 
 namespace nnstate {
 
+struct LeakyReLUConfig {
+  float negative_slope = 0.01f;
+  auto fields() const { return std::tie(negative_slope); }
+};
+
+struct GELUConfig {
+  bool tanh_approximation = false;  // instead of the exact erf form
+  auto fields() const { return std::tie(tanh_approximation); }
+};
+
 // Shape-preserving layer applied element by element; subclasses give the two formulas.
 class Activation : public Layer {
  public:

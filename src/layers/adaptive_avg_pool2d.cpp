@@ -2,6 +2,7 @@
 
 #include <climits>
 
+#include "layers/layer_config.h"
 #include "layers/reduce.h"
 #include "util/error.h"
 
@@ -23,7 +24,8 @@ Window window(int64_t i, int64_t out, int64_t in) {
 
 }  // namespace
 
-AdaptiveAvgPool2d::AdaptiveAvgPool2d(const LayerConfig &c) : output_size_(c.output_size) {
+AdaptiveAvgPool2d::AdaptiveAvgPool2d(const AdaptiveAvgPool2dConfig &c)
+    : output_size_(c.output_size) {
   const auto in_range = [](int64_t v) { return v >= 1 && v <= INT_MAX; };
   if (!in_range(output_size_.h) || !in_range(output_size_.w)) {
     fail(NNSTATE_ERR_INVALID_ARGUMENT,
@@ -32,10 +34,9 @@ AdaptiveAvgPool2d::AdaptiveAvgPool2d(const LayerConfig &c) : output_size_(c.outp
 }
 
 LayerConfig AdaptiveAvgPool2d::config() const {
-  LayerConfig c;
-  c.kind = LayerKind::adaptive_avg_pool2d;
+  AdaptiveAvgPool2dConfig c;
   c.output_size = output_size_;
-  return c;
+  return LayerConfig(LayerKind::adaptive_avg_pool2d, c);
 }
 
 std::string AdaptiveAvgPool2d::describe() const {

@@ -7,10 +7,15 @@
 
 namespace nnstate {
 
+struct AdaptiveAvgPool2dConfig {
+  Size2 output_size{1, 1};  // (oh, ow), each at least 1
+  auto fields() const { return std::tie(output_size); }
+};
+
 class AdaptiveAvgPool2d final : public Layer {
  public:
-  // Uses output_size; both extents must be in [1, 2^31 - 1].
-  explicit AdaptiveAvgPool2d(const LayerConfig &config);
+  // Both extents of output_size must be in [1, 2^31 - 1].
+  explicit AdaptiveAvgPool2d(const AdaptiveAvgPool2dConfig &config);
 
   LayerConfig config() const override;
   Shape output_shape(const Shape &input) const override;

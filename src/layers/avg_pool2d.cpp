@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 
+#include "layers/layer_config.h"
 #include "layers/pool_window.h"
 #include "util/error.h"
 
@@ -29,17 +30,18 @@ double divisor(const WindowGeometry &g, Span rows, Span cols, bool count_include
 
 }  // namespace
 
-AvgPool2d::AvgPool2d(const LayerConfig &c) {
-  config_.kind = LayerKind::avg_pool2d;
-  config_.kernel_size = c.kernel_size;
+AvgPool2d::AvgPool2d(const AvgPool2dConfig &c) : config_(c) {
   config_.stride = pool_stride(c.kernel_size, c.stride);
-  config_.padding = c.padding;
-  config_.count_include_pad = c.count_include_pad;
-  std::string problem = pool_window_problem(c.kernel_size, config_.stride, c.padding);
-  if (problem.empty() && c.dilation != Size2{1, 1}) {
-    problem = "dilation must be (1, 1), got " + c.dilation.to_string();
-  }
+  const std::string problem = pool_window_problem(c.kernel_size, config_.stride, c.padding);
   if (!problem.empty()) fail(NNSTATE_ERR_INVALID_ARGUMENT, describe() + ": " + problem);
+}
+
+LayerConfig AvgPool2d::config() const {
+  return LayerConfig(LayerKind::avg_pool2d, config_);
+}
+
+WindowGeometry AvgPool2d::geometry(const Shape &input) const {
+  return window_geometry(input, config_.kernel_size, config_.stride, config_.padding, Size2{1, 1});
 }
 
 std::string AvgPool2d::describe() const {
@@ -55,7 +57,7 @@ Shape AvgPool2d::output_shape(const Shape &input) const {
     fail(NNSTATE_ERR_SHAPE_MISMATCH,
          describe() + " expects input [N, C, H, W], got " + input.to_string());
   }
-  const WindowGeometry g = window_geometry(input, config_);
+  const WindowGeometry g = geometry(input);
   if (g.oh <= 0 || g.ow <= 0) {
     fail(NNSTATE_ERR_SHAPE_MISMATCH,
          describe() + ": input " + input.to_string() + " is smaller than the kernel after padding");
@@ -65,7 +67,7 @@ Shape AvgPool2d::output_shape(const Shape &input) const {
 
 // Each window's elements are summed in double in row-major order and divided once.
 void AvgPool2d::forward(const Tensor &input, Tensor &output, const RunContext &) {
-  const WindowGeometry g = window_geometry(input.shape(), config_);
+  const WindowGeometry g = geometry(input.shape());
   const int64_t plane = g.h * g.w, out_plane = g.oh * g.ow;
   for (int64_t p = 0; p < g.n * g.c; ++p) {
     const float *src = input.data() + p * plane;
@@ -88,7 +90,7 @@ void AvgPool2d::forward(const Tensor &input, Tensor &output, const RunContext &)
 void AvgPool2d::backward(const Tensor &input, const Tensor &, const Tensor &grad_output,
                          Tensor *grad_input) {
   if (!grad_input) return;
-  const WindowGeometry g = window_geometry(input.shape(), config_);
+  const WindowGeometry g = geometry(input.shape());
   const int64_t plane = g.h * g.w, out_plane = g.oh * g.ow;
   grad_input->zero();
   for (int64_t p = 0; p < g.n * g.c; ++p) {

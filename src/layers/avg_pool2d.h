@@ -8,13 +8,19 @@
 
 namespace nnstate {
 
+struct AvgPool2dConfig {
+  Size2 kernel_size{0, 0};
+  Size2 stride{1, 1};  // (0, 0): equal to kernel_size
+  Size2 padding{0, 0};
+  bool count_include_pad = true;  // padded zeros count in the divisor
+  auto fields() const { return std::tie(kernel_size, stride, padding, count_include_pad); }
+};
+
 class AvgPool2d final : public Layer {
  public:
-  // Uses kernel_size, stride (0: equal to kernel_size), padding and count_include_pad;
-  // dilation must stay (1, 1) (nn.AvgPool2d has none).
-  explicit AvgPool2d(const LayerConfig &config);
+  explicit AvgPool2d(const AvgPool2dConfig &config);
 
-  LayerConfig config() const override { return config_; }
+  LayerConfig config() const override;
   Shape output_shape(const Shape &input) const override;
   void forward(const Tensor &input, Tensor &output, const RunContext &context) override;
   void backward(const Tensor &input, const Tensor &output, const Tensor &grad_output,
@@ -22,8 +28,9 @@ class AvgPool2d final : public Layer {
 
  private:
   std::string describe() const;
+  WindowGeometry geometry(const Shape &input) const;
 
-  LayerConfig config_;
+  AvgPool2dConfig config_;
 };
 
 }  // namespace nnstate

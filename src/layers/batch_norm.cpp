@@ -4,6 +4,7 @@
 #include <climits>
 #include <cmath>
 
+#include "layers/layer_config.h"
 #include "layers/layer_memory.h"
 #include "layers/reduce.h"
 #include "util/error.h"
@@ -74,15 +75,9 @@ NNSTATE_VECTOR_CLONES void input_gradient_planes(const float *x, const float *dy
 
 }  // namespace
 
-BatchNorm::BatchNorm(const LayerConfig &c) {
-  config_.kind = c.kind;
-  config_.num_features = c.num_features;
-  config_.eps = c.eps;
-  config_.momentum = c.momentum;
-  config_.affine = c.affine;
-  config_.track_running_stats = c.track_running_stats;
+BatchNorm::BatchNorm(LayerKind kind, const BatchNormConfig &c) : kind_(kind), config_(c) {
   std::string problem;
-  if (c.kind != LayerKind::batch_norm1d && c.kind != LayerKind::batch_norm2d) {
+  if (kind != LayerKind::batch_norm1d && kind != LayerKind::batch_norm2d) {
     problem = "kind must be batch_norm1d or batch_norm2d";
   } else if (c.num_features <= 0 || c.num_features > INT_MAX) {
     problem = "num_features must be in [1, 2^31 - 1]";
@@ -108,13 +103,16 @@ BatchNorm::BatchNorm(const LayerConfig &c) {
   sum2_.assign(n, 0.0);
 }
 
+LayerConfig BatchNorm::config() const {
+  return LayerConfig(kind_, config_);
+}
+
 std::string BatchNorm::describe() const {
-  return std::string(layer_kind_name(config_.kind)) + "(" + std::to_string(config_.num_features) +
-         ")";
+  return std::string(layer_kind_name(kind_)) + "(" + std::to_string(config_.num_features) + ")";
 }
 
 Shape BatchNorm::output_shape(const Shape &input) const {
-  const bool one_d = config_.kind == LayerKind::batch_norm1d;
+  const bool one_d = kind_ == LayerKind::batch_norm1d;
   const bool rank_ok = one_d ? input.rank == 2 || input.rank == 3 : input.rank == 4;
   if (!rank_ok || input[1] != config_.num_features) {
     const std::string c = std::to_string(config_.num_features);
@@ -324,7 +322,7 @@ void BatchNorm::set_batch_grad_moments(const double *sum, const double *dot, int
   global_count_ = count;
 }
 
-StateTensors<BatchNorm> BatchNorm::tensors(const LayerConfig &c) {
+StateTensors<BatchNorm> BatchNorm::tensors(const BatchNormConfig &c) {
   StateTensors<BatchNorm> t;
   const Shape channels{c.num_features};
   if (c.affine) {
@@ -343,7 +341,7 @@ void BatchNorm::visit_tensors(const std::string &prefix, StateVisitor &visitor) 
   tensors(config_).visit(*this, prefix, visitor);
 }
 
-void BatchNorm::declare(const LayerConfig &config, const std::string &prefix,
+void BatchNorm::declare(const BatchNormConfig &config, const std::string &prefix,
                         StateVisitor &visitor) {
   tensors(config).declare(prefix, visitor);
 }

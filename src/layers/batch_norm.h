@@ -11,13 +11,23 @@
 
 namespace nnstate {
 
+// BatchNorm1d's and BatchNorm2d's options.
+struct BatchNormConfig {
+  int64_t num_features = 0;  // channels C
+  double eps = 1e-5;
+  double momentum = 0.1;  // running = (1 - momentum) running + momentum batch
+  bool affine = true;
+  bool track_running_stats = true;
+  auto fields() const { return std::tie(num_features, eps, momentum, affine, track_running_stats); }
+};
+
 class BatchNorm final : public Layer {
  public:
-  // Uses kind (batch_norm1d or batch_norm2d), num_features, eps, momentum, affine and
-  // track_running_stats. weight = 1, bias = 0, running_mean = 0, running_var = 1.
-  explicit BatchNorm(const LayerConfig &config);
+  // `kind`: batch_norm1d or batch_norm2d. weight = 1, bias = 0, running_mean = 0,
+  // running_var = 1.
+  BatchNorm(LayerKind kind, const BatchNormConfig &config);
 
-  LayerConfig config() const override { return config_; }
+  LayerConfig config() const override;
   Shape output_shape(const Shape &input) const override;
   bool preserves_shape() const override { return true; }
   void forward(const Tensor &input, Tensor &output, const RunContext &context) override;
@@ -27,7 +37,8 @@ class BatchNorm final : public Layer {
   void visit_tensors(const std::string &prefix, StateVisitor &visitor) override;
   // The tensors visit_tensors reports for a layer of `config` (which the constructor
   // accepts), without building it: shapes only (layers/layer_state.h).
-  static void declare(const LayerConfig &config, const std::string &prefix, StateVisitor &visitor);
+  static void declare(const BatchNormConfig &config, const std::string &prefix,
+                      StateVisitor &visitor);
 
   // Chunked training with the statistics of the whole global batch (parallel/): the caller
   // collects every chunk's moments, reduces them in a fixed order and gives each chunk's layer
@@ -48,10 +59,11 @@ class BatchNorm final : public Layer {
 
  private:
   // The one list of its tensors (layers/layer_state.h).
-  static StateTensors<BatchNorm> tensors(const LayerConfig &config);
+  static StateTensors<BatchNorm> tensors(const BatchNormConfig &config);
   std::string describe() const;
 
-  LayerConfig config_;
+  LayerKind kind_;
+  BatchNormConfig config_;
   Tensor weight_, weight_grad_;
   Tensor bias_, bias_grad_;
   Tensor running_mean_, running_var_;

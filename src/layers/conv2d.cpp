@@ -6,6 +6,7 @@
 #include <climits>
 #include <cmath>
 
+#include "layers/layer_config.h"
 #include "layers/layer_memory.h"
 #include "layers/reduce.h"
 #include "random/rng.h"
@@ -24,17 +25,7 @@ void require(bool ok, const std::string &what, const std::string &message) {
 
 }  // namespace
 
-Conv2d::Conv2d(const LayerConfig &c, Rng *init_rng) {
-  config_.kind = LayerKind::conv2d;
-  config_.in_channels = c.in_channels;
-  config_.out_channels = c.out_channels;
-  config_.kernel_size = c.kernel_size;
-  config_.stride = c.stride;
-  config_.padding = c.padding;
-  config_.dilation = c.dilation;
-  config_.groups = c.groups;
-  config_.bias = c.bias;
-  config_.padding_same = c.padding_same;
+Conv2d::Conv2d(const Conv2dConfig &c, Rng *init_rng) : config_(c) {
   const std::string what = describe();
   // Every size fits in int32 so that products below stay far from int64 overflow.
   const auto in_range = [](int64_t v, int64_t low) { return v >= low && v <= INT_MAX; };
@@ -73,8 +64,12 @@ Conv2d::Conv2d(const LayerConfig &c, Rng *init_rng) {
   }
 }
 
+LayerConfig Conv2d::config() const {
+  return LayerConfig(LayerKind::conv2d, config_);
+}
+
 std::string Conv2d::describe() const {
-  const LayerConfig &c = config_;
+  const Conv2dConfig &c = config_;
   std::string s = "Conv2d(" + std::to_string(c.in_channels) + ", " +
                   std::to_string(c.out_channels) + ", kernel_size=" + pair_string(c.kernel_size) +
                   ", stride=" + pair_string(c.stride) +
@@ -86,7 +81,8 @@ std::string Conv2d::describe() const {
 }
 
 WindowGeometry Conv2d::geometry(const Shape &input) const {
-  WindowGeometry g = window_geometry(input, config_);
+  WindowGeometry g = window_geometry(input, config_.kernel_size, config_.stride, config_.padding,
+                                     config_.dilation);
   if (config_.padding_same) {
     // PyTorch's 'same': total padding dilation (k - 1) per dim, the smaller half before. With
     // the larger half after, the output keeps the input's extent; im2col treats every read
@@ -222,7 +218,7 @@ void Conv2d::backward(const Tensor &input, const Tensor &, const Tensor &grad_ou
   }
 }
 
-StateTensors<Conv2d> Conv2d::tensors(const LayerConfig &c) {
+StateTensors<Conv2d> Conv2d::tensors(const Conv2dConfig &c) {
   StateTensors<Conv2d> t;
   t.add("weight", Shape{c.out_channels, c.in_channels / c.groups, c.kernel_size.h, c.kernel_size.w},
         &Conv2d::weight_, &Conv2d::weight_grad_);
@@ -234,7 +230,7 @@ void Conv2d::visit_tensors(const std::string &prefix, StateVisitor &visitor) {
   tensors(config_).visit(*this, prefix, visitor);
 }
 
-void Conv2d::declare(const LayerConfig &config, const std::string &prefix, StateVisitor &visitor) {
+void Conv2d::declare(const Conv2dConfig &config, const std::string &prefix, StateVisitor &visitor) {
   tensors(config).declare(prefix, visitor);
 }
 

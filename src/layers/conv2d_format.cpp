@@ -2,17 +2,16 @@
 #include <string>
 
 #include "layers/conv2d.h"
-#include "layers/json_fields.h"
-#include "layers/layer_spec.h"
+#include "layers/kind_spec.h"
 
 namespace nnstate {
 namespace {
 
-std::unique_ptr<Layer> make(const LayerConfig &c, Rng *init_rng) {
+std::unique_ptr<Layer> make(const Conv2dConfig &c, Rng *init_rng) {
   return std::make_unique<Conv2d>(c, init_rng);
 }
 
-flatbuffers::Offset<void> encode(flatbuffers::FlatBufferBuilder &b, const LayerConfig &c) {
+flatbuffers::Offset<void> encode(flatbuffers::FlatBufferBuilder &b, const Conv2dConfig &c) {
   const fb::Size2 k = size2_struct(c.kernel_size), s = size2_struct(c.stride),
                   p = size2_struct(c.padding), d = size2_struct(c.dilation);
   return fb::CreateConv2dConfig(b, c.in_channels, c.out_channels, &k, &s, &p, &d, c.groups, c.bias,
@@ -20,7 +19,7 @@ flatbuffers::Offset<void> encode(flatbuffers::FlatBufferBuilder &b, const LayerC
       .Union();
 }
 
-void decode(const void *table, const TableReader &in, LayerConfig &c) {
+void decode(const void *table, const TableReader &in, Conv2dConfig &c) {
   const auto *t = static_cast<const fb::Conv2dConfig *>(table);
   c.in_channels = t->in_channels();
   c.out_channels = t->out_channels();
@@ -33,7 +32,7 @@ void decode(const void *table, const TableReader &in, LayerConfig &c) {
   c.padding_same = t->padding_same();
 }
 
-void describe(const LayerConfig &c, ConfigFields &f) {
+void describe(const Conv2dConfig &c, ConfigFields &f) {
   f.integer("in_channels", c.in_channels);
   f.integer("out_channels", c.out_channels);
   f.boolean("bias", c.bias);
@@ -45,43 +44,50 @@ void describe(const LayerConfig &c, ConfigFields &f) {
   f.size2("dilation", c.dilation);
 }
 
-constexpr json::Field kInChannels = json::count_field<&LayerConfig::in_channels>("in_channels");
-constexpr json::Field kOutChannels = json::count_field<&LayerConfig::out_channels>("out_channels");
-constexpr json::Field kStride{"stride",
-                              [](const json::Json &v, LayerConfig &c, const json::Where &w) {
-                                c.stride = json::read_pair(v, w, 1);
-                              },
-                              [](const LayerConfig &c) { return json::write_pair(c.stride); }};
+constexpr json::Field<Conv2dConfig> kInChannels =
+    json::count_field<&Conv2dConfig::in_channels>("in_channels");
+constexpr json::Field<Conv2dConfig> kOutChannels =
+    json::count_field<&Conv2dConfig::out_channels>("out_channels");
+constexpr json::Field<Conv2dConfig> kStride{
+    "stride",
+    [](const json::Json &v, Conv2dConfig &c, const json::Where &w) {
+      c.stride = json::read_pair(v, w, 1);
+    },
+    [](const Conv2dConfig &c) { return json::write_pair(c.stride); }};
 // Also "same" (stride 1) and "valid" (no padding), as PyTorch's padding strings.
-constexpr json::Field kPadding{"padding",
-                               [](const json::Json &v, LayerConfig &c, const json::Where &w) {
-                                 c.padding_same = false;
-                                 c.padding = Size2{0, 0};
-                                 if (v.is_string()) {
-                                   const std::string &mode = v.get_ref<const std::string &>();
-                                   if (mode == "same") {
-                                     c.padding_same = true;
-                                   } else if (mode != "valid") {
-                                     w.expected("an integer, [h, w], \"same\" or \"valid\"", v);
-                                   }
-                                   return;
-                                 }
-                                 c.padding = json::read_pair(v, w, 0);
-                               },
-                               [](const LayerConfig &c) {
-                                 return c.padding_same ? json::Json("same")
-                                                       : json::write_pair(c.padding);
-                               }};
-constexpr json::Field kGroups = json::count_field<&LayerConfig::groups>("groups");
-constexpr json::Argument kArguments[] = {{&kInChannels, true},       {&kOutChannels, true},
-                                         {&json::kKernelSize, true}, {&kStride, false},
-                                         {&kPadding, false},         {&json::kDilation, false},
-                                         {&kGroups, false},          {&json::kBias, false}};
+constexpr json::Field<Conv2dConfig> kPadding{
+    "padding",
+    [](const json::Json &v, Conv2dConfig &c, const json::Where &w) {
+      c.padding_same = false;
+      c.padding = Size2{0, 0};
+      if (v.is_string()) {
+        const std::string &mode = v.get_ref<const std::string &>();
+        if (mode == "same") {
+          c.padding_same = true;
+        } else if (mode != "valid") {
+          w.expected("an integer, [h, w], \"same\" or \"valid\"", v);
+        }
+        return;
+      }
+      c.padding = json::read_pair(v, w, 0);
+    },
+    [](const Conv2dConfig &c) {
+      return c.padding_same ? json::Json("same") : json::write_pair(c.padding);
+    }};
+constexpr json::Field<Conv2dConfig> kGroups = json::count_field<&Conv2dConfig::groups>("groups");
+constexpr json::Argument<Conv2dConfig> kArguments[] = {{kInChannels, true},
+                                                       {kOutChannels, true},
+                                                       {json::kKernelSize<Conv2dConfig>, true},
+                                                       {kStride, false},
+                                                       {kPadding, false},
+                                                       {json::kDilation<Conv2dConfig>, false},
+                                                       {kGroups, false},
+                                                       {json::kBias<Conv2dConfig>, false}};
 
 }  // namespace
 
-extern const LayerKindSpec conv2d_spec = [] {
-  LayerKindSpec s;
+extern const KindSpec<Conv2dConfig> conv2d_spec = [] {
+  KindSpec<Conv2dConfig> s;
   s.make = make;
   s.encode = encode;
   s.decode = decode;

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "layers/dropout_stream.h"
+#include "layers/layer_config.h"
 #include "random/rng.h"
 #include "util/error.h"
 
@@ -16,10 +17,9 @@ Dropout::Dropout(double p) : p_(p) {
 }
 
 LayerConfig Dropout::config() const {
-  LayerConfig c;
-  c.kind = LayerKind::dropout;
+  DropoutConfig c;
   c.p = p_;
-  return c;
+  return LayerConfig(LayerKind::dropout, c);
 }
 
 void Dropout::forward(const Tensor &input, Tensor &output, const RunContext &context) {

@@ -8,6 +8,12 @@
 
 namespace nnstate {
 
+// Dropout's and Dropout2d's options.
+struct DropoutConfig {
+  double p = 0.5;  // probability of zeroing an element (Dropout2d: a channel), in [0, 1)
+  auto fields() const { return std::tie(p); }
+};
+
 class Dropout final : public Layer {
  public:
   // p in [0, 1).

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "layers/dropout_stream.h"
+#include "layers/layer_config.h"
 #include "random/rng.h"
 #include "util/error.h"
 
@@ -29,10 +30,9 @@ Dropout2d::Dropout2d(double p) : p_(p) {
 }
 
 LayerConfig Dropout2d::config() const {
-  LayerConfig c;
-  c.kind = LayerKind::dropout2d;
+  DropoutConfig c;
   c.p = p_;
-  return c;
+  return LayerConfig(LayerKind::dropout2d, c);
 }
 
 Shape Dropout2d::output_shape(const Shape &input) const {

@@ -2,33 +2,32 @@
 // config in the checkpoint, in JSON and in `nnstate diff`.
 #include "layers/dropout.h"
 #include "layers/dropout2d.h"
-#include "layers/json_fields.h"
-#include "layers/layer_spec.h"
+#include "layers/kind_spec.h"
 
 namespace nnstate {
 namespace {
 
 template <class DropoutLayer>
-std::unique_ptr<Layer> make(const LayerConfig &c, Rng *) {
+std::unique_ptr<Layer> make(const DropoutConfig &c, Rng *) {
   return std::make_unique<DropoutLayer>(c.p);
 }
 
-flatbuffers::Offset<void> encode(flatbuffers::FlatBufferBuilder &b, const LayerConfig &c) {
+flatbuffers::Offset<void> encode(flatbuffers::FlatBufferBuilder &b, const DropoutConfig &c) {
   return fb::CreateDropoutConfig(b, c.p).Union();
 }
 
-void decode(const void *table, const TableReader &, LayerConfig &c) {
+void decode(const void *table, const TableReader &, DropoutConfig &c) {
   c.p = static_cast<const fb::DropoutConfig *>(table)->p();
 }
 
-void describe(const LayerConfig &c, ConfigFields &f) {
+void describe(const DropoutConfig &c, ConfigFields &f) {
   f.real("p", c.p);
 }
 
-constexpr json::Argument kArguments[] = {{&json::kP, false}};
+constexpr json::Argument<DropoutConfig> kArguments[] = {{json::kP<DropoutConfig>, false}};
 
-LayerKindSpec dropout_kind_spec(decltype(LayerKindSpec::make) make_layer) {
-  LayerKindSpec s;
+KindSpec<DropoutConfig> dropout_kind_spec(decltype(KindSpec<DropoutConfig>::make) make_layer) {
+  KindSpec<DropoutConfig> s;
   s.make = make_layer;
   s.encode = encode;
   s.decode = decode;
@@ -39,11 +38,11 @@ LayerKindSpec dropout_kind_spec(decltype(LayerKindSpec::make) make_layer) {
 
 }  // namespace
 
-extern const LayerKindSpec dropout_spec = dropout_kind_spec(make<Dropout>);
+extern const KindSpec<DropoutConfig> dropout_spec = dropout_kind_spec(make<Dropout>);
 
 // Dropout2d's constructor allocates nothing, so the checks of an unbuilt config build it.
-extern const LayerKindSpec dropout2d_spec = [] {
-  LayerKindSpec s = dropout_kind_spec(make<Dropout2d>);
+extern const KindSpec<DropoutConfig> dropout2d_spec = [] {
+  KindSpec<DropoutConfig> s = dropout_kind_spec(make<Dropout2d>);
   s.declared_by_building = true;
   return s;
 }();

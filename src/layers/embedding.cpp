@@ -5,6 +5,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "layers/layer_config.h"
 #include "layers/layer_memory.h"
 #include "random/rng.h"
 #include "util/error.h"
@@ -33,7 +34,7 @@ std::string value_string(float v) {
 
 }  // namespace
 
-Embedding::Embedding(const LayerConfig &c, Rng *init_rng)
+Embedding::Embedding(const EmbeddingConfig &c, Rng *init_rng)
     : num_embeddings_(c.num_embeddings),
       embedding_dim_(c.embedding_dim),
       has_padding_idx_(c.has_padding_idx),
@@ -53,7 +54,7 @@ Embedding::Embedding(const LayerConfig &c, Rng *init_rng)
   }
   const Shape shape{num_embeddings_, embedding_dim_};
   check_layer_memory(describe(), {shape}, 2 * sizeof(float));  // values and gradients
-  tensors(config()).allocate(*this);
+  tensors(options()).allocate(*this);
   if (init_rng) {
     for (int64_t i = 0; i < weight_.numel(); ++i) weight_[i] = init_rng->normal();
   }
@@ -63,14 +64,17 @@ Embedding::Embedding(const LayerConfig &c, Rng *init_rng)
   }
 }
 
-LayerConfig Embedding::config() const {
-  LayerConfig c;
-  c.kind = LayerKind::embedding;
+EmbeddingConfig Embedding::options() const {
+  EmbeddingConfig c;
   c.num_embeddings = num_embeddings_;
   c.embedding_dim = embedding_dim_;
   c.has_padding_idx = has_padding_idx_;
   c.padding_idx = has_padding_idx_ ? padding_idx_ : 0;
   return c;
+}
+
+LayerConfig Embedding::config() const {
+  return LayerConfig(LayerKind::embedding, options());
 }
 
 std::string Embedding::describe() const {
@@ -131,7 +135,7 @@ void Embedding::backward(const Tensor &input, const Tensor &, const Tensor &grad
   if (grad_input) grad_input->zero();
 }
 
-StateTensors<Embedding> Embedding::tensors(const LayerConfig &c) {
+StateTensors<Embedding> Embedding::tensors(const EmbeddingConfig &c) {
   StateTensors<Embedding> t;
   t.add("weight", Shape{c.num_embeddings, c.embedding_dim}, &Embedding::weight_,
         &Embedding::weight_grad_);
@@ -139,10 +143,10 @@ StateTensors<Embedding> Embedding::tensors(const LayerConfig &c) {
 }
 
 void Embedding::visit_tensors(const std::string &prefix, StateVisitor &visitor) {
-  tensors(config()).visit(*this, prefix, visitor);
+  tensors(options()).visit(*this, prefix, visitor);
 }
 
-void Embedding::declare(const LayerConfig &config, const std::string &prefix,
+void Embedding::declare(const EmbeddingConfig &config, const std::string &prefix,
                         StateVisitor &visitor) {
   tensors(config).declare(prefix, visitor);
 }

@@ -12,12 +12,22 @@
 
 namespace nnstate {
 
+struct EmbeddingConfig {
+  int64_t num_embeddings = 0;    // rows of the table
+  int64_t embedding_dim = 0;     // columns of the table
+  bool has_padding_idx = false;  // whether padding_idx is set
+  int64_t padding_idx = 0;       // the row kept at zero with no gradient (stored in [0, n))
+  auto fields() const {
+    return std::tie(num_embeddings, embedding_dim, has_padding_idx, padding_idx);
+  }
+};
+
 class Embedding final : public Layer {
  public:
-  // Uses num_embeddings, embedding_dim, has_padding_idx and padding_idx (negative counts from
-  // the end, as in PyTorch; config() reports it in [0, num_embeddings)). Draws weight row by
-  // row from init_rng->normal() (zero when init_rng is null).
-  Embedding(const LayerConfig &config, Rng *init_rng);
+  // padding_idx may be negative: it counts from the end, as in PyTorch (config() reports it
+  // in [0, num_embeddings)). Draws weight row by row from init_rng->normal() (zero when
+  // init_rng is null).
+  Embedding(const EmbeddingConfig &config, Rng *init_rng);
 
   LayerConfig config() const override;
   Shape output_shape(const Shape &input) const override;
@@ -29,11 +39,13 @@ class Embedding final : public Layer {
   void visit_tensors(const std::string &prefix, StateVisitor &visitor) override;
   // The tensors visit_tensors reports for a layer of `config` (which the constructor
   // accepts), without building it: shapes only (layers/layer_state.h).
-  static void declare(const LayerConfig &config, const std::string &prefix, StateVisitor &visitor);
+  static void declare(const EmbeddingConfig &config, const std::string &prefix,
+                      StateVisitor &visitor);
 
  private:
   // The one list of its tensors (layers/layer_state.h).
-  static StateTensors<Embedding> tensors(const LayerConfig &config);
+  static StateTensors<Embedding> tensors(const EmbeddingConfig &config);
+  EmbeddingConfig options() const;
   std::string describe() const;
   // Throws the Error for the first value of `input` that is not a valid index.
   void check_indices(const Tensor &input) const;

@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "layers/layer.h"
+#include "layers/layer_config.h"
 
 namespace nnstate {
 

@@ -2,11 +2,12 @@
 
 #include <cstring>
 
+#include "layers/layer_config.h"
 #include "util/error.h"
 
 namespace nnstate {
 
-Flatten::Flatten(const LayerConfig &c) : start_dim_(c.start_dim), end_dim_(c.end_dim) {
+Flatten::Flatten(const FlattenConfig &c) : start_dim_(c.start_dim), end_dim_(c.end_dim) {
   const auto valid = [](int32_t d) { return d >= -Shape::kMaxRank && d < Shape::kMaxRank; };
   if (!valid(start_dim_) || !valid(end_dim_)) {
     fail(NNSTATE_ERR_INVALID_ARGUMENT, "Flatten start_dim " + std::to_string(start_dim_) +
@@ -16,11 +17,10 @@ Flatten::Flatten(const LayerConfig &c) : start_dim_(c.start_dim), end_dim_(c.end
 }
 
 LayerConfig Flatten::config() const {
-  LayerConfig c;
-  c.kind = LayerKind::flatten;
+  FlattenConfig c;
   c.start_dim = start_dim_;
   c.end_dim = end_dim_;
-  return c;
+  return LayerConfig(LayerKind::flatten, c);
 }
 
 Shape Flatten::output_shape(const Shape &input) const {

@@ -6,10 +6,15 @@
 
 namespace nnstate {
 
+struct FlattenConfig {
+  int32_t start_dim = 1;  // negative counts from the end, like nn.Flatten
+  int32_t end_dim = -1;
+  auto fields() const { return std::tie(start_dim, end_dim); }
+};
+
 class Flatten final : public Layer {
  public:
-  // Uses start_dim and end_dim.
-  explicit Flatten(const LayerConfig &config);
+  explicit Flatten(const FlattenConfig &config);
 
   LayerConfig config() const override;
   Shape output_shape(const Shape &input) const override;

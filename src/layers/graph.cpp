@@ -2,6 +2,7 @@
 
 #include <climits>
 
+#include "layers/layer_config.h"
 #include "layers/merge.h"
 #include "util/error.h"
 
@@ -71,7 +72,7 @@ std::string Graph::describe(size_t index) const {
   if (index < nodes_.size()) {
     const Node &node = nodes_[index];
     if (!node.name.empty()) text += " \"" + node.name + "\"";
-    text += std::string(" (") + layer_kind_name(node.layer->config().kind) + ")";
+    text += std::string(" (") + layer_kind_name(node.layer->config().kind()) + ")";
   }
   return text;
 }
@@ -104,7 +105,7 @@ void Graph::check_key(size_t index, const std::string &name) const {
 
 void Graph::check_inputs(size_t index, const Node &node) const {
   const bool merge = node.merge != nullptr;
-  const char *kind = layer_kind_name(node.layer->config().kind);
+  const char *kind = layer_kind_name(node.layer->config().kind());
   if (merge ? node.inputs.size() < 2 : node.inputs.size() != 1) {
     fail(NNSTATE_ERR_INVALID_ARGUMENT, "layer " + std::to_string(index) + " (" + kind + ") takes " +
                                            (merge ? "two or more inputs" : "one input") + ", got " +
@@ -126,7 +127,7 @@ Shape Graph::infer_sample_output(size_t index, const Node &node) const {
   for (int32_t source : node.inputs) batched.push_back(sample_shape_of(source).batched(1));
   const std::string what = "layer " + std::to_string(index) +
                            (node.name.empty() ? "" : " \"" + node.name + "\"") + " (" +
-                           layer_kind_name(node.layer->config().kind) + ")";
+                           layer_kind_name(node.layer->config().kind()) + ")";
   if (node.merge) {
     try {
       return node.merge->merged_output_shape(batched).sample();
@@ -185,14 +186,14 @@ size_t Graph::add(std::unique_ptr<Layer> layer, const std::vector<int32_t> &inpu
     node.sample_output = infer_sample_output(index, node);
   } else if (node.merge) {
     fail(NNSTATE_ERR_STATE, "layer " + std::to_string(index) + " (" +
-                                layer_kind_name(node.layer->config().kind) +
+                                layer_kind_name(node.layer->config().kind()) +
                                 ") merges inputs whose shapes are not known yet: set the sample "
                                 "input shape first");
   } else if (node.layer->required_sample_shape().rank != 0) {
     node.sample_output = fix_input_shape(index, node);
   } else if (!node.layer->preserves_shape()) {
     fail(NNSTATE_ERR_STATE, "layer " + std::to_string(index) + " (" +
-                                layer_kind_name(node.layer->config().kind) +
+                                layer_kind_name(node.layer->config().kind()) +
                                 ") changes the shape of inputs it does not fix (e.g. any "
                                 "height and width): set the sample input shape first");
   }

@@ -2,12 +2,12 @@
 
 #include <cstring>
 
+#include "layers/layer_config.h"
+
 namespace nnstate {
 
 LayerConfig Identity::config() const {
-  LayerConfig c;
-  c.kind = LayerKind::identity;
-  return c;
+  return LayerConfig(LayerKind::identity);
 }
 
 void Identity::forward(const Tensor &input, Tensor &output, const RunContext &) {

@@ -55,20 +55,21 @@ int64_t output_extent(int64_t in, int64_t kernel, int64_t stride, int64_t pad, i
   return extent > INT64_MAX ? INT64_MAX : static_cast<int64_t>(extent);
 }
 
-WindowGeometry window_geometry(const Shape &input, const LayerConfig &config) {
+WindowGeometry window_geometry(const Shape &input, const Size2 &kernel, const Size2 &stride,
+                               const Size2 &padding, const Size2 &dilation) {
   WindowGeometry g;
   g.n = input[0];
   g.c = input[1];
   g.h = input[2];
   g.w = input[3];
-  g.kh = config.kernel_size.h;
-  g.kw = config.kernel_size.w;
-  g.sh = config.stride.h;
-  g.sw = config.stride.w;
-  g.ph = config.padding.h;
-  g.pw = config.padding.w;
-  g.dh = config.dilation.h;
-  g.dw = config.dilation.w;
+  g.kh = kernel.h;
+  g.kw = kernel.w;
+  g.sh = stride.h;
+  g.sw = stride.w;
+  g.ph = padding.h;
+  g.pw = padding.w;
+  g.dh = dilation.h;
+  g.dw = dilation.w;
   g.oh = output_extent(g.h, g.kh, g.sh, g.ph, g.dh);
   g.ow = output_extent(g.w, g.kw, g.sw, g.pw, g.dw);
   return g;

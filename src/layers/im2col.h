@@ -26,9 +26,10 @@ struct WindowGeometry {
 // PyTorch's output size floor((in + 2 pad - dilation (kernel - 1) - 1) / stride) + 1, or a
 // value <= 0 when the (padded) input is smaller than the dilated kernel.
 int64_t output_extent(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation);
-// The geometry of a layer's window (kernel, stride, padding, dilation of `config`) on an input
-// of shape [n, c, h, w].
-WindowGeometry window_geometry(const Shape &input, const LayerConfig &config);
+// The geometry of a layer's window (kernel, stride, padding, dilation) on an input of shape
+// [n, c, h, w].
+WindowGeometry window_geometry(const Shape &input, const Size2 &kernel, const Size2 &stride,
+                               const Size2 &padding, const Size2 &dilation);
 
 // col[(c, i, j), (n, y, x)] = input[n, c, y sh - ph + i dh, x sw - pw + j dw], 0 outside.
 void im2col(const WindowGeometry &g, const float *input, float *col);

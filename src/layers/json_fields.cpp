@@ -100,42 +100,4 @@ Json write_float(float x) {
   return Json(static_cast<double>(x));
 }
 
-constexpr Field kBias{
-    "bias", [](const Json &v, LayerConfig &c, const Where &w) { c.bias = read_bool(v, w); },
-    [](const LayerConfig &c) { return Json(c.bias); }};
-constexpr Field kKernelSize{
-    "kernel_size",
-    [](const Json &v, LayerConfig &c, const Where &w) { c.kernel_size = read_pair(v, w, 1); },
-    [](const LayerConfig &c) { return write_pair(c.kernel_size); }};
-// null (PyTorch's None, the default) means kernel_size, kept as (0, 0).
-constexpr Field kPoolStride{"stride",
-                            [](const Json &v, LayerConfig &c, const Where &w) {
-                              c.stride = v.is_null() ? Size2{0, 0} : read_pair(v, w, 1);
-                            },
-                            [](const LayerConfig &c) {
-                              return c.stride == Size2{0, 0} ? Json(nullptr) : write_pair(c.stride);
-                            }};
-constexpr Field kPoolPadding{
-    "padding",
-    [](const Json &v, LayerConfig &c, const Where &w) { c.padding = read_pair(v, w, 0); },
-    [](const LayerConfig &c) { return write_pair(c.padding); }};
-constexpr Field kDilation{
-    "dilation",
-    [](const Json &v, LayerConfig &c, const Where &w) { c.dilation = read_pair(v, w, 1); },
-    [](const LayerConfig &c) { return write_pair(c.dilation); }};
-constexpr Field kNumFeatures = count_field<&LayerConfig::num_features>("num_features");
-constexpr Field kEps{"eps",
-                     [](const Json &v, LayerConfig &c, const Where &w) {
-                       c.eps = read_real(v, w, 0, std::numeric_limits<double>::max());
-                     },
-                     [](const LayerConfig &c) { return Json(c.eps); }};
-constexpr Field kP{
-    "p", [](const Json &v, LayerConfig &c, const Where &w) { c.p = read_real(v, w, 0, 1); },
-    [](const LayerConfig &c) { return Json(c.p); }};
-constexpr Field kDim{"dim",
-                     [](const Json &v, LayerConfig &c, const Where &w) {
-                       c.dim = static_cast<int32_t>(read_int(v, w, kInt32Min, kInt32Max));
-                     },
-                     [](const LayerConfig &c) { return Json(c.dim); }};
-
 }  // namespace nnstate::json

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "tensor/tensor.h"
@@ -53,43 +55,23 @@ struct Size2 {
   std::string to_string() const { return "(" + std::to_string(h) + ", " + std::to_string(w) + ")"; }
 };
 
-// Everything needed to rebuild a layer (not its tensors). Fields are only ever appended.
-struct LayerConfig {
-  LayerKind kind = LayerKind::linear;
-  int64_t in_features = 0;       // linear
-  int64_t out_features = 0;      // linear
-  bool bias = true;              // linear
-  float negative_slope = 0.01f;  // leaky_relu
-  bool gelu_tanh = false;        // gelu: the tanh approximation instead of the exact erf form
-  // `bias` above also applies to conv2d.
-  int64_t in_channels = 0;   // conv2d
-  int64_t out_channels = 0;  // conv2d
-  Size2 kernel_size{0, 0};   // conv2d, max_pool2d
-  Size2 stride{1, 1};        // conv2d, max_pool2d (0 for max_pool2d: equal to kernel_size)
-  Size2 padding{0, 0};       // conv2d (zeros), max_pool2d (-inf, at most kernel_size / 2)
-  Size2 dilation{1, 1};      // conv2d, max_pool2d
-  int64_t groups = 1;        // conv2d
-  int64_t num_features = 0;  // batch_norm1d, batch_norm2d: channels C
-  double eps = 1e-5;         // batch_norm1d/2d, layer_norm
-  double momentum = 0.1;     // batch_norm1d/2d: running = (1 - momentum) running + momentum batch
-  bool affine = true;        // batch_norm1d/2d (affine), layer_norm (elementwise_affine)
-  bool track_running_stats = true;  // batch_norm1d/2d
-  double p = 0.5;                   // dropout: probability of zeroing an element, in [0, 1)
-  Shape normalized_shape;           // layer_norm: the trailing dims normalised over (rank 1..3)
-  int32_t start_dim = 1;            // flatten (negative counts from the end, like nn.Flatten)
-  int32_t end_dim = -1;             // flatten
-  // `kernel_size`, `stride` (0: kernel_size) and `padding` above also apply to avg_pool2d,
-  // `p` to dropout2d.
-  bool count_include_pad = true;  // avg_pool2d: padded zeros count in the divisor
-  Size2 output_size{1, 1};        // adaptive_avg_pool2d: (oh, ow), each at least 1
-  int32_t dim = -1;               // softmax, log_softmax, concat (negative: from the end)
-  int64_t num_embeddings = 0;     // embedding: rows of the table
-  int64_t embedding_dim = 0;      // embedding: columns of the table
-  bool has_padding_idx = false;   // embedding: whether padding_idx is set
-  int64_t padding_idx = 0;    // embedding: the row kept at zero with no gradient (stored in [0, n))
-  bool padding_same = false;  // conv2d: padding='same' (stride 1; `padding` must be (0, 0))
+// Everything needed to rebuild a layer (not its tensors): its kind and that kind's options
+// (layers/layer_config.h; each kind declares its options struct in its own header).
+class LayerConfig;
 
-  bool operator==(const LayerConfig &o) const;
+// Equality of the per-kind options structs: each lists its fields once, in fields().
+template <class T, class = decltype(std::declval<const T &>().fields())>
+bool operator==(const T &a, const T &b) {
+  return a.fields() == b.fields();
+}
+template <class T, class = decltype(std::declval<const T &>().fields())>
+bool operator!=(const T &a, const T &b) {
+  return !(a == b);
+}
+
+// The options of the kinds that have none (ReLU, Tanh, Sigmoid, Identity, Add, Multiply).
+struct EmptyConfig {
+  std::tuple<> fields() const { return {}; }
 };
 
 const char *layer_kind_name(LayerKind kind);

@@ -11,21 +11,21 @@
 namespace nnstate {
 namespace {
 
-using json::Argument;
 using json::describe;
 using json::Json;
 using json::Where;
 
-// The kind's arguments, from its spec (<kind>_format.cpp).
-const json::Arguments &arguments_of(LayerKind kind) {
-  return layer_kind_entry(kind).spec->json_arguments;
+// The kind's spec (<kind>_format.cpp), which has its arguments.
+const LayerKindSpec &spec_of(LayerKind kind) {
+  return *layer_kind_entry(kind).spec;
 }
 
-std::string argument_list(const json::Arguments &arguments) {
-  if (arguments.count == 0) return "it takes none";
+std::string argument_list(const LayerKindSpec &spec) {
+  const size_t count = spec.json_argument_count();
+  if (count == 0) return "it takes none";
   std::string list = "it takes";
-  for (size_t i = 0; i < arguments.count; ++i) {
-    list += (i ? ", " : " ") + std::string(arguments.begin[i].field->name);
+  for (size_t i = 0; i < count; ++i) {
+    list += (i ? ", " : " ") + std::string(spec.json_argument_name(i));
   }
   return list;
 }
@@ -72,30 +72,30 @@ LayerKind read_kind(const Json &object, const std::string &label) {
 // Reads the arguments of `object` into a config of `kind`, skipping the node fields `skip`.
 LayerConfig read_config(const Json &object, LayerKind kind, const std::string &label,
                         const std::set<std::string> &skip) {
-  const LayerKindSpec &spec = *layer_kind_entry(kind).spec;
-  const json::Arguments &arguments = spec.json_arguments;
-  LayerConfig config;
-  config.kind = kind;
-  if (spec.json_defaults) spec.json_defaults(config);
+  const LayerKindSpec &spec = spec_of(kind);
+  const size_t count = spec.json_argument_count();
+  LayerConfig config(kind);
+  spec.set_json_defaults(config);
   std::set<std::string> seen;
   for (auto item = object.begin(); item != object.end(); ++item) {
     if (item.key() == "kind" || skip.count(item.key())) continue;
-    const Argument *argument = nullptr;
-    for (size_t i = 0; i < arguments.count; ++i) {
-      if (item.key() == arguments.begin[i].field->name) argument = &arguments.begin[i];
+    size_t argument = count;
+    for (size_t i = 0; i < count; ++i) {
+      if (item.key() == spec.json_argument_name(i)) argument = i;
     }
-    if (!argument) {
+    if (argument == count) {
       fail(NNSTATE_ERR_INVALID_ARGUMENT, label + ": unknown field " + describe(Json(item.key())) +
-                                             " (" + argument_list(arguments) + ")");
+                                             " (" + argument_list(spec) + ")");
     }
-    argument->field->read(item.value(), config, Where{label, argument->field->name});
+    spec.read_json_argument(argument, item.value(), config,
+                            Where{label, spec.json_argument_name(argument)});
     seen.insert(item.key());
   }
-  for (size_t i = 0; i < arguments.count; ++i) {
-    const Argument &a = arguments.begin[i];
-    if (a.required && !seen.count(a.field->name)) {
+  for (size_t i = 0; i < count; ++i) {
+    const char *name = spec.json_argument_name(i);
+    if (spec.json_argument_required(i) && !seen.count(name)) {
       fail(NNSTATE_ERR_INVALID_ARGUMENT,
-           label + ": field \"" + a.field->name + "\" is missing (it has no default)");
+           label + ": field \"" + name + "\" is missing (it has no default)");
     }
   }
   return config;
@@ -132,14 +132,14 @@ std::string read_name(const Json &object, const std::string &label) {
 
 Json config_object(const LayerConfig &config) {
   Json object = Json::object();
-  object["kind"] = layer_kind_name(config.kind);
+  object["kind"] = layer_kind_name(config.kind());
   return object;
 }
 
 void write_arguments(const LayerConfig &config, Json &object) {
-  const json::Arguments &arguments = arguments_of(config.kind);
-  for (size_t i = 0; i < arguments.count; ++i) {
-    object[arguments.begin[i].field->name] = arguments.begin[i].field->write(config);
+  const LayerKindSpec &spec = spec_of(config.kind());
+  for (size_t i = 0; i < spec.json_argument_count(); ++i) {
+    object[spec.json_argument_name(i)] = spec.write_json_argument(i, config);
   }
 }
 
@@ -155,7 +155,7 @@ const Json &require_object(const Json &document, const std::string &label) {
 
 std::string node_label(size_t index, const std::string &name, const LayerConfig &config) {
   const std::string who = name.empty() ? std::to_string(index) : describe(Json(name));
-  return "node " + who + " (" + layer_kind_name(config.kind) + ")";
+  return "node " + who + " (" + layer_kind_name(config.kind()) + ")";
 }
 
 NodeDescription parse_node_json(const std::string &text, const Graph &graph) {
@@ -167,9 +167,9 @@ NodeDescription parse_node_json(const std::string &text, const Graph &graph) {
   node.name = read_name(object, bare_label);
   const std::string named_label =
       node.name.empty() ? bare_label : "node " + describe(Json(node.name));
-  node.config.kind = read_kind(object, named_label);
-  const std::string label = node_label(index, node.name, node.config);
-  node.config = read_config(object, node.config.kind, label, {"name", "inputs"});
+  const LayerKind kind = read_kind(object, named_label);
+  const std::string label = node_label(index, node.name, LayerConfig(kind));
+  node.config = read_config(object, kind, label, {"name", "inputs"});
   const auto inputs = object.find("inputs");
   if (inputs != object.end()) {
     node.inputs = read_inputs(*inputs, graph, label);

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "layers/layer.h"
+#include "layers/layer_config.h"
 
 namespace nnstate {
 

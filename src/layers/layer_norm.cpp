@@ -4,13 +4,14 @@
 #include <climits>
 #include <cmath>
 
+#include "layers/layer_config.h"
 #include "layers/layer_memory.h"
 #include "layers/reduce.h"
 #include "util/error.h"
 
 namespace nnstate {
 
-LayerNorm::LayerNorm(const LayerConfig &c)
+LayerNorm::LayerNorm(const LayerNormConfig &c)
     : normalized_shape_(c.normalized_shape), eps_(c.eps), affine_(c.affine), size_(0) {
   std::string problem;
   if (c.normalized_shape.rank < 1 || c.normalized_shape.rank >= Shape::kMaxRank) {
@@ -32,7 +33,7 @@ LayerNorm::LayerNorm(const LayerConfig &c)
     check_layer_memory(describe(), {normalized_shape_},
                        4 * sizeof(float) + 2 * sizeof(double) + sizeof(float));
   }
-  tensors(config()).allocate(*this);
+  tensors(options()).allocate(*this);
   if (affine_) {
     weight_.fill(1.0f);
     weight_acc_.assign(static_cast<size_t>(size_), 0.0);
@@ -45,13 +46,16 @@ std::string LayerNorm::describe() const {
   return "LayerNorm(" + normalized_shape_.to_string() + ")";
 }
 
-LayerConfig LayerNorm::config() const {
-  LayerConfig c;
-  c.kind = LayerKind::layer_norm;
+LayerNormConfig LayerNorm::options() const {
+  LayerNormConfig c;
   c.normalized_shape = normalized_shape_;
   c.eps = eps_;
   c.affine = affine_;
   return c;
+}
+
+LayerConfig LayerNorm::config() const {
+  return LayerConfig(LayerKind::layer_norm, options());
 }
 
 Shape LayerNorm::output_shape(const Shape &input) const {
@@ -140,7 +144,7 @@ void LayerNorm::backward(const Tensor &input, const Tensor &, const Tensor &grad
   }
 }
 
-StateTensors<LayerNorm> LayerNorm::tensors(const LayerConfig &c) {
+StateTensors<LayerNorm> LayerNorm::tensors(const LayerNormConfig &c) {
   StateTensors<LayerNorm> t;
   if (c.affine) {
     t.add("weight", c.normalized_shape, &LayerNorm::weight_, &LayerNorm::weight_grad_);
@@ -150,10 +154,10 @@ StateTensors<LayerNorm> LayerNorm::tensors(const LayerConfig &c) {
 }
 
 void LayerNorm::visit_tensors(const std::string &prefix, StateVisitor &visitor) {
-  tensors(config()).visit(*this, prefix, visitor);
+  tensors(options()).visit(*this, prefix, visitor);
 }
 
-void LayerNorm::declare(const LayerConfig &config, const std::string &prefix,
+void LayerNorm::declare(const LayerNormConfig &config, const std::string &prefix,
                         StateVisitor &visitor) {
   tensors(config).declare(prefix, visitor);
 }

@@ -9,11 +9,17 @@
 
 namespace nnstate {
 
+struct LayerNormConfig {
+  Shape normalized_shape;  // the trailing dims normalised over (rank 1..3)
+  double eps = 1e-5;
+  bool affine = true;  // PyTorch's elementwise_affine
+  auto fields() const { return std::tie(normalized_shape, eps, affine); }
+};
+
 class LayerNorm final : public Layer {
  public:
-  // Uses normalized_shape (rank 1..3: the batch dim is never normalised over), eps and affine
-  // (PyTorch's elementwise_affine).
-  explicit LayerNorm(const LayerConfig &config);
+  // normalized_shape has rank 1..3: the batch dim is never normalised over.
+  explicit LayerNorm(const LayerNormConfig &config);
 
   LayerConfig config() const override;
   Shape output_shape(const Shape &input) const override;
@@ -25,11 +31,13 @@ class LayerNorm final : public Layer {
   void visit_tensors(const std::string &prefix, StateVisitor &visitor) override;
   // The tensors visit_tensors reports for a layer of `config` (which the constructor
   // accepts), without building it: shapes only (layers/layer_state.h).
-  static void declare(const LayerConfig &config, const std::string &prefix, StateVisitor &visitor);
+  static void declare(const LayerNormConfig &config, const std::string &prefix,
+                      StateVisitor &visitor);
 
  private:
   // The one list of its tensors (layers/layer_state.h).
-  static StateTensors<LayerNorm> tensors(const LayerConfig &config);
+  static StateTensors<LayerNorm> tensors(const LayerNormConfig &config);
+  LayerNormConfig options() const;
   std::string describe() const;
 
   Shape normalized_shape_;

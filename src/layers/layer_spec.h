@@ -1,14 +1,16 @@
 // What one layer kind provides besides its forward and backward (defined in the kind's
-// <kind>_format.cpp, listed in registry.cpp): building the layer, and its configuration
-// written to and read from the checkpoint's FlatBuffers table, JSON and `nnstate diff`
-// fields. The writer and the reader of each form sit side by side in the kind's file.
+// <kind>_format.cpp, listed in registry.cpp): building the layer, and its options written to
+// and read from the checkpoint's FlatBuffers table, JSON and `nnstate diff` fields. The writer
+// and the reader of each form sit side by side in the kind's file.
 #pragma once
 
 #include <memory>
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "checkpoint_generated.h"
-#include "layers/layer.h"
+#include "layers/layer_config.h"
 
 namespace nnstate {
 
@@ -37,39 +39,52 @@ class ConfigFields {
 };
 
 namespace json {
-struct Argument;  // layers/json_fields.h
-// A kind's JSON arguments, in PyTorch's constructor order.
-struct Arguments {
-  const Argument *begin = nullptr;
-  size_t count = 0;
-};
+// Ordered: a description is written (and its errors found) in document order.
+using Json = nlohmann::ordered_json;
+struct Where;  // layers/json_fields.h
 }  // namespace json
 
 inline fb::Size2 size2_struct(const Size2 &s) {
   return fb::Size2(s.h, s.w);
 }
 
-// Filled by name in each <kind>_format.cpp; what a kind leaves out it does not have.
-struct LayerKindSpec {
+// What the dispatchers (factory, checkpoint writer and reader, `nnstate diff` fields, JSON)
+// call. Each kind implements it as a KindSpec<its options struct> (layers/kind_spec.h), whose
+// typed members its <kind>_format.cpp sets by name; what a kind leaves out it does not have.
+class LayerKindSpec {
+ public:
+  virtual ~LayerKindSpec() = default;
+
+  // The kind's options struct with its defaults, and whether `options` are of that struct.
+  virtual LayerOptions default_options() const = 0;
+  virtual bool holds(const LayerOptions &options) const = 0;
+
   // The layer, initialised from `init_rng` (zero when null); throws Error on a bad config.
-  std::unique_ptr<Layer> (*make)(const LayerConfig &config, Rng *init_rng) = nullptr;
+  virtual std::unique_ptr<Layer> make_layer(const LayerConfig &config, Rng *init_rng) const = 0;
   // The kind's table of the schema's LayerConfig union (its type number is the LayerKind).
-  flatbuffers::Offset<void> (*encode)(flatbuffers::FlatBufferBuilder &builder,
-                                      const LayerConfig &config) = nullptr;
-  // Fills `config` (default-constructed, kind set) from the Verifier-checked `table`. Null:
-  // the table has no fields.
-  void (*decode)(const void *table, const TableReader &reader, LayerConfig &config) = nullptr;
-  // The fields that matter for the kind, for `nnstate diff`. Null: none.
-  void (*describe)(const LayerConfig &config, ConfigFields &fields) = nullptr;
-  // Its JSON arguments (layers/layer_json.h), and the defaults that differ from LayerConfig's
-  // (null: none).
-  json::Arguments json_arguments;
-  void (*json_defaults)(LayerConfig &config) = nullptr;
+  virtual flatbuffers::Offset<void> encode_table(flatbuffers::FlatBufferBuilder &builder,
+                                                 const LayerConfig &config) const = 0;
+  // Fills `config` (of the kind, with its defaults) from the Verifier-checked `table`.
+  virtual void decode_table(const void *table, const TableReader &reader,
+                            LayerConfig &config) const = 0;
+  // The fields that matter for the kind, for `nnstate diff`.
+  virtual void describe_fields(const LayerConfig &config, ConfigFields &fields) const = 0;
   // Reports the tensors a layer of `config` (valid: checkpoint/declarations.h) would hold,
   // named `prefix` + "weight" ..., as tensors with a shape and no storage; the same list the
-  // built layer's visit_tensors reports (layers/layer_state.h). Null: it holds none.
-  void (*declare)(const LayerConfig &config, const std::string &prefix,
-                  StateVisitor &visitor) = nullptr;
+  // built layer's visit_tensors reports (layers/layer_state.h). Nothing for a kind with none.
+  virtual void declare_tensors(const LayerConfig &config, const std::string &prefix,
+                               StateVisitor &visitor) const = 0;
+
+  // Its JSON arguments (layers/layer_json.h), in PyTorch's constructor order.
+  virtual size_t json_argument_count() const = 0;
+  virtual const char *json_argument_name(size_t i) const = 0;
+  virtual bool json_argument_required(size_t i) const = 0;  // PyTorch has no default for it
+  virtual void read_json_argument(size_t i, const json::Json &value, LayerConfig &config,
+                                  const json::Where &where) const = 0;
+  virtual json::Json write_json_argument(size_t i, const LayerConfig &config) const = 0;
+  // Sets the JSON defaults that differ from the options struct's.
+  virtual void set_json_defaults(LayerConfig &config) const = 0;
+
   // Whether it holds no tensors and building it allocates nothing: the checks of an unbuilt
   // configuration (checkpoint/declarations.h) then build it and ask the layer itself. When
   // false, declarations.cpp has the kind's rules as arithmetic.

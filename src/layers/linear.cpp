@@ -5,6 +5,7 @@
 #include <climits>
 #include <cmath>
 
+#include "layers/layer_config.h"
 #include "layers/layer_memory.h"
 #include "random/rng.h"
 #include "util/error.h"
@@ -28,7 +29,7 @@ Linear::Linear(int64_t in_features, int64_t out_features, bool bias, Rng *init_r
   const Shape weight_shape{out_features, in_features};
   check_layer_memory(what, {weight_shape, Shape{has_bias_ ? out_features : 0}},
                      2 * sizeof(float));  // values and gradients
-  tensors(config()).allocate(*this);
+  tensors(options()).allocate(*this);
   if (init_rng) {
     // kaiming_uniform_(a=sqrt(5)) reduces to U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
     float bound = static_cast<float>(1.0 / std::sqrt(static_cast<double>(in_features)));
@@ -37,13 +38,16 @@ Linear::Linear(int64_t in_features, int64_t out_features, bool bias, Rng *init_r
   }
 }
 
-LayerConfig Linear::config() const {
-  LayerConfig c;
-  c.kind = LayerKind::linear;
+LinearConfig Linear::options() const {
+  LinearConfig c;
   c.in_features = in_features_;
   c.out_features = out_features_;
   c.bias = has_bias_;
   return c;
+}
+
+LayerConfig Linear::config() const {
+  return LayerConfig(LayerKind::linear, options());
 }
 
 Shape Linear::output_shape(const Shape &input) const {
@@ -93,7 +97,7 @@ void Linear::backward(const Tensor &input, const Tensor &, const Tensor &grad_ou
   }
 }
 
-StateTensors<Linear> Linear::tensors(const LayerConfig &c) {
+StateTensors<Linear> Linear::tensors(const LinearConfig &c) {
   StateTensors<Linear> t;
   t.add("weight", Shape{c.out_features, c.in_features}, &Linear::weight_, &Linear::weight_grad_);
   if (c.bias) t.add("bias", Shape{c.out_features}, &Linear::bias_, &Linear::bias_grad_);
@@ -101,10 +105,10 @@ StateTensors<Linear> Linear::tensors(const LayerConfig &c) {
 }
 
 void Linear::visit_tensors(const std::string &prefix, StateVisitor &visitor) {
-  tensors(config()).visit(*this, prefix, visitor);
+  tensors(options()).visit(*this, prefix, visitor);
 }
 
-void Linear::declare(const LayerConfig &config, const std::string &prefix, StateVisitor &visitor) {
+void Linear::declare(const LinearConfig &config, const std::string &prefix, StateVisitor &visitor) {
   tensors(config).declare(prefix, visitor);
 }
 

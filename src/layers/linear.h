@@ -6,6 +6,13 @@
 
 namespace nnstate {
 
+struct LinearConfig {
+  int64_t in_features = 0;
+  int64_t out_features = 0;
+  bool bias = true;
+  auto fields() const { return std::tie(in_features, out_features, bias); }
+};
+
 class Linear final : public Layer {
  public:
   // Initialises like torch.nn.Linear: weight then bias, both U(-1/sqrt(in), 1/sqrt(in)),
@@ -21,11 +28,12 @@ class Linear final : public Layer {
   void visit_tensors(const std::string &prefix, StateVisitor &visitor) override;
   // The tensors visit_tensors reports for a layer of `config` (which the constructor
   // accepts), without building it: shapes only (layers/layer_state.h).
-  static void declare(const LayerConfig &config, const std::string &prefix, StateVisitor &visitor);
+  static void declare(const LinearConfig &config, const std::string &prefix, StateVisitor &visitor);
 
  private:
   // The one list of its tensors (layers/layer_state.h).
-  static StateTensors<Linear> tensors(const LayerConfig &config);
+  static StateTensors<Linear> tensors(const LinearConfig &config);
+  LinearConfig options() const;
   int64_t in_features_;
   int64_t out_features_;
   bool has_bias_;

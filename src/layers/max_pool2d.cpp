@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "layers/layer_config.h"
 #include "layers/pool_window.h"
 #include "util/error.h"
 #include "util/vector_clones.h"
@@ -35,18 +36,18 @@ void valid_taps(int64_t start, int64_t size, int64_t kernel, int64_t dilation, i
 
 }  // namespace
 
-MaxPool2d::MaxPool2d(const LayerConfig &c) {
-  config_.kind = LayerKind::max_pool2d;
-  config_.kernel_size = c.kernel_size;
+MaxPool2d::MaxPool2d(const MaxPool2dConfig &c) : config_(c) {
   config_.stride = pool_stride(c.kernel_size, c.stride);
-  config_.padding = c.padding;
-  config_.dilation = c.dilation;
   std::string problem = pool_window_problem(c.kernel_size, config_.stride, c.padding);
   const auto positive = [](int64_t v) { return v >= 1 && v <= INT_MAX; };
   if (problem.empty() && (!positive(c.dilation.h) || !positive(c.dilation.w))) {
     problem = "dilation must be positive";
   }
   if (!problem.empty()) fail(NNSTATE_ERR_INVALID_ARGUMENT, describe() + ": " + problem);
+}
+
+LayerConfig MaxPool2d::config() const {
+  return LayerConfig(LayerKind::max_pool2d, config_);
 }
 
 std::string MaxPool2d::describe() const {
@@ -58,7 +59,8 @@ std::string MaxPool2d::describe() const {
 }
 
 WindowGeometry MaxPool2d::geometry(const Shape &input) const {
-  return window_geometry(input, config_);
+  return window_geometry(input, config_.kernel_size, config_.stride, config_.padding,
+                         config_.dilation);
 }
 
 Shape MaxPool2d::output_shape(const Shape &input) const {

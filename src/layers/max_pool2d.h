@@ -10,12 +10,19 @@
 
 namespace nnstate {
 
+struct MaxPool2dConfig {
+  Size2 kernel_size{0, 0};
+  Size2 stride{1, 1};   // (0, 0): equal to kernel_size, PyTorch's default
+  Size2 padding{0, 0};  // -inf, at most kernel_size / 2
+  Size2 dilation{1, 1};
+  auto fields() const { return std::tie(kernel_size, stride, padding, dilation); }
+};
+
 class MaxPool2d final : public Layer {
  public:
-  // Uses kernel_size, stride (0: equal to kernel_size, PyTorch's default), padding, dilation.
-  explicit MaxPool2d(const LayerConfig &config);
+  explicit MaxPool2d(const MaxPool2dConfig &config);
 
-  LayerConfig config() const override { return config_; }
+  LayerConfig config() const override;
   Shape output_shape(const Shape &input) const override;
   void forward(const Tensor &input, Tensor &output, const RunContext &context) override;
   // Routes the gradient through the maxima found by the last forward pass.
@@ -26,7 +33,7 @@ class MaxPool2d final : public Layer {
   WindowGeometry geometry(const Shape &input) const;
   std::string describe() const;
 
-  LayerConfig config_;
+  MaxPool2dConfig config_;
   // For every output element, the offset of its maximum inside the input plane; grown only
   // when a larger batch is seen.
   std::vector<int32_t> argmax_;

@@ -2,13 +2,14 @@
 
 #include <cstring>
 
+#include "layers/layer_config.h"
 #include "util/error.h"
 
 namespace nnstate {
 namespace {
 
 [[noreturn]] void refuse_single_input(const Layer &layer) {
-  fail(NNSTATE_ERR_INTERNAL, std::string(layer_kind_name(layer.config().kind)) +
+  fail(NNSTATE_ERR_INTERNAL, std::string(layer_kind_name(layer.config().kind())) +
                                  " is a merge: it takes two or more inputs");
 }
 
@@ -71,17 +72,17 @@ void split_at(const Shape &s, int axis, int64_t &outer, int64_t &inner) {
 }  // namespace
 
 Shape merged_shape(const LayerConfig &config, const std::vector<Shape> &inputs) {
-  const char *kind = layer_kind_name(config.kind);
+  const char *kind = layer_kind_name(config.kind());
   if (inputs.size() < 2) {
     fail(NNSTATE_ERR_INVALID_ARGUMENT,
          std::string(kind) + " needs at least two inputs, got " + std::to_string(inputs.size()));
   }
-  switch (config.kind) {
+  switch (config.kind()) {
     case LayerKind::add:
     case LayerKind::multiply:
       return equal_shapes(kind, inputs);
     case LayerKind::concat:
-      return concat_shape(config.dim, inputs);
+      return concat_shape(config.as<ConcatConfig>().dim, inputs);
     default:
       fail(NNSTATE_ERR_INTERNAL, std::string(kind) + " is not a merge");
   }
@@ -100,9 +101,7 @@ void Merge::backward(const Tensor &, const Tensor &, const Tensor &, Tensor *) {
 }
 
 LayerConfig Add::config() const {
-  LayerConfig c;
-  c.kind = LayerKind::add;
-  return c;
+  return LayerConfig(LayerKind::add);
 }
 
 Shape Add::merged_output_shape(const std::vector<Shape> &inputs) const {
@@ -127,9 +126,7 @@ void Add::backward_merged(const std::vector<const Tensor *> &, const Tensor &gra
 }
 
 LayerConfig Multiply::config() const {
-  LayerConfig c;
-  c.kind = LayerKind::multiply;
-  return c;
+  return LayerConfig(LayerKind::multiply);
 }
 
 Shape Multiply::merged_output_shape(const std::vector<Shape> &inputs) const {
@@ -165,10 +162,9 @@ void Multiply::backward_merged(const std::vector<const Tensor *> &inputs, const 
 }
 
 LayerConfig Concat::config() const {
-  LayerConfig c;
-  c.kind = LayerKind::concat;
+  ConcatConfig c;
   c.dim = dim_;
-  return c;
+  return LayerConfig(LayerKind::concat, c);
 }
 
 Shape Concat::merged_output_shape(const std::vector<Shape> &inputs) const {

@@ -8,6 +8,11 @@
 
 namespace nnstate {
 
+struct ConcatConfig {
+  int32_t dim = -1;  // negative: from the end
+  auto fields() const { return std::tie(dim); }
+};
+
 // A layer with two or more inputs. The graph calls the multi-input forms below; the
 // single-input forms of Layer are refused.
 class Merge : public Layer {

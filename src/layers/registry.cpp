@@ -2,15 +2,28 @@
 // is one declaration and one line in the table below (src/README.md, "Adding a layer kind").
 #include "layers/registry.h"
 
-#include "layers/layer_spec.h"
+#include "layers/kind_spec.h"
 #include "util/error.h"
 
 namespace nnstate {
 
-extern const LayerKindSpec linear_spec, relu_spec, leaky_relu_spec, tanh_spec, sigmoid_spec,
-    gelu_spec, conv2d_spec, max_pool2d_spec, flatten_spec, batch_norm_spec, dropout_spec,
-    layer_norm_spec, avg_pool2d_spec, adaptive_avg_pool2d_spec, identity_spec, softmax_spec,
-    embedding_spec, dropout2d_spec, add_spec, concat_spec, multiply_spec;
+// Each spec is a KindSpec of the kind's options struct (layers/kind_spec.h).
+extern const KindSpec<EmptyConfig> relu_spec, tanh_spec, sigmoid_spec, identity_spec, add_spec,
+    multiply_spec;
+extern const KindSpec<LinearConfig> linear_spec;
+extern const KindSpec<LeakyReLUConfig> leaky_relu_spec;
+extern const KindSpec<GELUConfig> gelu_spec;
+extern const KindSpec<Conv2dConfig> conv2d_spec;
+extern const KindSpec<MaxPool2dConfig> max_pool2d_spec;
+extern const KindSpec<FlattenConfig> flatten_spec;
+extern const KindSpec<BatchNormConfig> batch_norm1d_spec, batch_norm2d_spec;
+extern const KindSpec<DropoutConfig> dropout_spec, dropout2d_spec;
+extern const KindSpec<LayerNormConfig> layer_norm_spec;
+extern const KindSpec<AvgPool2dConfig> avg_pool2d_spec;
+extern const KindSpec<AdaptiveAvgPool2dConfig> adaptive_avg_pool2d_spec;
+extern const KindSpec<SoftmaxConfig> softmax_spec, log_softmax_spec;
+extern const KindSpec<EmbeddingConfig> embedding_spec;
+extern const KindSpec<ConcatConfig> concat_spec;
 
 namespace {
 
@@ -25,15 +38,15 @@ constexpr LayerKindEntry kKinds[] = {
     {LayerKind::conv2d, "Conv2d", &conv2d_spec},
     {LayerKind::max_pool2d, "MaxPool2d", &max_pool2d_spec},
     {LayerKind::flatten, "Flatten", &flatten_spec},
-    {LayerKind::batch_norm1d, "BatchNorm1d", &batch_norm_spec},
-    {LayerKind::batch_norm2d, "BatchNorm2d", &batch_norm_spec},
+    {LayerKind::batch_norm1d, "BatchNorm1d", &batch_norm1d_spec},
+    {LayerKind::batch_norm2d, "BatchNorm2d", &batch_norm2d_spec},
     {LayerKind::dropout, "Dropout", &dropout_spec},
     {LayerKind::layer_norm, "LayerNorm", &layer_norm_spec},
     {LayerKind::avg_pool2d, "AvgPool2d", &avg_pool2d_spec},
     {LayerKind::adaptive_avg_pool2d, "AdaptiveAvgPool2d", &adaptive_avg_pool2d_spec},
     {LayerKind::identity, "Identity", &identity_spec},
     {LayerKind::softmax, "Softmax", &softmax_spec},
-    {LayerKind::log_softmax, "LogSoftmax", &softmax_spec},
+    {LayerKind::log_softmax, "LogSoftmax", &log_softmax_spec},
     {LayerKind::embedding, "Embedding", &embedding_spec},
     {LayerKind::dropout2d, "Dropout2d", &dropout2d_spec},
     {LayerKind::add, "Add", &add_spec},

@@ -10,7 +10,7 @@
 
 namespace nnstate {
 
-struct LayerKindSpec;
+class LayerKindSpec;
 
 struct LayerKindEntry {
   LayerKind kind;

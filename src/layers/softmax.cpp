@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "layers/layer_config.h"
 #include "util/error.h"
 
 namespace nnstate {
@@ -15,10 +16,9 @@ Softmax::Softmax(int32_t dim, bool log) : dim_(dim), log_(log) {
 }
 
 LayerConfig Softmax::config() const {
-  LayerConfig c;
-  c.kind = log_ ? LayerKind::log_softmax : LayerKind::softmax;
+  SoftmaxConfig c;
   c.dim = dim_;
-  return c;
+  return LayerConfig(log_ ? LayerKind::log_softmax : LayerKind::softmax, c);
 }
 
 std::string Softmax::describe() const {

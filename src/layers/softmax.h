@@ -10,6 +10,12 @@
 
 namespace nnstate {
 
+// Softmax's and LogSoftmax's options.
+struct SoftmaxConfig {
+  int32_t dim = -1;  // negative: from the end
+  auto fields() const { return std::tie(dim); }
+};
+
 class Softmax final : public Layer {
  public:
   // `dim` in [-4, 3]; `log` selects LogSoftmax.

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "layers/graph.h"
+#include "layers/layer_config.h"
 #include "losses/loss.h"
 #include "optim/optimizer.h"
 #include "parallel/chunked_network.h"

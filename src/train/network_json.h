@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "layers/graph.h"
-#include "layers/layer.h"
+#include "layers/layer_config.h"
 #include "tensor/shape.h"
 
 namespace nnstate {

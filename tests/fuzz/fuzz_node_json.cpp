@@ -25,26 +25,33 @@ int64_t product(int64_t a, int64_t b) {
 bool small_enough(const LayerConfig &c) {
   const int64_t kLimit = int64_t{1} << 20;
   int64_t size = 0;
-  switch (c.kind) {
-    case LayerKind::linear:
-      size = product(c.in_features, c.out_features);
+  switch (c.kind()) {
+    case LayerKind::linear: {
+      const auto &o = c.as<nnstate::LinearConfig>();
+      size = product(o.in_features, o.out_features);
       break;
-    case LayerKind::conv2d:
-      size = product(product(c.in_channels, c.out_channels),
-                     product(c.kernel_size.h, c.kernel_size.w));
+    }
+    case LayerKind::conv2d: {
+      const auto &o = c.as<nnstate::Conv2dConfig>();
+      size = product(product(o.in_channels, o.out_channels),
+                     product(o.kernel_size.h, o.kernel_size.w));
       break;
-    case LayerKind::embedding:
-      size = product(c.num_embeddings, c.embedding_dim);
+    }
+    case LayerKind::embedding: {
+      const auto &o = c.as<nnstate::EmbeddingConfig>();
+      size = product(o.num_embeddings, o.embedding_dim);
       break;
+    }
     case LayerKind::batch_norm1d:
     case LayerKind::batch_norm2d:
-      size = c.num_features;
+      size = c.as<nnstate::BatchNormConfig>().num_features;
       break;
-    case LayerKind::layer_norm:
+    case LayerKind::layer_norm: {
+      const nnstate::Shape &shape = c.as<nnstate::LayerNormConfig>().normalized_shape;
       size = 1;
-      for (int32_t i = 0; i < c.normalized_shape.rank; ++i)
-        size = product(size, c.normalized_shape[i]);
+      for (int32_t i = 0; i < shape.rank; ++i) size = product(size, shape[i]);
       break;
+    }
     default:
       break;
   }

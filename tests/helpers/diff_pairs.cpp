@@ -31,16 +31,15 @@ struct Run {
       x.push_back(static_cast<float>(i % 7) / 7.0f);
       y.push_back(static_cast<float>((i % 5) + (i % 7) > 5 ? 1 : 0));
     }
-    LayerConfig l;
-    l.kind = LayerKind::linear;
-    l.in_features = 2;
-    l.out_features = 4;
+    LayerConfig l(LayerKind::linear);
+    auto &l_o = l.as<LinearConfig>();
+    l_o.in_features = 2;
+    l_o.out_features = 4;
     model.add_layer(l);
-    LayerConfig relu;
-    relu.kind = LayerKind::relu;
+    LayerConfig relu(LayerKind::relu);
     model.add_layer(relu);
-    l.in_features = 4;
-    l.out_features = 2;
+    l_o.in_features = 4;
+    l_o.out_features = 2;
     model.add_layer(l);
     model.set_loss(LossKind::cross_entropy);
     model.set_optimizer(default_optimizer_config(OptimizerKind::adam));

@@ -129,14 +129,14 @@ TEST_CASE("peak memory: hostile layer sizes are refused within a small multiple 
       *ckpt_craft::lying_model(ckpt_craft::conv(1, {int64_t{1} << 27, 3}, 1), small)));
   files.push_back(ckpt_craft::save_bytes(*ckpt_craft::lying_model(
       ckpt_craft::conv(int64_t{1} << 30, {1, 1}, int64_t{1} << 30), small)));
-  LayerConfig bn;  // no tensors, 36 MiB of workspace each
-  bn.kind = LayerKind::batch_norm1d;
-  bn.num_features = 1 << 20;
-  bn.affine = bn.track_running_stats = false;
+  LayerConfig bn(LayerKind::batch_norm1d);  // no tensors, 36 MiB of workspace each
+  auto &bn_o = bn.as<BatchNormConfig>();
+  bn_o.num_features = 1 << 20;
+  bn_o.affine = bn_o.track_running_stats = false;
   files.push_back(ckpt_craft::save_bytes(*ckpt_craft::lying_model(bn, {}, 100)));
-  LayerConfig norm;
-  norm.kind = LayerKind::layer_norm;
-  norm.normalized_shape = Shape{1 << 15, 1 << 15};
+  LayerConfig norm(LayerKind::layer_norm);
+  auto &o = norm.as<LayerNormConfig>();
+  o.normalized_shape = Shape{1 << 15, 1 << 15};
   files.push_back(ckpt_craft::save_bytes(*ckpt_craft::lying_model(norm, {})));
   for (const auto &bytes : files) {
     const int64_t growth = validation_peak(bytes, NNSTATE_ERR_CORRUPT);
@@ -147,12 +147,11 @@ TEST_CASE("peak memory: hostile layer sizes are refused within a small multiple 
 
 TEST_CASE("peak memory: large valid files validate within a small multiple of their size") {
   Model deep(1);
-  LayerConfig linear;
-  linear.kind = LayerKind::linear;
-  linear.in_features = linear.out_features = 2;
+  LayerConfig linear(LayerKind::linear);
+  auto &linear_o = linear.as<LinearConfig>();
+  linear_o.in_features = linear_o.out_features = 2;
   deep.add_layer(linear);
-  LayerConfig relu;
-  relu.kind = LayerKind::relu;
+  LayerConfig relu(LayerKind::relu);
   for (int i = 0; i < 20000; ++i) deep.add_layer(relu);
   Model wide(2);
   for (int i = 0; i < 5000; ++i) deep.add_layer(relu), wide.add_layer(linear);

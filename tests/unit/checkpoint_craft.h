@@ -58,11 +58,11 @@ inline std::unique_ptr<nnstate::Model> lying_model(
 
 // A Conv2d config of `channels` in and out, for crafting files that claim any kernel.
 inline nnstate::LayerConfig conv(int64_t channels, nnstate::Size2 kernel, int64_t groups) {
-  nnstate::LayerConfig c;
-  c.kind = nnstate::LayerKind::conv2d;
-  c.in_channels = c.out_channels = channels;
-  c.kernel_size = kernel;
-  c.groups = groups;
+  nnstate::LayerConfig c(nnstate::LayerKind::conv2d);
+  auto &o = c.as<nnstate::Conv2dConfig>();
+  o.in_channels = o.out_channels = channels;
+  o.kernel_size = kernel;
+  o.groups = groups;
   return c;
 }
 
@@ -108,16 +108,15 @@ struct TrainedTrainer {
     return c;
   }
   static void build(nnstate::Model &m) {
-    nnstate::LayerConfig l;
-    l.kind = nnstate::LayerKind::linear;
-    l.in_features = 3;
-    l.out_features = 8;
+    nnstate::LayerConfig l(nnstate::LayerKind::linear);
+    auto &l_o = l.as<nnstate::LinearConfig>();
+    l_o.in_features = 3;
+    l_o.out_features = 8;
     m.add_layer(l);
-    nnstate::LayerConfig relu;
-    relu.kind = nnstate::LayerKind::relu;
+    nnstate::LayerConfig relu(nnstate::LayerKind::relu);
     m.add_layer(relu);
-    l.in_features = 8;
-    l.out_features = 3;
+    l_o.in_features = 8;
+    l_o.out_features = 3;
     m.add_layer(l);
     m.set_loss(nnstate::LossKind::cross_entropy);
     m.set_optimizer(nnstate::default_optimizer_config(nnstate::OptimizerKind::adam));

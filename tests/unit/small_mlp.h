@@ -20,16 +20,15 @@ inline float formula(int64_t k, int salt, float scale) {
 // The generator's MLP: Linear(4, 3), ReLU, Linear(3, 2), MSE, SGD(lr 0.1, momentum 0.9), its
 // parameters from the formula in sorted-name order.
 inline void build_clip_mlp(Model &model) {
-  LayerConfig l;
-  l.kind = LayerKind::linear;
-  l.in_features = 4;
-  l.out_features = 3;
+  LayerConfig l(LayerKind::linear);
+  auto &l_o = l.as<LinearConfig>();
+  l_o.in_features = 4;
+  l_o.out_features = 3;
   model.add_layer(l);
-  LayerConfig relu;
-  relu.kind = LayerKind::relu;
+  LayerConfig relu(LayerKind::relu);
   model.add_layer(relu);
-  l.in_features = 3;
-  l.out_features = 2;
+  l_o.in_features = 3;
+  l_o.out_features = 2;
   model.add_layer(l);
   model.set_loss(LossKind::mse);
   OptimizerConfig sgd = default_optimizer_config(OptimizerKind::sgd);

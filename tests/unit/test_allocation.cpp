@@ -70,16 +70,15 @@ using namespace nnstate;
 TEST_CASE("training steps after the first allocate nothing") {
   for (OptimizerKind kind : {OptimizerKind::adam, OptimizerKind::adamw, OptimizerKind::sgd}) {
     Model model(9);
-    LayerConfig l;
-    l.kind = LayerKind::linear;
-    l.in_features = 8;
-    l.out_features = 32;
+    LayerConfig l(LayerKind::linear);
+    auto &l_o = l.as<LinearConfig>();
+    l_o.in_features = 8;
+    l_o.out_features = 32;
     model.add_layer(l);
-    LayerConfig relu;
-    relu.kind = LayerKind::relu;
+    LayerConfig relu(LayerKind::relu);
     model.add_layer(relu);
-    l.in_features = 32;
-    l.out_features = 4;
+    l_o.in_features = 32;
+    l_o.out_features = 4;
     model.add_layer(l);
     model.set_loss(LossKind::cross_entropy);
     OptimizerConfig c = default_optimizer_config(kind);
@@ -108,9 +107,7 @@ TEST_CASE("training steps after the first allocate nothing") {
 namespace {
 
 LayerConfig layer_of(LayerKind kind) {
-  LayerConfig c;
-  c.kind = kind;
-  return c;
+  return LayerConfig(kind);
 }
 
 // Two warm-up steps (the larger batch first), then counts allocations of 20 more.
@@ -136,32 +133,32 @@ TEST_CASE("training steps of a CNN with BatchNorm2d, Dropout and LayerNorm alloc
   Model model(4);
   model.network().set_sample_input_shape(Shape{2, 8, 8});
   LayerConfig conv = layer_of(LayerKind::conv2d);
-  conv.in_channels = 2;
-  conv.out_channels = 4;
-  conv.kernel_size = {3, 3};
-  conv.padding = {1, 1};
+  conv.as<Conv2dConfig>().in_channels = 2;
+  conv.as<Conv2dConfig>().out_channels = 4;
+  conv.as<Conv2dConfig>().kernel_size = {3, 3};
+  conv.as<Conv2dConfig>().padding = {1, 1};
   model.add_layer(conv);
   LayerConfig bn = layer_of(LayerKind::batch_norm2d);
-  bn.num_features = 4;
+  bn.as<BatchNormConfig>().num_features = 4;
   model.add_layer(bn);
   model.add_layer(layer_of(LayerKind::relu));
   LayerConfig pool = layer_of(LayerKind::max_pool2d);
-  pool.kernel_size = {2, 2};
-  pool.stride = {0, 0};
+  pool.as<MaxPool2dConfig>().kernel_size = {2, 2};
+  pool.as<MaxPool2dConfig>().stride = {0, 0};
   model.add_layer(pool);
-  conv.in_channels = 4;
-  conv.out_channels = 6;
-  conv.stride = {2, 2};
-  conv.groups = 2;
+  conv.as<Conv2dConfig>().in_channels = 4;
+  conv.as<Conv2dConfig>().out_channels = 6;
+  conv.as<Conv2dConfig>().stride = {2, 2};
+  conv.as<Conv2dConfig>().groups = 2;
   model.add_layer(conv);
   model.add_layer(layer_of(LayerKind::dropout));
   model.add_layer(layer_of(LayerKind::flatten));
   LayerConfig ln = layer_of(LayerKind::layer_norm);
-  ln.normalized_shape = Shape{24};
+  ln.as<LayerNormConfig>().normalized_shape = Shape{24};
   model.add_layer(ln);
   LayerConfig l = layer_of(LayerKind::linear);
-  l.in_features = 24;
-  l.out_features = 3;
+  l.as<LinearConfig>().in_features = 24;
+  l.as<LinearConfig>().out_features = 3;
   model.add_layer(l);
   model.set_loss(LossKind::cross_entropy);
   model.set_optimizer(default_optimizer_config(OptimizerKind::adam));
@@ -171,17 +168,17 @@ TEST_CASE("training steps of a CNN with BatchNorm2d, Dropout and LayerNorm alloc
 TEST_CASE("training steps of the seed-001 BatchNorm1d network allocate nothing") {
   Model model(5);
   LayerConfig bn = layer_of(LayerKind::batch_norm1d);
-  bn.num_features = 4;
+  bn.as<BatchNormConfig>().num_features = 4;
   model.add_layer(bn);
   LayerConfig l = layer_of(LayerKind::linear);
-  l.in_features = 4;
-  l.out_features = 100;
+  l.as<LinearConfig>().in_features = 4;
+  l.as<LinearConfig>().out_features = 100;
   model.add_layer(l);
   model.add_layer(layer_of(LayerKind::relu));
-  bn.num_features = 100;
+  bn.as<BatchNormConfig>().num_features = 100;
   model.add_layer(bn);
-  l.in_features = 100;
-  l.out_features = 1;
+  l.as<LinearConfig>().in_features = 100;
+  l.as<LinearConfig>().out_features = 1;
   model.add_layer(l);
   model.set_loss(LossKind::mse);
   model.set_optimizer(default_optimizer_config(OptimizerKind::adam));
@@ -190,14 +187,14 @@ TEST_CASE("training steps of the seed-001 BatchNorm1d network allocate nothing")
 
 TEST_CASE("trainer batches with clipping, accumulation and rollback watching allocate nothing") {
   Model model(6);
-  LayerConfig l;
-  l.kind = LayerKind::linear;
-  l.in_features = 8;
-  l.out_features = 16;
+  LayerConfig l(LayerKind::linear);
+  auto &o = l.as<LinearConfig>();
+  o.in_features = 8;
+  o.out_features = 16;
   model.add_layer(l);
   model.add_layer(layer_of(LayerKind::tanh));
-  l.in_features = 16;
-  l.out_features = 3;
+  o.in_features = 16;
+  o.out_features = 3;
   model.add_layer(l);
   model.set_loss(LossKind::cross_entropy);
   model.set_optimizer(default_optimizer_config(OptimizerKind::adam));

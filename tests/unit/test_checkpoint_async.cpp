@@ -53,16 +53,15 @@ struct Data {
 };
 
 void build(Model &m) {
-  LayerConfig l;
-  l.kind = LayerKind::linear;
-  l.in_features = 4;
-  l.out_features = 16;
+  LayerConfig l(LayerKind::linear);
+  auto &l_o = l.as<LinearConfig>();
+  l_o.in_features = 4;
+  l_o.out_features = 16;
   m.add_layer(l);
-  LayerConfig relu;
-  relu.kind = LayerKind::relu;
+  LayerConfig relu(LayerKind::relu);
   m.add_layer(relu);
-  l.in_features = 16;
-  l.out_features = 3;
+  l_o.in_features = 16;
+  l_o.out_features = 3;
   m.add_layer(l);
   m.set_loss(LossKind::cross_entropy);
   m.set_optimizer(default_optimizer_config(OptimizerKind::adam));

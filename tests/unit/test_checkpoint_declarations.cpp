@@ -33,27 +33,65 @@ LayerConfig random_config(std::mt19937 &g) {
   auto pick = [&](int64_t low, int64_t high) {
     return std::uniform_int_distribution<int64_t>(low, high)(g);
   };
-  LayerConfig c;
-  c.kind = static_cast<LayerKind>(pick(1, 13));
-  c.in_features = pick(-1, 6);
-  c.out_features = pick(0, 6);
-  c.bias = pick(0, 1) == 1;
-  c.in_channels = pick(0, 6);
-  c.out_channels = pick(0, 6);
-  c.groups = pick(0, 3);
-  c.kernel_size = {pick(0, 4), pick(0, 4)};
-  c.stride = {pick(0, 3), pick(0, 3)};
-  if (pick(0, 3) == 0) c.stride = {0, 0};
-  c.padding = {pick(-1, 2), pick(-1, 2)};
-  c.dilation = {pick(0, 2), pick(0, 2)};
-  c.num_features = pick(0, 5);
-  c.affine = pick(0, 1) == 1;
-  c.track_running_stats = pick(0, 1) == 1;
-  c.p = static_cast<double>(pick(-1, 10)) / 10.0;
-  c.start_dim = static_cast<int32_t>(pick(-5, 4));
-  c.end_dim = static_cast<int32_t>(pick(-5, 4));
-  c.normalized_shape.rank = static_cast<int32_t>(pick(0, 4));
-  for (int d = 0; d < c.normalized_shape.rank; ++d) c.normalized_shape.dims[d] = pick(0, 4);
+  LayerConfig c(static_cast<LayerKind>(pick(1, 13)));
+  // Every value is drawn, then given to the kind that has it.
+  const int64_t in_features = pick(-1, 6), out_features = pick(0, 6);
+  const bool bias = pick(0, 1) == 1;
+  const int64_t in_channels = pick(0, 6), out_channels = pick(0, 6), groups = pick(0, 3);
+  const Size2 kernel_size{pick(0, 4), pick(0, 4)};
+  Size2 stride{pick(0, 3), pick(0, 3)};
+  if (pick(0, 3) == 0) stride = {0, 0};
+  const Size2 padding{pick(-1, 2), pick(-1, 2)}, dilation{pick(0, 2), pick(0, 2)};
+  const int64_t num_features = pick(0, 5);
+  const bool affine = pick(0, 1) == 1, track_running_stats = pick(0, 1) == 1;
+  const double p = static_cast<double>(pick(-1, 10)) / 10.0;
+  const int32_t start_dim = static_cast<int32_t>(pick(-5, 4));
+  const int32_t end_dim = static_cast<int32_t>(pick(-5, 4));
+  Shape normalized_shape;
+  normalized_shape.rank = static_cast<int32_t>(pick(0, 4));
+  for (int d = 0; d < normalized_shape.rank; ++d) normalized_shape.dims[d] = pick(0, 4);
+  switch (c.kind()) {
+    case LayerKind::linear:
+      c.as<LinearConfig>() = {in_features, out_features, bias};
+      break;
+    case LayerKind::conv2d: {
+      auto &o = c.as<Conv2dConfig>();
+      o.in_channels = in_channels;
+      o.out_channels = out_channels;
+      o.groups = groups;
+      o.kernel_size = kernel_size;
+      o.stride = stride;
+      o.padding = padding;
+      o.dilation = dilation;
+      o.bias = bias;
+      break;
+    }
+    case LayerKind::max_pool2d:
+      c.as<MaxPool2dConfig>() = {kernel_size, stride, padding, dilation};
+      break;
+    case LayerKind::flatten:
+      c.as<FlattenConfig>() = {start_dim, end_dim};
+      break;
+    case LayerKind::batch_norm1d:
+    case LayerKind::batch_norm2d: {
+      auto &o = c.as<BatchNormConfig>();
+      o.num_features = num_features;
+      o.affine = affine;
+      o.track_running_stats = track_running_stats;
+      break;
+    }
+    case LayerKind::dropout:
+      c.as<DropoutConfig>().p = p;
+      break;
+    case LayerKind::layer_norm: {
+      auto &o = c.as<LayerNormConfig>();
+      o.normalized_shape = normalized_shape;
+      o.affine = affine;
+      break;
+    }
+    default:
+      break;
+  }
   return c;
 }
 
@@ -76,7 +114,7 @@ TEST_CASE("declarations: every layer kind's arithmetic agrees with the built lay
     const LayerConfig c = random_config(g);
     std::unique_ptr<Layer> layer;
     const nnstate_status built = status_of([&] { layer = make_layer(c, nullptr); });
-    INFO("kind " << static_cast<int>(c.kind) << " case " << i);
+    INFO("kind " << static_cast<int>(c.kind()) << " case " << i);
     REQUIRE((built == NNSTATE_OK) == (status_of([&] { check_layer_config(c); }) == NNSTATE_OK));
     if (!layer) continue;
     ++valid;
@@ -119,8 +157,7 @@ TEST_CASE("declarations: Graph::add computes one output shape per added layer") 
     int64_t *calls;
     explicit Counting(int64_t *c) : calls(c) {}
     LayerConfig config() const override {
-      LayerConfig c;
-      c.kind = LayerKind::relu;
+      LayerConfig c(LayerKind::relu);
       return c;
     }
     Shape output_shape(const Shape &input) const override {
@@ -144,13 +181,12 @@ TEST_CASE("declarations: Graph::add computes one output shape per added layer") 
 TEST_CASE("declarations: 100,000 ReLU layers validate in one step each and load on every path") {
   const size_t n = 100000;
   Model model(3);
-  LayerConfig linear;
-  linear.kind = LayerKind::linear;
-  linear.in_features = 4;
-  linear.out_features = 4;
+  LayerConfig linear(LayerKind::linear);
+  auto &linear_o = linear.as<LinearConfig>();
+  linear_o.in_features = 4;
+  linear_o.out_features = 4;
   model.add_layer(linear);
-  LayerConfig relu;
-  relu.kind = LayerKind::relu;
+  LayerConfig relu(LayerKind::relu);
   for (size_t i = 0; i < n; ++i) model.add_layer(relu);
   const auto bytes = ckpt_craft::save_bytes(model);
   MemorySource source(bytes.data(), bytes.size(), false, "<deep>");
@@ -168,16 +204,16 @@ TEST_CASE("declarations: 100,000 ReLU layers validate in one step each and load 
 TEST_CASE("declarations: the tensors of the largest valid layers are declared without storage") {
   // Through the state visitor as the built layers report them, but as shapes alone: building
   // these would need exabytes.
-  LayerConfig linear;
-  linear.kind = LayerKind::linear;
-  linear.in_features = linear.out_features = INT32_MAX;
-  LayerConfig conv;
-  conv.kind = LayerKind::conv2d;
-  conv.in_channels = conv.out_channels = INT32_MAX;
-  conv.kernel_size = {1, 1};
-  LayerConfig norm;
-  norm.kind = LayerKind::batch_norm2d;
-  norm.num_features = INT32_MAX;
+  LayerConfig linear(LayerKind::linear);
+  auto &linear_o = linear.as<LinearConfig>();
+  linear_o.in_features = linear_o.out_features = INT32_MAX;
+  LayerConfig conv(LayerKind::conv2d);
+  auto &conv_o = conv.as<Conv2dConfig>();
+  conv_o.in_channels = conv_o.out_channels = INT32_MAX;
+  conv_o.kernel_size = {1, 1};
+  LayerConfig norm(LayerKind::batch_norm2d);
+  auto &norm_o = norm.as<BatchNormConfig>();
+  norm_o.num_features = INT32_MAX;
   for (const LayerConfig &c : {linear, conv, norm}) {
     check_layer_config(c);
     const auto declared = declared_tensors(c, "big.");

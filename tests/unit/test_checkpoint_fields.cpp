@@ -42,10 +42,10 @@ TEST_CASE("exact_text: the shortest text that reads back to the same bits") {
 TEST_CASE("describe_fields lists the training-loop state by full name") {
   Contents c;
   c.format_major = 1;
-  LayerConfig linear;
-  linear.kind = LayerKind::linear;
-  linear.in_features = 3;
-  linear.out_features = 2;
+  LayerConfig linear(LayerKind::linear);
+  auto &o = linear.as<LinearConfig>();
+  o.in_features = 3;
+  o.out_features = 2;
   c.layers = {linear};
   c.has_scheduler = true;
   c.scheduler.kind = SchedulerKind::reduce_on_plateau;

@@ -93,7 +93,7 @@ TEST_CASE("golden v1: MLP with Adam state after 3 steps") {
   CHECK(c.format_minor == 0);
   CHECK(c.writer_version == "0.1.0");
   REQUIRE(c.layers.size() == 3);
-  CHECK(c.layers[1].kind == LayerKind::relu);
+  CHECK(c.layers[1].kind() == LayerKind::relu);
   CHECK(c.optimizer.kind == OptimizerKind::adam);
   CHECK(c.optimizer.lr == 0.01);
   CHECK(c.optimizer_step() == 3);

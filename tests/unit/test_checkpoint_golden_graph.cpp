@@ -66,10 +66,10 @@ TEST_CASE("golden v1.1: a graph trainer checkpoint reads with its graph and exac
   CHECK(c.format_major == 1);
   CHECK(c.format_minor == 1);
   REQUIRE(c.layers.size() == 13);
-  CHECK(c.layers[7].kind == LayerKind::add);
-  CHECK(c.layers[3].padding_same);
-  CHECK(c.layers[9].kind == LayerKind::dropout2d);
-  CHECK(c.layers[10].kind == LayerKind::adaptive_avg_pool2d);
+  CHECK(c.layers[7].kind() == LayerKind::add);
+  CHECK(c.layers[3].as<Conv2dConfig>().padding_same);
+  CHECK(c.layers[9].kind() == LayerKind::dropout2d);
+  CHECK(c.layers[10].kind() == LayerKind::adaptive_avg_pool2d);
   REQUIRE(c.links.size() == 13);
   CHECK(c.links[5].name == "layer1.0.downsample.0");
   CHECK(c.links[5].inputs == std::vector<int32_t>{Graph::kNetworkInput});

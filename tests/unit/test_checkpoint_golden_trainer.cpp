@@ -50,7 +50,7 @@ TEST_CASE("golden v1: trainer checkpoint of a CNN reads with its exact state") {
       LayerKind::conv2d,       LayerKind::batch_norm2d, LayerKind::relu,   LayerKind::max_pool2d,
       LayerKind::flatten,      LayerKind::dropout,      LayerKind::linear, LayerKind::layer_norm,
       LayerKind::batch_norm1d, LayerKind::linear};
-  for (size_t i = 0; i < 10; ++i) CHECK(c.layers[i].kind == kinds[i]);
+  for (size_t i = 0; i < 10; ++i) CHECK(c.layers[i].kind() == kinds[i]);
   CHECK(c.optimizer.amsgrad);
   CHECK(c.optimizer_step() == 6);
   REQUIRE(c.has_trainer);

@@ -114,17 +114,17 @@ TEST_CASE("hostile: layers whose tensors the file cannot hold are refused before
                                       small_conv);
   refused_everywhere(ckpt_craft::save_bytes(*wide), "in_channels 1073741824");
 
-  LayerConfig linear;
-  linear.kind = LayerKind::linear;
-  linear.in_features = linear.out_features = INT32_MAX;
+  LayerConfig linear(LayerKind::linear);
+  auto &linear_o = linear.as<LinearConfig>();
+  linear_o.in_features = linear_o.out_features = INT32_MAX;
   auto huge = ckpt_craft::lying_model(linear, {{"weight", Shape{2, 2}}, {"bias", Shape{2}}});
   refused_everywhere(ckpt_craft::save_bytes(*huge), "in_features 2147483647");
 
   // No tensors at all, but per-channel workspaces: many such layers must not add up.
-  LayerConfig bn;
-  bn.kind = LayerKind::batch_norm1d;
-  bn.num_features = 1 << 20;
-  bn.affine = bn.track_running_stats = false;
+  LayerConfig bn(LayerKind::batch_norm1d);
+  auto &bn_o = bn.as<BatchNormConfig>();
+  bn_o.num_features = 1 << 20;
+  bn_o.affine = bn_o.track_running_stats = false;
   auto many = ckpt_craft::lying_model(bn, {}, 100);
   refused_everywhere(ckpt_craft::save_bytes(*many), "bytes of workspace");
 }

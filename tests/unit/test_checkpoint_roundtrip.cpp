@@ -28,11 +28,11 @@ TEST_CASE("checkpoint round trip keeps every field and every bit") {
   CHECK(!c.environment.blas_core_type.empty());
   CHECK(c.environment.blas_threads >= 1);
   REQUIRE(c.layers.size() == 3);
-  CHECK(c.layers[0].kind == LayerKind::linear);
-  CHECK(c.layers[0].in_features == 4);
-  CHECK(c.layers[0].out_features == 8);
-  CHECK(c.layers[1].kind == LayerKind::relu);
-  CHECK(c.layers[2].out_features == 3);
+  CHECK(c.layers[0].kind() == LayerKind::linear);
+  CHECK(c.layers[0].as<LinearConfig>().in_features == 4);
+  CHECK(c.layers[0].as<LinearConfig>().out_features == 8);
+  CHECK(c.layers[1].kind() == LayerKind::relu);
+  CHECK(c.layers[2].as<LinearConfig>().out_features == 3);
   CHECK(c.loss == static_cast<int32_t>(LossKind::mse));
   CHECK(c.seed == 42);
   CHECK(c.has_optimizer);
@@ -118,10 +118,10 @@ TEST_CASE("checkpoint load_into: strict names and shapes, weights only") {
   }
   SUBCASE("a different architecture is refused, naming every difference") {
     Model other(1);
-    LayerConfig l;
-    l.kind = LayerKind::linear;
-    l.in_features = 4;
-    l.out_features = 16;
+    LayerConfig l(LayerKind::linear);
+    auto &l_o = l.as<LinearConfig>();
+    l_o.in_features = 4;
+    l_o.out_features = 16;
     other.add_layer(l);
     std::string message;
     CHECK(status_of([&] { load_into(other, source, LoadOptions{}); }, &message) ==
@@ -135,21 +135,43 @@ TEST_CASE("checkpoint load_into: strict names and shapes, weights only") {
 TEST_CASE("checkpoint expected_tensors agrees with every layer's visit_tensors") {
   std::vector<LayerConfig> configs;
   for (int kind = 1; kind <= 13; ++kind) {
-    LayerConfig c;
-    c.kind = static_cast<LayerKind>(kind);
-    c.in_features = 5;
-    c.out_features = 7;
-    c.in_channels = 4;
-    c.out_channels = 6;
-    c.kernel_size = {3, 2};
-    c.groups = 2;
-    c.num_features = 5;
-    c.normalized_shape = Shape{7};
-    configs.push_back(c);
-    c.bias = false;
-    c.affine = false;
-    c.track_running_stats = false;
-    configs.push_back(c);
+    // Sizes where the kind has them, with and without its optional tensors.
+    for (bool optional : {true, false}) {
+      LayerConfig c(static_cast<LayerKind>(kind));
+      switch (c.kind()) {
+        case LayerKind::linear:
+          c.as<LinearConfig>() = {5, 7, optional};
+          break;
+        case LayerKind::conv2d: {
+          auto &o = c.as<Conv2dConfig>();
+          o.in_channels = 4;
+          o.out_channels = 6;
+          o.kernel_size = {3, 2};
+          o.groups = 2;
+          o.bias = optional;
+          break;
+        }
+        case LayerKind::max_pool2d:
+          c.as<MaxPool2dConfig>().kernel_size = {3, 2};
+          break;
+        case LayerKind::batch_norm1d:
+        case LayerKind::batch_norm2d: {
+          auto &o = c.as<BatchNormConfig>();
+          o.num_features = 5;
+          o.affine = o.track_running_stats = optional;
+          break;
+        }
+        case LayerKind::layer_norm: {
+          auto &o = c.as<LayerNormConfig>();
+          o.normalized_shape = Shape{7};
+          o.affine = optional;
+          break;
+        }
+        default:
+          break;
+      }
+      configs.push_back(c);
+    }
   }
   for (size_t i = 0; i < configs.size(); ++i) {
     auto layer = make_layer(configs[i], nullptr);
@@ -181,10 +203,10 @@ TEST_CASE("checkpoint metadata keys must be unique and non-empty") {
 
 TEST_CASE("checkpoint of a model without optimizer or loss") {
   Model model(3);
-  LayerConfig l;
-  l.kind = LayerKind::linear;
-  l.in_features = 2;
-  l.out_features = 2;
+  LayerConfig l(LayerKind::linear);
+  auto &o = l.as<LinearConfig>();
+  o.in_features = 2;
+  o.out_features = 2;
   model.add_layer(l);
   auto bytes = to_bytes(model);
   MemorySource source(bytes.data(), bytes.size(), false, "<memory>");
@@ -198,40 +220,38 @@ TEST_CASE("checkpoint round trip of a CNN with BatchNorm buffers, Dropout and La
   auto build = [] {
     auto model = std::make_unique<Model>(11);
     model->network().set_sample_input_shape(Shape{2, 6, 6});
-    LayerConfig c;
-    c.kind = LayerKind::conv2d;
-    c.in_channels = 2;
-    c.out_channels = 4;
-    c.kernel_size = {3, 3};
-    c.padding = {1, 1};
+    LayerConfig c(LayerKind::conv2d);
+    auto &c_o = c.as<Conv2dConfig>();
+    c_o.in_channels = 2;
+    c_o.out_channels = 4;
+    c_o.kernel_size = {3, 3};
+    c_o.padding = {1, 1};
     model->add_layer(c);
-    LayerConfig bn;
-    bn.kind = LayerKind::batch_norm2d;
-    bn.num_features = 4;
+    LayerConfig bn(LayerKind::batch_norm2d);
+    auto &bn_o = bn.as<BatchNormConfig>();
+    bn_o.num_features = 4;
     model->add_layer(bn);
-    LayerConfig relu;
-    relu.kind = LayerKind::relu;
+    LayerConfig relu(LayerKind::relu);
     model->add_layer(relu);
-    LayerConfig pool;
-    pool.kind = LayerKind::max_pool2d;
-    pool.kernel_size = {2, 2};
-    pool.stride = {2, 2};
+    LayerConfig pool(LayerKind::max_pool2d);
+    auto &pool_o = pool.as<MaxPool2dConfig>();
+    pool_o.kernel_size = {2, 2};
+    pool_o.stride = {2, 2};
     model->add_layer(pool);
-    LayerConfig flat;
-    flat.kind = LayerKind::flatten;
+    LayerConfig flat(LayerKind::flatten);
     model->add_layer(flat);
-    LayerConfig drop;
-    drop.kind = LayerKind::dropout;
-    drop.p = 0.25;
+    LayerConfig drop(LayerKind::dropout);
+    auto &drop_o = drop.as<DropoutConfig>();
+    drop_o.p = 0.25;
     model->add_layer(drop);
-    LayerConfig lin;
-    lin.kind = LayerKind::linear;
-    lin.in_features = 4 * 3 * 3;
-    lin.out_features = 3;
+    LayerConfig lin(LayerKind::linear);
+    auto &lin_o = lin.as<LinearConfig>();
+    lin_o.in_features = 4 * 3 * 3;
+    lin_o.out_features = 3;
     model->add_layer(lin);
-    LayerConfig ln;
-    ln.kind = LayerKind::layer_norm;
-    ln.normalized_shape = Shape{3};
+    LayerConfig ln(LayerKind::layer_norm);
+    auto &ln_o = ln.as<LayerNormConfig>();
+    ln_o.normalized_shape = Shape{3};
     model->add_layer(ln);
     model->set_loss(LossKind::mse);
     OptimizerConfig oc = default_optimizer_config(OptimizerKind::adamw);
@@ -285,12 +305,12 @@ static Shape check_chain(const std::vector<LayerConfig> &layers, const Shape &in
 }
 
 TEST_CASE("checkpoint check_graph refuses stacks that do not chain, like Graph::add") {
-  LayerConfig a;
-  a.kind = LayerKind::linear;
-  a.in_features = 4;
-  a.out_features = 8;
+  LayerConfig a(LayerKind::linear);
+  auto &a_o = a.as<LinearConfig>();
+  a_o.in_features = 4;
+  a_o.out_features = 8;
   LayerConfig b = a;
-  b.in_features = 5;
+  b.as<LinearConfig>().in_features = 5;
   std::string message;
   CHECK(status_of(
             [&] {
@@ -299,25 +319,24 @@ TEST_CASE("checkpoint check_graph refuses stacks that do not chain, like Graph::
             &message) == NNSTATE_ERR_CORRUPT);
   CHECK(message.find("file: the layers do not chain") != std::string::npos);
   CHECK(status_of([&] { check_chain({a}, Shape{5}, "file", 1024); }) == NNSTATE_ERR_CORRUPT);
-  b.in_features = 8;
+  b.as<LinearConfig>().in_features = 8;
   CHECK(status_of([&] { check_chain({a, b}, Shape{}, "file", 1024); }) == NNSTATE_OK);
 
-  LayerConfig conv;
-  conv.kind = LayerKind::conv2d;
-  conv.in_channels = 3;
-  conv.out_channels = 4;
-  conv.kernel_size = {3, 3};
-  LayerConfig flat;
-  flat.kind = LayerKind::flatten;
+  LayerConfig conv(LayerKind::conv2d);
+  auto &conv_o = conv.as<Conv2dConfig>();
+  conv_o.in_channels = 3;
+  conv_o.out_channels = 4;
+  conv_o.kernel_size = {3, 3};
+  LayerConfig flat(LayerKind::flatten);
   LayerConfig head = a;
-  head.in_features = 4 * 6 * 6;  // 8x8 input, 3x3 kernel, no padding
+  head.as<LinearConfig>().in_features = 4 * 6 * 6;  // 8x8 input, 3x3 kernel, no padding
   CHECK(status_of([&] {
           check_chain({conv, flat, head}, Shape{3, 8, 8}, "f", 1 << 20);
         }) == NNSTATE_OK);
   CHECK(status_of([&] {
           check_chain({conv, flat, head}, Shape{2, 8, 8}, "f", 1 << 20);
         }) == NNSTATE_ERR_CORRUPT);
-  head.in_features = 4 * 7 * 7;
+  head.as<LinearConfig>().in_features = 4 * 7 * 7;
   CHECK(status_of([&] {
           check_chain({conv, flat, head}, Shape{3, 8, 8}, "f", 1 << 20);
         }) == NNSTATE_ERR_CORRUPT);

@@ -61,17 +61,16 @@ inline void train(nnstate::Model &model, int first_step, int steps) {
 inline std::unique_ptr<nnstate::Model> small_model(
     int steps, nnstate::OptimizerKind kind = nnstate::OptimizerKind::adam, bool amsgrad = false) {
   auto model = std::make_unique<nnstate::Model>(42);
-  nnstate::LayerConfig l1;
-  l1.kind = nnstate::LayerKind::linear;
-  l1.in_features = 4;
-  l1.out_features = 8;
+  nnstate::LayerConfig l1(nnstate::LayerKind::linear);
+  auto &l1_o = l1.as<nnstate::LinearConfig>();
+  l1_o.in_features = 4;
+  l1_o.out_features = 8;
   model->add_layer(l1);
-  nnstate::LayerConfig relu;
-  relu.kind = nnstate::LayerKind::relu;
+  nnstate::LayerConfig relu(nnstate::LayerKind::relu);
   model->add_layer(relu);
   nnstate::LayerConfig l2 = l1;
-  l2.in_features = 8;
-  l2.out_features = 3;
+  l2.as<nnstate::LinearConfig>().in_features = 8;
+  l2.as<nnstate::LinearConfig>().out_features = 3;
   model->add_layer(l2);
   model->set_loss(nnstate::LossKind::mse);
   nnstate::OptimizerConfig oc = nnstate::default_optimizer_config(kind);

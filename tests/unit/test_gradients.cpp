@@ -69,9 +69,7 @@ void check_layer(const LayerConfig &config, const Shape &input_shape, float inpu
 }
 
 LayerConfig of_kind(LayerKind kind) {
-  LayerConfig c;
-  c.kind = kind;
-  return c;
+  return LayerConfig(kind);
 }
 
 void check_loss(LossKind kind, const Shape &shape, const std::vector<float> &targets) {
@@ -90,25 +88,28 @@ void check_loss(LossKind kind, const Shape &shape, const std::vector<float> &tar
 }  // namespace
 
 TEST_CASE("Linear gradients match finite differences") {
-  LayerConfig c = of_kind(LayerKind::linear);
-  c.in_features = 5;
-  c.out_features = 3;
+  LayerConfig c(LayerKind::linear);
+  auto &o = c.as<LinearConfig>();
+  o.in_features = 5;
+  o.out_features = 3;
   check_layer(c, Shape{4, 5});
-  c.bias = false;
+  o.bias = false;
   check_layer(c, Shape{2, 5});
 }
 
 TEST_CASE("activation gradients match finite differences") {
   // Inputs are kept 0.05 away from 0, beyond the 1e-3 step, where ReLU-like kinks sit.
   check_layer(of_kind(LayerKind::relu), Shape{3, 7}, 0.05f);
-  LayerConfig leaky = of_kind(LayerKind::leaky_relu);
-  leaky.negative_slope = 0.2f;
+  LayerConfig leaky(LayerKind::leaky_relu);
+  auto &leaky_o = leaky.as<LeakyReLUConfig>();
+  leaky_o.negative_slope = 0.2f;
   check_layer(leaky, Shape{3, 7}, 0.05f);
   check_layer(of_kind(LayerKind::tanh), Shape{3, 7});
   check_layer(of_kind(LayerKind::sigmoid), Shape{3, 7});
   check_layer(of_kind(LayerKind::gelu), Shape{3, 7});
-  LayerConfig gelu_tanh = of_kind(LayerKind::gelu);
-  gelu_tanh.gelu_tanh = true;
+  LayerConfig gelu_tanh(LayerKind::gelu);
+  auto &gelu_tanh_o = gelu_tanh.as<GELUConfig>();
+  gelu_tanh_o.tanh_approximation = true;
   check_layer(gelu_tanh, Shape{3, 7});
 }
 
@@ -141,14 +142,15 @@ TEST_CASE("loss gradients match finite differences") {
 TEST_CASE("a whole network backpropagates the loss gradient to every parameter") {
   Rng rng(11, RngStream::init);
   Graph net;
-  LayerConfig l1 = of_kind(LayerKind::linear);
-  l1.in_features = 3;
-  l1.out_features = 6;
+  LayerConfig l1(LayerKind::linear);
+  auto &o = l1.as<LinearConfig>();
+  o.in_features = 3;
+  o.out_features = 6;
   net.add(make_layer(l1, &rng));
   net.add(make_layer(of_kind(LayerKind::tanh), &rng));
   LayerConfig l2 = l1;
-  l2.in_features = 6;
-  l2.out_features = 4;
+  l2.as<LinearConfig>().in_features = 6;
+  l2.as<LinearConfig>().out_features = 4;
   net.add(make_layer(l2, &rng));
   std::unique_ptr<Loss> loss = make_loss(LossKind::cross_entropy);
   Tensor x = test_tensor(Shape{5, 3}, 4);

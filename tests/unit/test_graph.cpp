@@ -18,9 +18,10 @@ using ckpt_test::status_of;
 namespace {
 
 LayerConfig linear(int64_t in, int64_t out) {
-  LayerConfig c = kind_config(LayerKind::linear);
-  c.in_features = in;
-  c.out_features = out;
+  LayerConfig c(LayerKind::linear);
+  auto &o = c.as<LinearConfig>();
+  o.in_features = in;
+  o.out_features = out;
   return c;
 }
 
@@ -76,11 +77,12 @@ TEST_CASE("graph: a conv block with a residual and a channel concat matches fini
   Rng rng(22, RngStream::init);
   Graph net;
   net.set_sample_input_shape(Shape{2, 4, 4});
-  LayerConfig conv = kind_config(LayerKind::conv2d);
-  conv.in_channels = 2;
-  conv.out_channels = 2;
-  conv.kernel_size = {3, 3};
-  conv.padding = {1, 1};
+  LayerConfig conv(LayerKind::conv2d);
+  auto &o = conv.as<Conv2dConfig>();
+  o.in_channels = 2;
+  o.out_channels = 2;
+  o.kernel_size = {3, 3};
+  o.padding = {1, 1};
   net.add(build(conv, rng), {Graph::kNetworkInput}, "conv1");
   net.add(std::make_unique<Add>(), {0, Graph::kNetworkInput}, "");
   net.add(std::make_unique<Concat>(-3), {1, Graph::kNetworkInput}, "");  // channels of [N,C,H,W]

@@ -21,31 +21,35 @@ namespace {
 constexpr int32_t kInput = Graph::kNetworkInput;
 
 LayerConfig linear(int64_t in, int64_t out) {
-  LayerConfig c = kind_config(LayerKind::linear);
-  c.in_features = in;
-  c.out_features = out;
+  LayerConfig c(LayerKind::linear);
+  auto &o = c.as<LinearConfig>();
+  o.in_features = in;
+  o.out_features = out;
   return c;
 }
 
 LayerConfig conv3x3(int64_t in, int64_t out) {
-  LayerConfig c = kind_config(LayerKind::conv2d);
-  c.in_channels = in;
-  c.out_channels = out;
-  c.kernel_size = {3, 3};
-  c.padding = {1, 1};
-  c.bias = false;
+  LayerConfig c(LayerKind::conv2d);
+  auto &o = c.as<Conv2dConfig>();
+  o.in_channels = in;
+  o.out_channels = out;
+  o.kernel_size = {3, 3};
+  o.padding = {1, 1};
+  o.bias = false;
   return c;
 }
 
 LayerConfig batch_norm2d(int64_t channels) {
-  LayerConfig c = kind_config(LayerKind::batch_norm2d);
-  c.num_features = channels;
+  LayerConfig c(LayerKind::batch_norm2d);
+  auto &o = c.as<BatchNormConfig>();
+  o.num_features = channels;
   return c;
 }
 
 LayerConfig concat(int32_t dim) {
-  LayerConfig c = kind_config(LayerKind::concat);
-  c.dim = dim;
+  LayerConfig c(LayerKind::concat);
+  auto &o = c.as<ConcatConfig>();
+  o.dim = dim;
   return c;
 }
 

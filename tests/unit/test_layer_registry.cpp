@@ -38,10 +38,8 @@ TEST_CASE("numbers that are no layer kind are refused, not looked up out of boun
     CHECK(std::string(layer_kind_name(kind)) == "unknown");
     CHECK(find_layer_kind(kind) == nullptr);
     CHECK_FALSE(is_merge_kind(kind));
-    LayerConfig config;
-    config.kind = kind;
     try {
-      make_layer(config, nullptr);
+      make_layer(LayerConfig(kind), nullptr);
       FAIL("kind " << n << " was built");
     } catch (const Error &e) {
       CHECK(e.status() == NNSTATE_ERR_INVALID_ARGUMENT);

@@ -23,25 +23,27 @@ namespace {
 LayerConfig conv(int64_t in, int64_t out, Size2 kernel, Size2 stride = {1, 1},
                  Size2 padding = {0, 0}, Size2 dilation = {1, 1}, int64_t groups = 1,
                  bool bias = true) {
-  LayerConfig c = kind_config(LayerKind::conv2d);
-  c.in_channels = in;
-  c.out_channels = out;
-  c.kernel_size = kernel;
-  c.stride = stride;
-  c.padding = padding;
-  c.dilation = dilation;
-  c.groups = groups;
-  c.bias = bias;
+  LayerConfig c(LayerKind::conv2d);
+  auto &o = c.as<Conv2dConfig>();
+  o.in_channels = in;
+  o.out_channels = out;
+  o.kernel_size = kernel;
+  o.stride = stride;
+  o.padding = padding;
+  o.dilation = dilation;
+  o.groups = groups;
+  o.bias = bias;
   return c;
 }
 
 LayerConfig pool(Size2 kernel, Size2 stride = {0, 0}, Size2 padding = {0, 0},
                  Size2 dilation = {1, 1}) {
-  LayerConfig c = kind_config(LayerKind::max_pool2d);
-  c.kernel_size = kernel;
-  c.stride = stride;
-  c.padding = padding;
-  c.dilation = dilation;
+  LayerConfig c(LayerKind::max_pool2d);
+  auto &o = c.as<MaxPool2dConfig>();
+  o.kernel_size = kernel;
+  o.stride = stride;
+  o.padding = padding;
+  o.dilation = dilation;
   return c;
 }
 
@@ -50,7 +52,9 @@ int64_t extent(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d) {
 }
 
 // The definition of a grouped, strided, padded, dilated convolution, in double.
-Tensor reference_conv(const Tensor &x, const Tensor &w, const Tensor *b, const LayerConfig &c) {
+Tensor reference_conv(const Tensor &x, const Tensor &w, const Tensor *b,
+                      const LayerConfig &config) {
+  const Conv2dConfig &c = config.as<Conv2dConfig>();
   const int64_t n = x.shape()[0], ch = x.shape()[1], h = x.shape()[2], wd = x.shape()[3];
   const int64_t oc = c.out_channels, kh = c.kernel_size.h, kw = c.kernel_size.w;
   const int64_t oh = extent(h, kh, c.stride.h, c.padding.h, c.dilation.h);
@@ -83,7 +87,8 @@ Tensor reference_conv(const Tensor &x, const Tensor &w, const Tensor *b, const L
 }
 
 // Max pooling by its definition: -inf padding, first maximum in row-major order.
-Tensor reference_pool(const Tensor &x, const LayerConfig &c) {
+Tensor reference_pool(const Tensor &x, const LayerConfig &config) {
+  const MaxPool2dConfig &c = config.as<MaxPool2dConfig>();
   const int64_t n = x.shape()[0], ch = x.shape()[1], h = x.shape()[2], wd = x.shape()[3];
   const int64_t oh = extent(h, c.kernel_size.h, c.stride.h, c.padding.h, c.dilation.h);
   const int64_t ow = extent(wd, c.kernel_size.w, c.stride.w, c.padding.w, c.dilation.w);
@@ -184,9 +189,9 @@ TEST_CASE("Conv2d gives the same results when the batch is lowered in chunks") {
   // A budget of one float means one sample per chunk; the default lowers this batch at once.
   const LayerConfig c = conv(3, 4, {3, 2}, {2, 1}, {1, 1}, {1, 2});
   Rng rng(9, RngStream::init);
-  Conv2d whole(c, &rng);
+  Conv2d whole(c.as<Conv2dConfig>(), &rng);
   Rng same(9, RngStream::init);
-  Conv2d chunked(c, &same);
+  Conv2d chunked(c.as<Conv2dConfig>(), &same);
   chunked.set_column_budget(1);
   const Tensor x = test_tensor(Shape{5, 3, 6, 7}, 12);
   const Tensor y = run_forward(whole, x, true), yc = run_forward(chunked, x, true);
@@ -267,12 +272,12 @@ TEST_CASE("MaxPool2d forward equals the direct definition") {
     INFO("case " << k);
     std::unique_ptr<Layer> layer = make_layer(configs[k], nullptr);
     LayerConfig resolved = configs[k];
-    resolved.stride = layer->config().stride;
+    resolved.as<MaxPool2dConfig>().stride = layer->config().as<MaxPool2dConfig>().stride;
     // Shifted below zero so that a padding treated as 0 would show.
     const Tensor x = test_tensor(Shape{2, 3, 7, 6}, 20 + static_cast<uint32_t>(k), -3.0f, -0.5f);
     check_close(run_forward(*layer, x, true), reference_pool(x, resolved), 0.0f);
   }
-  CHECK(make_layer(pool({3, 2}), nullptr)->config().stride == Size2{3, 2});
+  CHECK(make_layer(pool({3, 2}), nullptr)->config().as<MaxPool2dConfig>().stride == Size2{3, 2});
 }
 
 TEST_CASE("MaxPool2d gradients match finite differences on inputs without ties") {
@@ -344,22 +349,23 @@ TEST_CASE("Flatten merges start_dim..end_dim and passes values and gradients thr
   flat->backward(x, y, y, &dx);
   for (int64_t i = 0; i < x.numel(); ++i) CHECK(dx[i] == x[i]);
 
-  LayerConfig c = kind_config(LayerKind::flatten);
-  c.start_dim = 2;
+  LayerConfig c(LayerKind::flatten);
+  auto &o = c.as<FlattenConfig>();
+  o.start_dim = 2;
   CHECK(make_layer(c, nullptr)->output_shape(x.shape()) == Shape{2, 3, 20});
-  c.start_dim = 1;
-  c.end_dim = -2;
+  o.start_dim = 1;
+  o.end_dim = -2;
   CHECK(make_layer(c, nullptr)->output_shape(x.shape()) == Shape{2, 12, 5});
-  c.start_dim = -3;
-  c.end_dim = 1;
+  o.start_dim = -3;
+  o.end_dim = 1;
   CHECK(make_layer(c, nullptr)->output_shape(x.shape()) == Shape{2, 3, 4, 5});
-  c.start_dim = 0;  // would merge the batch
-  c.end_dim = -1;
+  o.start_dim = 0;  // would merge the batch
+  o.end_dim = -1;
   CHECK_THROWS_AS(make_layer(c, nullptr)->output_shape(x.shape()), Error);
-  c.start_dim = 3;
-  c.end_dim = 2;
+  o.start_dim = 3;
+  o.end_dim = 2;
   CHECK_THROWS_AS(make_layer(c, nullptr)->output_shape(x.shape()), Error);
-  c.start_dim = 7;
+  o.start_dim = 7;
   CHECK_THROWS_AS(make_layer(c, nullptr), Error);
 }
 
@@ -388,13 +394,14 @@ TEST_CASE("a CNN builds in Graph with PyTorch names and checks channel counts") 
   }
   net.add(make_layer(kind_config(LayerKind::flatten), &rng));
   CHECK(net.sample_output_shape() == Shape{24});
-  LayerConfig wrong = kind_config(LayerKind::linear);
-  wrong.in_features = 25;
-  wrong.out_features = 3;
+  LayerConfig wrong(LayerKind::linear);
+  auto &o = wrong.as<LinearConfig>();
+  o.in_features = 25;
+  o.out_features = 3;
   const std::string linear = error_of([&] { net.add(make_layer(wrong, &rng)); });
   CHECK(linear.find("[25]") != std::string::npos);
   CHECK(linear.find("[24]") != std::string::npos);
-  wrong.in_features = 24;
+  o.in_features = 24;
   net.add(make_layer(wrong, &rng));
   CHECK(net.sample_output_shape() == Shape{3});
 
@@ -412,9 +419,10 @@ TEST_CASE("a convolutional network backpropagates through Graph") {
   net.add(make_layer(conv(2, 3, {3, 2}, {2, 1}, {1, 1}), &rng));
   net.add(make_layer(kind_config(LayerKind::tanh), &rng));
   net.add(make_layer(kind_config(LayerKind::flatten), &rng));
-  LayerConfig l = kind_config(LayerKind::linear);
-  l.in_features = net.sample_output_size();
-  l.out_features = 2;
+  LayerConfig l(LayerKind::linear);
+  auto &o = l.as<LinearConfig>();
+  o.in_features = net.sample_output_size();
+  o.out_features = 2;
   net.add(make_layer(l, &rng));
   Tensor x = test_tensor(Shape{3, 2, 5, 4}, 5);
   const Tensor w = test_tensor(Shape{3, 2}, 6);
@@ -455,9 +463,10 @@ TEST_CASE("a small CNN learns through Model") {
   model.add_layer(kind_config(LayerKind::relu));
   model.add_layer(pool({2, 2}));
   model.add_layer(kind_config(LayerKind::flatten));
-  LayerConfig l = kind_config(LayerKind::linear);
-  l.in_features = 36;
-  l.out_features = 2;
+  LayerConfig l(LayerKind::linear);
+  auto &o = l.as<LinearConfig>();
+  o.in_features = 36;
+  o.out_features = 2;
   model.add_layer(l);
   model.set_loss(LossKind::cross_entropy);
   OptimizerConfig adam = default_optimizer_config(OptimizerKind::adam);

@@ -18,13 +18,14 @@ namespace {
 
 LayerConfig conv_same(int64_t in, int64_t out, Size2 kernel, Size2 dilation = {1, 1},
                       bool bias = true) {
-  LayerConfig c = kind_config(LayerKind::conv2d);
-  c.in_channels = in;
-  c.out_channels = out;
-  c.kernel_size = kernel;
-  c.dilation = dilation;
-  c.bias = bias;
-  c.padding_same = true;
+  LayerConfig c(LayerKind::conv2d);
+  auto &o = c.as<Conv2dConfig>();
+  o.in_channels = in;
+  o.out_channels = out;
+  o.kernel_size = kernel;
+  o.dilation = dilation;
+  o.bias = bias;
+  o.padding_same = true;
   return c;
 }
 
@@ -73,7 +74,7 @@ TEST_CASE("Conv2d padding='same' equals a valid convolution of the asymmetricall
     Rng rng(11, RngStream::init);
     auto same = make_layer(conv_same(2, 3, k.kernel, k.dilation), &rng);
     LayerConfig valid_config = conv_same(2, 3, k.kernel, k.dilation);
-    valid_config.padding_same = false;
+    valid_config.as<Conv2dConfig>().padding_same = false;
     auto valid = make_layer(valid_config, nullptr);
     TensorCollector from, to;
     same->visit_tensors("", from);
@@ -103,7 +104,7 @@ TEST_CASE("Conv2d padding='same' gradients match finite differences") {
 
 TEST_CASE("Conv2d padding='same' refuses strides and explicit padding") {
   LayerConfig strided = conv_same(2, 3, {3, 3});
-  strided.stride = {2, 1};
+  strided.as<Conv2dConfig>().stride = {2, 1};
   try {
     make_layer(strided, nullptr);
     FAIL("a strided 'same' convolution was accepted");
@@ -113,10 +114,10 @@ TEST_CASE("Conv2d padding='same' refuses strides and explicit padding") {
           std::string::npos);
   }
   LayerConfig padded = conv_same(2, 3, {3, 3});
-  padded.padding = {1, 1};
+  padded.as<Conv2dConfig>().padding = {1, 1};
   CHECK_THROWS_AS(make_layer(padded, nullptr), Error);
   auto layer = make_layer(conv_same(2, 3, {2, 4}), nullptr);
-  CHECK(layer->config().padding_same);
+  CHECK(layer->config().as<Conv2dConfig>().padding_same);
   CHECK(layer->config() == make_layer(layer->config(), nullptr)->config());
   CHECK(layer->output_shape(Shape{3, 2, 1, 1}) == Shape{3, 3, 1, 1});
   CHECK_THROWS_AS(layer->output_shape(Shape{3, 4, 5, 5}), Error);  // channels

@@ -17,8 +17,9 @@ using namespace nnstate::testing;
 namespace {
 
 LayerConfig dropout(double p) {
-  LayerConfig c = kind_config(LayerKind::dropout);
-  c.p = p;
+  LayerConfig c(LayerKind::dropout);
+  auto &o = c.as<DropoutConfig>();
+  o.p = p;
   return c;
 }
 
@@ -119,14 +120,15 @@ TEST_CASE("Dropout backward applies the forward mask") {
 TEST_CASE("a network with Dropout resumes bit-exactly from the dropout stream's state") {
   auto build = [] {
     auto model = std::make_unique<Model>(17);
-    LayerConfig l = kind_config(LayerKind::linear);
-    l.in_features = 3;
-    l.out_features = 32;
+    LayerConfig l(LayerKind::linear);
+    auto &o = l.as<LinearConfig>();
+    o.in_features = 3;
+    o.out_features = 32;
     model->add_layer(l);
     model->add_layer(kind_config(LayerKind::relu));
     model->add_layer(dropout(0.5));
-    l.in_features = 32;
-    l.out_features = 1;
+    o.in_features = 32;
+    o.out_features = 1;
     model->add_layer(l);
     model->set_loss(LossKind::mse);
     model->set_optimizer(default_optimizer_config(OptimizerKind::sgd));

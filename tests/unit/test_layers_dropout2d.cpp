@@ -15,8 +15,9 @@ using namespace nnstate::testing;
 namespace {
 
 LayerConfig dropout2d(double p) {
-  LayerConfig c = kind_config(LayerKind::dropout2d);
-  c.p = p;
+  LayerConfig c(LayerKind::dropout2d);
+  auto &o = c.as<DropoutConfig>();
+  o.p = p;
   return c;
 }
 

@@ -18,16 +18,17 @@ using namespace nnstate::testing;
 namespace {
 
 LayerConfig embedding(int64_t n, int64_t dim) {
-  LayerConfig c = kind_config(LayerKind::embedding);
-  c.num_embeddings = n;
-  c.embedding_dim = dim;
+  LayerConfig c(LayerKind::embedding);
+  auto &o = c.as<EmbeddingConfig>();
+  o.num_embeddings = n;
+  o.embedding_dim = dim;
   return c;
 }
 
 LayerConfig embedding(int64_t n, int64_t dim, int64_t padding_idx) {
   LayerConfig c = embedding(n, dim);
-  c.has_padding_idx = true;
-  c.padding_idx = padding_idx;
+  c.as<EmbeddingConfig>().has_padding_idx = true;
+  c.as<EmbeddingConfig>().padding_idx = padding_idx;
   return c;
 }
 
@@ -109,8 +110,8 @@ TEST_CASE("Embedding initialises N(0, 1) from the init stream with the padding r
   const double count = 39 * 50, mean = sum / count, var = sum_sq / count - mean * mean;
   CHECK(std::fabs(mean) < 0.1);  // 1950 draws: 4.4 standard deviations
   CHECK(std::fabs(var - 1.0) < 0.15);
-  CHECK(layer->config().padding_idx == 39);
-  CHECK(layer->config().has_padding_idx);
+  CHECK(layer->config().as<EmbeddingConfig>().padding_idx == 39);
+  CHECK(layer->config().as<EmbeddingConfig>().has_padding_idx);
 }
 
 TEST_CASE("Embedding refuses indices that are not integers in range, naming value and position") {
@@ -148,7 +149,7 @@ TEST_CASE("Embedding refuses invalid sizes, padding_idx and input ranks") {
   CHECK_THROWS_AS(make_layer(embedding(int64_t{1} << 31, 1), nullptr), Error);
   CHECK_THROWS_AS(make_layer(embedding(7, 3, 7), nullptr), Error);
   CHECK_THROWS_AS(make_layer(embedding(7, 3, -8), nullptr), Error);
-  CHECK(make_layer(embedding(7, 3, -7), nullptr)->config().padding_idx == 0);
+  CHECK(make_layer(embedding(7, 3, -7), nullptr)->config().as<EmbeddingConfig>().padding_idx == 0);
   CHECK(make_layer(embedding(7, 3), nullptr)->config() == embedding(7, 3));
   // A table too large for memory is refused before allocating.
   CHECK_THROWS_AS(make_layer(embedding(INT32_MAX, INT32_MAX), nullptr), Error);

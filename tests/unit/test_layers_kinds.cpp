@@ -35,31 +35,37 @@ TEST_CASE("new layer kinds have PyTorch's class names") {
 TEST_CASE("a CNN of the new kinds trains: shapes chain and gradients flow") {
   Model model(5);
   model.network().set_sample_input_shape(Shape{2, 5, 6});
-  LayerConfig conv = kind_config(LayerKind::conv2d);
-  conv.in_channels = 2;
-  conv.out_channels = 4;
-  conv.kernel_size = {2, 3};
-  conv.padding_same = true;
+  LayerConfig conv(LayerKind::conv2d);
+  auto &conv_o = conv.as<Conv2dConfig>();
+  conv_o.in_channels = 2;
+  conv_o.out_channels = 4;
+  conv_o.kernel_size = {2, 3};
+  conv_o.padding_same = true;
   model.add_layer(conv);
-  LayerConfig drop = kind_config(LayerKind::dropout2d);
-  drop.p = 0.25;
+  LayerConfig drop(LayerKind::dropout2d);
+  auto &drop_o = drop.as<DropoutConfig>();
+  drop_o.p = 0.25;
   model.add_layer(drop);
-  LayerConfig avg = kind_config(LayerKind::avg_pool2d);
-  avg.kernel_size = {2, 2};
-  avg.padding = {1, 0};
-  avg.count_include_pad = false;
+  LayerConfig avg(LayerKind::avg_pool2d);
+  auto &avg_o = avg.as<AvgPool2dConfig>();
+  avg_o.kernel_size = {2, 2};
+  avg_o.padding = {1, 0};
+  avg_o.count_include_pad = false;
   model.add_layer(avg);
-  LayerConfig adaptive = kind_config(LayerKind::adaptive_avg_pool2d);
-  adaptive.output_size = {1, 1};
+  LayerConfig adaptive(LayerKind::adaptive_avg_pool2d);
+  auto &adaptive_o = adaptive.as<AdaptiveAvgPool2dConfig>();
+  adaptive_o.output_size = {1, 1};
   model.add_layer(adaptive);
   model.add_layer(kind_config(LayerKind::flatten));
   model.add_layer(kind_config(LayerKind::identity));
-  LayerConfig linear = kind_config(LayerKind::linear);
-  linear.in_features = 4;
-  linear.out_features = 3;
+  LayerConfig linear(LayerKind::linear);
+  auto &linear_o = linear.as<LinearConfig>();
+  linear_o.in_features = 4;
+  linear_o.out_features = 3;
   model.add_layer(linear);
-  LayerConfig softmax = kind_config(LayerKind::softmax);
-  softmax.dim = 1;
+  LayerConfig softmax(LayerKind::softmax);
+  auto &softmax_o = softmax.as<SoftmaxConfig>();
+  softmax_o.dim = 1;
   model.add_layer(softmax);
   CHECK(model.network().sample_output_shape() == Shape{3});
   model.set_loss(LossKind::mse);
@@ -78,16 +84,18 @@ TEST_CASE("a CNN of the new kinds trains: shapes chain and gradients flow") {
 TEST_CASE("an Embedding network trains on float indices and refuses a bad one") {
   Model model(6);
   model.network().set_sample_input_shape(Shape{3});  // three indices per sample
-  LayerConfig embedding = kind_config(LayerKind::embedding);
-  embedding.num_embeddings = 10;
-  embedding.embedding_dim = 4;
-  embedding.has_padding_idx = true;
-  embedding.padding_idx = 0;
+  LayerConfig embedding(LayerKind::embedding);
+  auto &embedding_o = embedding.as<EmbeddingConfig>();
+  embedding_o.num_embeddings = 10;
+  embedding_o.embedding_dim = 4;
+  embedding_o.has_padding_idx = true;
+  embedding_o.padding_idx = 0;
   model.add_layer(embedding);
   model.add_layer(kind_config(LayerKind::flatten));
-  LayerConfig linear = kind_config(LayerKind::linear);
-  linear.in_features = 12;
-  linear.out_features = 2;
+  LayerConfig linear(LayerKind::linear);
+  auto &linear_o = linear.as<LinearConfig>();
+  linear_o.in_features = 12;
+  linear_o.out_features = 2;
   model.add_layer(linear);
   model.add_layer(kind_config(LayerKind::relu));  // preserves the shape: checked once known
   model.set_loss(LossKind::mse);
@@ -129,7 +137,7 @@ void check_round_trip(Model &model, const Tensor &x, int64_t batch) {
   rebuilt->network().visit_state(after);
   REQUIRE(before.configs.size() == after.configs.size());
   for (size_t i = 0; i < before.configs.size(); ++i) {
-    INFO("layer " << i << " " << layer_kind_name(before.configs[i].kind));
+    INFO("layer " << i << " " << layer_kind_name(before.configs[i].kind()));
     CHECK(before.configs[i] == after.configs[i]);
   }
   CHECK(before.names == after.names);
@@ -149,41 +157,48 @@ void check_round_trip(Model &model, const Tensor &x, int64_t batch) {
 TEST_CASE("new layer kinds are saved and rebuilt from the file alone (format 1.1)") {
   Model model(3);
   model.network().set_sample_input_shape(Shape{2, 6, 6});
-  LayerConfig conv = kind_config(LayerKind::conv2d);
-  conv.in_channels = 2;
-  conv.out_channels = 4;
-  conv.kernel_size = {4, 3};  // even: 'same' pads one more on the right
-  conv.padding_same = true;
+  LayerConfig conv(LayerKind::conv2d);
+  auto &conv_o = conv.as<Conv2dConfig>();
+  conv_o.in_channels = 2;
+  conv_o.out_channels = 4;
+  conv_o.kernel_size = {4, 3};  // even: 'same' pads one more on the right
+  conv_o.padding_same = true;
   model.add_layer(conv);
-  LayerConfig avg = kind_config(LayerKind::avg_pool2d);
-  avg.kernel_size = {3, 3};
-  avg.stride = {1, 1};
-  avg.padding = {1, 1};
-  avg.count_include_pad = false;
+  LayerConfig avg(LayerKind::avg_pool2d);
+  auto &avg_o = avg.as<AvgPool2dConfig>();
+  avg_o.kernel_size = {3, 3};
+  avg_o.stride = {1, 1};
+  avg_o.padding = {1, 1};
+  avg_o.count_include_pad = false;
   model.add_layer(avg);
-  LayerConfig drop = kind_config(LayerKind::dropout2d);
-  drop.p = 0.25;
+  LayerConfig drop(LayerKind::dropout2d);
+  auto &drop_o = drop.as<DropoutConfig>();
+  drop_o.p = 0.25;
   model.add_layer(drop);
-  LayerConfig adaptive = kind_config(LayerKind::adaptive_avg_pool2d);
-  adaptive.output_size = {4, 5};
+  LayerConfig adaptive(LayerKind::adaptive_avg_pool2d);
+  auto &adaptive_o = adaptive.as<AdaptiveAvgPool2dConfig>();
+  adaptive_o.output_size = {4, 5};
   model.add_layer(adaptive);
   model.add_layer(kind_config(LayerKind::identity));
-  LayerConfig softmax = kind_config(LayerKind::log_softmax);
-  softmax.dim = 1;
+  LayerConfig softmax(LayerKind::log_softmax);
+  auto &softmax_o = softmax.as<SoftmaxConfig>();
+  softmax_o.dim = 1;
   model.add_layer(softmax);
   model.add_layer(kind_config(LayerKind::flatten));
-  LayerConfig head = kind_config(LayerKind::softmax);
-  head.dim = -1;
+  LayerConfig head(LayerKind::softmax);
+  auto &head_o = head.as<SoftmaxConfig>();
+  head_o.dim = -1;
   model.add_layer(head);
   check_round_trip(model, test_tensor(Shape{3, 2, 6, 6}, 9), 3);
 
   Model words(4);
   words.network().set_sample_input_shape(Shape{5});
-  LayerConfig embedding = kind_config(LayerKind::embedding);
-  embedding.num_embeddings = 7;
-  embedding.embedding_dim = 3;
-  embedding.has_padding_idx = true;
-  embedding.padding_idx = 6;
+  LayerConfig embedding(LayerKind::embedding);
+  auto &embedding_o = embedding.as<EmbeddingConfig>();
+  embedding_o.num_embeddings = 7;
+  embedding_o.embedding_dim = 3;
+  embedding_o.has_padding_idx = true;
+  embedding_o.padding_idx = 6;
   words.add_layer(embedding);
   Tensor indices(Shape{2, 5});
   for (int64_t i = 0; i < indices.numel(); ++i) indices[i] = static_cast<float>(i % 7);
@@ -191,21 +206,24 @@ TEST_CASE("new layer kinds are saved and rebuilt from the file alone (format 1.1
 }
 
 TEST_CASE("the file's check of a new kind refuses what its constructor refuses") {
-  LayerConfig embedding = kind_config(LayerKind::embedding);
-  embedding.num_embeddings = 4;
-  embedding.embedding_dim = 2;
-  embedding.has_padding_idx = true;
-  embedding.padding_idx = 4;  // stored form is [0, n)
+  LayerConfig embedding(LayerKind::embedding);
+  auto &embedding_o = embedding.as<EmbeddingConfig>();
+  embedding_o.num_embeddings = 4;
+  embedding_o.embedding_dim = 2;
+  embedding_o.has_padding_idx = true;
+  embedding_o.padding_idx = 4;  // stored form is [0, n)
   CHECK_THROWS_AS(checkpoint::check_layer_config(embedding), Error);
-  LayerConfig pool = kind_config(LayerKind::avg_pool2d);
-  pool.kernel_size = {2, 2};
-  pool.padding = {2, 2};  // more than kernel / 2
+  LayerConfig pool(LayerKind::avg_pool2d);
+  auto &pool_o = pool.as<AvgPool2dConfig>();
+  pool_o.kernel_size = {2, 2};
+  pool_o.padding = {2, 2};  // more than kernel / 2
   CHECK_THROWS_AS(checkpoint::check_layer_config(pool), Error);
   CHECK_THROWS_AS(make_layer(pool, nullptr), Error);
-  LayerConfig conv = kind_config(LayerKind::conv2d);
-  conv.in_channels = conv.out_channels = 1;
-  conv.kernel_size = {3, 3};
-  conv.stride = {2, 2};
-  conv.padding_same = true;
+  LayerConfig conv(LayerKind::conv2d);
+  auto &conv_o = conv.as<Conv2dConfig>();
+  conv_o.in_channels = conv_o.out_channels = 1;
+  conv_o.kernel_size = {3, 3};
+  conv_o.stride = {2, 2};
+  conv_o.padding_same = true;
   CHECK_THROWS_AS(checkpoint::check_layer_config(conv), Error);
 }

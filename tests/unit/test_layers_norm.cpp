@@ -19,16 +19,17 @@ namespace {
 
 LayerConfig batch_norm(LayerKind kind, int64_t features, bool affine = true, bool track = true) {
   LayerConfig c = kind_config(kind);
-  c.num_features = features;
-  c.affine = affine;
-  c.track_running_stats = track;
+  c.as<BatchNormConfig>().num_features = features;
+  c.as<BatchNormConfig>().affine = affine;
+  c.as<BatchNormConfig>().track_running_stats = track;
   return c;
 }
 
 LayerConfig layer_norm(const Shape &shape, bool affine = true) {
-  LayerConfig c = kind_config(LayerKind::layer_norm);
-  c.normalized_shape = shape;
-  c.affine = affine;
+  LayerConfig c(LayerKind::layer_norm);
+  auto &o = c.as<LayerNormConfig>();
+  o.normalized_shape = shape;
+  o.affine = affine;
   return c;
 }
 
@@ -101,8 +102,8 @@ TEST_CASE("BatchNorm starts like PyTorch and reports parameters then buffers") {
     CHECK((*state.values[3])[c] == 1.0f);
   }
   const LayerConfig c = bn->config();
-  CHECK(c.eps == 1e-5);
-  CHECK(c.momentum == 0.1);
+  CHECK(c.as<BatchNormConfig>().eps == 1e-5);
+  CHECK(c.as<BatchNormConfig>().momentum == 0.1);
 
   TensorCollector bare;
   make_layer(batch_norm(LayerKind::batch_norm2d, 3, false, false), nullptr)
@@ -121,7 +122,7 @@ TEST_CASE("BatchNorm running statistics follow momentum and the unbiased varianc
                         Case{LayerKind::batch_norm2d, Shape{2, 3, 2, 3}, 0.1}}) {
     INFO(layer_kind_name(k.kind) << " on " << k.input.to_string());
     LayerConfig config = batch_norm(k.kind, 3);
-    config.momentum = k.momentum;
+    config.as<BatchNormConfig>().momentum = k.momentum;
     std::unique_ptr<Layer> bn = make_layer(config, nullptr);
     TensorCollector state;
     bn->visit_tensors("", state);
@@ -184,7 +185,7 @@ TEST_CASE("BatchNorm refuses one value per channel in training and wrong shapes"
   CHECK_THROWS_AS(bn2->output_shape(Shape{2, 3}), Error);
   CHECK_THROWS_AS(make_layer(batch_norm(LayerKind::batch_norm2d, 0), nullptr), Error);
   LayerConfig bad = batch_norm(LayerKind::batch_norm1d, 3);
-  bad.eps = -1.0;
+  bad.as<BatchNormConfig>().eps = -1.0;
   CHECK_THROWS_AS(make_layer(bad, nullptr), Error);
 }
 
@@ -271,9 +272,10 @@ TEST_CASE("shape-preserving norm layers before Linear are checked once the input
   Rng rng(1, RngStream::init);
   Graph net;
   net.add(make_layer(batch_norm(LayerKind::batch_norm1d, 5), &rng));
-  LayerConfig l = kind_config(LayerKind::linear);
-  l.in_features = 4;
-  l.out_features = 2;
+  LayerConfig l(LayerKind::linear);
+  auto &o = l.as<LinearConfig>();
+  o.in_features = 4;
+  o.out_features = 2;
   try {
     net.add(make_layer(l, &rng));
     FAIL("BatchNorm1d(5) accepted samples of 4 features");
@@ -299,15 +301,16 @@ TEST_CASE("shape-preserving norm layers before Linear are checked once the input
 TEST_CASE("the seed-001 BatchNorm network builds with PyTorch names and trains through Model") {
   Model model(1);
   model.add_layer(batch_norm(LayerKind::batch_norm1d, 4));
-  LayerConfig l1 = kind_config(LayerKind::linear);
-  l1.in_features = 4;
-  l1.out_features = 1000;
+  LayerConfig l1(LayerKind::linear);
+  auto &o = l1.as<LinearConfig>();
+  o.in_features = 4;
+  o.out_features = 1000;
   model.add_layer(l1);
   model.add_layer(kind_config(LayerKind::relu));
   model.add_layer(batch_norm(LayerKind::batch_norm1d, 1000));
   LayerConfig l2 = l1;
-  l2.in_features = 1000;
-  l2.out_features = 1;
+  l2.as<LinearConfig>().in_features = 1000;
+  l2.as<LinearConfig>().out_features = 1;
   model.add_layer(l2);
   CHECK(model.network().sample_input_shape() == Shape{4});
   TensorCollector state;

@@ -19,7 +19,7 @@ namespace {
 
 LayerConfig softmax(int32_t dim, bool log = false) {
   LayerConfig c = kind_config(log ? LayerKind::log_softmax : LayerKind::softmax);
-  c.dim = dim;
+  c.as<SoftmaxConfig>().dim = dim;
   return c;
 }
 
@@ -80,7 +80,7 @@ TEST_CASE("Softmax refuses the batch dim and dims outside the input") {
 
 TEST_CASE("Identity passes values and gradients through unchanged") {
   auto layer = make_layer(kind_config(LayerKind::identity), nullptr);
-  CHECK(layer->config().kind == LayerKind::identity);
+  CHECK(layer->config().kind() == LayerKind::identity);
   CHECK(layer->preserves_shape());
   const Tensor x = test_tensor(Shape{3, 2, 5}, 7);
   const Tensor y = run_forward(*layer, x, true);

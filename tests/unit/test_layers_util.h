@@ -35,9 +35,7 @@ struct TensorCollector : StateVisitor {
 };
 
 inline LayerConfig kind_config(LayerKind kind) {
-  LayerConfig c;
-  c.kind = kind;
-  return c;
+  return LayerConfig(kind);
 }
 
 // sum_i w_i y_i: dL/dy = w, a dense, non-uniform output gradient.

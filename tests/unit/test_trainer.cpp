@@ -38,16 +38,15 @@ struct Blobs {
 };
 
 void build(Model &model) {
-  LayerConfig l;
-  l.kind = LayerKind::linear;
-  l.in_features = 4;
-  l.out_features = 16;
+  LayerConfig l(LayerKind::linear);
+  auto &l_o = l.as<LinearConfig>();
+  l_o.in_features = 4;
+  l_o.out_features = 16;
   model.add_layer(l);
-  LayerConfig act;
-  act.kind = LayerKind::tanh;
+  LayerConfig act(LayerKind::tanh);
   model.add_layer(act);
-  l.in_features = 16;
-  l.out_features = 3;
+  l_o.in_features = 16;
+  l_o.out_features = 3;
   model.add_layer(l);
   model.set_loss(LossKind::cross_entropy);
   OptimizerConfig adam = default_optimizer_config(OptimizerKind::adam);

@@ -38,20 +38,19 @@ struct Data {
 };
 
 void build(Model &m) {
-  LayerConfig l;
-  l.kind = LayerKind::linear;
-  l.in_features = 3;
-  l.out_features = 12;
+  LayerConfig l(LayerKind::linear);
+  auto &l_o = l.as<LinearConfig>();
+  l_o.in_features = 3;
+  l_o.out_features = 12;
   m.add_layer(l);
-  LayerConfig drop;
-  drop.kind = LayerKind::dropout;
-  drop.p = 0.2;
+  LayerConfig drop(LayerKind::dropout);
+  auto &drop_o = drop.as<DropoutConfig>();
+  drop_o.p = 0.2;
   m.add_layer(drop);
-  LayerConfig relu;
-  relu.kind = LayerKind::relu;
+  LayerConfig relu(LayerKind::relu);
   m.add_layer(relu);
-  l.in_features = 12;
-  l.out_features = 3;
+  l_o.in_features = 12;
+  l_o.out_features = 3;
   m.add_layer(l);
   m.set_loss(LossKind::cross_entropy);
   OptimizerConfig adam = default_optimizer_config(OptimizerKind::adam);

@@ -14,14 +14,14 @@ namespace {
 
 // Linear(4, 3) then BatchNorm1d(3): two parameters each, and BatchNorm's three buffers.
 void build(Model &model) {
-  LayerConfig linear;
-  linear.kind = LayerKind::linear;
-  linear.in_features = 4;
-  linear.out_features = 3;
+  LayerConfig linear(LayerKind::linear);
+  auto &linear_o = linear.as<LinearConfig>();
+  linear_o.in_features = 4;
+  linear_o.out_features = 3;
   model.add_layer(linear);
-  LayerConfig norm;
-  norm.kind = LayerKind::batch_norm1d;
-  norm.num_features = 3;
+  LayerConfig norm(LayerKind::batch_norm1d);
+  auto &norm_o = norm.as<BatchNormConfig>();
+  norm_o.num_features = 3;
   model.add_layer(norm);
 }
 

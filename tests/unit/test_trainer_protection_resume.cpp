@@ -44,24 +44,23 @@ struct Data {
 
 // BatchNorm (buffers the snapshot must restore) and Dropout (an RNG the run consumes).
 void build(Model &m) {
-  LayerConfig l;
-  l.kind = LayerKind::linear;
-  l.in_features = 5;
-  l.out_features = 8;
+  LayerConfig l(LayerKind::linear);
+  auto &l_o = l.as<LinearConfig>();
+  l_o.in_features = 5;
+  l_o.out_features = 8;
   m.add_layer(l);
-  LayerConfig bn;
-  bn.kind = LayerKind::batch_norm1d;
-  bn.num_features = 8;
+  LayerConfig bn(LayerKind::batch_norm1d);
+  auto &bn_o = bn.as<BatchNormConfig>();
+  bn_o.num_features = 8;
   m.add_layer(bn);
-  LayerConfig relu;
-  relu.kind = LayerKind::relu;
+  LayerConfig relu(LayerKind::relu);
   m.add_layer(relu);
-  LayerConfig drop;
-  drop.kind = LayerKind::dropout;
-  drop.p = 0.1;
+  LayerConfig drop(LayerKind::dropout);
+  auto &drop_o = drop.as<DropoutConfig>();
+  drop_o.p = 0.1;
   m.add_layer(drop);
-  l.in_features = 8;
-  l.out_features = 2;
+  l_o.in_features = 8;
+  l_o.out_features = 2;
   m.add_layer(l);
   m.set_loss(LossKind::mse);
   OptimizerConfig adam = default_optimizer_config(OptimizerKind::adam);

@@ -13,17 +13,15 @@ using namespace nnstate;
 namespace {
 
 LayerConfig linear(int64_t in, int64_t out) {
-  LayerConfig c;
-  c.kind = LayerKind::linear;
-  c.in_features = in;
-  c.out_features = out;
+  LayerConfig c(LayerKind::linear);
+  auto &o = c.as<LinearConfig>();
+  o.in_features = in;
+  o.out_features = out;
   return c;
 }
 
 LayerConfig activation(LayerKind kind) {
-  LayerConfig c;
-  c.kind = kind;
-  return c;
+  return LayerConfig(kind);
 }
 
 OptimizerConfig adam(double lr) {
