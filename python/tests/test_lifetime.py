@@ -38,6 +38,8 @@ NETWORK_CALLS = {
     "handle": None, "closed": None, "close": lambda f: (),
     "add": lambda f: ("ReLU",), "to_json": lambda f: (), "nodes": None, "input": None,
     "from_json": lambda f: ('{"nodes": []}',),
+    "freeze": lambda f: ("0",), "unfreeze": lambda f: ("0",), "frozen": None,
+    "frozen_batchnorm_eval": None, "param_groups": None, "set_group_lr": lambda f: (0, 0.1),
 }
 TRAINER_CALLS = {
     "fit": lambda f: ((XS, YS),), "save": lambda f: (f["scratch"],),

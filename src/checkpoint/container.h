@@ -18,7 +18,7 @@
 namespace nnstate::checkpoint {
 
 constexpr uint32_t kFormatMajor = 1;
-constexpr uint32_t kFormatMinor = 2;
+constexpr uint32_t kFormatMinor = 3;
 constexpr size_t kHeaderSize = 64;
 constexpr uint64_t kAlignment = 64;
 // Below FlatBuffers' 2^31 - 1 limit, which is only an assert in release builds.

@@ -22,7 +22,7 @@ TEST_CASE("checkpoint round trip keeps every field and every bit") {
   verify_data(source, c);
 
   CHECK(c.format_major == 1);
-  CHECK(c.format_minor == 2);
+  CHECK(c.format_minor == 3);
   CHECK(c.writer_version == NNSTATE_VERSION_STRING);
   CHECK(c.created_unix_ns > 0);
   CHECK(!c.environment.blas_core_type.empty());
