@@ -5,6 +5,7 @@
 #include "guard.h"
 #include "handles.h"
 #include "layers/layer.h"
+#include "optimizer_options.h"
 
 using nnstate::capi::guard;
 using nnstate::capi::require_arg;
@@ -188,20 +189,7 @@ nnstate_status nnstate_network_set_optimizer(nnstate_network *network,
   return guard([&] {
     require_arg(network, "network");
     require_arg(options, "options");
-    nnstate::capi::check_struct_size(options, "nnstate_optimizer_options");
-    nnstate::OptimizerConfig c;
-    c.kind = static_cast<nnstate::OptimizerKind>(options->kind);
-    c.lr = options->lr;
-    c.beta1 = options->beta1;
-    c.beta2 = options->beta2;
-    c.eps = options->eps;
-    c.weight_decay = options->weight_decay;
-    c.amsgrad = options->amsgrad != 0;
-    c.maximize = options->maximize != 0;
-    c.momentum = options->momentum;
-    c.dampening = options->dampening;
-    c.nesterov = options->nesterov != 0;
-    network->model.set_optimizer(c);
+    network->model.set_optimizer(nnstate::capi::optimizer_config_of(options));
   });
 }
 

@@ -479,6 +479,36 @@ void check_safetensors(const std::string &dir) {
   REQUIRE(part.skipped.size() == 2 && part.missing.size() == 2);
 }
 
+// Frozen parameters and param groups: a frozen layer keeps its weights, groups report their
+// options, a ReduceLROnPlateau min_lr list must fit the groups.
+void check_fine_tuning() {
+  Samples s = make_samples(32, 31);
+  nnstate::Network net(3);
+  net.linear(3, 4).relu().linear(4, 1).loss(NNSTATE_LOSS_MSE);
+  net.freeze("0");
+  net.optimizer(nnstate::adam(0.01), {{{"0"}, 1e-4}, {{"2."}, 1e-2, 0.5}});
+  REQUIRE((net.frozen() == std::vector<std::string>{"0.bias", "0.weight"}));
+  const auto groups = net.param_groups();
+  REQUIRE(groups.size() == 3);
+  REQUIRE(groups[1].first.lr == 1e-4 && groups[1].second == 0);
+  REQUIRE(groups[2].first.beta1 == 0.5 && groups[2].first.beta2 == 0.999 && groups[2].second == 2);
+  const std::vector<float> before = net.tensor("0.weight");
+  nnstate::Dataset data(s.x, s.y, 32);
+  nnstate_scheduler_options plateau =
+      nnstate::scheduler_options(NNSTATE_SCHEDULER_REDUCE_ON_PLATEAU);
+  plateau.monitor = "loss";
+  nnstate::Trainer trainer(net, nnstate::trainer_options(2, 8), &plateau);
+  const nnstate::Error e = error_of([&] { trainer.set_group_min_lr({1e-5}); });
+  REQUIRE(e.status() == NNSTATE_ERR_STATE && contains(e.what(), "1 min_lr values"));
+  trainer.set_group_min_lr({1e-5, 1e-4});
+  REQUIRE(trainer.fit(data) == NNSTATE_STOP_COMPLETED);
+  REQUIRE(net.tensor("0.weight") == before);
+  net.unfreeze("0.weight");
+  REQUIRE((net.frozen() == std::vector<std::string>{"0.bias"}));
+  const nnstate::Error missing = error_of([&] { net.freeze("features"); });
+  REQUIRE(missing.status() == NNSTATE_ERR_NOT_FOUND && contains(missing.what(), "\"features\""));
+}
+
 }  // namespace
 
 int main() {
@@ -493,6 +523,7 @@ int main() {
   check_callbacks(dir);
   check_guard();
   check_safetensors(dir);
+  check_fine_tuning();
   REQUIRE(std::system(("rm -rf '" + dir + "'").c_str()) == 0);
   std::puts("wrapper_cxx: all checks passed");
   return 0;

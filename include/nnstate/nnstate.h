@@ -303,7 +303,8 @@ typedef struct nnstate_optimizer_options {
  * weight_decay 0 (AdamW: 1e-2), everything else 0. Errors: INVALID_ARGUMENT (NULL, kind). */
 NNSTATE_API nnstate_status nnstate_optimizer_options_init(nnstate_optimizer_options *options,
                                                           int32_t kind);
-/* Sets the network's optimizer over all its parameters, with fresh state (step 0). Call after
+/* Sets the network's optimizer over all its trainable parameters (frozen ones, see
+ * nnstate_network_set_requires_grad, get none), with fresh state (step 0). Call after
  * the last layer is added. Errors: INVALID_ARGUMENT (NULL, invalid values as PyTorch refuses
  * them), VERSION (struct_size unknown), STATE (no layers). */
 NNSTATE_API nnstate_status nnstate_network_set_optimizer(nnstate_network *network,
@@ -1182,6 +1183,106 @@ NNSTATE_API nnstate_status nnstate_checkpoint_load_mapped(nnstate_network **out,
  * NOT_FOUND (no such tensor), CORRUPT (the CRC differs; the message names the tensor). */
 NNSTATE_API nnstate_status nnstate_checkpoint_verify_tensor(const nnstate_checkpoint *checkpoint,
                                                             const char *name);
+
+/* ---- Frozen parameters and parameter groups (format 1.3) --------------------------------- */
+
+/* A name pattern selects parameters: a tensor name ("fc.weight") or a module name ("features"
+ * or "features." -- the same: every parameter inside that module, never "features2.weight"). */
+
+/* Freezes (requires_grad 0: PyTorch requires_grad=False, Keras trainable=False) or unfreezes
+ * (requires_grad non-zero) the parameters `pattern` selects. Frozen parameters get no update and
+ * no optimizer state (Adam's moments are dropped, none are saved), and layers with nothing
+ * trainable at or before them run no backward. When the set changes under an optimizer, the
+ * parameters that keep training keep their state and newly unfrozen ones start fresh (step 0,
+ * zero moments), as a torch optimizer does for a parameter it has no state for. The frozen set
+ * is saved in checkpoints; loading (NNSTATE_LOAD_FULL) and resuming restore it, and it may be
+ * changed again afterwards. Errors: INVALID_ARGUMENT (NULL, "" or "."), NOT_FOUND (the pattern
+ * selects no parameter; the message names it). */
+NNSTATE_API nnstate_status nnstate_network_set_requires_grad(nnstate_network *network,
+                                                             const char *pattern,
+                                                             int32_t requires_grad);
+/* Whether the parameter `name` is frozen (1) or trains (0).
+ * Errors: INVALID_ARGUMENT (NULL), NOT_FOUND (no parameter of that name; the message names it). */
+NNSTATE_API nnstate_status nnstate_network_is_frozen(const nnstate_network *network,
+                                                     const char *name, int32_t *out);
+/* The frozen parameters, sorted by name: their number and the name at `index` (owned by the
+ * network, valid until its frozen set changes). Errors: INVALID_ARGUMENT (NULL, index out of
+ * range). */
+NNSTATE_API nnstate_status nnstate_network_frozen_count(const nnstate_network *network,
+                                                        size_t *out);
+NNSTATE_API nnstate_status nnstate_network_frozen_name(const nnstate_network *network, size_t index,
+                                                       const char **out);
+/* Non-zero: BatchNorm layers whose parameters are all frozen run in eval mode also while
+ * training (running statistics used and not updated), as fine-tuning recipes do with
+ * module.eval(). Saved in checkpoints. Errors: INVALID_ARGUMENT (NULL). */
+NNSTATE_API nnstate_status nnstate_network_set_frozen_batchnorm_eval(nnstate_network *network,
+                                                                     int32_t eval);
+/* The option above (1 or 0). Errors: INVALID_ARGUMENT (NULL). */
+NNSTATE_API nnstate_status nnstate_network_get_frozen_batchnorm_eval(const nnstate_network *network,
+                                                                     int32_t *out);
+
+/* One parameter group (torch's optimizer.param_groups[k]): the parameters its patterns select
+ * and its own options. _init sets every option to NaN, which means the optimizer's value (the
+ * default group's), as a torch group dict without that key. */
+typedef struct nnstate_param_group_options {
+  uint32_t struct_size;        /* sizeof(nnstate_param_group_options), set by _init */
+  const char *const *patterns; /* pattern_count name patterns, copied */
+  size_t pattern_count;
+  double lr;
+  double beta1, beta2, eps; /* Adam, AdamW */
+  double weight_decay;
+} nnstate_param_group_options;
+/* Errors: INVALID_ARGUMENT (NULL). */
+NNSTATE_API nnstate_status nnstate_param_group_options_init(nnstate_param_group_options *options);
+/* Sets the network's optimizer with parameter groups: `options` are the default group's (the
+ * parameters no group selects), `groups` (group_count of them; NULL when 0) the others, in
+ * order: group k of this call is group k + 1 of the getters below (0 is the default group).
+ * State starts fresh. A group may select only frozen parameters.
+ * Errors: INVALID_ARGUMENT (NULL, invalid options naming the group, a parameter selected by two
+ * groups, naming it), NOT_FOUND (a pattern selecting no parameter, naming it), VERSION
+ * (struct_size), STATE (no layers). */
+NNSTATE_API nnstate_status nnstate_network_set_optimizer_groups(
+    nnstate_network *network, const nnstate_optimizer_options *options,
+    const nnstate_param_group_options *groups, size_t group_count);
+/* The optimizer's groups, the default group (index 0) included. Errors: INVALID_ARGUMENT
+ * (NULL), STATE (no optimizer). */
+NNSTATE_API nnstate_status nnstate_network_param_group_count(const nnstate_network *network,
+                                                             size_t *out);
+
+/* What a group holds now (lr as the schedule left it). */
+typedef struct nnstate_param_group_info {
+  uint32_t struct_size; /* set by the caller */
+  double lr;
+  double beta1, beta2, eps;
+  double weight_decay;
+  size_t pattern_count;   /* 0 for the default group */
+  size_t parameter_count; /* trainable parameters in the group (frozen ones are in none) */
+} nnstate_param_group_info;
+/* Errors: INVALID_ARGUMENT (NULL, group out of range), VERSION (struct_size), STATE (no
+ * optimizer). */
+NNSTATE_API nnstate_status nnstate_network_param_group(const nnstate_network *network, size_t group,
+                                                       nnstate_param_group_info *info);
+/* Pattern `index` of `group` (owned by the network, valid until its optimizer is replaced).
+ * Errors: INVALID_ARGUMENT (NULL, out of range), STATE (no optimizer). */
+NNSTATE_API nnstate_status nnstate_network_param_group_pattern(const nnstate_network *network,
+                                                               size_t group, size_t index,
+                                                               const char **out);
+/* The group of the trainable parameter `name`. Errors: INVALID_ARGUMENT (NULL), NOT_FOUND (no
+ * parameter of that name), STATE (no optimizer; the parameter is frozen: it is in no group). */
+NNSTATE_API nnstate_status nnstate_network_param_group_of(const nnstate_network *network,
+                                                          const char *name, size_t *out);
+/* Sets one group's rate (nnstate_network_set_lr sets the default group's). Errors:
+ * INVALID_ARGUMENT (NULL, group out of range, lr negative or not finite), STATE (no
+ * optimizer). */
+NNSTATE_API nnstate_status nnstate_network_set_group_lr(nnstate_network *network, size_t group,
+                                                        double lr);
+/* ReduceLROnPlateau's min_lr per parameter group (torch's min_lr list): values[k] for group
+ * k + 1; count must equal the groups besides the default (which keeps the scheduler's min_lr);
+ * count 0 goes back to min_lr for all. Saved in checkpoints; a resume requires the same list.
+ * Errors: INVALID_ARGUMENT (NULL trainer, NULL values with count > 0, a negative value), STATE
+ * (no ReduceLROnPlateau, or count differs from the network's groups). */
+NNSTATE_API nnstate_status nnstate_trainer_set_group_min_lr(nnstate_trainer *trainer,
+                                                            const double *values, size_t count);
 
 #ifdef __cplusplus
 }

@@ -34,6 +34,32 @@ class OptimizerOptions(ctypes.Structure):
     ]
 
 
+class ParamGroupOptions(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("patterns", ctypes.POINTER(ctypes.c_char_p)),
+        ("pattern_count", ctypes.c_size_t),
+        ("lr", ctypes.c_double),
+        ("beta1", ctypes.c_double),
+        ("beta2", ctypes.c_double),
+        ("eps", ctypes.c_double),
+        ("weight_decay", ctypes.c_double),
+    ]
+
+
+class ParamGroupInfo(ctypes.Structure):
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("lr", ctypes.c_double),
+        ("beta1", ctypes.c_double),
+        ("beta2", ctypes.c_double),
+        ("eps", ctypes.c_double),
+        ("weight_decay", ctypes.c_double),
+        ("pattern_count", ctypes.c_size_t),
+        ("parameter_count", ctypes.c_size_t),
+    ]
+
+
 class Conv2dOptions(ctypes.Structure):
     _fields_ = [
         ("struct_size", ctypes.c_uint32),
@@ -270,6 +296,26 @@ _SIGNATURES = {
     "nnstate_optimizer_options_init": (c_status, [ctypes.POINTER(OptimizerOptions), ctypes.c_int32]),
     "nnstate_network_set_optimizer": (c_status, [_P, ctypes.POINTER(OptimizerOptions)]),
     "nnstate_network_get_lr": (c_status, [_P, ctypes.POINTER(ctypes.c_double)]),
+    "nnstate_network_set_requires_grad": (c_status, [_P, ctypes.c_char_p, ctypes.c_int32]),
+    "nnstate_network_is_frozen": (c_status, [_P, ctypes.c_char_p, c_int32_p]),
+    "nnstate_network_frozen_count": (c_status, [_P, c_size_p]),
+    "nnstate_network_frozen_name": (c_status, [_P, ctypes.c_size_t,
+                                               ctypes.POINTER(ctypes.c_char_p)]),
+    "nnstate_network_set_frozen_batchnorm_eval": (c_status, [_P, ctypes.c_int32]),
+    "nnstate_network_get_frozen_batchnorm_eval": (c_status, [_P, c_int32_p]),
+    "nnstate_param_group_options_init": (c_status, [ctypes.POINTER(ParamGroupOptions)]),
+    "nnstate_network_set_optimizer_groups": (
+        c_status, [_P, ctypes.POINTER(OptimizerOptions), ctypes.POINTER(ParamGroupOptions),
+                   ctypes.c_size_t]),
+    "nnstate_network_param_group_count": (c_status, [_P, c_size_p]),
+    "nnstate_network_param_group": (c_status, [_P, ctypes.c_size_t,
+                                               ctypes.POINTER(ParamGroupInfo)]),
+    "nnstate_network_param_group_pattern": (
+        c_status, [_P, ctypes.c_size_t, ctypes.c_size_t, ctypes.POINTER(ctypes.c_char_p)]),
+    "nnstate_network_param_group_of": (c_status, [_P, ctypes.c_char_p, c_size_p]),
+    "nnstate_network_set_group_lr": (c_status, [_P, ctypes.c_size_t, ctypes.c_double]),
+    "nnstate_trainer_set_group_min_lr": (
+        c_status, [_P, ctypes.POINTER(ctypes.c_double), ctypes.c_size_t]),
     "nnstate_network_set_lr": (c_status, [_P, ctypes.c_double]),
     "nnstate_network_train_step": (
         c_status, [_P, _P, ctypes.c_size_t, _P, ctypes.c_size_t, ctypes.c_size_t, c_float_p]),

@@ -6,7 +6,7 @@ import json
 from ._buffers import (FloatBuffer, check_rows, numpy, output_array, sample_rows,
                        target_rows)
 from ._handles import Owned, own
-from ._native import Conv2dOptions, OptimizerOptions, lib
+from ._native import Conv2dOptions, OptimizerOptions, ParamGroupInfo, ParamGroupOptions, lib
 from .errors import NnstateError, check
 
 LOSSES = {"mse": 1, "cross_entropy": 2, "bce_with_logits": 3}
@@ -74,6 +74,23 @@ class Node:
     @property
     def parameter_count(self):
         return self._info()[3]
+
+    @property
+    def trainable(self):
+        """False when every parameter of the node is frozen (Keras' layer.trainable); setting
+        it freezes or unfreezes them (a node without parameters refuses, NOT_FOUND)."""
+        prefix = self.key + "."
+        names = [n for n, (_, role) in self._network.tensors().items()
+                 if n.startswith(prefix) and role == "parameter"]
+        frozen = set(self._network.frozen)
+        return not names or any(n not in frozen for n in names)
+
+    @trainable.setter
+    def trainable(self, value):
+        if value:
+            self._network.unfreeze(self.key)
+        else:
+            self._network.freeze(self.key)
 
     @property
     def config(self):
@@ -281,7 +298,9 @@ class Network(Owned):
         PyTorch's names and defaults (tuples for pairs; None for PyTorch's None). `inputs` is
         a node, a node name or index (-1: the network input), or a list of them (two or more
         for Add, Concat, Multiply); by default the previous node. `name` is the module name
-        ("layer1.0.conv1"), which prefixes its tensors' names."""
+        ("layer1.0.conv1"), which prefixes its tensors' names. trainable=False freezes its
+        parameters (Keras' trainable=False; see freeze)."""
+        trainable = arguments.pop("trainable", True)
         if isinstance(kind, dict):
             node = dict(kind)
         elif isinstance(kind, str):
@@ -302,7 +321,10 @@ class Network(Owned):
         index = ctypes.c_int64(-1)
         check(lib.nnstate_network_add_node(self.handle, _dumps(node, "node").encode(),
                                            ctypes.byref(index)))
-        return Node(self, index.value, node.get("name") or None, node.get("kind"))
+        added = Node(self, index.value, node.get("name") or None, node.get("kind"))
+        if not trainable:
+            added.trainable = False
+        return added
 
     def _input_references(self, inputs):
         """Nodes, names and indices as the description's "inputs" list."""
@@ -372,9 +394,13 @@ class Network(Owned):
         self._loss_name = name
         return self
 
-    def set_optimizer(self, name, **hyper_parameters):
+    def set_optimizer(self, name, param_groups=None, **hyper_parameters):
         """PyTorch's names and defaults: lr, betas=(b1, b2), eps, weight_decay, amsgrad,
-        maximize, momentum, dampening, nesterov."""
+        maximize, momentum, dampening, nesterov. param_groups is torch's list of dicts, with
+        name patterns for "params" (a tensor or module name, or a list of them):
+        [{"params": "backbone.", "lr": 1e-4}, {"params": "fc.", "lr": 1e-3}]; each may give
+        lr, betas, eps and weight_decay, the rest are the options above, which are also those of
+        the parameters no group selects (the default group)."""
         if name not in OPTIMIZERS:
             raise NnstateError(-1, f"unknown optimizer {name!r} (known: {sorted(OPTIMIZERS)})")
         options = OptimizerOptions()
@@ -388,9 +414,82 @@ class Network(Owned):
                 setattr(options, key, float(value))
             else:
                 raise NnstateError(-1, f"unknown optimizer option {key!r}")
-        check(lib.nnstate_network_set_optimizer(self.handle, ctypes.byref(options)))
+        if param_groups is None:
+            check(lib.nnstate_network_set_optimizer(self.handle, ctypes.byref(options)))
+        else:
+            groups, keep = _param_group_options(param_groups)
+            check(lib.nnstate_network_set_optimizer_groups(
+                self.handle, ctypes.byref(options), groups, len(param_groups)))
+            del keep
         self._optimizer_name = name
         return self
+
+    # ---- frozen parameters and parameter groups
+    def _set_requires_grad(self, patterns, requires_grad):
+        for pattern in [patterns] if isinstance(patterns, str) else patterns:
+            check(lib.nnstate_network_set_requires_grad(self.handle, pattern.encode(),
+                                                        int(requires_grad)))
+        return self
+
+    def freeze(self, patterns, batchnorm_eval=None):
+        """Freezes (requires_grad=False) the parameters a tensor or module name selects
+        ("features." or "features", "fc.weight"), or each of a list: no update, no optimizer
+        state. batchnorm_eval=True also keeps BatchNorm layers whose parameters are all frozen
+        in eval mode while training (running statistics used, not updated)."""
+        self._set_requires_grad(patterns, False)
+        if batchnorm_eval is not None:
+            self.frozen_batchnorm_eval = batchnorm_eval
+        return self
+
+    def unfreeze(self, patterns):
+        """Trains the selected parameters again; their optimizer state starts fresh."""
+        return self._set_requires_grad(patterns, True)
+
+    @property
+    def frozen(self):
+        """The frozen parameters' names, sorted."""
+        names = []
+        for i in range(self._size(lib.nnstate_network_frozen_count)):
+            out = ctypes.c_char_p()
+            check(lib.nnstate_network_frozen_name(self.handle, i, ctypes.byref(out)))
+            names.append(out.value.decode())
+        return names
+
+    @property
+    def frozen_batchnorm_eval(self):
+        """Whether BatchNorm layers whose parameters are all frozen run in eval mode."""
+        out = ctypes.c_int32()
+        check(lib.nnstate_network_get_frozen_batchnorm_eval(self.handle, ctypes.byref(out)))
+        return bool(out.value)
+
+    @frozen_batchnorm_eval.setter
+    def frozen_batchnorm_eval(self, value):
+        check(lib.nnstate_network_set_frozen_batchnorm_eval(self.handle, int(bool(value))))
+
+    @property
+    def param_groups(self):
+        """The optimizer's groups as torch's param_groups dicts (with name patterns for
+        "params" and the number of trainable parameters in each); the default group (the
+        parameters no group selects) first."""
+        groups = []
+        for g in range(self._size(lib.nnstate_network_param_group_count)):
+            info = ParamGroupInfo()
+            info.struct_size = ctypes.sizeof(info)
+            check(lib.nnstate_network_param_group(self.handle, g, ctypes.byref(info)))
+            patterns = []
+            for k in range(info.pattern_count):
+                out = ctypes.c_char_p()
+                check(lib.nnstate_network_param_group_pattern(self.handle, g, k,
+                                                              ctypes.byref(out)))
+                patterns.append(out.value.decode())
+            groups.append({"params": patterns, "lr": info.lr, "betas": (info.beta1, info.beta2),
+                           "eps": info.eps, "weight_decay": info.weight_decay,
+                           "parameter_count": info.parameter_count})
+        return groups
+
+    def set_group_lr(self, group, lr):
+        """Sets param_groups[group]'s rate (group 0: the default group, as net.lr)."""
+        check(lib.nnstate_network_set_group_lr(self.handle, group, lr))
 
     # ---- queries
     def _size(self, function):
@@ -628,6 +727,36 @@ class Network(Owned):
         if print_fn is not None:
             print_fn(text)
         return text
+
+
+def _param_group_options(param_groups):
+    """torch-style group dicts as an array of nnstate_param_group_options (and what must stay
+    alive while it is used)."""
+    array = (ParamGroupOptions * len(param_groups))()
+    keep = []
+    for g, group in enumerate(param_groups):
+        options = array[g]
+        check(lib.nnstate_param_group_options_init(ctypes.byref(options)))
+        if not isinstance(group, dict) or "params" not in group:
+            raise NnstateError(-1, f"param group {g} must be a dict with \"params\", got "
+                                   f"{group!r}")
+        patterns = group["params"]
+        patterns = [patterns] if isinstance(patterns, str) else list(patterns)
+        encoded = (ctypes.c_char_p * len(patterns))(*[p.encode() for p in patterns])
+        keep.append(encoded)
+        options.patterns = ctypes.cast(encoded, ctypes.POINTER(ctypes.c_char_p))
+        options.pattern_count = len(patterns)
+        for key, value in group.items():
+            if key == "params":
+                continue
+            if key == "betas":
+                options.beta1, options.beta2 = value
+            elif key in ("lr", "eps", "weight_decay"):
+                setattr(options, key, float(value))
+            else:
+                raise NnstateError(-1, f"param group {g}: unknown option {key!r} (lr, betas, "
+                                       f"eps, weight_decay)")
+    return array, keep
 
 
 def _dumps(value, what):

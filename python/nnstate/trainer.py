@@ -129,6 +129,10 @@ class Trainer(Owned):
         check(lib.nnstate_trainer_set_step_options(handle, ctypes.byref(self._guard[0])))
         check(lib.nnstate_trainer_set_rollback(handle, ctypes.byref(self._guard[1])))
         check(lib.nnstate_trainer_set_callbacks(handle, self._c_epoch, self._c_batch, None))
+        group_min_lr = getattr(scheduler, "group_min_lr", None)
+        if group_min_lr:
+            values = (ctypes.c_double * len(group_min_lr))(*group_min_lr)
+            check(lib.nnstate_trainer_set_group_min_lr(handle, values, len(group_min_lr)))
         if self._policy is not None:
             check(lib.nnstate_trainer_set_checkpointing(handle, ctypes.byref(self._policy[0])))
 

@@ -50,7 +50,8 @@ class Dataset:
 class Scheduler:
     """A learning-rate schedule, PyTorch's names: Scheduler("step", step_size=3, gamma=0.5),
     Scheduler("reduce_on_plateau", patience=2, monitor="val_loss"), ... per_batch=True steps
-    after every batch."""
+    after every batch. ReduceLROnPlateau's min_lr may be a list, one per param group of the
+    network's optimizer (torch's min_lr list; the default group then keeps 0)."""
 
     def __init__(self, kind, **options):
         if kind not in SCHEDULERS:
@@ -58,8 +59,11 @@ class Scheduler:
         self.options = SchedulerOptions()
         check(lib.nnstate_scheduler_options_init(ctypes.byref(self.options), SCHEDULERS[kind]))
         self._keep = []
+        self.group_min_lr = None
         for key, value in options.items():
-            if key == "milestones":
+            if key == "min_lr" and isinstance(value, (list, tuple)):
+                self.group_min_lr = [float(v) for v in value]
+            elif key == "milestones":
                 array = (ctypes.c_int64 * len(value))(*value)
                 self._keep.append(array)
                 self.options.milestones = ctypes.cast(array, ctypes.POINTER(ctypes.c_int64))

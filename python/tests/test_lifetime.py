@@ -42,6 +42,8 @@ NETWORK_CALLS = {
     "load_safetensors": lambda f: (f["safetensors_file"],),
     "load_partial": lambda f: (f["trainer_file"],), "state_dict": lambda f: (),
     "load_state_dict": lambda f: ({},),
+    "freeze": lambda f: ("0",), "unfreeze": lambda f: ("0",), "frozen": None,
+    "frozen_batchnorm_eval": None, "param_groups": None, "set_group_lr": lambda f: (0, 0.1),
 }
 TRAINER_CALLS = {
     "fit": lambda f: ((XS, YS),), "save": lambda f: (f["scratch"],),

@@ -68,12 +68,15 @@ struct Contents {
   Shape sample_input_shape;
   int32_t loss = 0;  // 0: none, else LossKind
   uint64_t seed = 0;
+  // 1.3: the frozen parameters (sorted, each a parameter of the file) and the BatchNorm option.
+  std::vector<std::string> frozen;
+  bool frozen_batchnorm_eval = false;
 
   // Every tensor of the data section, in manifest order: network, optimizer, best weights.
   std::vector<TensorEntry> tensors;
 
   bool has_optimizer = false;
-  OptimizerConfig optimizer;
+  OptimizerConfig optimizer;  // 1.3: with its param groups (resolved, each selecting a parameter)
   std::vector<ParamStateInfo> param_states;
 
   std::vector<RngState> rng;  // the model's streams

@@ -127,6 +127,21 @@ void optimizer_fields(FieldList &f, const Contents &c) {
     f.real("eps", o.eps);
     f.boolean("amsgrad", o.amsgrad);
   }
+  // 1.3: listed only when the file has groups (so older files' fields stay as they were).
+  for (size_t g = 0; g < o.groups.size(); ++g) {
+    const ParamGroupConfig &group = o.groups[g];
+    const std::string key = "groups[" + std::to_string(g) + "].";
+    std::string patterns;
+    for (const std::string &p : group.params) patterns += (patterns.empty() ? "" : ", ") + p;
+    f.text(key + "params", "[" + patterns + "]");
+    f.real(key + "lr", group.options.lr);
+    f.real(key + "weight_decay", group.options.weight_decay);
+    if (o.kind != OptimizerKind::sgd) {
+      f.real(key + "beta1", group.options.beta1);
+      f.real(key + "beta2", group.options.beta2);
+      f.real(key + "eps", group.options.eps);
+    }
+  }
   for (const ParamStateInfo &p : c.param_states) {
     std::string states;
     for (size_t index : p.tensors) {
@@ -183,6 +198,12 @@ void scheduler_fields(FieldList &f, const Contents &c) {
   const SchedulerState &st = c.scheduler_state;
   f.integer("state.last_epoch", st.last_epoch);
   f.real("state.base_lr", st.base_lr);
+  for (size_t g = 0; g < st.group_base_lrs.size(); ++g) {  // 1.3
+    f.real("state.group_base_lr[" + std::to_string(g) + "]", st.group_base_lrs[g]);
+  }
+  for (size_t g = 0; g < s.group_min_lr.size(); ++g) {
+    f.real("group_min_lr[" + std::to_string(g) + "]", s.group_min_lr[g]);
+  }
   if (s.kind == SchedulerKind::reduce_on_plateau) {
     f.real("state.best", st.best);
     f.integer("state.num_bad_epochs", st.num_bad_epochs);
@@ -308,6 +329,12 @@ std::vector<Field> describe_fields(const Contents &c) {
   f.unsigned_integer("seed", c.seed);
   f.text("sample_input_shape", c.sample_input_shape.to_string());
   f.integer("layers", static_cast<int64_t>(c.layers.size()));
+  if (!c.frozen.empty()) {  // 1.3
+    std::string names;
+    for (const std::string &n : c.frozen) names += (names.empty() ? "" : ", ") + n;
+    f.text("frozen", "[" + names + "]");
+    f.boolean("frozen_batchnorm_eval", c.frozen_batchnorm_eval);
+  }
   for (size_t i = 0; i < c.layers.size(); ++i) {
     f.prefix = "architecture.layers[" + std::to_string(i) + "].";
     layer_fields(f, c.layers[i]);

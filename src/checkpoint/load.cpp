@@ -213,14 +213,28 @@ void read_into(Model &model, const ValidatedCheckpoint &checkpoint, const LoadOp
   }
 }
 
-// Whether `current` equals `wanted` in everything but the learning rate (which a schedule
+bool same_groups_but_lr(const std::vector<ParamGroupConfig> &a,
+                        const std::vector<ParamGroupConfig> &b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const ParamGroupOptions &x = a[i].options, &y = b[i].options;
+    if (a[i].params != b[i].params || x.beta1 != y.beta1 || x.beta2 != y.beta2 || x.eps != y.eps ||
+        x.weight_decay != y.weight_decay) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Whether `current` equals `wanted` in everything but the learning rates (which a schedule
 // changes), so the model's optimizer and its already-faulted state tensors can be reused.
 bool same_but_lr(const OptimizerConfig &current, const OptimizerConfig &wanted) {
-  return current.kind == wanted.kind && current.beta1 == wanted.beta1 &&
-         current.beta2 == wanted.beta2 && current.eps == wanted.eps &&
-         current.weight_decay == wanted.weight_decay && current.amsgrad == wanted.amsgrad &&
-         current.maximize == wanted.maximize && current.momentum == wanted.momentum &&
-         current.dampening == wanted.dampening && current.nesterov == wanted.nesterov;
+  return same_groups_but_lr(current.groups, wanted.groups) && current.kind == wanted.kind &&
+         current.beta1 == wanted.beta1 && current.beta2 == wanted.beta2 &&
+         current.eps == wanted.eps && current.weight_decay == wanted.weight_decay &&
+         current.amsgrad == wanted.amsgrad && current.maximize == wanted.maximize &&
+         current.momentum == wanted.momentum && current.dampening == wanted.dampening &&
+         current.nesterov == wanted.nesterov;
 }
 
 }  // namespace
@@ -239,6 +253,8 @@ std::unique_ptr<Model> build_model(const Contents &c, const LoadOptions &options
       model->network().add(make_layer(c.layers[i], nullptr), links.inputs, links.name);
     }
     if (c.loss != 0) model->set_loss(static_cast<LossKind>(c.loss));
+    model->set_frozen(c.frozen);
+    model->set_frozen_batchnorm_eval(c.frozen_batchnorm_eval);
     if (options.mode == LoadMode::full && c.has_optimizer) model->set_optimizer(c.optimizer);
   } catch (const Error &e) {
     if (e.status() == NNSTATE_ERR_OUT_OF_MEMORY) throw;
@@ -276,9 +292,14 @@ void load_contents_into(Model &model, const ValidatedCheckpoint &checkpoint,
   compare_strictly(model, c);
   if (options.mode == LoadMode::full) {
     if (c.loss != 0) model.set_loss(static_cast<LossKind>(c.loss));
+    model.set_frozen(c.frozen);
+    model.set_frozen_batchnorm_eval(c.frozen_batchnorm_eval);
     if (c.has_optimizer) {
       if (model.optimizer() && same_but_lr(model.optimizer()->config(), c.optimizer)) {
-        model.optimizer()->set_lr(c.optimizer.lr);
+        for (size_t g = 0; g < model.optimizer()->group_count(); ++g) {
+          model.optimizer()->set_group_lr(
+              g, g == 0 ? c.optimizer.lr : c.optimizer.groups[g - 1].options.lr);
+        }
       } else {
         model.set_optimizer(c.optimizer);
       }
@@ -324,6 +345,15 @@ std::vector<std::string> setup_differences(const Trainer &trainer, const Content
   const SchedulerKind our_kind =
       trainer.scheduler() ? trainer.scheduler()->config().kind : SchedulerKind::none;
   differ("scheduler", scheduler_kind_name(file_kind), scheduler_kind_name(our_kind));
+  auto rates = [](const std::vector<double> &v) {
+    std::string text = v.empty() ? "none" : "";
+    for (double x : v) text += (text.empty() ? "" : ", ") + exact(x);
+    return text;
+  };
+  if (c.has_scheduler && trainer.scheduler()) {
+    differ("ReduceLROnPlateau's per-group min_lr", rates(c.scheduler.group_min_lr),
+           rates(trainer.scheduler()->config().group_min_lr));
+  }
   differ("early stopping", c.has_early_stopping ? "on" : "off",
          trainer.early_stopping() ? "on" : "off");
   // 1.2: what shapes every update; older files have none of it.
@@ -449,6 +479,10 @@ std::vector<std::string> restore_trainer(Trainer &trainer, const ValidatedCheckp
     es->state() = c.early_stopping_state;
     es->state().best_weights = std::move(best_weights);
   }
+  // The file's frozen set may differ from the one the trainer was built with; the state set
+  // below replaces any unfinished group of the trainer's own.
+  trainer.state().micro_in_group = 0;
+  trainer.refresh_parameters();
   read_trainer_tensors(trainer, checkpoint);
   trainer.state() = c.trainer;
   return environment_warnings(c, trainer.model());

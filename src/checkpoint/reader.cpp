@@ -17,6 +17,7 @@
 #include "checkpoint_generated.h"
 #include "layers/layer_spec.h"
 #include "layers/registry.h"
+#include "optim/param_groups.h"
 #include "util/error.h"
 
 namespace nnstate::checkpoint {
@@ -53,9 +54,12 @@ class Checker {
   static NodeLinks links(const fbs::Layer *layer, uint32_t index);
   void architecture(const fbs::Architecture *arch, Contents &c);
   void optimizer(const fbs::Optimizer *o, Contents &c);
+  void frozen(const fbs::Architecture *arch, Contents &c);
+  void param_groups(const fbs::Optimizer *o, Contents &c) const;
   void rng_list(const flatbuffers::Vector<flatbuffers::Offset<fbs::RngState>> *list,
                 const std::string &field, std::vector<RngState> *out) const;
   void training_loop_tables(const fbs::Manifest &m, Contents &c);
+  void scheduler_groups(const fbs::Scheduler &s, Contents &c) const;
   void trainer_protection(const fbs::Trainer &t, Contents &c);
   void rollback_table(const fbs::Rollback &r, Contents &c);
   // Tensors of `role` listed under the names of the tensors they copy (`owners`: name -> shape),
@@ -251,6 +255,47 @@ void Checker::architecture(const fbs::Architecture *arch, Contents &c) {
   if (!by_name.empty()) {
     bad("tensors", "\"" + by_name.begin()->first + "\" belongs to no layer of the architecture");
   }
+  frozen(arch, c);
+}
+
+// 1.3: each frozen name a parameter of the file, once.
+void Checker::frozen(const fbs::Architecture *arch, Contents &c) {
+  c.frozen_batchnorm_eval = arch->frozen_batchnorm_eval();
+  const auto *names = arch->frozen();
+  if (!names) return;
+  std::set<std::string> params;
+  for (const TensorEntry &e : c.tensors) {
+    if (e.role == Role::parameter) params.insert(e.name);
+  }
+  std::set<std::string> seen;
+  for (uint32_t i = 0; i < names->size(); ++i) {
+    const std::string field = "architecture.frozen[" + std::to_string(i) + "]";
+    std::string name = str(names->Get(i), field, true);
+    if (!params.count(name)) bad(field, "\"" + name + "\" is not a parameter of the architecture");
+    if (!seen.insert(name).second) bad(field, "\"" + name + "\" is listed twice");
+  }
+  c.frozen.assign(seen.begin(), seen.end());
+}
+
+// 1.3: the optimizer's parameter groups, their patterns checked against the file's parameters.
+void Checker::param_groups(const fbs::Optimizer *o, Contents &c) const {
+  const auto *groups = o->groups();
+  if (!groups) return;
+  for (uint32_t i = 0; i < groups->size(); ++i) {
+    const fbs::ParamGroup *g = groups->Get(i);
+    const std::string field = "optimizer.groups[" + std::to_string(i) + "]";
+    ParamGroupConfig group;
+    if (!g->params()) bad(field + ".params", "missing");
+    for (uint32_t j = 0; j < g->params()->size(); ++j) {
+      group.params.push_back(
+          str(g->params()->Get(j), field + ".params[" + std::to_string(j) + "]", true));
+    }
+    group.options = {g->lr(), g->beta1(), g->beta2(), g->eps(), g->weight_decay()};
+    for (double v : {g->lr(), g->beta1(), g->beta2(), g->eps(), g->weight_decay()}) {
+      if (v != v) bad(field, "an option is NaN");  // NaN would mean "the default's"
+    }
+    c.optimizer.groups.push_back(std::move(group));
+  }
 }
 
 void Checker::optimizer(const fbs::Optimizer *o, Contents &c) {
@@ -269,6 +314,7 @@ void Checker::optimizer(const fbs::Optimizer *o, Contents &c) {
   cfg.momentum = o->momentum();
   cfg.dampening = o->dampening();
   cfg.nesterov = o->nesterov();
+  param_groups(o, c);
   try {
     validate_optimizer_config(cfg);
   } catch (const Error &e) {
@@ -284,9 +330,23 @@ void Checker::optimizer(const fbs::Optimizer *o, Contents &c) {
     if (cfg.amsgrad) required.push_back("max_exp_avg_sq");
   }
 
+  // Frozen parameters have no state; the groups must fit the parameters (as Model checks).
   std::map<std::string, Shape> params;
+  std::vector<std::string> all;
   for (const TensorEntry &e : c.tensors) {
-    if (e.role == Role::parameter) params[e.name] = e.shape;
+    if (e.role != Role::parameter) continue;
+    all.push_back(e.name);
+    if (!std::binary_search(c.frozen.begin(), c.frozen.end(), e.name)) params[e.name] = e.shape;
+  }
+  try {
+    for (size_t g = 0; g < cfg.groups.size(); ++g) {
+      check_patterns_match(cfg.groups[g].params, all, "param group " + std::to_string(g));
+    }
+    std::vector<std::string> trainable;
+    for (const auto &p : params) trainable.push_back(p.first);
+    assign_param_groups(cfg.groups, trainable);
+  } catch (const Error &e) {
+    bad("optimizer.groups", e.what());
   }
   if (!o->params()) bad("optimizer.params", "missing");
   std::set<std::string> seen;
@@ -297,7 +357,9 @@ void Checker::optimizer(const fbs::Optimizer *o, Contents &c) {
     info.param = str(p->param(), field + ".param", true);
     auto param = params.find(info.param);
     if (param == params.end()) {
-      bad(field + ".param", "state for \"" + info.param + "\", which is not a parameter");
+      const bool frozen = std::binary_search(c.frozen.begin(), c.frozen.end(), info.param);
+      bad(field + ".param",
+          "state for \"" + info.param + "\", which is " + (frozen ? "frozen" : "not a parameter"));
     }
     if (!seen.insert(info.param).second) {
       bad(field + ".param", "\"" + info.param + "\" has state twice");
@@ -363,6 +425,23 @@ void Checker::rng_list(const flatbuffers::Vector<flatbuffers::Offset<fbs::RngSta
   }
 }
 
+// 1.3: one base rate (and optionally one min_lr) per parameter group of the optimizer; the
+// sizes are checked before anything is copied. training_ranges checks the values.
+void Checker::scheduler_groups(const fbs::Scheduler &s, Contents &c) const {
+  const size_t groups = c.has_optimizer ? c.optimizer.groups.size() : 0;
+  auto read = [&](const flatbuffers::Vector<double> *v, const char *field, bool optional,
+                  std::vector<double> &out) {
+    const size_t n = v ? v->size() : 0;
+    if (n != groups && !(optional && n == 0)) {
+      bad(std::string("scheduler.") + field,
+          std::to_string(n) + " values for " + std::to_string(groups) + " param groups");
+    }
+    for (size_t i = 0; i < n; ++i) out.push_back(v->Get(static_cast<uint32_t>(i)));
+  };
+  read(s.group_base_lr(), "group_base_lr", false, c.scheduler_state.group_base_lrs);
+  read(s.group_min_lr(), "group_min_lr", true, c.scheduler.group_min_lr);
+}
+
 // Scheduler, early stopping and trainer: validated now, turned into state by a later issue.
 void Checker::training_loop_tables(const fbs::Manifest &m, Contents &c) {
   if (const fbs::Scheduler *s = m.scheduler()) {
@@ -396,6 +475,7 @@ void Checker::training_loop_tables(const fbs::Manifest &m, Contents &c) {
     k.cooldown = s->cooldown();
     k.min_lr = s->min_lr();
     k.eps = s->eps();
+    scheduler_groups(*s, c);
     c.scheduler_monitor = str(s->monitor(), "scheduler.monitor", false);
     try {
       validate_scheduler_config(k);

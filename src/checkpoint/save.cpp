@@ -216,6 +216,17 @@ Offset<fbs::Optimizer> optimizer_table(FlatBufferBuilder &b, const OptimizerConf
     params.push_back(fbs::CreateParamState(b, name, p.step, refs_v));
   }
   auto params_v = b.CreateVector(params);
+  Offset<flatbuffers::Vector<Offset<fbs::ParamGroup>>> groups_v;
+  if (!c.groups.empty()) {
+    std::vector<Offset<fbs::ParamGroup>> groups;
+    for (const ParamGroupConfig &g : c.groups) {
+      auto patterns = b.CreateVectorOfStrings(g.params);
+      const ParamGroupOptions &k = g.options;
+      groups.push_back(
+          fbs::CreateParamGroup(b, patterns, k.lr, k.beta1, k.beta2, k.eps, k.weight_decay));
+    }
+    groups_v = b.CreateVector(groups);
+  }
   fbs::OptimizerBuilder o(b);
   o.add_kind(static_cast<fbs::OptimizerKind>(c.kind));
   o.add_lr(c.lr);
@@ -229,6 +240,7 @@ Offset<fbs::Optimizer> optimizer_table(FlatBufferBuilder &b, const OptimizerConf
   o.add_dampening(c.dampening);
   o.add_nesterov(c.nesterov);
   o.add_params(params_v);
+  if (!groups_v.IsNull()) o.add_groups(groups_v);
   return o.Finish();
 }
 
@@ -238,6 +250,9 @@ Offset<fbs::Scheduler> scheduler_table(FlatBufferBuilder &b, const Trainer &trai
   const SchedulerState &st = scheduler.state();
   auto milestones = b.CreateVector(c.milestones);
   auto monitor = b.CreateString(trainer.config().scheduler_monitor);
+  Offset<flatbuffers::Vector<double>> group_base_lr, group_min_lr;
+  if (!st.group_base_lrs.empty()) group_base_lr = b.CreateVector(st.group_base_lrs);
+  if (!c.group_min_lr.empty()) group_min_lr = b.CreateVector(c.group_min_lr);
   fbs::SchedulerBuilder s(b);
   s.add_kind(static_cast<fbs::SchedulerKind>(c.kind));
   s.add_base_lr(st.base_lr);
@@ -264,6 +279,8 @@ Offset<fbs::Scheduler> scheduler_table(FlatBufferBuilder &b, const Trainer &trai
   s.add_cooldown_counter(st.cooldown_counter);
   s.add_per_batch(c.per_batch);
   s.add_monitor(monitor);
+  if (!group_base_lr.IsNull()) s.add_group_base_lr(group_base_lr);
+  if (!group_min_lr.IsNull()) s.add_group_min_lr(group_min_lr);
   return s.Finish();
 }
 
@@ -401,7 +418,11 @@ void build_manifest(FlatBufferBuilder &b, Model &model, const Snapshot &snap,
   auto input_v = shape_vector(b, input);
   fbs::LossKind loss =
       model.loss() ? static_cast<fbs::LossKind>(model.loss()->kind()) : fbs::LossKind::none;
-  auto arch = fbs::CreateArchitecture(b, layers_v, input_v, loss, model.seed());
+  // 1.3: absent when nothing is frozen, as in every older file.
+  Offset<flatbuffers::Vector<Offset<flatbuffers::String>>> frozen;
+  if (!model.frozen().empty()) frozen = b.CreateVectorOfStrings(model.frozen());
+  auto arch = fbs::CreateArchitecture(b, layers_v, input_v, loss, model.seed(), frozen,
+                                      model.frozen_batchnorm_eval());
 
   std::vector<Offset<fbs::TensorRef>> network_refs;
   for (const PendingTensor &p : snap.tensors) {

@@ -1,6 +1,7 @@
 #include "checkpoint/training_ranges.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "checkpoint/container.h"
 #include "losses/loss.h"
@@ -22,6 +23,12 @@ class Ranges {
     if (value < low || value > high) {
       bad(field, std::to_string(value) + " is outside [" + std::to_string(low) + ", " +
                      (high_name.empty() ? std::to_string(high) : high_name) + "]");
+    }
+  }
+  // A learning rate: finite and >= 0.
+  void rate(const std::string &field, double value) const {
+    if (!(std::isfinite(value) && value >= 0.0)) {
+      bad(field, std::to_string(value) + " is not a finite rate >= 0");
     }
   }
   void known_monitor(const std::string &field, const std::string &name) const {
@@ -57,6 +64,14 @@ class Ranges {
     within("scheduler.num_bad_epochs", s.num_bad_epochs, 0, steps, steps_name);
     within("scheduler.cooldown_counter", s.cooldown_counter, 0, k.cooldown,
            "scheduler.cooldown " + std::to_string(k.cooldown));
+    // 1.3: rates a resumed schedule multiplies and compares (validate_scheduler_config checked
+    // the min_lr values' sign).
+    for (size_t i = 0; i < s.group_base_lrs.size(); ++i) {
+      rate("scheduler.group_base_lr[" + std::to_string(i) + "]", s.group_base_lrs[i]);
+    }
+    for (size_t i = 0; i < k.group_min_lr.size(); ++i) {
+      rate("scheduler.group_min_lr[" + std::to_string(i) + "]", k.group_min_lr[i]);
+    }
   }
 
   void early_stopping() const {

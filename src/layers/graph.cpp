@@ -282,6 +282,10 @@ void Graph::forward_node(size_t i, int64_t batch, const RunContext &context) {
   if (node.merge) {
     gather_inputs(node);
     node.merge->forward_merged(merge_inputs_, activations_[i]);
+  } else if (i < eval_nodes_.size() && eval_nodes_[i] && context.training) {
+    RunContext eval_context = context;
+    eval_context.training = false;
+    node.layer->forward(value(node.inputs[0]), activations_[i], eval_context);
   } else {
     node.layer->forward(value(node.inputs[0]), activations_[i], context);
   }
@@ -302,7 +306,8 @@ void Graph::backward_node(size_t index) {
   slot_targets_.assign(n, nullptr);
   for (size_t k = 0; k < n; ++k) {
     const int32_t source = node.inputs[k];
-    if (source == kNetworkInput) continue;  // nobody needs the input's gradient
+    if (source == kNetworkInput) continue;                      // nobody needs the input's gradient
+    if (!runs_backward(static_cast<size_t>(source))) continue;  // nor where nothing before trains
     const Shape &shape = activations_[source].shape();
     Tensor &target = has_grad_[source] ? scratch_[k] : gradients_[source];
     target.resize(shape);
@@ -326,12 +331,19 @@ void Graph::backward_node(size_t index) {
 
 void Graph::backward() {
   begin_backward();
-  for (size_t i = nodes_.size(); i-- > 0;) backward_node(i);
+  for (size_t i = nodes_.size(); i-- > 0;) {
+    if (runs_backward(i)) backward_node(i);
+  }
 }
 
 void Graph::begin_backward() {
   has_grad_.assign(nodes_.size(), 0);
   has_grad_.back() = 1;
+}
+
+void Graph::set_node_modes(std::vector<char> backward, std::vector<char> eval) {
+  backward_nodes_ = std::move(backward);
+  eval_nodes_ = std::move(eval);
 }
 
 void Graph::visit_state(StateVisitor &visitor) {

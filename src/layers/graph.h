@@ -80,6 +80,10 @@ class Graph {
   const Tensor &node_output_grad(size_t index) const { return gradients_.at(index); }
   // The last forward's output.
   const Tensor &output() const { return activations_.back(); }
+  // Per-node modes for frozen parameters (train/frozen.h sets them): backward[i] == 0 skips node
+  // i's backward and the gradient of its output (nothing before it trains); eval[i] != 0 runs
+  // its forward in eval mode also while training. Empty vectors: every node as usual.
+  void set_node_modes(std::vector<char> backward, std::vector<char> eval);
 
   // Reports every node's config, links and tensors, in order.
   void visit_state(StateVisitor &visitor);
@@ -105,6 +109,9 @@ class Graph {
   void check_every_node_used() const;
   const Tensor &value(int32_t source) const;
   void gather_inputs(const Node &node);
+  bool runs_backward(size_t index) const {
+    return index >= backward_nodes_.size() || backward_nodes_[index];
+  }
 
   std::vector<Node> nodes_;
   std::unordered_map<std::string, size_t> named_;  // the named nodes' indices
@@ -118,6 +125,7 @@ class Graph {
   std::vector<char> has_grad_;  // [i]: gradients_[i] has been written in this backward pass
   std::vector<Tensor *> slot_targets_;
   std::vector<const Tensor *> merge_inputs_;
+  std::vector<char> backward_nodes_, eval_nodes_;  // set_node_modes(); empty: all as usual
 };
 
 // The links of a stack of `count` nodes: unnamed, each taking the previous one.

@@ -47,10 +47,13 @@ NNSTATE_VECTOR_CLONES void adam_loop(int64_t n, float *__restrict p, const float
 }
 }  // namespace
 
-Adam::Adam(const OptimizerConfig &config, std::vector<TensorRef> params) : Optimizer(config) {
+Adam::Adam(const OptimizerConfig &config, std::vector<TensorRef> params)
+    : Optimizer(config, params) {
   states_.reserve(params.size());
-  for (TensorRef &p : params) {
+  for (size_t i = 0; i < params.size(); ++i) {
+    TensorRef &p = params[i];
     State s;
+    s.group = param_groups_[i];
     s.exp_avg = Tensor(p.value->shape());
     s.exp_avg_sq = Tensor(p.value->shape());
     if (config.amsgrad) s.max_exp_avg_sq = Tensor(p.value->shape());
@@ -66,19 +69,20 @@ void Adam::step() {
 // Scalars are computed in double and applied in float, as PyTorch does for float32 tensors.
 void Adam::update(State &s) {
   const OptimizerConfig &c = config_;
+  const ParamGroupOptions g = group_options(s.group);
   s.step += 1;
-  const double bias_correction1 = 1.0 - std::pow(c.beta1, static_cast<double>(s.step));
-  const double bias_correction2 = 1.0 - std::pow(c.beta2, static_cast<double>(s.step));
-  const float step_size = static_cast<float>(c.lr / bias_correction1);
+  const double bias_correction1 = 1.0 - std::pow(g.beta1, static_cast<double>(s.step));
+  const double bias_correction2 = 1.0 - std::pow(g.beta2, static_cast<double>(s.step));
+  const float step_size = static_cast<float>(g.lr / bias_correction1);
   const float bias_correction2_sqrt = static_cast<float>(std::sqrt(bias_correction2));
-  const float beta1 = static_cast<float>(c.beta1),
-              one_minus_beta1 = static_cast<float>(1 - c.beta1);
-  const float beta2 = static_cast<float>(c.beta2),
-              one_minus_beta2 = static_cast<float>(1 - c.beta2);
-  const float eps = static_cast<float>(c.eps);
+  const float beta1 = static_cast<float>(g.beta1),
+              one_minus_beta1 = static_cast<float>(1 - g.beta1);
+  const float beta2 = static_cast<float>(g.beta2),
+              one_minus_beta2 = static_cast<float>(1 - g.beta2);
+  const float eps = static_cast<float>(g.eps);
   const bool decoupled = c.kind == OptimizerKind::adamw;
-  const float l2 = decoupled ? 0.0f : static_cast<float>(c.weight_decay);
-  const float decay_factor = static_cast<float>(1.0 - c.lr * c.weight_decay);
+  const float l2 = decoupled ? 0.0f : static_cast<float>(g.weight_decay);
+  const float decay_factor = static_cast<float>(1.0 - g.lr * g.weight_decay);
   const float sign = c.maximize ? -1.0f : 1.0f;
 
   const int64_t n = s.param.value->numel();

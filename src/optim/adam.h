@@ -15,6 +15,7 @@ class Adam final : public Optimizer {
  private:
   struct State {
     TensorRef param;
+    size_t group = 0;  // index into group_options()
     int64_t step = 0;
     Tensor exp_avg, exp_avg_sq, max_exp_avg_sq;
   };

@@ -24,28 +24,8 @@ void check_parameter(const TensorRef &p) {
   }
 }
 
-}  // namespace
-
-const char *optimizer_kind_name(OptimizerKind kind) {
-  switch (kind) {
-    case OptimizerKind::sgd:
-      return "SGD";
-    case OptimizerKind::adam:
-      return "Adam";
-    case OptimizerKind::adamw:
-      return "AdamW";
-  }
-  return "unknown";
-}
-
-OptimizerConfig default_optimizer_config(OptimizerKind kind) {
-  OptimizerConfig c;
-  c.kind = kind;
-  if (kind == OptimizerKind::adamw) c.weight_decay = 1e-2;
-  return c;
-}
-
-void validate_optimizer_config(const OptimizerConfig &c) {
+// One group's options (the kind applies to all groups).
+void validate_options(const OptimizerConfig &c) {
   if (c.kind != OptimizerKind::sgd && c.kind != OptimizerKind::adam &&
       c.kind != OptimizerKind::adamw) {
     fail(NNSTATE_ERR_INVALID_ARGUMENT,
@@ -69,15 +49,93 @@ void validate_optimizer_config(const OptimizerConfig &c) {
   }
 }
 
-Optimizer::Optimizer(const OptimizerConfig &config) : config_(config) {
-  validate_optimizer_config(config);
+}  // namespace
+
+const char *optimizer_kind_name(OptimizerKind kind) {
+  switch (kind) {
+    case OptimizerKind::sgd:
+      return "SGD";
+    case OptimizerKind::adam:
+      return "Adam";
+    case OptimizerKind::adamw:
+      return "AdamW";
+  }
+  return "unknown";
+}
+
+OptimizerConfig default_optimizer_config(OptimizerKind kind) {
+  OptimizerConfig c;
+  c.kind = kind;
+  if (kind == OptimizerKind::adamw) c.weight_decay = 1e-2;
+  return c;
+}
+
+void validate_optimizer_config(const OptimizerConfig &c) {
+  validate_options(c);
+  const OptimizerConfig resolved = resolve_param_groups(c);
+  for (size_t g = 0; g < c.groups.size(); ++g) {
+    const std::string what = "param group " + std::to_string(g);
+    check_patterns(c.groups[g].params, what);
+    // The group's options checked by the default group's rules.
+    OptimizerConfig one = c;
+    const ParamGroupOptions &o = resolved.groups[g].options;
+    one.lr = o.lr;
+    one.beta1 = o.beta1;
+    one.beta2 = o.beta2;
+    one.eps = o.eps;
+    one.weight_decay = o.weight_decay;
+    try {
+      validate_options(one);
+    } catch (const Error &e) {
+      fail(e.status(), what + ": " + e.what());
+    }
+  }
+}
+
+OptimizerConfig resolve_param_groups(OptimizerConfig c) {
+  for (ParamGroupConfig &g : c.groups) {
+    ParamGroupOptions &o = g.options;
+    auto inherit = [](double &value, double fallback) {
+      if (value != value) value = fallback;  // NaN
+    };
+    inherit(o.lr, c.lr);
+    inherit(o.beta1, c.beta1);
+    inherit(o.beta2, c.beta2);
+    inherit(o.eps, c.eps);
+    inherit(o.weight_decay, c.weight_decay);
+  }
+  return c;
+}
+
+Optimizer::Optimizer(const OptimizerConfig &config, const std::vector<TensorRef> &params)
+    : config_(resolve_param_groups(config)) {
+  validate_optimizer_config(config_);
+  for (const TensorRef &p : params) param_names_.push_back(p.name);
+  param_groups_ = assign_param_groups(config_.groups, param_names_);
 }
 
 void Optimizer::set_lr(double lr) {
+  set_group_lr(0, lr);
+}
+
+ParamGroupOptions Optimizer::group_options(size_t group) const {
+  if (group == 0) {
+    return ParamGroupOptions{config_.lr, config_.beta1, config_.beta2, config_.eps,
+                             config_.weight_decay};
+  }
+  return config_.groups.at(group - 1).options;
+}
+
+void Optimizer::set_group_lr(size_t group, double lr) {
   // Checked before the message is built: a per-batch schedule calls this every step, which
   // must not allocate.
   if (!(std::isfinite(lr) && lr >= 0.0)) require(false, "lr (must be >= 0)", lr);
-  config_.lr = lr;
+  if (group >= group_count()) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT, "param group " + std::to_string(group) +
+                                           " does not exist (the optimizer has " +
+                                           std::to_string(group_count()) + " with the default)");
+  }
+  (group == 0 ? config_.lr : config_.groups[group - 1].options.lr) = lr;
 }
 
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig &config,

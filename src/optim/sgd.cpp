@@ -2,10 +2,12 @@
 
 namespace nnstate {
 
-SGD::SGD(const OptimizerConfig &config, std::vector<TensorRef> params) : Optimizer(config) {
+SGD::SGD(const OptimizerConfig &config, std::vector<TensorRef> params) : Optimizer(config, params) {
   states_.reserve(params.size());
-  for (TensorRef &p : params) {
+  for (size_t i = 0; i < params.size(); ++i) {
+    TensorRef &p = params[i];
     State s;
+    s.group = param_groups_[i];
     if (config.momentum != 0.0) s.momentum_buffer = Tensor(p.value->shape());
     s.param = std::move(p);
     states_.push_back(std::move(s));
@@ -18,8 +20,9 @@ void SGD::step() {
 
 void SGD::update(State &s) {
   const OptimizerConfig &c = config_;
-  const float lr = static_cast<float>(c.lr);
-  const float weight_decay = static_cast<float>(c.weight_decay);
+  const ParamGroupOptions g = group_options(s.group);
+  const float lr = static_cast<float>(g.lr);
+  const float weight_decay = static_cast<float>(g.weight_decay);
   const float momentum = static_cast<float>(c.momentum);
   const float one_minus_dampening = static_cast<float>(1.0 - c.dampening);
   const float sign = c.maximize ? -1.0f : 1.0f;

@@ -15,6 +15,7 @@ class SGD final : public Optimizer {
  private:
   struct State {
     TensorRef param;
+    size_t group = 0;  // index into group_options()
     int64_t step = 0;  // 0 means PyTorch's "no momentum buffer yet"
     Tensor momentum_buffer;
   };

@@ -74,6 +74,9 @@ void validate_scheduler_config(const SchedulerConfig &c) {
       require(c.min_lr >= 0.0 && c.eps >= 0.0 && std::isfinite(c.threshold),
               "min_lr and eps must be >= 0, threshold finite");
       require(!c.per_batch, "ReduceLROnPlateau steps once per epoch");
+      for (double m : c.group_min_lr) {
+        require(m >= 0.0, "every group's min_lr must be >= 0, got " + std::to_string(m));
+      }
       break;
     default:
       fail(NNSTATE_ERR_INVALID_ARGUMENT,
@@ -84,6 +87,10 @@ void validate_scheduler_config(const SchedulerConfig &c) {
 LrScheduler::LrScheduler(const SchedulerConfig &config, Optimizer &optimizer) : config_(config) {
   validate_scheduler_config(config);
   state_.base_lr = optimizer.lr();
+  for (size_t g = 1; g < optimizer.group_count(); ++g) {
+    state_.group_base_lrs.push_back(optimizer.group_lr(g));
+  }
+  check_groups(optimizer);
   if (config.kind == SchedulerKind::reduce_on_plateau) {
     // PyTorch: last_epoch = 0 and best = the worst value of the mode.
     state_.last_epoch = 0;
@@ -99,12 +106,46 @@ void LrScheduler::step(Optimizer &optimizer) {
     fail(NNSTATE_ERR_STATE, "ReduceLROnPlateau needs a metric to step");
   }
   if (config_.kind == SchedulerKind::none) return;
+  check_groups(optimizer);
   state_.last_epoch += 1;
-  optimizer.set_lr(next_lr(optimizer.lr()));
+  for (size_t g = 0; g < optimizer.group_count(); ++g) {
+    const double base = g == 0 ? state_.base_lr : state_.group_base_lrs[g - 1];
+    optimizer.set_group_lr(g, next_lr(optimizer.group_lr(g), base));
+  }
+}
+
+void LrScheduler::set_group_min_lr(std::vector<double> values, const Optimizer &optimizer) {
+  if (config_.kind != SchedulerKind::reduce_on_plateau) {
+    fail(NNSTATE_ERR_STATE, std::string("a per-group min_lr needs ReduceLROnPlateau, not ") +
+                                scheduler_kind_name(config_.kind));
+  }
+  SchedulerConfig next = config_;
+  next.group_min_lr = std::move(values);
+  validate_scheduler_config(next);
+  std::swap(config_, next);
+  try {
+    check_groups(optimizer);
+  } catch (...) {
+    std::swap(config_, next);
+    throw;
+  }
+}
+
+// Per-group lists must fit the optimizer it steps (a loaded optimizer may have other groups).
+void LrScheduler::check_groups(const Optimizer &optimizer) const {
+  const size_t groups = optimizer.group_count() - 1;
+  if (state_.group_base_lrs.size() != groups ||
+      (!config_.group_min_lr.empty() && config_.group_min_lr.size() != groups)) {
+    fail(NNSTATE_ERR_STATE, "the scheduler has " + std::to_string(state_.group_base_lrs.size()) +
+                                " param groups' initial rates and " +
+                                std::to_string(config_.group_min_lr.size()) +
+                                " min_lr values, the optimizer " + std::to_string(groups) +
+                                " param groups besides the default one");
+  }
 }
 
 // The rate after stepping to state_.last_epoch, from the current rate (PyTorch's get_lr()).
-double LrScheduler::next_lr(double lr) const {
+double LrScheduler::next_lr(double lr, double base_lr) const {
   const SchedulerConfig &c = config_;
   const int64_t epoch = state_.last_epoch;
   switch (c.kind) {
@@ -120,7 +161,7 @@ double LrScheduler::next_lr(double lr) const {
       const double t_max = static_cast<double>(c.t_max), e = static_cast<double>(epoch);
       if (epoch == 0) return lr;
       if ((epoch - 1 - c.t_max) % (2 * c.t_max) == 0) {
-        return lr + (state_.base_lr - c.eta_min) * (1.0 - std::cos(M_PI / t_max)) / 2.0;
+        return lr + (base_lr - c.eta_min) * (1.0 - std::cos(M_PI / t_max)) / 2.0;
       }
       return (1.0 + std::cos(M_PI * e / t_max)) / (1.0 + std::cos(M_PI * (e - 1.0) / t_max)) *
                  (lr - c.eta_min) +
@@ -153,6 +194,7 @@ void LrScheduler::step(Optimizer &optimizer, double metric) {
     step(optimizer);
     return;
   }
+  check_groups(optimizer);
   state_.last_epoch += 1;
   if (is_better(metric, state_.best)) {
     state_.best = metric;
@@ -165,9 +207,13 @@ void LrScheduler::step(Optimizer &optimizer, double metric) {
     state_.num_bad_epochs = 0;  // bad epochs during cooldown are ignored
   }
   if (state_.num_bad_epochs > config_.patience) {
-    const double old_lr = optimizer.lr();
-    const double new_lr = std::max(old_lr * config_.factor, config_.min_lr);
-    if (old_lr - new_lr > config_.eps) optimizer.set_lr(new_lr);
+    for (size_t g = 0; g < optimizer.group_count(); ++g) {
+      const double min_lr =
+          g == 0 || config_.group_min_lr.empty() ? config_.min_lr : config_.group_min_lr[g - 1];
+      const double old_lr = optimizer.group_lr(g);
+      const double new_lr = std::max(old_lr * config_.factor, min_lr);
+      if (old_lr - new_lr > config_.eps) optimizer.set_group_lr(g, new_lr);
+    }
     state_.cooldown_counter = config_.cooldown;
     state_.num_bad_epochs = 0;
   }

@@ -48,8 +48,11 @@ struct SchedulerConfig {
   double threshold = 1e-4;
   ThresholdMode threshold_mode = ThresholdMode::rel;
   int64_t cooldown = 0;
-  double min_lr = 0.0;
+  double min_lr = 0.0;  // the default group's, and every group's when group_min_lr is empty
   double eps = 1e-8;
+  // ReduceLROnPlateau's min_lr of each parameter group (torch's min_lr list), group k at [k];
+  // empty: min_lr for all. Its length must equal the optimizer's groups (without the default).
+  std::vector<double> group_min_lr;
 };
 
 // Throws Error with PyTorch's rules (factor < 1, positive T_max and step_size, ...).
@@ -58,6 +61,8 @@ void validate_scheduler_config(const SchedulerConfig &config);
 struct SchedulerState {
   int64_t last_epoch = -1;  // PyTorch's last_epoch: steps taken (0 after construction)
   double base_lr = 0.0;     // the optimizer's rate when the scheduler was attached
+  // The same of each parameter group (torch's per-group initial_lr), group k at [k].
+  std::vector<double> group_base_lrs;
   // ReduceLROnPlateau
   double best = 0.0;
   int64_t num_bad_epochs = 0;
@@ -74,16 +79,21 @@ class LrScheduler {
 
   const SchedulerConfig &config() const { return config_; }
   const SchedulerState &state() const { return state_; }
+  // ReduceLROnPlateau's per-group min_lr (SchedulerConfig::group_min_lr), checked against
+  // `optimizer`'s groups; throws STATE for another kind.
+  void set_group_min_lr(std::vector<double> values, const Optimizer &optimizer);
   // Replaces the state, e.g. from a checkpoint (the optimizer's rate is restored separately).
   void restore(const SchedulerState &state) { state_ = state; }
 
-  // Advances an epoch-based schedule by one step and sets the optimizer's rate.
+  // Advances an epoch-based schedule by one step and sets the rate of each of the optimizer's
+  // groups, as PyTorch's schedulers do for each of param_groups.
   void step(Optimizer &optimizer);
   // ReduceLROnPlateau: one step with the monitored metric.
   void step(Optimizer &optimizer, double metric);
 
  private:
-  double next_lr(double lr) const;
+  double next_lr(double lr, double base_lr) const;
+  void check_groups(const Optimizer &optimizer) const;
   bool is_better(double value, double best) const;
 
   SchedulerConfig config_;

@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <map>
 
 #include "layers/factory.h"
 #include "losses/metrics.h"
 #include "parallel/blas_threads.h"
+
+#include "train/frozen.h"
 #include "train/network_tensors.h"
 #include "util/error.h"
 
@@ -29,12 +32,15 @@ size_t Model::add_node(const LayerConfig &config, const std::vector<int32_t> &in
   // A refused layer must not consume initialisation randomness: later layers would otherwise
   // get different weights than in a program that never made the failing call.
   const RngState before = init_rng_.state();
+  size_t index;
   try {
-    return network_.add(make_layer(config, &init_rng_), inputs, name);
+    index = network_.add(make_layer(config, &init_rng_), inputs, name);
   } catch (...) {
     init_rng_ = Rng(before);
     throw;
   }
+  if (!frozen_.empty()) apply_frozen(network_, frozen_, frozen_batchnorm_eval_);
+  return index;
 }
 
 void Model::set_loss(LossKind kind) {
@@ -43,7 +49,102 @@ void Model::set_loss(LossKind kind) {
 
 void Model::set_optimizer(const OptimizerConfig &config) {
   if (network_.size() == 0) fail(NNSTATE_ERR_STATE, "add layers before setting the optimizer");
-  optimizer_ = make_optimizer(config, network_parameters(network_));
+  // A group may hold only frozen parameters, so its patterns are matched against them all.
+  const std::vector<std::string> names = parameter_names(network_);
+  for (size_t g = 0; g < config.groups.size(); ++g) {
+    check_patterns_match(config.groups[g].params, names, "param group " + std::to_string(g));
+  }
+  optimizer_ = make_optimizer(config, trainable_parameters());
+}
+
+std::vector<TensorRef> Model::trainable_parameters() {
+  std::vector<TensorRef> params = network_parameters(network_);
+  if (frozen_.empty()) return params;
+  params.erase(std::remove_if(params.begin(), params.end(),
+                              [&](const TensorRef &p) { return is_frozen(p.name); }),
+               params.end());
+  return params;
+}
+
+bool Model::is_frozen(const std::string &name) const {
+  return std::binary_search(frozen_.begin(), frozen_.end(), name);
+}
+
+void Model::set_requires_grad(const std::vector<std::string> &patterns, bool requires_grad) {
+  const char *what = requires_grad ? "unfreeze" : "freeze";
+  std::vector<std::string> selected = select_parameters(network_, patterns, what);
+  std::vector<std::string> next;
+  std::sort(selected.begin(), selected.end());
+  if (requires_grad) {
+    std::set_difference(frozen_.begin(), frozen_.end(), selected.begin(), selected.end(),
+                        std::back_inserter(next));
+  } else {
+    std::set_union(frozen_.begin(), frozen_.end(), selected.begin(), selected.end(),
+                   std::back_inserter(next));
+  }
+  if (next == frozen_) return;
+  frozen_ = std::move(next);
+  frozen_changed();
+}
+
+void Model::set_frozen(std::vector<std::string> names) {
+  std::sort(names.begin(), names.end());
+  if (std::adjacent_find(names.begin(), names.end()) != names.end()) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT, "frozen parameter \"" +
+                                           *std::adjacent_find(names.begin(), names.end()) +
+                                           "\" is listed twice");
+  }
+  std::vector<std::string> params = parameter_names(network_);
+  std::sort(params.begin(), params.end());
+  for (const std::string &n : names) {
+    if (!std::binary_search(params.begin(), params.end(), n)) {
+      fail(NNSTATE_ERR_NOT_FOUND, "frozen tensor \"" + n + "\" is not a parameter of the network");
+    }
+  }
+  if (names == frozen_) return;
+  frozen_ = std::move(names);
+  frozen_changed();
+}
+
+void Model::set_frozen_batchnorm_eval(bool eval) {
+  frozen_batchnorm_eval_ = eval;
+  apply_frozen(network_, frozen_, frozen_batchnorm_eval_);
+}
+
+// A new optimizer over the trainable parameters with the same options and current rates; the
+// state of every parameter that trained before moves over by name.
+void Model::frozen_changed() {
+  apply_frozen(network_, frozen_, frozen_batchnorm_eval_);
+  if (!optimizer_) return;
+  struct Kept {
+    int64_t step = 0;
+    std::map<std::string, Tensor> tensors;
+  };
+  struct Take : OptimizerStateVisitor {
+    std::map<std::string, Kept> kept;
+    void step(const std::string &param, int64_t &step) override { kept[param].step = step; }
+    void tensor(const std::string &param, const char *state, Tensor &value) override {
+      kept[param].tensors[state] = std::move(value);
+    }
+  };
+  struct Give : OptimizerStateVisitor {
+    std::map<std::string, Kept> *kept;
+    void step(const std::string &param, int64_t &step) override {
+      auto it = kept->find(param);
+      if (it != kept->end()) step = it->second.step;
+    }
+    void tensor(const std::string &param, const char *state, Tensor &value) override {
+      auto it = kept->find(param);
+      if (it != kept->end()) value = std::move(it->second.tensors.at(state));
+    }
+  };
+  std::unique_ptr<Optimizer> next = make_optimizer(optimizer_->config(), trainable_parameters());
+  Take take;
+  optimizer_->visit_state(take);
+  Give give;
+  give.kept = &take.kept;
+  next->visit_state(give);
+  optimizer_ = std::move(next);
 }
 
 Loss &Model::require_loss() {

@@ -39,6 +39,25 @@ class Model {
   Loss *loss() { return loss_.get(); }
   Optimizer *optimizer() { return optimizer_.get(); }
 
+  // Frozen parameters (PyTorch requires_grad=False): the parameters `patterns` select (tensor or
+  // module names, optim/param_groups.h) stop (requires_grad false) or start training. Frozen
+  // parameters get no update and no optimizer state; when the set changes under an optimizer,
+  // the tensors that stay trainable keep their state and newly trainable ones start fresh
+  // (step 0, zero moments), as a torch optimizer does for a parameter without state. Throws
+  // NOT_FOUND naming a pattern that selects no parameter.
+  void set_requires_grad(const std::vector<std::string> &patterns, bool requires_grad);
+  // The frozen parameters' names, sorted; set_frozen replaces them (e.g. from a checkpoint;
+  // each must be a parameter).
+  const std::vector<std::string> &frozen() const { return frozen_; }
+  void set_frozen(std::vector<std::string> names);
+  bool is_frozen(const std::string &name) const;
+  // BatchNorm layers whose parameters are all frozen run in eval mode while training (running
+  // statistics used and not updated), as fine-tuning recipes do with module.eval().
+  void set_frozen_batchnorm_eval(bool eval);
+  bool frozen_batchnorm_eval() const { return frozen_batchnorm_eval_; }
+  // The parameters that train, in visit_state order: what the optimizer and clipping see.
+  std::vector<TensorRef> trainable_parameters();
+
   // The mode of evaluate() and predict(): false (default) is PyTorch's model.eval(); true is
   // model.train() (batch statistics, running-statistics updates, dropout from the dropout
   // stream). train_step always runs in training mode.
@@ -93,6 +112,10 @@ class Model {
   bool inference_training_ = false;
   std::shared_ptr<Collective> collective_;
   std::unique_ptr<ChunkedNetwork> chunked_;  // the deterministic mode, when on
+
+  std::vector<std::string> frozen_;  // sorted
+  bool frozen_batchnorm_eval_ = false;
+  void frozen_changed();
 };
 
 }  // namespace nnstate

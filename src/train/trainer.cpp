@@ -60,7 +60,7 @@ Trainer::Trainer(Model &model, const TrainerConfig &config) : model_(model), con
   }
   validate_step_options(config.clip, config.accumulate_steps);
   validate_rollback_config(config.rollback);
-  params_ = network_parameters(model.network());
+  params_ = model.trainable_parameters();
   if (config.accumulate_steps > 1) accumulator_.bind(params_);
   if (config.scheduler.kind != SchedulerKind::none) {
     scheduler_ = std::make_unique<LrScheduler>(config.scheduler, *model.optimizer());
@@ -94,6 +94,33 @@ void Trainer::set_step_options(const GradClipConfig &clip, int64_t accumulate_st
   config_.clip = clip;
   config_.accumulate_steps = accumulate_steps;
   if (accumulate_steps > 1 && accumulator_.sums().empty()) accumulator_.bind(params_);
+}
+
+void Trainer::set_group_min_lr(std::vector<double> values) {
+  if (!scheduler_) fail(NNSTATE_ERR_STATE, "a per-group min_lr needs ReduceLROnPlateau, not none");
+  scheduler_->set_group_min_lr(values, *model_.optimizer());
+  config_.scheduler.group_min_lr = std::move(values);
+}
+
+void Trainer::refresh_parameters() {
+  std::vector<TensorRef> params = model_.trainable_parameters();
+  auto same = [&] {
+    if (params.size() != params_.size()) return false;
+    for (size_t i = 0; i < params.size(); ++i) {
+      if (params[i].name != params_[i].name) return false;
+    }
+    return true;
+  };
+  if (same()) return;
+  if (state_.micro_in_group > 0) {
+    fail(NNSTATE_ERR_STATE, "the frozen parameters changed with " +
+                                std::to_string(state_.micro_in_group) +
+                                " micro-batches of an accumulation group summed");
+  }
+  params_ = std::move(params);
+  if (config_.accumulate_steps > 1) accumulator_.bind(params_);
+  // The snapshot copies the old optimizer's state: the next fit takes a new one.
+  state_.snapshot_step = -1;
 }
 
 void Trainer::set_rollback(const RollbackConfig &rollback) {
@@ -238,7 +265,9 @@ bool Trainer::roll_back(float loss, DivergenceReason reason) {
   if (event.gave_up) {
     state_.diverged = true;
   } else {
-    optimizer.set_lr(optimizer.lr() * config_.rollback.lr_factor);
+    for (size_t g = 0; g < optimizer.group_count(); ++g) {
+      optimizer.set_group_lr(g, optimizer.group_lr(g) * config_.rollback.lr_factor);
+    }
     state_.skip_remaining = config_.rollback.skip_batches - 1;
   }
   event.lr = optimizer.lr();
@@ -366,6 +395,7 @@ void Trainer::check_position(int64_t samples, int64_t batches) const {
 StopReason Trainer::fit(const Dataset &train, const Dataset *validation,
                         TrainerObserver *observer) {
   check_datasets(train, validation);
+  refresh_parameters();
   stop_requested_.store(false);
   if (state_.stopped_early) return StopReason::early_stopping;
   if (state_.diverged) return StopReason::diverged;

@@ -124,6 +124,12 @@ class Trainer {
   // requires the saved run's settings). Throws STATE when a new accumulate_steps would break an
   // unfinished group.
   void set_step_options(const GradClipConfig &clip, int64_t accumulate_steps);
+  // ReduceLROnPlateau's per-group min_lr (SchedulerConfig::group_min_lr), between fits.
+  void set_group_min_lr(std::vector<double> values);
+  // Re-reads the model's trainable parameters (after its frozen set changed, e.g. by a load):
+  // clipping and accumulation follow them. fit() calls it. Throws STATE while an accumulation
+  // group is unfinished and the set differs.
+  void refresh_parameters();
   // Divergence rollback as in TrainerConfig, between fits. A run that enables it gets its
   // first snapshot when the next fit starts.
   void set_rollback(const RollbackConfig &rollback);
@@ -171,7 +177,7 @@ class Trainer {
   std::unique_ptr<EarlyStopping> early_stopping_;
   std::atomic<bool> stop_requested_{false};
   std::vector<float> batch_inputs_, batch_targets_;
-  std::vector<TensorRef> params_;  // the network's parameters, gathered once for clipping
+  std::vector<TensorRef> params_;  // the trainable parameters, for clipping and accumulation
   double last_grad_norm_ = 0.0;    // of the last update, for BatchInfo
   bool last_skipped_ = false;      // the last batch was skipped, for BatchInfo
   GradAccumulator accumulator_;

@@ -7,6 +7,7 @@
 set -u
 NNSTATE=$1
 WORK=$2
+GOLDEN_1_3="$(cd "$(dirname "$0")/../data/v1" && pwd)/frozen_groups_trainer.nnst"
 . "$(dirname "$0")/cli_lib.sh"
 
 expect_out() {  # expect_out PATTERN WHAT: out.txt has a line matching PATTERN
@@ -178,6 +179,17 @@ done
 expect_error 1 "empty.nnst: " inspect /dev/null/empty.nnst
 : > empty.nnst
 expect_error 1 "empty.nnst: " inspect empty.nnst
+
+# ---- format 1.3: the frozen parameters and the param groups of the golden file -------------
+run 0 inspect --no-tensors "$GOLDEN_1_3"
+expect_out '^format: +1\.3$' "inspect 1.3 format"
+expect_out '^param groups: +3 \(0: the default group\)$' "inspect param groups"
+expect_out '^  1 \[0, 3\]: lr 0\.004, betas \(0\.8, 0\.99\), eps 1e-08, weight_decay 0, 2 parameter\(s\)$' \
+  "inspect group 1"
+expect_out '^  2 \[5\]: lr 0\.0125, betas \(0\.9, 0\.999\), eps 1e-06, weight_decay 0\.01, 2 parameter\(s\)$' \
+  "inspect group 2"
+expect_out '^frozen: +4 parameter tensor\(s\) \(no update, no state\)$' "inspect frozen"
+expect_out '^  1\.weight$' "inspect frozen names"
 
 for cmd in inspect dump verify diff plot; do
   run 0 $cmd --help

@@ -166,3 +166,9 @@ TEST_CASE("checkpoint: mutated manifests of the golden guarded trainer (format 1
   REQUIRE(!good.empty());
   check_manifest_mutations(good);
 }
+
+TEST_CASE("checkpoint: mutated manifests of the golden frozen, grouped trainer (1.3) never crash") {
+  const auto good = read_file(std::string(NNSTATE_GOLDEN_DIR) + "/v1/frozen_groups_trainer.nnst");
+  REQUIRE(!good.empty());
+  check_manifest_mutations(good);
+}

@@ -55,8 +55,10 @@ void rebuild_network(CheckpointView &v) {
     try {
       v.lr = net.lr();
       v.has_lr = true;
+      v.param_groups = net.param_groups();
     } catch (const nnstate::Error &) {  // no optimizer
     }
+    v.frozen = net.frozen();
     try {
       v.input_size = net.input_size();
       v.output_size = net.output_size();

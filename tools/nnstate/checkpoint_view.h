@@ -59,6 +59,10 @@ struct CheckpointView {
   bool has_lr = false;
   size_t input_size = 0, output_size = 0;
   GraphView graph;  // each node with its output shape and parameters, when rebuilt
+  // 1.3, when rebuilt: the frozen parameters and the optimizer's groups (default group first)
+  // with their trainable parameter counts.
+  std::vector<std::string> frozen;
+  std::vector<std::pair<nnstate::Network::ParamGroup, size_t>> param_groups;
 
   const TensorView *find(const std::string &name) const;
   const std::string *meta(const std::string &key) const;  // nullptr when absent

@@ -182,6 +182,22 @@ void print_graph(const GraphView &g) {
 }
 
 // The best epoch by val_loss when validated, else by loss (as the monitors default).
+// 1.3: one line per parameter group when the optimizer has more than the default one.
+void print_param_groups(const CheckpointView &v) {
+  if (v.param_groups.size() < 2) return;
+  field("param groups", std::to_string(v.param_groups.size()) + " (0: the default group)");
+  for (size_t g = 0; g < v.param_groups.size(); ++g) {
+    const nnstate::Network::ParamGroup &p = v.param_groups[g].first;
+    std::string patterns;
+    for (const std::string &s : p.params) patterns += (patterns.empty() ? "" : ", ") + s;
+    std::printf("  %zu [%s]: lr %s, betas (%s, %s), eps %s, weight_decay %s, %zu parameter(s)\n", g,
+                g == 0 ? "unselected" : patterns.c_str(), number_text(p.lr).c_str(),
+                number_text(p.beta1).c_str(), number_text(p.beta2).c_str(),
+                number_text(p.eps).c_str(), number_text(p.weight_decay).c_str(),
+                v.param_groups[g].second);
+  }
+}
+
 void print_best(const History &h) {
   bool validated = false;
   for (const HistoryRow &r : h.rows) validated |= !std::isnan(r.val_loss);
@@ -258,6 +274,11 @@ int cmd_inspect(int argc, char **argv) {
     optimizer += ", " + std::to_string(counts[NNSTATE_ROLE_OPTIMIZER_STATE]) + " state tensor(s)";
   }
   field("optimizer", optimizer);
+  print_param_groups(v);
+  if (!v.frozen.empty()) {
+    field("frozen", std::to_string(v.frozen.size()) + " parameter tensor(s) (no update, no state)");
+    for (const std::string &name : v.frozen) std::printf("  %s\n", name.c_str());
+  }
   field("scheduler", scheduler_text(v));
   field("early stopping", early_stopping_text(v, counts[NNSTATE_ROLE_BEST_WEIGHT]));
   field("training", training_text(v));

@@ -2,8 +2,10 @@
 #ifndef NNSTATE_CXX_NETWORK_HPP
 #define NNSTATE_CXX_NETWORK_HPP
 
+#include <cmath>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nnstate/cxx/error.hpp"
@@ -231,6 +233,80 @@ class Network {
     return value;
   }
   void set_lr(double lr) { check(nnstate_network_set_lr(get(), lr)); }
+
+  // Frozen parameters (requires_grad=False) by tensor or module name: "features", "fc.weight".
+  Network &freeze(const std::string &pattern) {
+    check(nnstate_network_set_requires_grad(get(), pattern.c_str(), 0));
+    return *this;
+  }
+  Network &unfreeze(const std::string &pattern) {
+    check(nnstate_network_set_requires_grad(get(), pattern.c_str(), 1));
+    return *this;
+  }
+  // BatchNorm layers whose parameters are all frozen run in eval mode while training.
+  Network &frozen_batchnorm_eval(bool eval) {
+    check(nnstate_network_set_frozen_batchnorm_eval(get(), eval ? 1 : 0));
+    return *this;
+  }
+  std::vector<std::string> frozen() const {
+    std::vector<std::string> names(query(nnstate_network_frozen_count));
+    for (size_t i = 0; i < names.size(); ++i) {
+      const char *name = nullptr;
+      check(nnstate_network_frozen_name(get(), i, &name));
+      names[i] = name;
+    }
+    return names;
+  }
+
+  // One parameter group as torch's {"params": ..., "lr": ...}; NaN options: the optimizer's.
+  struct ParamGroup {
+    std::vector<std::string> params;
+    double lr = NAN, beta1 = NAN, beta2 = NAN, eps = NAN, weight_decay = NAN;
+  };
+  // The optimizer with `groups`; `options` are the default group's (unselected parameters).
+  Network &optimizer(const nnstate_optimizer_options &options,
+                     const std::vector<ParamGroup> &groups) {
+    std::vector<std::vector<const char *>> patterns(groups.size());
+    std::vector<nnstate_param_group_options> raw(groups.size());
+    for (size_t g = 0; g < groups.size(); ++g) {
+      for (const std::string &p : groups[g].params) patterns[g].push_back(p.c_str());
+      check(nnstate_param_group_options_init(&raw[g]));
+      raw[g].patterns = patterns[g].data();
+      raw[g].pattern_count = patterns[g].size();
+      raw[g].lr = groups[g].lr;
+      raw[g].beta1 = groups[g].beta1;
+      raw[g].beta2 = groups[g].beta2;
+      raw[g].eps = groups[g].eps;
+      raw[g].weight_decay = groups[g].weight_decay;
+    }
+    check(nnstate_network_set_optimizer_groups(get(), &options, raw.data(), raw.size()));
+    return *this;
+  }
+  // The optimizer's groups, the default group first (index 0), with their current options.
+  std::vector<std::pair<ParamGroup, size_t>> param_groups() const {
+    std::vector<std::pair<ParamGroup, size_t>> out(query(nnstate_network_param_group_count));
+    for (size_t g = 0; g < out.size(); ++g) {
+      nnstate_param_group_info info{};
+      info.struct_size = sizeof info;
+      check(nnstate_network_param_group(get(), g, &info));
+      ParamGroup &group = out[g].first;
+      group.lr = info.lr;
+      group.beta1 = info.beta1;
+      group.beta2 = info.beta2;
+      group.eps = info.eps;
+      group.weight_decay = info.weight_decay;
+      for (size_t k = 0; k < info.pattern_count; ++k) {
+        const char *pattern = nullptr;
+        check(nnstate_network_param_group_pattern(get(), g, k, &pattern));
+        group.params.emplace_back(pattern);
+      }
+      out[g].second = info.parameter_count;
+    }
+    return out;
+  }
+  void set_group_lr(size_t group, double lr) {
+    check(nnstate_network_set_group_lr(get(), group, lr));
+  }
 
   // Tensor names in state_dict order ("0.weight", ...).
   std::vector<std::string> tensor_names() const {

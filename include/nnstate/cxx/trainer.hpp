@@ -98,6 +98,10 @@ class Trainer {
   void set_step_options(const nnstate_step_options &options) {
     check(nnstate_trainer_set_step_options(get(), &options));
   }
+  // ReduceLROnPlateau's min_lr of each param group besides the default (torch's min_lr list).
+  void set_group_min_lr(const std::vector<double> &values) {
+    check(nnstate_trainer_set_group_min_lr(get(), values.data(), values.size()));
+  }
   void set_rollback(const nnstate_rollback_options &options) {
     check(nnstate_trainer_set_rollback(get(), &options));
   }
