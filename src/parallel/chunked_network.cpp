@@ -64,7 +64,7 @@ void ChunkedNetwork::bind() {
     SyncNode s;
     s.node = i;
     s.layer = bn;
-    s.channels = bn->config().num_features;
+    s.channels = bn->config().as<BatchNormConfig>().num_features;
     syncs_.push_back(std::move(s));
   }
   param_offset_.clear();
@@ -219,7 +219,7 @@ void ChunkedNetwork::run_forward_to_output(bool training) {
     canonical_tree_moments(s.mean.data(), s.m2.data(), s.counts.data(), chunks_, width);
     const int64_t total = s.counts[0];
     if (training && total <= 1) {
-      fail(NNSTATE_ERR_SHAPE_MISMATCH, std::string(layer_kind_name(s.layer->config().kind)) +
+      fail(NNSTATE_ERR_SHAPE_MISMATCH, std::string(layer_kind_name(s.layer->config().kind())) +
                                            " of node " + std::to_string(s.node) +
                                            ": expected more than 1 value per channel when "
                                            "training, got " +

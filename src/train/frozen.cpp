@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "layers/layer_config.h"
 #include "optim/param_groups.h"
 #include "util/error.h"
 
@@ -60,7 +61,7 @@ void apply_frozen(Graph &network, const std::vector<std::string> &frozen, bool b
       if (source != Graph::kNetworkInput && backward[static_cast<size_t>(source)]) needed = true;
     }
     backward[i] = needed ? 1 : 0;
-    const LayerKind kind = network.layer(i).config().kind;
+    const LayerKind kind = network.layer(i).config().kind();
     const bool batch_norm = kind == LayerKind::batch_norm1d || kind == LayerKind::batch_norm2d;
     eval[i] = batchnorm_eval && batch_norm && !params[i].empty() && trainable == 0 ? 1 : 0;
   }

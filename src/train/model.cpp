@@ -8,7 +8,6 @@
 #include "layers/factory.h"
 #include "losses/metrics.h"
 #include "parallel/blas_threads.h"
-
 #include "train/frozen.h"
 #include "train/network_tensors.h"
 #include "util/error.h"
@@ -106,7 +105,16 @@ void Model::set_frozen(std::vector<std::string> names) {
   frozen_changed();
 }
 
+// The chunk replicas of the deterministic mode run every node in the pass's mode, so a frozen
+// module's BatchNorm cannot be kept in eval mode there (yet): refused rather than ignored.
+static void refuse_chunked_frozen_batchnorm_eval() {
+  fail(NNSTATE_ERR_STATE,
+       "the deterministic (chunked) mode and frozen BatchNorm in eval mode cannot be combined yet: "
+       "turn one of them off");
+}
+
 void Model::set_frozen_batchnorm_eval(bool eval) {
+  if (eval && chunked_) refuse_chunked_frozen_batchnorm_eval();
   frozen_batchnorm_eval_ = eval;
   apply_frozen(network_, frozen_, frozen_batchnorm_eval_);
 }
@@ -163,6 +171,7 @@ void Model::set_deterministic(int64_t chunk_size, int64_t threads) {
     chunked_.reset();
     return;
   }
+  if (frozen_batchnorm_eval_) refuse_chunked_frozen_batchnorm_eval();
   const int64_t pool = threads > 0 ? threads : std::max(1, blas_threads());
   chunked_ = std::make_unique<ChunkedNetwork>(network_, chunk_size, pool);
   chunked_->set_collective(collective_.get());

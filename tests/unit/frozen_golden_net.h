@@ -14,17 +14,14 @@ inline void build(nnstate::Model &model) {
   using nnstate::LayerConfig;
   using nnstate::LayerKind;
   auto linear = [](int64_t in, int64_t out) {
-    LayerConfig c;
-    c.kind = LayerKind::linear;
-    c.in_features = in;
-    c.out_features = out;
+    LayerConfig c(LayerKind::linear);
+    c.as<nnstate::LinearConfig>().in_features = in;
+    c.as<nnstate::LinearConfig>().out_features = out;
     return c;
   };
-  LayerConfig bn;
-  bn.kind = LayerKind::batch_norm1d;
-  bn.num_features = 5;
-  LayerConfig relu;
-  relu.kind = LayerKind::relu;
+  LayerConfig bn(LayerKind::batch_norm1d);
+  bn.as<nnstate::BatchNormConfig>().num_features = 5;
+  LayerConfig relu(LayerKind::relu);
   model.add_layer(linear(4, 5));
   model.add_layer(bn);
   model.add_layer(relu);

@@ -30,16 +30,14 @@ struct GroupsTrainer {
       for (int f = 0; f < 3; ++f) x.push_back(static_cast<float>((i * (f + 3)) % 7) / 7.0f);
       y.push_back(static_cast<float>(i % 3));
     }
-    LayerConfig l;
-    l.kind = LayerKind::linear;
-    l.in_features = 3;
-    l.out_features = 4;
+    LayerConfig l(LayerKind::linear);
+    l.as<LinearConfig>().in_features = 3;
+    l.as<LinearConfig>().out_features = 4;
     model.add_node(l, {Graph::kNetworkInput}, "body");
-    LayerConfig tanh;
-    tanh.kind = LayerKind::tanh;
+    LayerConfig tanh(LayerKind::tanh);
     model.add_node(tanh, {0}, "");
-    l.in_features = 4;
-    l.out_features = 3;
+    l.as<LinearConfig>().in_features = 4;
+    l.as<LinearConfig>().out_features = 3;
     model.add_node(l, {1}, "head");
     model.set_loss(LossKind::cross_entropy);
     model.set_requires_grad({"body.weight"}, false);

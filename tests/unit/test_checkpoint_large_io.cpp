@@ -14,9 +14,8 @@ namespace {
 // Linear(1200, 1200) + Adam: three tensors of 5.5 MiB, 16.5 MiB of data, past every threshold.
 std::unique_ptr<Model> large_model() {
   auto model = std::make_unique<Model>(7);
-  LayerConfig linear;
-  linear.kind = LayerKind::linear;
-  linear.in_features = linear.out_features = 1200;
+  LayerConfig linear(LayerKind::linear);
+  linear.as<LinearConfig>().in_features = linear.as<LinearConfig>().out_features = 1200;
   model->add_layer(linear);
   model->set_loss(LossKind::mse);
   model->set_optimizer(default_optimizer_config(OptimizerKind::adam));

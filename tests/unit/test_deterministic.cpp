@@ -26,15 +26,13 @@ using namespace nnstate;
 namespace {
 
 LayerConfig layer_of(LayerKind kind) {
-  LayerConfig c;
-  c.kind = kind;
-  return c;
+  return LayerConfig(kind);
 }
 
 LayerConfig linear(int64_t in, int64_t out) {
   LayerConfig c = layer_of(LayerKind::linear);
-  c.in_features = in;
-  c.out_features = out;
+  c.as<LinearConfig>().in_features = in;
+  c.as<LinearConfig>().out_features = out;
   return c;
 }
 
@@ -54,25 +52,25 @@ void build_mlp(Model &m) {
 void build_cnn(Model &m) {
   m.network().set_sample_input_shape(Shape{1, 6, 6});
   LayerConfig conv = layer_of(LayerKind::conv2d);
-  conv.in_channels = 1;
-  conv.out_channels = 4;
-  conv.kernel_size = {3, 3};
-  conv.padding = {1, 1};
+  conv.as<Conv2dConfig>().in_channels = 1;
+  conv.as<Conv2dConfig>().out_channels = 4;
+  conv.as<Conv2dConfig>().kernel_size = {3, 3};
+  conv.as<Conv2dConfig>().padding = {1, 1};
   m.add_layer(conv);
   LayerConfig bn = layer_of(LayerKind::batch_norm2d);
-  bn.num_features = 4;
+  bn.as<BatchNormConfig>().num_features = 4;
   m.add_layer(bn);
   m.add_layer(layer_of(LayerKind::relu));
   m.add_layer(layer_of(LayerKind::dropout2d));
   LayerConfig pool = layer_of(LayerKind::max_pool2d);
-  pool.kernel_size = {2, 2};
-  pool.stride = {0, 0};
+  pool.as<MaxPool2dConfig>().kernel_size = {2, 2};
+  pool.as<MaxPool2dConfig>().stride = {0, 0};
   m.add_layer(pool);
   m.add_layer(layer_of(LayerKind::flatten));
   m.add_layer(layer_of(LayerKind::dropout));
   m.add_layer(linear(36, 10));
   LayerConfig bn1 = layer_of(LayerKind::batch_norm1d);
-  bn1.num_features = 10;
+  bn1.as<BatchNormConfig>().num_features = 10;
   m.add_layer(bn1);
   m.add_layer(linear(10, 3));
   m.set_loss(LossKind::cross_entropy);
@@ -86,7 +84,7 @@ void build_cnn(Model &m) {
 void build_residual(Model &m) {
   m.add_node(linear(12, 16), {Graph::kNetworkInput}, "fc1");
   LayerConfig bn = layer_of(LayerKind::batch_norm1d);
-  bn.num_features = 16;
+  bn.as<BatchNormConfig>().num_features = 16;
   m.add_node(bn, {0}, "bn");
   m.add_node(layer_of(LayerKind::relu), {1}, "");
   m.add_node(linear(16, 16), {2}, "fc2");

@@ -17,17 +17,14 @@ using namespace nnstate;
 namespace {
 
 LayerConfig linear(int64_t in, int64_t out) {
-  LayerConfig c;
-  c.kind = LayerKind::linear;
-  c.in_features = in;
-  c.out_features = out;
+  LayerConfig c(LayerKind::linear);
+  c.as<LinearConfig>().in_features = in;
+  c.as<LinearConfig>().out_features = out;
   return c;
 }
 
 LayerConfig of_kind(LayerKind kind) {
-  LayerConfig c;
-  c.kind = kind;
-  return c;
+  return LayerConfig(kind);
 }
 
 // Linear(4, 5), ReLU, Linear(5, 3), ReLU, Linear(3, 2), MSE, Adam: weights from the seed.
@@ -35,7 +32,7 @@ void build(Model &m, bool batch_norm = false) {
   m.add_layer(linear(4, 5));
   if (batch_norm) {
     LayerConfig bn = of_kind(LayerKind::batch_norm1d);
-    bn.num_features = 5;
+    bn.as<BatchNormConfig>().num_features = 5;
     m.add_layer(bn);
   } else {
     m.add_layer(of_kind(LayerKind::relu));
@@ -206,4 +203,17 @@ TEST_CASE("BatchNorm of a frozen module keeps its running statistics with the ev
     CHECK((values(*t["1.running_mean"].value) == mean) == eval);
     CHECK(((*t["1.num_batches_tracked"].value)[0] == batches) == eval);
   }
+}
+
+TEST_CASE("frozen BatchNorm in eval mode and the deterministic mode are refused together") {
+  Model m(7);
+  build(m, true);
+  m.set_requires_grad({"0", "1"}, false);
+  m.set_frozen_batchnorm_eval(true);
+  CHECK_THROWS_WITH(m.set_deterministic(4, 1), doctest::Contains("cannot be combined"));
+  CHECK(m.frozen_batchnorm_eval());
+  m.set_frozen_batchnorm_eval(false);
+  m.set_deterministic(4, 1);
+  CHECK_THROWS_WITH(m.set_frozen_batchnorm_eval(true), doctest::Contains("cannot be combined"));
+  CHECK_FALSE(m.frozen_batchnorm_eval());
 }
