@@ -40,6 +40,48 @@ void *operator new(std::size_t size, std::align_val_t a) {
 void *operator new[](std::size_t size, std::align_val_t a) {
   return counted_alloc(size, static_cast<std::size_t>(a));
 }
+// The nothrow forms too (std::stable_sort's temporary buffer uses them): replaced with the
+// others so that every allocation is counted and freed by the same allocator.
+void *operator new(std::size_t size, const std::nothrow_t &) noexcept {
+  try {
+    return counted_alloc(size, 0);
+  } catch (const std::bad_alloc &) {
+    return nullptr;
+  }
+}
+void *operator new[](std::size_t size, const std::nothrow_t &) noexcept {
+  try {
+    return counted_alloc(size, 0);
+  } catch (const std::bad_alloc &) {
+    return nullptr;
+  }
+}
+void *operator new(std::size_t size, std::align_val_t a, const std::nothrow_t &) noexcept {
+  try {
+    return counted_alloc(size, static_cast<std::size_t>(a));
+  } catch (const std::bad_alloc &) {
+    return nullptr;
+  }
+}
+void *operator new[](std::size_t size, std::align_val_t a, const std::nothrow_t &) noexcept {
+  try {
+    return counted_alloc(size, static_cast<std::size_t>(a));
+  } catch (const std::bad_alloc &) {
+    return nullptr;
+  }
+}
+void operator delete(void *p, const std::nothrow_t &) noexcept {
+  std::free(p);
+}
+void operator delete[](void *p, const std::nothrow_t &) noexcept {
+  std::free(p);
+}
+void operator delete(void *p, std::align_val_t, const std::nothrow_t &) noexcept {
+  std::free(p);
+}
+void operator delete[](void *p, std::align_val_t, const std::nothrow_t &) noexcept {
+  std::free(p);
+}
 void operator delete(void *p) noexcept {
   std::free(p);
 }
