@@ -110,17 +110,29 @@ static const char *const kBackbone[] = {"0.weight",
                                         "3.bias"};
 #define BACKBONE_TENSORS (sizeof kBackbone / sizeof kBackbone[0])
 
-static void copy_backbone(nnstate_network *from, nnstate_network *to) {
-  float values[4 * 4 * 9];
-  size_t i;
-  for (i = 0; i < BACKBONE_TENSORS; ++i) {
-    const size_t n = kBackbone[i][0] == '3' && kBackbone[i][2] == 'w'     ? 144
-                     : kBackbone[i][0] == '0' && kBackbone[i][2] == 'w'   ? 36
-                     : strcmp(kBackbone[i], "1.num_batches_tracked") == 0 ? 1
-                                                                          : 4;
-    OK(nnstate_network_get_tensor(from, kBackbone[i], values, n));
-    OK(nnstate_network_set_tensor(to, kBackbone[i], values, n));
+/* The backbone goes into the new network as a user's fine-tuning does: the pretrained network
+ * is exported to safetensors and partially loaded, its head ("7.*", another shape) skipped. */
+static void import_backbone(nnstate_network *from, nnstate_network *to, const char *dir) {
+  char path[4096];
+  const char *skip[] = {"7.*"};
+  nnstate_partial_load_options how;
+  nnstate_load_report *report = NULL;
+  size_t loaded = 0, missing = 0, i;
+  const char *name = NULL;
+  snprintf(path, sizeof path, "%s.pretrained.safetensors", dir);
+  OK(nnstate_network_save_safetensors(from, path, NULL));
+  OK(nnstate_partial_load_options_init(&how));
+  how.skip_patterns = skip;
+  how.skip_count = 1;
+  OK(nnstate_network_load_partial(to, path, &how, &report));
+  OK(nnstate_load_report_count(report, NNSTATE_REPORT_LOADED, &loaded));
+  OK(nnstate_load_report_count(report, NNSTATE_REPORT_MISSING, &missing));
+  if (loaded != BACKBONE_TENSORS || missing != 4) die("the backbone import loaded other tensors");
+  for (i = 0; i < loaded; ++i) {
+    OK(nnstate_load_report_name(report, NNSTATE_REPORT_LOADED, i, &name));
+    if (strcmp(name, kBackbone[i]) != 0) die("the backbone import loaded other tensors");
   }
+  nnstate_load_report_free(report);
 }
 
 static int32_t on_batch(const nnstate_batch_info *info, void *user_data) {
@@ -189,7 +201,7 @@ static int train(const char *dir, const char *out_path) {
   OK(nnstate_network_add_activation(net, NNSTATE_LAYER_RELU));
   OK(nnstate_network_add_linear(net, 8, 2, 1)); /* "9" */
   OK(nnstate_network_set_loss(net, NNSTATE_LOSS_CROSS_ENTROPY));
-  copy_backbone(source, net);
+  import_backbone(source, net, dir);
   OK(nnstate_network_get_tensor(source, "0.weight", pretrained_w0, 36));
   nnstate_network_free(source);
   OK(nnstate_network_set_requires_grad(net, "0", 0));
