@@ -26,6 +26,7 @@
 #include "crash_child.h"
 #include "crash_points.h"
 #include "nnstate/nnstate.h"
+#include "text_file.h"
 
 #define KILLS 20
 #define MIN_KILLS_IN_SAVES 5 /* a broken interposition would silently leave none */
@@ -218,28 +219,9 @@ static int check_directory(const char *dir, long long *newest, char *listing, ch
 
 /* ---- Results ------------------------------------------------------------------------------- */
 
-static char *read_text(const char *path) {
-  FILE *f = fopen(path, "rb");
-  long size;
-  char *text;
-  if (!f) return NULL;
-  if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-    fclose(f);
-    return NULL;
-  }
-  text = malloc((size_t)size + 1);
-  if (text && fread(text, 1, (size_t)size, f) != (size_t)size) {
-    free(text);
-    text = NULL;
-  }
-  if (text) text[size] = '\0';
-  fclose(f);
-  return text;
-}
-
 /* 0 when equal; otherwise reports the first differing line and how many differ. */
 static int compare_results(const char *expected_path, const char *actual_path) {
-  char *expected = read_text(expected_path), *actual = read_text(actual_path);
+  char *expected = read_text_file(expected_path), *actual = read_text_file(actual_path);
   char *e = expected, *a = actual;
   long line = 0, differing = 0, first = 0;
   char first_expected[LINE] = "", first_actual[LINE] = "";

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "nnstate/nnstate.h"
+#include "text_file.h"
 
 #define SAMPLES 96
 #define SIDE 8
@@ -275,23 +276,6 @@ static int run_child(const char *dir, const char *out, long long kill) {
   return status;
 }
 
-static char *read_file(const char *path) {
-  FILE *f = fopen(path, "rb");
-  long size;
-  char *text;
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  size = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  text = calloc((size_t)size + 1, 1);
-  if (text && fread(text, 1, (size_t)size, f) != (size_t)size) {
-    free(text);
-    text = NULL;
-  }
-  fclose(f);
-  return text;
-}
-
 static int selftest(const char *work) {
   char straight_dir[1024], killed_dir[1024], straight_out[1024], resumed_out[1024], path[8192];
   char *a, *b, *resumed_at;
@@ -320,7 +304,7 @@ static int selftest(const char *work) {
     return 1;
   }
   snprintf(path, sizeof path, "%s.resumed", resumed_out);
-  resumed_at = read_file(path);
+  resumed_at = read_text_file(path);
   at = resumed_at ? atoll(resumed_at) : -1;
   free(resumed_at);
   /* Checkpoints every 5 batches: the newest before the kill at 23 is at 20. */
@@ -328,8 +312,8 @@ static int selftest(const char *work) {
     fprintf(stderr, "finetune_kill_resume: resumed at batch %lld, expected 20\n", at);
     return 1;
   }
-  a = read_file(straight_out);
-  b = read_file(resumed_out);
+  a = read_text_file(straight_out);
+  b = read_text_file(resumed_out);
   same = a && b && strcmp(a, b) == 0 && strstr(a, "group 2 lr") != NULL;
   if (!same) fprintf(stderr, "finetune_kill_resume: %s and %s differ\n", straight_out, resumed_out);
   free(a);
