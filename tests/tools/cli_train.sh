@@ -120,6 +120,32 @@ run 0 diff "$(final ref)" "$(final asynccrash)"
 grep -q '^identical' out.txt || fail "--async-save: resumed run differs: $(cat out.txt)"
 expect_error 2 "train: --async-save needs --checkpoint-dir" train $ARCH $IDX --async-save
 
+# ---- Fine-tuning: frozen parameters and parameter groups, in the checkpoint and resumed -----
+FTOPTS="$ARCH $IDX --epochs 3 --batch-size 16 --lr 0.01 --checkpoint-every-steps 5 --freeze 0 --param-group 2.weight:lr=0.05,weight_decay=0.1 --scheduler plateau --plateau-patience 0 --param-group 2.bias:min_lr=0.002"
+run 0 train $FTOPTS --checkpoint-dir ftref
+run 0 inspect ftref/last.nnst
+grep -q '^frozen: *2 parameter tensor(s)' out.txt || fail "--freeze 0: $(grep -A3 frozen out.txt)"
+grep -q '^  1 \[2.weight\]: lr [0-9.e-]*, betas (0.9, 0.999), eps 1e-08, weight_decay 0.1, 1 parameter(s)$' out.txt ||
+  fail "--param-group: $(grep -A4 'param groups' out.txt)"
+grep -q 'optimizer.0.weight' out.txt && fail "a frozen parameter has optimizer state: $(grep optimizer out.txt)"
+# Frozen means unchanged: layer 0 keeps its initial values (the same seed initialises both).
+run 0 train $ARCH $IDX --epochs 1 --batch-size 16 --lr 0 -o ftinit.nnst
+run 1 diff ftinit.nnst ftref/last.nnst
+grep -q '^tensor 2.weight: 96 of 96 values differ' out.txt || fail "2.weight did not train: $(grep tensor out.txt)"
+grep -q '^tensor 0\.' out.txt && fail "--freeze 0: layer 0 changed in training: $(grep tensor out.txt)"
+run 137 train $FTOPTS --checkpoint-dir ftcrash --simulate-crash-after-steps 23
+run 0 train $FTOPTS --checkpoint-dir ftcrash
+grep -q '^nnstate: resumed in epoch 2 after batch ' err.txt || fail "fine-tuning: no resume: $(cat err.txt)"
+run 0 diff "$(final ftref)" "$(final ftcrash)"
+grep -q '^identical' out.txt || fail "fine-tuning: resumed run differs: $(cat out.txt)"
+expect_error 2 "--freeze nope: .*\"nope\" names no parameter" train $ARCH $IDX --freeze nope
+expect_error 2 "train: --param-group 2.weight: expected PATTERNS:KEY=VALUE" train $ARCH $IDX --param-group 2.weight
+expect_error 2 "train: --param-group 2:momentum=0.9: unknown option 'momentum'" train $ARCH $IDX --param-group 2:momentum=0.9
+expect_error 2 "train: --param-group 2:lr=x: lr: 'x' is not a number >= 0" train $ARCH $IDX --param-group 2:lr=x
+expect_error 2 "train: --param-group 2:min_lr=0.1: min_lr applies only to --scheduler plateau" train $ARCH $IDX --param-group 2:min_lr=0.1
+expect_error 2 "invalid optimizer options: .*0.weight" train $ARCH $IDX --param-group 0:lr=0.1 --param-group 0.weight:lr=0.2
+expect_error 2 "train: --freeze-batchnorm-eval needs --freeze" train $ARCH $IDX --freeze-batchnorm-eval
+
 # ---- -o FILE keeps the model; a warning when nothing will be saved --------------------------
 run 0 train $ARCH $IDX --epochs 2 --batch-size 16 -o model.nnst
 grep -q '^done reason=completed epochs=2 output=model.nnst$' out.txt || fail "-o: done line: $(tail -1 out.txt)"

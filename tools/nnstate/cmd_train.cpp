@@ -199,8 +199,7 @@ int cmd_train(int argc, char **argv) {
 
   nnstate::Network &network = model.network;
   in_context("setting the loss", [&] { network.loss(loss); });
-  in_context(
-      "invalid optimizer options", [&] { network.optimizer(o.optimizer); }, Blame::usage);
+  apply_fine_tuning(o.fine_tuning, network, o.optimizer);
 
   const nnstate::Dataset train_set = make_dataset(train_view, "training data");
   std::optional<nnstate::Dataset> validation_set;
@@ -222,6 +221,7 @@ int cmd_train(int argc, char **argv) {
         trainer.set_rollback(o.rollback);
       },
       Blame::usage);
+  apply_group_min_lr(o.fine_tuning, trainer, o.scheduler.min_lr);
 
   if (!o.checkpoint_dir.empty()) {
     nnstate_checkpoint_policy policy = in_context(

@@ -63,6 +63,7 @@ const CommandSpec kTrainSpec = {
              {"dampening", "F", "sgd (default 0)"},
              {"nesterov", nullptr, "sgd: Nesterov momentum"},
          }},
+        fine_tuning_option_group(),
         {"Training",
          {
              {"epochs", "N", "total epochs (default 10)"},
@@ -360,6 +361,7 @@ TrainOptions parse_train_options(const Args &args) {
   parse_gradients(args, o);
   parse_scheduler(args, o);
   parse_early_stopping(args, o);
+  o.fine_tuning = parse_fine_tuning(args, o.scheduler.kind == NNSTATE_SCHEDULER_REDUCE_ON_PLATEAU);
   // Refused now rather than after loading the data: the trainer would refuse it at fit.
   const bool has_validation = o.validation.given() || o.validation_split > 0;
   for (const std::string *monitor : {&o.stopping_monitor, &o.scheduler_monitor}) {

@@ -11,6 +11,7 @@
 #include "args.h"
 #include "csv.h"
 #include "data_flags.h"
+#include "fine_tuning.h"
 
 namespace nnstate_cli {
 
@@ -27,6 +28,7 @@ struct TrainOptions {
   CsvHeader csv_header = CsvHeader::automatic;
 
   nnstate_optimizer_options optimizer;
+  FineTuningOptions fine_tuning;  // --freeze, --param-group
   nnstate_trainer_options trainer;
   nnstate_step_options step;            // clipping and accumulation (defaults: off, 1)
   nnstate_rollback_options rollback;    // enabled by --rollback
