@@ -509,6 +509,26 @@ void check_fine_tuning() {
   REQUIRE(missing.status() == NNSTATE_ERR_NOT_FOUND && contains(missing.what(), "\"features\""));
 }
 
+// The deterministic mode: 1 and 2 library threads train to the same bits.
+void check_deterministic() {
+  Samples s = make_samples(40, 17);
+  std::vector<float> weights[2];
+  for (int32_t threads = 1; threads <= 2; ++threads) {
+    nnstate::Network net(5);
+    net.linear(3, 8).relu().linear(8, 1).loss(NNSTATE_LOSS_MSE).optimizer(nnstate::adam(0.01));
+    REQUIRE(net.deterministic_chunk_size() == 0);
+    net.deterministic(4, threads);
+    REQUIRE(net.deterministic_chunk_size() == 4);
+    nnstate::Dataset data(s.x, s.y, 40);
+    nnstate::Trainer trainer(net, nnstate::trainer_options(2, 10));
+    REQUIRE(trainer.fit(data) == NNSTATE_STOP_COMPLETED);
+    weights[threads - 1] = net.tensor("2.weight");
+  }
+  REQUIRE(weights[0] == weights[1]);
+  const nnstate::Error e = error_of([] { nnstate::Network(1).linear(2, 1).deterministic(-1); });
+  REQUIRE(e.status() == NNSTATE_ERR_INVALID_ARGUMENT);
+}
+
 }  // namespace
 
 int main() {
@@ -524,6 +544,7 @@ int main() {
   check_guard();
   check_safetensors(dir);
   check_fine_tuning();
+  check_deterministic();
   REQUIRE(std::system(("rm -rf '" + dir + "'").c_str()) == 0);
   std::puts("wrapper_cxx: all checks passed");
   return 0;

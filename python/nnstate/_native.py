@@ -297,6 +297,8 @@ _SIGNATURES = {
     "nnstate_network_set_optimizer": (c_status, [_P, ctypes.POINTER(OptimizerOptions)]),
     "nnstate_network_get_lr": (c_status, [_P, ctypes.POINTER(ctypes.c_double)]),
     "nnstate_network_set_requires_grad": (c_status, [_P, ctypes.c_char_p, ctypes.c_int32]),
+    "nnstate_network_set_deterministic": (c_status, [_P, ctypes.c_int64, ctypes.c_int32]),
+    "nnstate_network_deterministic": (c_status, [_P, c_int64_p, c_int32_p]),
     "nnstate_network_is_frozen": (c_status, [_P, ctypes.c_char_p, c_int32_p]),
     "nnstate_network_frozen_count": (c_status, [_P, c_size_p]),
     "nnstate_network_frozen_name": (c_status, [_P, ctypes.c_size_t,

@@ -466,6 +466,22 @@ class Network(Owned):
     def frozen_batchnorm_eval(self, value):
         check(lib.nnstate_network_set_frozen_batchnorm_eval(self.handle, int(bool(value))))
 
+    def set_deterministic(self, chunk_size, threads=0):
+        """The deterministic-across-scale mode: every pass cuts the batch into chunks of
+        chunk_size samples, runs them on `threads` library threads (0: OpenBLAS's count) with
+        single-threaded BLAS and adds their results in one fixed order, so any thread count
+        gives the same bits. chunk_size=0 turns it off. Set it after the layers."""
+        check(lib.nnstate_network_set_deterministic(self.handle, int(chunk_size), int(threads)))
+        return self
+
+    @property
+    def deterministic(self):
+        """(chunk_size, threads) of the deterministic mode, or None when it is off."""
+        chunk, threads = ctypes.c_int64(), ctypes.c_int32()
+        check(lib.nnstate_network_deterministic(self.handle, ctypes.byref(chunk),
+                                                ctypes.byref(threads)))
+        return (chunk.value, threads.value) if chunk.value > 0 else None
+
     @property
     def param_groups(self):
         """The optimizer's groups as torch's param_groups dicts (with name patterns for

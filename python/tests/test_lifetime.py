@@ -43,7 +43,8 @@ NETWORK_CALLS = {
     "load_partial": lambda f: (f["trainer_file"],), "state_dict": lambda f: (),
     "load_state_dict": lambda f: ({},),
     "freeze": lambda f: ("0",), "unfreeze": lambda f: ("0",), "frozen": None,
-    "frozen_batchnorm_eval": None, "param_groups": None, "set_group_lr": lambda f: (0, 0.1),
+    "frozen_batchnorm_eval": None, "deterministic": None,
+    "set_deterministic": lambda f: (4, 1), "param_groups": None, "set_group_lr": lambda f: (0, 0.1),
 }
 TRAINER_CALLS = {
     "fit": lambda f: ((XS, YS),), "save": lambda f: (f["scratch"],),

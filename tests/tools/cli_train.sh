@@ -146,6 +146,16 @@ expect_error 2 "train: --param-group 2:min_lr=0.1: min_lr applies only to --sche
 expect_error 2 "invalid optimizer options: .*0.weight" train $ARCH $IDX --param-group 0:lr=0.1 --param-group 0.weight:lr=0.2
 expect_error 2 "train: --freeze-batchnorm-eval needs --freeze" train $ARCH $IDX --freeze-batchnorm-eval
 
+# ---- The deterministic mode: 1 and 2 library threads end with the same checkpoint -----------
+DETOPTS="$ARCH $IDX --epochs 2 --batch-size 16 --lr 0.01 --deterministic 4"
+run 0 train $DETOPTS --threads 1 --checkpoint-dir det1
+run 0 train $DETOPTS --threads 2 --checkpoint-dir det2
+run 0 diff "$(final det1)" "$(final det2)"
+grep -q '^identical' out.txt || fail "--deterministic: 1 and 2 threads differ: $(cat out.txt)"
+run 0 dump "$(final det2)"
+grep -q '"trainer.deterministic_chunk_size": "4"' out.txt || fail "--deterministic not in the checkpoint: $(grep -i determ out.txt)"
+expect_error 2 "train: --threads applies only to --deterministic" train $ARCH $IDX --threads 2
+
 # ---- -o FILE keeps the model; a warning when nothing will be saved --------------------------
 run 0 train $ARCH $IDX --epochs 2 --batch-size 16 -o model.nnst
 grep -q '^done reason=completed epochs=2 output=model.nnst$' out.txt || fail "-o: done line: $(tail -1 out.txt)"

@@ -200,6 +200,11 @@ int cmd_train(int argc, char **argv) {
   nnstate::Network &network = model.network;
   in_context("setting the loss", [&] { network.loss(loss); });
   apply_fine_tuning(o.fine_tuning, network, o.optimizer);
+  if (o.deterministic_chunk > 0) {
+    in_context(
+        "--deterministic", [&] { network.deterministic(o.deterministic_chunk, o.threads); },
+        Blame::usage);
+  }
 
   const nnstate::Dataset train_set = make_dataset(train_view, "training data");
   std::optional<nnstate::Dataset> validation_set;

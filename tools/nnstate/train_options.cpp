@@ -70,6 +70,12 @@ const CommandSpec kTrainSpec = {
              {"batch-size", "N", "samples per batch (default 32)"},
              {"no-shuffle", nullptr, "keep the data order (default: reshuffle every epoch)"},
              {"drop-last", nullptr, "drop each epoch's last incomplete batch"},
+             {"deterministic", "CHUNK",
+              "the deterministic-across-scale mode: each batch runs as chunks of CHUNK\n"
+              "samples added in one fixed order, so any --threads gives the same bits"},
+             {"threads", "N",
+              "--deterministic: library threads (default: OpenBLAS's, e.g.\n"
+              "OPENBLAS_NUM_THREADS); idle threads sleep instead of spinning"},
          }},
         {"Gradients (PyTorch semantics)",
          {
@@ -356,6 +362,9 @@ TrainOptions parse_train_options(const Args &args) {
   o.trainer.batch_size = args.integer("batch-size", 32, 1, 1 << 24);
   o.trainer.shuffle = !args.flag("no-shuffle");
   o.trainer.drop_last = args.flag("drop-last");
+  o.deterministic_chunk = args.integer("deterministic", 0, 1, 1 << 30);
+  only_with(args, {"threads"}, o.deterministic_chunk > 0, "--deterministic");
+  o.threads = static_cast<int32_t>(args.integer("threads", 0, 1, 1024));
 
   parse_optimizer(args, o);
   parse_gradients(args, o);

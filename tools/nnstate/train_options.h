@@ -30,6 +30,8 @@ struct TrainOptions {
   nnstate_optimizer_options optimizer;
   FineTuningOptions fine_tuning;  // --freeze, --param-group
   nnstate_trainer_options trainer;
+  int64_t deterministic_chunk = 0;      // --deterministic CHUNK; 0: off
+  int32_t threads = 0;                  // --threads; 0: OpenBLAS's count
   nnstate_step_options step;            // clipping and accumulation (defaults: off, 1)
   nnstate_rollback_options rollback;    // enabled by --rollback
   nnstate_scheduler_options scheduler;  // kind NONE when no --scheduler

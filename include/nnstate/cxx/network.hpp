@@ -243,6 +243,18 @@ class Network {
     check(nnstate_network_set_requires_grad(get(), pattern.c_str(), 1));
     return *this;
   }
+  // The deterministic-across-scale mode (chunk_size 0: off; threads 0: OpenBLAS's count):
+  // the same bits on any thread count, see nnstate_network_set_deterministic.
+  Network &deterministic(int64_t chunk_size, int32_t threads = 0) {
+    check(nnstate_network_set_deterministic(get(), chunk_size, threads));
+    return *this;
+  }
+  // The chunk size (0 when the mode is off).
+  int64_t deterministic_chunk_size() const {
+    int64_t chunk = 0;
+    check(nnstate_network_deterministic(get(), &chunk, nullptr));
+    return chunk;
+  }
   // BatchNorm layers whose parameters are all frozen run in eval mode while training.
   Network &frozen_batchnorm_eval(bool eval) {
     check(nnstate_network_set_frozen_batchnorm_eval(get(), eval ? 1 : 0));
