@@ -100,6 +100,10 @@ interface NativeApi extends Library {
 
   int nnstate_network_get_training_mode(Pointer network, int[] out);
 
+  int nnstate_network_set_deterministic(Pointer network, long chunkSize, int threads);
+
+  int nnstate_network_deterministic(Pointer network, long[] chunkSize, int[] threads);
+
   int nnstate_network_layer_count(Pointer network, long[] out);
 
   int nnstate_network_input_size(Pointer network, long[] out);

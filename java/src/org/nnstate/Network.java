@@ -252,6 +252,22 @@ public final class Network extends NativeObject {
     return out[0] != 0;
   }
 
+  /** The deterministic-across-scale mode: batches run as chunks of chunkSize samples on
+   * `threads` library threads (0: OpenBLAS's count), added in one fixed order, so every thread
+   * count gives the same bits; chunkSize 0 turns it off. Set it after the layers. */
+  public Network setDeterministic(long chunkSize, int threads) {
+    call(p -> NativeApi.LIB.nnstate_network_set_deterministic(p, chunkSize, threads));
+    return this;
+  }
+
+  /** The deterministic mode's chunk size, 0 when it is off. */
+  public long deterministicChunkSize() {
+    long[] chunk = {0};
+    int[] threads = {0};
+    call(p -> NativeApi.LIB.nnstate_network_deterministic(p, chunk, threads));
+    return chunk[0];
+  }
+
   public long layerCount() {
     long[] out = {0};
     call(p -> NativeApi.LIB.nnstate_network_layer_count(p, out));

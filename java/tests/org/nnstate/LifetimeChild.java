@@ -68,6 +68,7 @@ public final class LifetimeChild {
         "evaluate(FloatBuffer,FloatBuffer,long)", (Function<Fx, Object[]>) fx -> new Object[] {
             Fixtures.direct(x), Fixtures.direct(y), 24L},
         "evaluate(float[],float[],long)", args(x, y, 24L), "getTensor(String)", args("0.weight"),
+        "deterministicChunkSize()", args(),
         "inputSize()", args(), "isClosed()", args(), "isTraining()", args(),
         "layerCount()", args(),
         "loadInto(String,LoadOptions)", (Function<Fx, Object[]>) fx -> new Object[] {
@@ -81,6 +82,7 @@ public final class LifetimeChild {
         "save(String,SaveOptions)", (Function<Fx, Object[]>) fx -> new Object[] {fx.scratch(),
             SaveOptions.defaults()},
         "saveToBuffer(SaveOptions)", args((Object) null),
+        "setDeterministic(long,int)", args(4L, 1),
         "setInputShape(long[])", args(new long[] {1, 4, 4}), "setLoss(Loss)", args(Loss.MSE),
         "setLr(double)", args(0.1),
         "setOptimizer(OptimizerOptions)", (Function<Fx, Object[]>) fx -> new Object[] {

@@ -128,6 +128,26 @@ public final class NetworkTest {
   }
 
   @Test
+  public void deterministicModeGivesTheSameBitsOnOneAndTwoThreads() {
+    float[][] weights = new float[2][];
+    for (int threads = 1; threads <= 2; ++threads) {
+      try (Network net = Fixtures.classifier(5)) {
+        Check.equal(0L, net.deterministicChunkSize(), "off by default");
+        net.setDeterministic(3, threads);
+        Check.equal(3L, net.deterministicChunkSize(), "chunk size");
+        for (int i = 0; i < 20; ++i) {
+          net.trainStep(Fixtures.xs(), Fixtures.ys(), Fixtures.SAMPLES);
+        }
+        weights[threads - 1] = net.getTensor("0.weight");
+      }
+    }
+    Check.equal(weights[0], weights[1], "1 and 2 threads");
+    try (Network net = Fixtures.classifier(5)) {
+      Check.fails(Status.INVALID_ARGUMENT, () -> net.setDeterministic(-1, 1), "negative chunk");
+    }
+  }
+
+  @Test
   public void bufferStepsEqualArraySteps() {
     try (Network a = Fixtures.classifier(9); Network b = Fixtures.classifier(9)) {
       for (int i = 0; i < 5; ++i) {
