@@ -1,0 +1,80 @@
+// The golden format 1.3 checkpoint of a run in the deterministic mode
+// (tests/data/v1/deterministic_trainer.nnst, written once by
+// tests/helpers/checkpoint_make_golden_deterministic.cpp on 2 threads): its chunk size reads
+// back forever, and it resumes on another thread count without a warning to the end of the run
+// that wrote it.
+#include <doctest/doctest.h>
+
+#include <cstring>
+
+#include "checkpoint/data.h"
+#include "checkpoint/io.h"
+#include "checkpoint/load.h"
+#include "checkpoint/reader.h"
+#include "deterministic_golden_net.h"
+
+using namespace nnstate;
+using namespace nnstate::checkpoint;
+
+namespace {
+
+const std::string kFile = std::string(NNSTATE_GOLDEN_DIR) + "/v1/deterministic_trainer.nnst";
+
+std::vector<float> parameters(Model &model) {
+  std::vector<float> out;
+  for (const TensorRef &r : model.trainable_parameters()) {
+    out.insert(out.end(), r.value->data(), r.value->data() + r.value->numel());
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("golden v1.3: the deterministic mode's chunk size reads back") {
+  FileSource source(kFile);
+  const Contents c = read_contents(source);
+  verify_data(source, c);
+  CHECK(c.format_major == 1);
+  CHECK(c.format_minor == 3);
+  CHECK(c.trainer_deterministic_chunk_size == deterministic_golden::kChunk);
+  // Values printed by the generator when the file was written.
+  CHECK(c.trainer.epoch == 2);
+  CHECK(c.trainer.global_step == 8);
+  CHECK(c.trainer.batch_in_epoch == 2);
+  const std::pair<const char *, uint32_t> first_bits[] = {{"0.weight", 0x3dbd2d40u},
+                                                          {"1.weight", 0x3f7ea60fu},
+                                                          {"4.weight", 0x3e94f450u},
+                                                          {"4.bias", 0x3e59bac4u}};
+  for (const auto &[name, bits] : first_bits) {
+    const TensorEntry *e = c.find(name);
+    REQUIRE(e != nullptr);
+    Tensor t(e->shape);
+    read_tensors(source, c, {{e, t.data()}}, DataCheck::crc_and_padding);
+    uint32_t got;
+    std::memcpy(&got, t.data(), sizeof got);
+    INFO(name);
+    CHECK(got == bits);
+  }
+}
+
+TEST_CASE("golden v1.3: the deterministic run resumes on 1 thread and ends as on 2") {
+  const deterministic_golden::Data data;
+  Model straight(47);
+  deterministic_golden::build(straight, 2);
+  Trainer straight_trainer(straight, deterministic_golden::config(5));
+  straight_trainer.fit(data.dataset(), nullptr, nullptr);
+
+  Model resumed(5);
+  deterministic_golden::build(resumed, 1);
+  Trainer trainer(resumed, deterministic_golden::config(5));
+  const MappedSource source(kFile, false);
+  const std::vector<std::string> warnings = resume_trainer(trainer, source);
+  for (const std::string &w : warnings) CHECK(w.find("deterministic") == std::string::npos);
+  CHECK(trainer.state().global_step == 8);
+  CHECK(resumed.deterministic_chunk_size() == deterministic_golden::kChunk);
+  CHECK(trainer.fit(data.dataset(), nullptr, nullptr) == StopReason::completed);
+  // Bitwise in the build that wrote the file; another OpenBLAS kernel may differ in last bits.
+  const std::vector<float> a = parameters(straight), b = parameters(resumed);
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) CHECK(b[i] == doctest::Approx(a[i]).epsilon(1e-5));
+}
