@@ -13,21 +13,16 @@ constexpr int64_t kChunk = 3;
 inline void build(nnstate::Model &model, int64_t threads) {
   using nnstate::LayerConfig;
   using nnstate::LayerKind;
-  auto linear = [](int64_t in, int64_t out) {
-    LayerConfig c(LayerKind::linear);
-    c.as<nnstate::LinearConfig>().in_features = in;
-    c.as<nnstate::LinearConfig>().out_features = out;
-    return c;
-  };
+  using nnstate::testing::linear_config;
   LayerConfig bn(LayerKind::batch_norm1d);
   bn.as<nnstate::BatchNormConfig>().num_features = 6;
   LayerConfig dropout(LayerKind::dropout);
   dropout.as<nnstate::DropoutConfig>().p = 0.25;
-  model.add_layer(linear(4, 6));
+  model.add_layer(linear_config(4, 6));
   model.add_layer(bn);
   model.add_layer(LayerConfig(LayerKind::relu));
   model.add_layer(dropout);
-  model.add_layer(linear(6, 2));
+  model.add_layer(linear_config(6, 2));
   model.set_loss(nnstate::LossKind::mse);
   nnstate::OptimizerConfig adam = nnstate::default_optimizer_config(nnstate::OptimizerKind::adam);
   adam.lr = 1e-2;

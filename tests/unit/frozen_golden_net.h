@@ -13,21 +13,16 @@ namespace frozen_golden {
 inline void build(nnstate::Model &model) {
   using nnstate::LayerConfig;
   using nnstate::LayerKind;
-  auto linear = [](int64_t in, int64_t out) {
-    LayerConfig c(LayerKind::linear);
-    c.as<nnstate::LinearConfig>().in_features = in;
-    c.as<nnstate::LinearConfig>().out_features = out;
-    return c;
-  };
+  using nnstate::testing::linear_config;
   LayerConfig bn(LayerKind::batch_norm1d);
   bn.as<nnstate::BatchNormConfig>().num_features = 5;
   LayerConfig relu(LayerKind::relu);
-  model.add_layer(linear(4, 5));
+  model.add_layer(linear_config(4, 5));
   model.add_layer(bn);
   model.add_layer(relu);
-  model.add_layer(linear(5, 3));
+  model.add_layer(linear_config(5, 3));
   model.add_layer(relu);
-  model.add_layer(linear(3, 2));
+  model.add_layer(linear_config(3, 2));
   model.set_loss(nnstate::LossKind::mse);
   model.set_requires_grad({"0", "1."}, false);
   model.set_frozen_batchnorm_eval(true);

@@ -17,6 +17,13 @@ inline float formula(int64_t k, int salt, float scale) {
   return scale * static_cast<float>(std::sin(1.3 * static_cast<double>(k + 1) + 0.7 * salt));
 }
 
+inline LayerConfig linear_config(int64_t in, int64_t out) {
+  LayerConfig c(LayerKind::linear);
+  c.as<LinearConfig>().in_features = in;
+  c.as<LinearConfig>().out_features = out;
+  return c;
+}
+
 // The generator's MLP: Linear(4, 3), ReLU, Linear(3, 2), MSE, SGD(lr 0.1, momentum 0.9), its
 // parameters from the formula in sorted-name order.
 inline void build_clip_mlp(Model &model) {

@@ -12,6 +12,7 @@
 #include "checkpoint/load.h"
 #include "checkpoint/reader.h"
 #include "deterministic_golden_net.h"
+#include "golden_bits.h"
 
 using namespace nnstate;
 using namespace nnstate::checkpoint;
@@ -41,20 +42,11 @@ TEST_CASE("golden v1.3: the deterministic mode's chunk size reads back") {
   CHECK(c.trainer.epoch == 2);
   CHECK(c.trainer.global_step == 8);
   CHECK(c.trainer.batch_in_epoch == 2);
-  const std::pair<const char *, uint32_t> first_bits[] = {{"0.weight", 0x3dbd2d40u},
-                                                          {"1.weight", 0x3f7ea60fu},
-                                                          {"4.weight", 0x3e94f450u},
-                                                          {"4.bias", 0x3e59bac4u}};
-  for (const auto &[name, bits] : first_bits) {
-    const TensorEntry *e = c.find(name);
-    REQUIRE(e != nullptr);
-    Tensor t(e->shape);
-    read_tensors(source, c, {{e, t.data()}}, DataCheck::crc_and_padding);
-    uint32_t got;
-    std::memcpy(&got, t.data(), sizeof got);
-    INFO(name);
-    CHECK(got == bits);
-  }
+  nnstate::testing::check_first_values(source, c,
+                                       {{"0.weight", 0x3dbd2d40u},
+                                        {"1.weight", 0x3f7ea60fu},
+                                        {"4.weight", 0x3e94f450u},
+                                        {"4.bias", 0x3e59bac4u}});
 }
 
 TEST_CASE("golden v1.3: the deterministic run resumes on 1 thread and ends as on 2") {

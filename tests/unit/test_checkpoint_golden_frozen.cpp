@@ -12,6 +12,7 @@
 #include "checkpoint/load.h"
 #include "checkpoint/reader.h"
 #include "frozen_golden_net.h"
+#include "golden_bits.h"
 
 using namespace nnstate;
 using namespace nnstate::checkpoint;
@@ -71,20 +72,11 @@ TEST_CASE("golden v1.3: the frozen set, the param groups and their schedule read
   CHECK(c.scheduler_state.base_lr == 0x1.0624dd2f1a9fcp-10);
   CHECK(c.scheduler_state.best == 0x1.0355bf2e8ba2fp-1);
   CHECK(c.scheduler_state.num_bad_epochs == 0);
-  const std::pair<const char *, uint32_t> first_bits[] = {{"3.weight", 0x3e87c004u},
-                                                          {"3.bias", 0x3ac24578u},
-                                                          {"5.weight", 0xbeaa16f9u},
-                                                          {"5.bias", 0xbdca3825u}};
-  for (const auto &[name, bits] : first_bits) {
-    const TensorEntry *e = c.find(name);
-    REQUIRE(e != nullptr);
-    Tensor t(e->shape);
-    read_tensors(source, c, {{e, t.data()}}, DataCheck::crc_and_padding);
-    uint32_t got;
-    std::memcpy(&got, t.data(), sizeof got);
-    INFO(name);
-    CHECK(got == bits);
-  }
+  nnstate::testing::check_first_values(source, c,
+                                       {{"3.weight", 0x3e87c004u},
+                                        {"3.bias", 0x3ac24578u},
+                                        {"5.weight", 0xbeaa16f9u},
+                                        {"5.bias", 0xbdca3825u}});
 }
 
 TEST_CASE("golden v1.3: the run resumes mid-epoch and ends as the one that wrote it") {
