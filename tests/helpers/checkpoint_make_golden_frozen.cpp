@@ -4,10 +4,9 @@
 // file never changes:
 //   checkpoint_make_golden_frozen tests/data/v1/frozen_groups_trainer.nnst
 #include <cstdio>
-#include <cstring>
 
-#include "checkpoint/save.h"
 #include "frozen_golden_net.h"
+#include "golden_writer.h"
 #include "util/error.h"
 
 int main(int argc, char **argv) {
@@ -18,24 +17,14 @@ int main(int argc, char **argv) {
     nnstate::Trainer trainer(model, frozen_golden::config(12));
     const frozen_golden::Data data;
     frozen_golden::StopAfterReductions stop;
-    trainer.fit(data.dataset(), nullptr, &stop);
-    nnstate::checkpoint::SaveOptions options;
-    options.trainer = &trainer;
-    options.metadata = {{"purpose", "golden v1.3 frozen backbone, two param groups"}};
-    nnstate::checkpoint::save(model, argv[1], options);
-    const nnstate::TrainerState &s = trainer.state();
-    std::printf("epoch %lld global_step %lld batch_in_epoch %lld\n", (long long)s.epoch,
-                (long long)s.global_step, (long long)s.batch_in_epoch);
+    golden_writer::train_and_save(model, trainer, data.dataset(), stop, argv[1],
+                                  "golden v1.3 frozen backbone, two param groups");
     const nnstate::Optimizer &o = *model.optimizer();
     for (size_t g = 0; g < o.group_count(); ++g) std::printf("group %zu lr %a\n", g, o.group_lr(g));
     const nnstate::SchedulerState &st = trainer.scheduler()->state();
     std::printf("base %a group_base %a %a best %a bad %lld\n", st.base_lr, st.group_base_lrs[0],
                 st.group_base_lrs[1], st.best, (long long)st.num_bad_epochs);
-    for (const nnstate::TensorRef &r : model.trainable_parameters()) {
-      uint32_t bits;
-      std::memcpy(&bits, r.value->data(), sizeof bits);
-      std::printf("%s[0] 0x%08xu\n", r.name.c_str(), bits);
-    }
+    golden_writer::print_first_values(model);
   } catch (const nnstate::Error &e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;
