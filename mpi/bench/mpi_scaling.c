@@ -1,0 +1,107 @@
+/*
+ * Data-parallel scaling of the MLP 784-512-256-10 (Adam, cross-entropy, batch 128) over MPI in
+ * the deterministic mode (chunks of 32, one library thread per rank): every rank runs this
+ * program on the same synthetic batches, computes its share of each batch's chunks and gathers
+ * the rest, so every rank count ends with the same weights. Rank 0 prints
+ *   RESULT ranks=R steps=S samples_per_second=X first_weight_bits=0x...
+ * and saves the final network to PATH when given, for run_mpi_bench.sh to compare the rank
+ * counts' results (nnstate diff).
+ *
+ * Usage: mpirun -np R mpi_scaling [steps (default 60)] [PATH]
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nnstate/nnstate_mpi.h"
+
+enum { IN = 784, H1 = 512, H2 = 256, CLASSES = 10, BATCH = 128, BATCHES = 8, CHUNK = 32 };
+enum { WARMUP = 5 };
+
+static int rank;
+
+static void check(nnstate_status status, const char *what) {
+  if (status != NNSTATE_OK) {
+    fprintf(stderr, "mpi_scaling rank %d: %s: %s\n", rank, what, nnstate_last_error());
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+}
+
+/* The same numbers on every rank: a fixed linear congruential stream. */
+static uint64_t state = 42;
+static float next_uniform(void) {
+  state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+  return (float)(state >> 40) / (float)(1u << 24);
+}
+
+static void step(nnstate_network *net, const float *x, const float *y, long s) {
+  const size_t b = (size_t)(s % BATCHES);
+  float loss = 0.0f;
+  check(nnstate_network_train_step(net, x + b * BATCH * IN, (size_t)BATCH * IN, y + b * BATCH,
+                                   BATCH, BATCH, &loss),
+        "train_step");
+}
+
+int main(int argc, char **argv) {
+  long steps = argc > 1 ? strtol(argv[1], NULL, 10) : 60, s;
+  const char *path = argc > 2 ? argv[2] : NULL;
+  int ranks;
+  size_t i;
+  float *x, *y, *first;
+  uint32_t bits;
+  double started, seconds;
+  nnstate_network *net = NULL;
+  nnstate_optimizer_options adam;
+
+  MPI_Init(&argc, &argv);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+  if (steps < 1 || argc > 3) {
+    if (rank == 0) fprintf(stderr, "usage: mpirun -np R %s [steps >= 1] [PATH]\n", argv[0]);
+    MPI_Abort(MPI_COMM_WORLD, 2);
+  }
+  x = malloc(sizeof(float) * BATCHES * BATCH * IN);
+  y = malloc(sizeof(float) * BATCHES * BATCH);
+  if (!x || !y) check(NNSTATE_ERR_OUT_OF_MEMORY, "data");
+  for (i = 0; i < (size_t)BATCHES * BATCH * IN; ++i) x[i] = next_uniform();
+  for (i = 0; i < (size_t)BATCHES * BATCH; ++i) y[i] = (float)((size_t)(next_uniform() * 10) % 10);
+
+  check(nnstate_network_create(&net, 1234), "network_create");
+  check(nnstate_network_add_linear(net, IN, H1, 1), "add_linear");
+  check(nnstate_network_add_activation(net, NNSTATE_LAYER_RELU), "add_activation");
+  check(nnstate_network_add_linear(net, H1, H2, 1), "add_linear");
+  check(nnstate_network_add_activation(net, NNSTATE_LAYER_RELU), "add_activation");
+  check(nnstate_network_add_linear(net, H2, CLASSES, 1), "add_linear");
+  check(nnstate_network_set_loss(net, NNSTATE_LOSS_CROSS_ENTROPY), "set_loss");
+  check(nnstate_optimizer_options_init(&adam, NNSTATE_OPTIMIZER_ADAM), "optimizer_options_init");
+  check(nnstate_network_set_optimizer(net, &adam), "set_optimizer");
+  check(nnstate_network_set_deterministic(net, CHUNK, 1), "deterministic mode");
+  check(nnstate_mpi_attach(net, MPI_COMM_WORLD), "attach");
+
+  for (s = 0; s < WARMUP; ++s) step(net, x, y, s);
+  MPI_Barrier(MPI_COMM_WORLD);
+  started = MPI_Wtime();
+  for (s = 0; s < steps; ++s) step(net, x, y, WARMUP + s);
+  MPI_Barrier(MPI_COMM_WORLD);
+  seconds = MPI_Wtime() - started;
+
+  first = malloc(sizeof(float) * H1 * IN);
+  if (!first) check(NNSTATE_ERR_OUT_OF_MEMORY, "weights");
+  check(nnstate_network_get_tensor(net, "0.weight", first, (size_t)H1 * IN), "get_tensor");
+  memcpy(&bits, first, sizeof bits);
+  if (rank == 0) {
+    printf("RESULT ranks=%d steps=%ld samples_per_second=%.0f first_weight_bits=0x%08x\n", ranks,
+           steps, (double)steps * BATCH / seconds, (unsigned)bits);
+    if (path) check(nnstate_checkpoint_save(net, path, NULL), "save");
+  }
+  check(nnstate_mpi_detach(net), "detach");
+  nnstate_network_free(net);
+  free(first);
+  free(x);
+  free(y);
+  MPI_Finalize();
+  return 0;
+}
