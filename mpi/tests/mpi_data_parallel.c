@@ -1,7 +1,8 @@
 /*
  * A data-parallel training over MPI (every rank runs this program): a CNN with BatchNorm and
- * dropout on synthetic 8x8 images, in the deterministic mode (chunks of 4), a trainer with
- * ReduceLROnPlateau on the validation loss, checkpoints by rank 0 every 3 batches.
+ * dropout on synthetic 8x8 images, in the deterministic mode (chunks of 4) with synchronised
+ * BatchNorm, a trainer with ReduceLROnPlateau on the validation loss, checkpoints by rank 0
+ * every 3 batches.
  *
  * Usage: mpi_data_parallel DIR [--final PATH] [--resume] [--kill-at-step K]
  *   --final PATH      rank 0 saves the finished run's checkpoint there
@@ -104,6 +105,9 @@ int main(int argc, char **argv) {
   adam.lr = 0.01;
   check(nnstate_network_set_optimizer(net, &adam), "optimizer");
   check(nnstate_network_set_deterministic(net, 4, 1), "deterministic mode");
+  /* Synchronised BatchNorm: the same bits on any number of ranks (per rank, the default, the
+   * results would depend on it; mpi_batchnorm tests that mode). */
+  check(nnstate_mpi_set_batchnorm_sync(net, 1), "synchronised BatchNorm");
   check(nnstate_mpi_attach(net, MPI_COMM_WORLD), "attach");
 
   check(nnstate_trainer_options_init(&options), "options");
