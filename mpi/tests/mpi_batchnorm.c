@@ -55,10 +55,12 @@ static void make_data(void) {
   }
 }
 
-static nnstate_network *make_network(void) {
+/* `sync_first`: the BatchNorm mode is set before the deterministic mode (it is kept). */
+static nnstate_network *make_network_with(int sync_first) {
   nnstate_network *net = NULL;
   nnstate_optimizer_options sgd;
   check(nnstate_network_create(&net, 11), "network");
+  if (sync_first) check(nnstate_mpi_set_batchnorm_sync(net, 1), "batchnorm sync");
   check(nnstate_network_add_linear(net, FEATURES, 8, 1), "linear");
   check(nnstate_network_add_batch_norm(net, 1, 8, 1e-5, 0.1, 1, 1), "batch norm");
   check(nnstate_network_add_activation(net, NNSTATE_LAYER_RELU), "relu");
@@ -69,6 +71,10 @@ static nnstate_network *make_network(void) {
   check(nnstate_network_set_optimizer(net, &sgd), "optimizer");
   check(nnstate_network_set_deterministic(net, CHUNK, 1), "deterministic mode");
   return net;
+}
+
+static nnstate_network *make_network(void) {
+  return make_network_with(0);
 }
 
 /* Every tensor of the network, in state_dict order; returns their number of floats. */
@@ -89,11 +95,12 @@ static size_t state_of(const nnstate_network *net, float *out) {
   return used;
 }
 
-/* Trains `steps` batches (the first `samples` of each); `attach`: over MPI_COMM_WORLD. */
+/* Trains `steps` batches (the first `samples` of each); `attach`: over MPI_COMM_WORLD;
+ * `synchronised` 2: set before the deterministic mode. */
 static size_t train(int attach, int synchronised, int steps, size_t samples, float *state) {
-  nnstate_network *net = make_network();
+  nnstate_network *net = make_network_with(synchronised == 2);
   int s;
-  check(nnstate_mpi_set_batchnorm_sync(net, synchronised), "batchnorm sync");
+  if (synchronised != 2) check(nnstate_mpi_set_batchnorm_sync(net, synchronised), "sync");
   if (attach) check(nnstate_mpi_attach(net, MPI_COMM_WORLD), "attach");
   for (s = 0; s < steps; ++s) {
     check(nnstate_network_train_step(net, inputs[s], samples * FEATURES, targets[s], samples,
@@ -136,12 +143,20 @@ int main(int argc, char **argv) {
   net = make_network();
   check(nnstate_network_batchnorm_sync(net, &synchronised), "batchnorm sync");
   expect(synchronised == 0, "BatchNorm is per rank by default");
+  check(nnstate_mpi_set_batchnorm_sync(net, 7), "batchnorm sync");
+  check(nnstate_network_batchnorm_sync(net, &synchronised), "batchnorm sync");
+  expect(synchronised == 1, "any non-zero value is synchronised");
+  expect(nnstate_mpi_set_batchnorm_sync(NULL, 1) == NNSTATE_ERR_INVALID_ARGUMENT, "NULL network");
+  expect(nnstate_network_batchnorm_sync(net, NULL) == NNSTATE_ERR_INVALID_ARGUMENT, "NULL out");
   nnstate_network_free(net);
 
   n = train(0, 1, STEPS, BATCH, alone);
   expect(train(1, 1, STEPS, BATCH, synced) == n, "state size");
   expect(memcmp(alone, synced, n * sizeof(float)) == 0,
          "synchronised: the same bits as one process on the whole batch");
+  train(1, 2, STEPS, BATCH, synced);
+  expect(memcmp(alone, synced, n * sizeof(float)) == 0,
+         "synchronised before the deterministic mode: kept");
 
   train(1, 0, STEPS, BATCH, per_rank);
   expect(same_on_every_rank(per_rank, n), "per rank: every rank holds the same state");
