@@ -177,6 +177,12 @@ int main(int argc, char **argv) {
   expect(stats[8 + 8] == 1.0f, "num_batches_tracked is 1 after one step");
   expect(same_on_every_rank(per_rank, n), "per rank: the same state after one step");
 
+  /* 8 samples, 2 chunks: on 4 ranks two ranks have none and only follow. */
+  train(1, 0, STEPS, 8, per_rank);
+  expect(same_on_every_rank(per_rank, n), "per rank, ranks without chunks: the same state");
+  train(0, 0, STEPS, 8, share0);
+  if (ranks == 1) expect(memcmp(per_rank, share0, n * sizeof(float)) == 0, "8 samples alone");
+
   /* 9 samples: chunks of 4, 4 and 1. With several ranks the last chunk's rank normalises
    * its 1 sample alone: every rank must refuse the step (none waits for it). */
   net = make_network();

@@ -219,7 +219,7 @@ void ChunkedNetwork::run_forward_to_output(bool training) {
       s.counts[k] = x.numel() / width;
     });
     reduce_batch_moments(s, training);
-    const double *mean = &s.mean[s.slot * width];
+    const double *mean = s.mean.data() + s.slot * width;  // a rank may have no chunk
     for (int64_t c = 0; c < width; ++c) {
       s.var[c] = s.total ? s.m2[s.slot * width + c] / s.total : 0.0;
     }
