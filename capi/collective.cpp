@@ -69,6 +69,22 @@ nnstate_status nnstate_network_set_collective(nnstate_network *network,
   });
 }
 
+nnstate_status nnstate_network_set_batchnorm_sync(nnstate_network *network, int32_t synchronised) {
+  return guard([&] {
+    require_arg(network, "network");
+    network->model.set_batchnorm_synchronised(synchronised != 0);
+  });
+}
+
+nnstate_status nnstate_network_batchnorm_sync(const nnstate_network *network,
+                                              int32_t *synchronised) {
+  return guard([&] {
+    require_arg(network, "network");
+    require_arg(synchronised, "synchronised");
+    *synchronised = network->model.batchnorm_synchronised() ? 1 : 0;
+  });
+}
+
 nnstate_status nnstate_report_error(nnstate_status status, const char *message) {
   if (status == NNSTATE_OK) {
     nnstate::capi::clear_error();

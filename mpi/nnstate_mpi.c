@@ -93,6 +93,10 @@ nnstate_status nnstate_mpi_detach(nnstate_network *network) {
   return nnstate_network_set_collective(network, NULL);
 }
 
+nnstate_status nnstate_mpi_set_batchnorm_sync(nnstate_network *network, int synchronised) {
+  return nnstate_network_set_batchnorm_sync(network, synchronised ? 1 : 0);
+}
+
 nnstate_status nnstate_mpi_trainer_set_checkpointing(nnstate_trainer *trainer,
                                                      const nnstate_checkpoint_policy *policy,
                                                      MPI_Comm comm) {

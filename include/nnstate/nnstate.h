@@ -1137,7 +1137,8 @@ NNSTATE_API nnstate_status nnstate_network_deterministic(const nnstate_network *
  * every pass over a batch computes only this rank's share of the chunks (rank r of size takes
  * chunks [ceil(r n / size), ceil((r + 1) n / size)) of n) and gathers every chunk's gradients,
  * losses, accuracy counts, BatchNorm statistics and outputs through the callbacks, so that all
- * ranks reduce them alike and hold the same bits as one process. Callbacks return 0 on success;
+ * ranks reduce them alike and hold the same bits as one process (BatchNorm: when synchronised,
+ * nnstate_network_set_batchnorm_sync; per rank is the default). Callbacks return 0 on success;
  * any other value fails the pass with NNSTATE_ERR_IO. */
 typedef struct nnstate_collective {
   uint32_t struct_size;
@@ -1283,6 +1284,21 @@ NNSTATE_API nnstate_status nnstate_network_set_group_lr(nnstate_network *network
  * (no ReduceLROnPlateau, or count differs from the network's groups). */
 NNSTATE_API nnstate_status nnstate_trainer_set_group_min_lr(nnstate_trainer *trainer,
                                                             const double *values, size_t count);
+
+/* ---- BatchNorm over the ranks of a data-parallel run (issue 17) ----------------------------
+ * With a collective of more than one rank, BatchNorm normalises either per rank (the default,
+ * as PyTorch DDP: each rank uses the statistics of its own chunks, and every rank's running
+ * statistics are updated with rank 0's, as DDP's broadcast_buffers) or synchronised (as
+ * SyncBatchNorm: the whole global batch's statistics, the same bits as one process at any rank
+ * count). Per rank, the results depend on the rank count. Weights are the same on every rank
+ * either way. Without a collective, or with one rank, both are the same. A runtime setting,
+ * like the collective: not saved in checkpoints, set it again after loading. Errors:
+ * INVALID_ARGUMENT (NULL). */
+NNSTATE_API nnstate_status nnstate_network_set_batchnorm_sync(nnstate_network *network,
+                                                              int32_t synchronised);
+/* *synchronised: 1 when synchronised, 0 per rank. Errors: INVALID_ARGUMENT (NULL). */
+NNSTATE_API nnstate_status nnstate_network_batchnorm_sync(const nnstate_network *network,
+                                                          int32_t *synchronised);
 
 #ifdef __cplusplus
 }

@@ -1,12 +1,15 @@
 /*
  * A data-parallel training over MPI (every rank runs this program): a CNN with BatchNorm and
- * dropout on synthetic 8x8 images, in the deterministic mode (chunks of 4), a trainer with
- * ReduceLROnPlateau on the validation loss, checkpoints by rank 0 every 3 batches.
+ * dropout on synthetic 8x8 images, in the deterministic mode (chunks of 4) with synchronised
+ * BatchNorm, a trainer with ReduceLROnPlateau on the validation loss, checkpoints by rank 0
+ * every 3 batches.
  *
- * Usage: mpi_data_parallel DIR [--final PATH] [--resume] [--kill-at-step K]
+ * Usage: mpi_data_parallel DIR [--final PATH] [--resume] [--kill-at-step K] [--per-rank]
  *   --final PATH      rank 0 saves the finished run's checkpoint there
  *   --resume          continue from the newest checkpoint in DIR (written by any rank count)
  *   --kill-at-step K  the last rank kills itself (SIGKILL) once K batches are done
+ *   --per-rank        BatchNorm per rank (the default of the library, PyTorch DDP's) instead
+ *                     of synchronised: the results then depend on the rank count
  * run_mpi_tests.sh runs it on 1, 2 and 4 ranks and compares the final checkpoints.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -65,7 +68,7 @@ static const char *kNetwork =
 int main(int argc, char **argv) {
   static float train_x[TRAIN * PIXELS], train_y[TRAIN], val_x[VAL * PIXELS], val_y[VAL];
   const char *dir = NULL, *final_path = NULL;
-  int resume = 0, i;
+  int resume = 0, per_rank = 0, i;
   nnstate_network *net = NULL;
   nnstate_trainer *trainer = NULL;
   nnstate_dataset *train = NULL, *val = NULL;
@@ -85,6 +88,8 @@ int main(int argc, char **argv) {
       final_path = argv[++i];
     } else if (strcmp(argv[i], "--resume") == 0) {
       resume = 1;
+    } else if (strcmp(argv[i], "--per-rank") == 0) {
+      per_rank = 1;
     } else if (strcmp(argv[i], "--kill-at-step") == 0 && i + 1 < argc) {
       kill_at = atoll(argv[++i]);
     } else if (!dir && argv[i][0] != '-') {
@@ -104,6 +109,9 @@ int main(int argc, char **argv) {
   adam.lr = 0.01;
   check(nnstate_network_set_optimizer(net, &adam), "optimizer");
   check(nnstate_network_set_deterministic(net, 4, 1), "deterministic mode");
+  /* Synchronised BatchNorm: the same bits on any number of ranks (per rank, the results
+   * depend on it). */
+  check(nnstate_mpi_set_batchnorm_sync(net, !per_rank), "BatchNorm mode");
   check(nnstate_mpi_attach(net, MPI_COMM_WORLD), "attach");
 
   check(nnstate_trainer_options_init(&options), "options");

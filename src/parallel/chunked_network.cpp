@@ -33,7 +33,11 @@ struct ChunkedNetwork::SyncNode {
   BatchNorm *layer = nullptr;
   int64_t channels = 0;
   bool active = false;  // it used batch statistics in the current pass
+  // The pass's statistics are in slot `slot` of mean/m2 and sum/dot (0: the global batch's;
+  // per rank: first_, this rank's), over `total` values.
+  int64_t slot = 0, total = 0;
   std::vector<double> mean, m2, var, sum, dot;
+  std::vector<double> rank0;  // per rank: rank 0's mean, var and count, for the running stats
   std::vector<int64_t> counts;
 };
 
@@ -115,6 +119,7 @@ void ChunkedNetwork::size_chunk_arrays() {
       if (v->size() < width) v->resize(width);
     }
     s.var.resize(static_cast<size_t>(s.channels));
+    s.rank0.resize(2 * static_cast<size_t>(s.channels) + 1);
     if (s.counts.size() < n) s.counts.resize(n);
   }
   if (loss_sums_.size() < n) loss_sums_.resize(n);
@@ -197,7 +202,7 @@ void ChunkedNetwork::prepare(const float *inputs, int64_t batch, bool training, 
 
 // Every node but the loss, synchronising the chunks at each BatchNorm that uses batch
 // statistics: their moments are merged in the canonical order and every chunk normalises with
-// the global batch's.
+// the global batch's (or, per rank, its rank's chunks' statistics: reduce_batch_moments).
 void ChunkedNetwork::run_forward_to_output(bool training) {
   const size_t nodes = network_.size();
   size_t pos = 0;
@@ -213,22 +218,14 @@ void ChunkedNetwork::run_forward_to_output(bool training) {
       r.batch_norms[si]->chunk_moments(x, &s.mean[k * width], &s.m2[k * width]);
       s.counts[k] = x.numel() / width;
     });
-    gather_chunks(s.mean.data(), width * static_cast<int64_t>(sizeof(double)));
-    gather_chunks(s.m2.data(), width * static_cast<int64_t>(sizeof(double)));
-    gather_chunks(s.counts.data(), sizeof(int64_t));
-    canonical_tree_moments(s.mean.data(), s.m2.data(), s.counts.data(), chunks_, width);
-    const int64_t total = s.counts[0];
-    if (training && total <= 1) {
-      fail(NNSTATE_ERR_SHAPE_MISMATCH, std::string(layer_kind_name(s.layer->config().kind())) +
-                                           " of node " + std::to_string(s.node) +
-                                           ": expected more than 1 value per channel when "
-                                           "training, got " +
-                                           std::to_string(total));
+    reduce_batch_moments(s, training);
+    const double *mean = s.mean.data() + s.slot * width;  // a rank may have no chunk
+    for (int64_t c = 0; c < width; ++c) {
+      s.var[c] = s.total ? s.m2[s.slot * width + c] / s.total : 0.0;
     }
-    for (int64_t c = 0; c < width; ++c) s.var[c] = total ? s.m2[c] / total : 0.0;
-    if (training) s.layer->update_running_stats(s.mean.data(), s.var.data(), total);
+    if (training) update_running_stats(s);
     for (int64_t k = first_; k < last_; ++k) {
-      replica(k).batch_norms[si]->set_batch_moments(s.mean.data(), s.var.data());
+      replica(k).batch_norms[si]->set_batch_moments(mean, s.var.data());
     }
     pos = end;
   }
@@ -236,6 +233,59 @@ void ChunkedNetwork::run_forward_to_output(bool training) {
     Replica &r = replica(k);
     for (size_t i = pos; i < nodes; ++i) r.graph.forward_node(i, chunk_samples(k), r.context);
   });
+}
+
+// The moments a BatchNorm normalises with, into slot s.slot: the global batch's (every chunk's
+// gathered and merged), or per rank only this rank's chunks' (merged over the same tree
+// restricted to them). Every rank checks every rank's count, so that all refuse alike.
+void ChunkedNetwork::reduce_batch_moments(SyncNode &s, bool training) {
+  const int64_t width = s.channels;
+  gather_chunks(s.counts.data(), sizeof(int64_t));
+  const int64_t groups = per_rank_batchnorm() ? collective_->size() : 1;
+  for (int64_t r = 0; r < groups; ++r) {
+    const int64_t begin = groups == 1 ? 0 : share(r), end = groups == 1 ? chunks_ : share(r + 1);
+    int64_t total = 0;
+    for (int64_t k = begin; k < end; ++k) total += s.counts[k];
+    if (training && begin < end && total <= 1) {
+      fail(NNSTATE_ERR_SHAPE_MISMATCH,
+           std::string(layer_kind_name(s.layer->config().kind())) + " of node " +
+               std::to_string(s.node) +
+               ": expected more than 1 value per channel when training, got " +
+               std::to_string(total) + (groups == 1 ? "" : " on rank " + std::to_string(r)));
+    }
+  }
+  if (groups == 1) {
+    gather_chunks(s.mean.data(), width * static_cast<int64_t>(sizeof(double)));
+    gather_chunks(s.m2.data(), width * static_cast<int64_t>(sizeof(double)));
+    s.slot = 0;
+    canonical_tree_moments(s.mean.data(), s.m2.data(), s.counts.data(), chunks_, width);
+  } else {
+    s.slot = first_;
+    if (first_ < last_) {
+      canonical_tree_moments(&s.mean[first_ * width], &s.m2[first_ * width], &s.counts[first_],
+                             last_ - first_, width);
+    }
+  }
+  s.total = first_ < last_ || groups == 1 ? s.counts[s.slot] : 0;
+}
+
+// Per rank, the ranks' running statistics would drift apart: every rank updates them with
+// rank 0's batch statistics instead, as DDP's broadcast_buffers keeps rank 0's buffers on every
+// rank, so all ranks hold the same state (the one rank 0 checkpoints).
+void ChunkedNetwork::update_running_stats(SyncNode &s) {
+  if (!per_rank_batchnorm()) {
+    s.layer->update_running_stats(&s.mean[s.slot * s.channels], s.var.data(), s.total);
+    return;
+  }
+  const size_t width = static_cast<size_t>(s.channels);
+  if (collective_->rank() == 0) {
+    std::copy_n(&s.mean[s.slot * s.channels], width, s.rank0.begin());
+    std::copy_n(s.var.begin(), width, s.rank0.begin() + static_cast<std::ptrdiff_t>(width));
+    s.rank0[2 * width] = static_cast<double>(s.total);  // exact: far below 2^53
+  }
+  collective_->broadcast(s.rank0.data(), static_cast<int64_t>(s.rank0.size() * sizeof(double)), 0);
+  s.layer->update_running_stats(s.rank0.data(), s.rank0.data() + width,
+                                static_cast<int64_t>(s.rank0[2 * width]));
 }
 
 // Every chunk's copy of the dropout stream ends where one pass over the whole batch leaves it;
@@ -326,12 +376,21 @@ void ChunkedNetwork::backward(float loss_scale) {
                                             &s.dot[k * width]);
     });
     first = false;
-    gather_chunks(s.sum.data(), width * static_cast<int64_t>(sizeof(double)));
-    gather_chunks(s.dot.data(), width * static_cast<int64_t>(sizeof(double)));
-    canonical_tree_sum(s.sum.data(), chunks_, width);
-    canonical_tree_sum(s.dot.data(), chunks_, width);
+    if (per_rank_batchnorm()) {
+      // This rank's chunks only, as their forward pass normalised with their own statistics.
+      if (first_ < last_) {
+        canonical_tree_sum(&s.sum[first_ * width], last_ - first_, width);
+        canonical_tree_sum(&s.dot[first_ * width], last_ - first_, width);
+      }
+    } else {
+      gather_chunks(s.sum.data(), width * static_cast<int64_t>(sizeof(double)));
+      gather_chunks(s.dot.data(), width * static_cast<int64_t>(sizeof(double)));
+      canonical_tree_sum(s.sum.data(), chunks_, width);
+      canonical_tree_sum(s.dot.data(), chunks_, width);
+    }
     for (int64_t k = first_; k < last_; ++k) {
-      replica(k).batch_norms[si]->set_batch_grad_moments(s.sum.data(), s.dot.data(), s.counts[0]);
+      replica(k).batch_norms[si]->set_batch_grad_moments(&s.sum[s.slot * width],
+                                                         &s.dot[s.slot * width], s.total);
     }
     top = s.node + 1;
   }

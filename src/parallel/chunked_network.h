@@ -12,6 +12,15 @@
 // the chunks (contiguous: rank r takes chunks [ceil(r n / R), ceil((r + 1) n / R))) and the
 // per-chunk results are gathered before every reduction, so every rank reduces all n chunks in
 // the same canonical order and holds the bits one process would.
+//
+// BatchNorm over ranks: synchronised (the global batch's statistics, as above and as PyTorch's
+// SyncBatchNorm), or per rank (the default, PyTorch DDP's): each rank normalises its chunks
+// with the statistics of its own chunks only (merged over the canonical tree restricted to
+// them) and its backward uses their gradient moments; the weight gradients are still every
+// chunk's, so all ranks keep the same weights. The running statistics are updated on every
+// rank with rank 0's batch statistics (DDP's broadcast_buffers: rank 0's buffers everywhere).
+// Per rank, the results depend on the rank count (as in DDP); only synchronised gives the same
+// bits at any scale. With one process (no collective, or a group of one) both are the same.
 #pragma once
 
 #include <cstdint>
@@ -40,6 +49,10 @@ class ChunkedNetwork {
   // The processes sharing each pass's chunks (null: this one computes them all); it must
   // outlive its use here.
   void set_collective(Collective *collective) { collective_ = collective; }
+  // BatchNorm statistics over the whole global batch (true) or per rank (false, the default);
+  // see above. Only matters with a collective of more than one rank.
+  void set_batchnorm_synchronised(bool synchronised) { batchnorm_synchronised_ = synchronised; }
+  bool batchnorm_synchronised() const { return batchnorm_synchronised_; }
 
   // The forward pass of `batch` samples (inputs and targets already checked by the caller) in
   // the given mode and the mean loss; with `with_grad`, the chunks keep the loss gradient for
@@ -66,6 +79,11 @@ class ChunkedNetwork {
   void prepare(const float *inputs, int64_t batch, bool training, Rng &dropout_rng);
   void run_forward_to_output(bool training);
   void finish_pass(Rng &dropout_rng);
+  bool per_rank_batchnorm() const {
+    return !batchnorm_synchronised_ && collective_ && collective_->size() > 1;
+  }
+  void reduce_batch_moments(SyncNode &s, bool training);
+  void update_running_stats(SyncNode &s);
   void reduce_gradients();
   int64_t chunk_samples(int64_t k) const;
   Replica &replica(int64_t k) { return *replicas_[collective_ ? k - first_ : k]; }
@@ -86,6 +104,7 @@ class ChunkedNetwork {
   std::vector<const float *> bound_data_;
   size_t bound_nodes_ = 0;
   Collective *collective_ = nullptr;
+  bool batchnorm_synchronised_ = false;
   std::vector<std::unique_ptr<Replica>> replicas_;  // [k - first_]: this rank's chunk k
   std::vector<SyncNode> syncs_;                     // BatchNorm nodes, in node order
   std::vector<Piece> pieces_;

@@ -175,6 +175,12 @@ void Model::set_deterministic(int64_t chunk_size, int64_t threads) {
   const int64_t pool = threads > 0 ? threads : std::max(1, blas_threads());
   chunked_ = std::make_unique<ChunkedNetwork>(network_, chunk_size, pool);
   chunked_->set_collective(collective_.get());
+  chunked_->set_batchnorm_synchronised(batchnorm_synchronised_);
+}
+
+void Model::set_batchnorm_synchronised(bool synchronised) {
+  if (chunked_) chunked_->set_batchnorm_synchronised(synchronised);
+  batchnorm_synchronised_ = synchronised;
 }
 
 void Model::set_collective(std::shared_ptr<Collective> collective) {

@@ -74,6 +74,10 @@ class Model {
   // The processes of a data-parallel run that share each pass's chunks in the deterministic
   // mode (parallel/collective.h); null: none.
   void set_collective(std::shared_ptr<Collective> collective);
+  // BatchNorm statistics over all ranks (true) or per rank (false, the default: DDP's); see
+  // parallel/chunked_network.h. A runtime setting like the collective: not checkpointed.
+  void set_batchnorm_synchronised(bool synchronised);
+  bool batchnorm_synchronised() const { return batchnorm_synchronised_; }
 
   // Forward, loss, backward and one optimizer update on a mini-batch of `batch` samples.
   // Returns the mean loss before the update. Sizes are checked (inputs: batch * sample input
@@ -111,6 +115,7 @@ class Model {
   std::unique_ptr<Optimizer> optimizer_;
   bool inference_training_ = false;
   std::shared_ptr<Collective> collective_;
+  bool batchnorm_synchronised_ = false;
   std::unique_ptr<ChunkedNetwork> chunked_;  // the deterministic mode, when on
 
   std::vector<std::string> frozen_;  // sorted

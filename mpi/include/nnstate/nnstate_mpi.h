@@ -10,7 +10,9 @@
  * evaluate, predict) computes only this rank's share of the batch's chunks and the ranks gather
  * every chunk's gradients, losses, accuracy counts and BatchNorm statistics, which each rank
  * reduces in the same canonical order: every rank holds the same bits, and 1, 2 or 4 ranks give
- * the same bits as one process (with any thread count). Each rank passes the same data to
+ * the same bits as one process (with any thread count) when BatchNorm is synchronised
+ * (nnstate_mpi_set_batchnorm_sync; by default it is per rank, as in PyTorch DDP, and results
+ * then depend on the rank count, still the same on every rank). Each rank passes the same data to
  * every call (the same global batch; a trainer's shuffle is the same everywhere), and
  * validation metrics are therefore the same on every rank, so early stopping and
  * ReduceLROnPlateau decide alike.
@@ -39,6 +41,19 @@ extern "C" {
 NNSTATE_MPI_API nnstate_status nnstate_mpi_attach(nnstate_network *network, MPI_Comm comm);
 /* Leaves the group: the network computes every chunk itself again. */
 NNSTATE_MPI_API nnstate_status nnstate_mpi_detach(nnstate_network *network);
+
+/* BatchNorm statistics per rank (synchronised 0, the default, PyTorch DDP's) or over the whole
+ * global batch (synchronised 1, SyncBatchNorm's). Per rank, each rank normalises its share of
+ * the batch with that share's statistics (its backward uses that share's gradient moments);
+ * the weight gradients are still every rank's, so the weights stay the same on every rank, and
+ * the running statistics of every rank are updated with rank 0's batch statistics (DDP's
+ * broadcast_buffers), so the whole state is rank 0's, which is what rank 0 checkpoints. The
+ * results then depend on the rank count, as in DDP; only synchronised keeps "the same bits at
+ * any scale". Not saved in checkpoints (a runtime setting like the group itself): set it on
+ * every rank, before or after attach, alike on every rank. Same as
+ * nnstate_network_set_batchnorm_sync. Errors: INVALID_ARGUMENT (NULL network). */
+NNSTATE_MPI_API nnstate_status nnstate_mpi_set_batchnorm_sync(nnstate_network *network,
+                                                              int synchronised);
 
 /* The trainer's checkpoint policy on rank 0 of comm; the other ranks keep none (their state is
  * rank 0's). Collective. Errors: those of nnstate_trainer_set_checkpointing (on rank 0, or IO
