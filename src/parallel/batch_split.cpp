@@ -26,8 +26,8 @@ BatchSplit split_batch(int64_t n, int64_t max_chunk, int64_t threads) {
 }
 
 int64_t layer_threads() {
-  if (ThreadPool::in_task()) return 1;
-  return std::max(1, blas_threads());
+  if (ThreadPool::in_task() || in_blas_threads_scope()) return 1;
+  return std::max(1, configured_blas_threads());
 }
 
 namespace {

@@ -28,8 +28,9 @@ struct BatchSplit {
 BatchSplit split_batch(int64_t n, int64_t max_chunk, int64_t threads);
 
 // Threads a layer may use for its own batch split: 1 inside a ThreadPool task (the
-// deterministic mode's chunks, or another layer's slots) or when BLAS is single-threaded (as
-// the deterministic mode sets it), else OpenBLAS's thread count.
+// deterministic mode's chunks, or another layer's slots) or a BlasThreadsScope on this thread
+// (the deterministic mode's phases), else OpenBLAS's count outside every scope (so another
+// thread's single-threaded phase does not change this layer's split, and its bits).
 int64_t layer_threads();
 
 // Runs job.run(s) for s in [0, slots) on a process-wide pool whose idle threads block, with

@@ -4,7 +4,11 @@
 // given thread count, and no threads of its own inside a pool task.
 #include <doctest/doctest.h>
 
+#include <cblas.h>
+
 #include <cmath>
+#include <future>
+#include <thread>
 #include <vector>
 
 #include "layers/conv2d.h"
@@ -15,6 +19,19 @@
 using namespace nnstate;
 
 namespace {
+
+// OpenBLAS's count set as a user would set it (not a BlasThreadsScope, inside which layers
+// stay single-threaded), restored at the end.
+class UserBlasThreads {
+ public:
+  explicit UserBlasThreads(int threads) : saved_(openblas_get_num_threads()) {
+    openblas_set_num_threads(threads);
+  }
+  ~UserBlasThreads() { openblas_set_num_threads(saved_); }
+
+ private:
+  int saved_;
+};
 
 struct Result {
   std::vector<float> y, dx, dw, db;
@@ -27,7 +44,8 @@ std::vector<float> values(const Tensor &t) {
 // One forward and backward pass of a grouped, strided conv over 37 samples in chunks of at most
 // 5 (so 8 chunks at 1 thread), with OpenBLAS at `threads`.
 Result run(int threads) {
-  BlasThreadsScope scope(threads);
+  UserBlasThreads user(threads);
+  REQUIRE(layer_threads() == threads);
   Rng rng(7, RngStream::init);
   Conv2dConfig c;
   c.in_channels = 4;
@@ -106,13 +124,34 @@ TEST_CASE("Conv2d with 2 and 3 threads: forward and input gradient bitwise, weig
   }
 }
 
-TEST_CASE("layer_threads: 1 inside a pool task, so a conv there starts no threads") {
-  BlasThreadsScope scope(2);
+TEST_CASE("layer_threads: 1 inside a pool task or a BLAS scope, so a conv there starts none") {
+  UserBlasThreads user(2);
   CHECK(layer_threads() == 2);
   ThreadPool pool(2);
   int64_t inside[2] = {0, 0};
   pool.for_each(2, [&](int64_t i) { inside[i] = layer_threads(); });
   CHECK(inside[0] == 1);
   CHECK(inside[1] == 1);
+  {
+    BlasThreadsScope single(1);
+    CHECK(layer_threads() == 1);
+  }
   CHECK(layer_threads() == 2);
+}
+
+TEST_CASE("layer_threads: another thread's BLAS scope changes neither the split nor the count") {
+  UserBlasThreads user(2);
+  std::promise<void> opened, release;
+  std::future<void> released = release.get_future();
+  std::thread other([&] {
+    BlasThreadsScope single(1);
+    opened.set_value();
+    released.wait();
+  });
+  opened.get_future().wait();
+  CHECK(blas_threads() == 1);  // the other thread's setting is process-wide
+  CHECK(layer_threads() == 2);
+  release.set_value();
+  other.join();
+  CHECK(blas_threads() == 2);
 }
