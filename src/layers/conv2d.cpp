@@ -52,9 +52,6 @@ Conv2d::Conv2d(const Conv2dConfig &c, Rng *init_rng) : config_(c) {
   check_layer_memory(what, {weight_shape, Shape{c.bias ? c.out_channels : 0}},
                      2 * sizeof(float));  // values and gradients
   tensors(config_).allocate(*this);
-  if (c.bias) {
-    bias_sums_.assign(static_cast<size_t>(c.out_channels), 0.0);
-  }
   if (init_rng) {
     // kaiming_uniform_(a=sqrt(5)) reduces to U(-1/sqrt(fan_in), 1/sqrt(fan_in)); PyTorch uses
     // the same bound for the bias.
@@ -118,45 +115,66 @@ int64_t Conv2d::chunk_samples(const WindowGeometry &g) const {
   return std::max<int64_t>(1, std::min(g.n, column_budget_ / std::max<int64_t>(per_sample, 1)));
 }
 
-void Conv2d::lower_chunk(const WindowGeometry &g, const float *input, int64_t start,
-                         int64_t count) {
-  if (col_holds_input_ && cached_start_ == start && cached_count_ == count) return;
+BatchSplit Conv2d::prepare(const WindowGeometry &g, bool backward) {
+  const int64_t rows = g.col_rows(), plane = g.oh * g.ow, out_c = config_.out_channels;
+  const BatchSplit split = split_batch(g.n, chunk_samples(g), layer_threads());
+  if (split.chunk * plane > INT_MAX) {
+    fail(NNSTATE_ERR_INVALID_ARGUMENT, describe() + ": output height * width = " +
+                                           std::to_string(plane) + " exceeds 2^31 - 1 (BLAS)");
+  }
+  if (slots_.size() < static_cast<size_t>(split.slots)) {
+    slots_.resize(static_cast<size_t>(split.slots));
+  }
+  for (int64_t s = 0; s < split.slots; ++s) {
+    Slot &slot = slots_[static_cast<size_t>(s)];
+    slot.col.resize(Shape{rows, split.chunk * plane});
+    slot.product.resize(Shape{out_c, split.chunk * plane});
+    if (!backward) slot.col_holds_input = false;
+    if (backward && s > 0) slot.weight_grad.resize(weight_grad_.shape());
+    if (backward && config_.bias) slot.bias_sums.resize(static_cast<size_t>(out_c));
+  }
+  return split;
+}
+
+void Conv2d::lower_chunk(const WindowGeometry &g, const float *input, int64_t start, int64_t count,
+                         Slot &slot) {
+  if (slot.col_holds_input && slot.cached_start == start && slot.cached_count == count) return;
   WindowGeometry chunk = g;
   chunk.n = count;
-  im2col(chunk, input + start * g.c * g.h * g.w, col_.data());
-  col_holds_input_ = true;
-  cached_start_ = start;
-  cached_count_ = count;
+  im2col(chunk, input + start * g.c * g.h * g.w, slot.col.data());
+  slot.col_holds_input = true;
+  slot.cached_start = start;
+  slot.cached_count = count;
 }
 
 void Conv2d::forward(const Tensor &input, Tensor &output, const RunContext &) {
   const WindowGeometry g = geometry(input.shape());
+  const BatchSplit split = prepare(g, false);
+  run_slots_of(split.slots,
+               [&](int64_t s) { forward_slot(g, split, s, input.data(), output.data()); });
+}
+
+void Conv2d::forward_slot(const WindowGeometry &g, const BatchSplit &split, int64_t s,
+                          const float *input, float *output) {
+  Slot &slot = slots_[static_cast<size_t>(s)];
   const int64_t rows = g.col_rows(), plane = g.oh * g.ow, out_c = config_.out_channels;
-  const int64_t chunk = chunk_samples(g);
-  if (chunk * plane > INT_MAX) {
-    fail(NNSTATE_ERR_INVALID_ARGUMENT, describe() + ": output height * width = " +
-                                           std::to_string(plane) + " exceeds 2^31 - 1 (BLAS)");
-  }
-  col_.resize(Shape{rows, chunk * plane});
-  product_.resize(Shape{out_c, chunk * plane});
-  col_holds_input_ = false;
   const int64_t group_out = out_c / config_.groups, group_rows = rows / config_.groups;
-  for (int64_t start = 0; start < g.n; start += chunk) {
-    const int64_t count = std::min(chunk, g.n - start), cols = count * plane;
-    lower_chunk(g, input.data(), start, count);
+  for (int64_t k = split.first_chunk(s); k < split.first_chunk(s + 1); ++k) {
+    const int64_t start = split.start(k), count = split.count(k), cols = count * plane;
+    lower_chunk(g, input, start, count, slot);
     for (int64_t grp = 0; grp < config_.groups; ++grp) {
       // product[group_out, cols] = W_grp[group_out, group_rows] * col_grp[group_rows, cols]
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(group_out),
                   static_cast<int>(cols), static_cast<int>(group_rows), 1.0f,
                   weight_.data() + grp * group_out * group_rows, static_cast<int>(group_rows),
-                  col_.data() + grp * group_rows * cols, static_cast<int>(cols), 0.0f,
-                  product_.data() + grp * group_out * cols, static_cast<int>(cols));
+                  slot.col.data() + grp * group_rows * cols, static_cast<int>(cols), 0.0f,
+                  slot.product.data() + grp * group_out * cols, static_cast<int>(cols));
     }
     // [out_c, count, plane] -> [count, out_c, plane], adding the bias on the way.
     for (int64_t n = 0; n < count; ++n) {
       for (int64_t oc = 0; oc < out_c; ++oc) {
-        const float *src = product_.data() + oc * cols + n * plane;
-        float *dst = output.data() + ((start + n) * out_c + oc) * plane;
+        const float *src = slot.product.data() + oc * cols + n * plane;
+        float *dst = output + ((start + n) * out_c + oc) * plane;
         const float b = config_.bias ? bias_[oc] : 0.0f;
         for (int64_t i = 0; i < plane; ++i) dst[i] = src[i] + b;
       }
@@ -167,36 +185,60 @@ void Conv2d::forward(const Tensor &input, Tensor &output, const RunContext &) {
 void Conv2d::backward(const Tensor &input, const Tensor &, const Tensor &grad_output,
                       Tensor *grad_input) {
   const WindowGeometry g = geometry(input.shape());
+  const BatchSplit split = prepare(g, true);
+  float *dx = grad_input ? grad_input->data() : nullptr;
+  run_slots_of(split.slots, [&](int64_t s) {
+    backward_slot(g, split, s, input.data(), grad_output.data(), dx);
+  });
+  // The slots' partial sums, added in slot order: the same bits whichever thread ran a slot.
+  const int64_t weights = weight_grad_.numel();
+  for (int64_t s = 1; s < split.slots; ++s) {
+    const float *part = slots_[static_cast<size_t>(s)].weight_grad.data();
+    float *sum = weight_grad_.data();
+    for (int64_t i = 0; i < weights; ++i) sum[i] += part[i];
+  }
+  if (config_.bias) {
+    for (int64_t oc = 0; oc < config_.out_channels; ++oc) {
+      double total = 0.0;
+      for (int64_t s = 0; s < split.slots; ++s) {
+        total += slots_[static_cast<size_t>(s)].bias_sums[static_cast<size_t>(oc)];
+      }
+      bias_grad_[oc] = static_cast<float>(total);
+    }
+  }
+}
+
+void Conv2d::backward_slot(const WindowGeometry &g, const BatchSplit &split, int64_t s,
+                           const float *input, const float *grad_output, float *grad_input) {
+  Slot &slot = slots_[static_cast<size_t>(s)];
   const int64_t rows = g.col_rows(), plane = g.oh * g.ow, out_c = config_.out_channels;
-  const int64_t chunk = chunk_samples(g);
-  col_.resize(Shape{rows, chunk * plane});
-  product_.resize(Shape{out_c, chunk * plane});
   const int64_t group_out = out_c / config_.groups, group_rows = rows / config_.groups;
-  std::fill(bias_sums_.begin(), bias_sums_.end(), 0.0);
-  // Last chunk first: forward left its columns in col_.
-  const int64_t chunks = (g.n + chunk - 1) / chunk;
-  for (int64_t k = chunks; k-- > 0;) {
-    const int64_t start = k * chunk, count = std::min(chunk, g.n - start), cols = count * plane;
-    lower_chunk(g, input.data(), start, count);
+  float *weight_grad = s == 0 ? weight_grad_.data() : slot.weight_grad.data();
+  std::fill(slot.bias_sums.begin(), slot.bias_sums.end(), 0.0);
+  // Last chunk first: forward left its columns in the slot's col.
+  const int64_t first = split.first_chunk(s), end = split.first_chunk(s + 1);
+  for (int64_t k = end; k-- > first;) {
+    const int64_t start = split.start(k), count = split.count(k), cols = count * plane;
+    lower_chunk(g, input, start, count, slot);
     for (int64_t n = 0; n < count; ++n) {
       for (int64_t oc = 0; oc < out_c; ++oc) {
-        const float *src = grad_output.data() + ((start + n) * out_c + oc) * plane;
-        std::copy(src, src + plane, product_.data() + oc * cols + n * plane);
+        const float *src = grad_output + ((start + n) * out_c + oc) * plane;
+        std::copy(src, src + plane, slot.product.data() + oc * cols + n * plane);
       }
     }
     if (config_.bias) {
       for (int64_t oc = 0; oc < out_c; ++oc) {
-        bias_sums_[oc] += sum_of(product_.data() + oc * cols, cols);
+        slot.bias_sums[static_cast<size_t>(oc)] += sum_of(slot.product.data() + oc * cols, cols);
       }
     }
-    const float beta = k == chunks - 1 ? 0.0f : 1.0f;
+    const float beta = k == end - 1 ? 0.0f : 1.0f;
     for (int64_t grp = 0; grp < config_.groups; ++grp) {
       // dW_grp[group_out, group_rows] += dY_grp[group_out, cols] * col_grp^T[cols, group_rows]
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(group_out),
                   static_cast<int>(group_rows), static_cast<int>(cols), 1.0f,
-                  product_.data() + grp * group_out * cols, static_cast<int>(cols),
-                  col_.data() + grp * group_rows * cols, static_cast<int>(cols), beta,
-                  weight_grad_.data() + grp * group_out * group_rows, static_cast<int>(group_rows));
+                  slot.product.data() + grp * group_out * cols, static_cast<int>(cols),
+                  slot.col.data() + grp * group_rows * cols, static_cast<int>(cols), beta,
+                  weight_grad + grp * group_out * group_rows, static_cast<int>(group_rows));
     }
     if (!grad_input) continue;
     for (int64_t grp = 0; grp < config_.groups; ++grp) {
@@ -205,16 +247,13 @@ void Conv2d::backward(const Tensor &input, const Tensor &, const Tensor &grad_ou
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(group_rows),
                   static_cast<int>(cols), static_cast<int>(group_out), 1.0f,
                   weight_.data() + grp * group_out * group_rows, static_cast<int>(group_rows),
-                  product_.data() + grp * group_out * cols, static_cast<int>(cols), 0.0f,
-                  col_.data() + grp * group_rows * cols, static_cast<int>(cols));
+                  slot.product.data() + grp * group_out * cols, static_cast<int>(cols), 0.0f,
+                  slot.col.data() + grp * group_rows * cols, static_cast<int>(cols));
     }
-    col_holds_input_ = false;
+    slot.col_holds_input = false;
     WindowGeometry sub = g;
     sub.n = count;
-    col2im(sub, col_.data(), grad_input->data() + start * g.c * g.h * g.w);
-  }
-  if (config_.bias) {
-    for (int64_t oc = 0; oc < out_c; ++oc) bias_grad_[oc] = static_cast<float>(bias_sums_[oc]);
+    col2im(sub, slot.col.data(), grad_input + start * g.c * g.h * g.w);
   }
 }
 

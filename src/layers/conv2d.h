@@ -1,6 +1,8 @@
 // 2-d convolution with PyTorch's semantics and layout: input [N, C, H, W], weight
 // [out_c, in_c / groups, kh, kw], bias [out_c]; zero padding, stride, dilation and groups.
-// Lowered to im2col + one sgemm per group, over chunks of samples whose columns fit in cache.
+// Lowered to im2col + one sgemm per group, over chunks of samples whose columns fit in cache;
+// with T > 1 BLAS threads the chunks are split over T threads of the layer's own
+// (parallel/batch_split.h), each running single-threaded GEMMs on its own workspaces.
 #pragma once
 
 #include <vector>
@@ -8,6 +10,7 @@
 #include "layers/im2col.h"
 #include "layers/layer.h"
 #include "layers/layer_state.h"
+#include "parallel/batch_split.h"
 
 namespace nnstate {
 
@@ -56,23 +59,34 @@ class Conv2d final : public Layer {
   static StateTensors<Conv2d> tensors(const Conv2dConfig &config);
   WindowGeometry geometry(const Shape &input) const;
   std::string describe() const;
-  // Samples per chunk: the batch is lowered a chunk at a time so that the columns stay in
-  // cache and the workspaces stay small.
+  // Workspaces of one slot (one thread's run of chunks), grown only when a larger batch is
+  // seen: col holds im2col of one chunk (then its column gradient), product the chunk's sgemm
+  // result in [out_c, samples * oh * ow] order (then the output gradient in that order).
+  // weight_grad and bias_sums are the slot's partial sums (slot 0 uses the layer's own).
+  struct Slot {
+    Tensor col, product, weight_grad;
+    std::vector<double> bias_sums;
+    bool col_holds_input = false;
+    int64_t cached_start = 0, cached_count = 0;
+  };
+  // Samples per chunk at most: the batch is lowered a chunk at a time so that the columns
+  // stay in cache and the workspaces stay small.
   int64_t chunk_samples(const WindowGeometry &g) const;
-  // im2col of samples [start, start + count) into col_, unless col_ already holds it.
-  void lower_chunk(const WindowGeometry &g, const float *input, int64_t start, int64_t count);
+  // The split of this batch over this call's threads, with every slot's workspaces sized.
+  BatchSplit prepare(const WindowGeometry &g, bool backward);
+  // im2col of samples [start, start + count) into slot.col, unless it already holds them.
+  void lower_chunk(const WindowGeometry &g, const float *input, int64_t start, int64_t count,
+                   Slot &slot);
+  void forward_slot(const WindowGeometry &g, const BatchSplit &split, int64_t s, const float *input,
+                    float *output);
+  void backward_slot(const WindowGeometry &g, const BatchSplit &split, int64_t s,
+                     const float *input, const float *grad_output, float *grad_input);
 
   Conv2dConfig config_;
   Tensor weight_, weight_grad_;
   Tensor bias_, bias_grad_;
-  std::vector<double> bias_sums_;
-  int64_t column_budget_ = int64_t{1} << 17;  // floats of col_ per chunk (512 KiB)
-  // Workspaces, grown only when a larger batch is seen: col_ holds im2col of one chunk (then
-  // its column gradient), product_ the chunk's sgemm result in [out_c, samples * oh * ow]
-  // order (then the output gradient in that order).
-  Tensor col_, product_;
-  bool col_holds_input_ = false;
-  int64_t cached_start_ = 0, cached_count_ = 0;
+  int64_t column_budget_ = int64_t{1} << 17;  // floats of a slot's col per chunk (512 KiB)
+  std::vector<Slot> slots_;                   // grown to the most threads seen, never shrunk
 };
 
 }  // namespace nnstate

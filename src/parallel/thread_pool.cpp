@@ -3,6 +3,32 @@
 #include "util/error.h"
 
 namespace nnstate {
+namespace {
+
+thread_local bool inside_task = false;
+
+// Marks the current thread as running tasks for its lifetime (restoring an outer mark).
+class TaskMark {
+ public:
+  TaskMark() : saved_(inside_task) { inside_task = true; }
+  ~TaskMark() { inside_task = saved_; }
+  TaskMark(const TaskMark &) = delete;
+  TaskMark &operator=(const TaskMark &) = delete;
+
+ private:
+  bool saved_;
+};
+
+}  // namespace
+
+bool ThreadPool::in_task() {
+  return inside_task;
+}
+
+void ThreadPool::run_inline(int64_t count, ParallelJob &job) {
+  TaskMark mark;
+  for (int64_t i = 0; i < count; ++i) job.run(i);
+}
 
 ThreadPool::ThreadPool(int64_t threads) {
   if (threads < 1 || threads > 1024) {
@@ -33,6 +59,7 @@ ThreadPool::~ThreadPool() {
 }
 
 void ThreadPool::take_tasks() {
+  TaskMark mark;
   for (;;) {
     const int64_t task = next_.fetch_add(1);
     if (task >= count_) return;
@@ -68,7 +95,7 @@ void ThreadPool::worker_loop() {
 void ThreadPool::run(int64_t count, ParallelJob &job) {
   if (count <= 0) return;
   if (count == 1 || workers_.empty()) {
-    for (int64_t i = 0; i < count; ++i) job.run(i);
+    run_inline(count, job);
     return;
   }
   {

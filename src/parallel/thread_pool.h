@@ -33,6 +33,11 @@ class ThreadPool {
   // Runs job.run(i) for every i in [0, count) and returns when all are done; rethrows the first
   // exception a task threw (the others still run to completion or are not started).
   void run(int64_t count, ParallelJob &job);
+  // Runs job.run(i) for every i in [0, count) on the calling thread, marked as inside a task.
+  static void run_inline(int64_t count, ParallelJob &job);
+  // True on a thread while it runs a task of some pool (or of run_inline): code there must not
+  // start threads of its own.
+  static bool in_task();
   // The same for a callable taking the task number (no allocation).
   template <class F>
   void for_each(int64_t count, F &&f) {

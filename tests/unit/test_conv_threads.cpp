@@ -1,0 +1,157 @@
+// Conv2d's own batch split over threads (parallel/batch_split.h): the split's layout, forward
+// and input gradient bitwise equal at 1, 2 and 3 threads (they split along the batch only),
+// weight and bias gradients within float rounding of 1 thread and bitwise repeatable at a
+// given thread count, and no threads of its own inside a pool task.
+#include <doctest/doctest.h>
+
+#include <cblas.h>
+
+#include <cmath>
+#include <future>
+#include <thread>
+#include <vector>
+
+#include "layers/conv2d.h"
+#include "parallel/batch_split.h"
+#include "parallel/blas_threads.h"
+#include "random/rng.h"
+
+using namespace nnstate;
+
+namespace {
+
+// OpenBLAS's count set as a user would set it (not a BlasThreadsScope, inside which layers
+// stay single-threaded), restored at the end.
+class UserBlasThreads {
+ public:
+  explicit UserBlasThreads(int threads) : saved_(openblas_get_num_threads()) {
+    openblas_set_num_threads(threads);
+  }
+  ~UserBlasThreads() { openblas_set_num_threads(saved_); }
+
+ private:
+  int saved_;
+};
+
+struct Result {
+  std::vector<float> y, dx, dw, db;
+};
+
+std::vector<float> values(const Tensor &t) {
+  return std::vector<float>(t.data(), t.data() + t.numel());
+}
+
+// One forward and backward pass of a grouped, strided conv over 37 samples in chunks of at most
+// 5 (so 8 chunks at 1 thread), with OpenBLAS at `threads`.
+Result run(int threads) {
+  UserBlasThreads user(threads);
+  REQUIRE(layer_threads() == threads);
+  Rng rng(7, RngStream::init);
+  Conv2dConfig c;
+  c.in_channels = 4;
+  c.out_channels = 6;
+  c.kernel_size = {3, 3};
+  c.stride = {2, 1};
+  c.padding = {1, 1};
+  c.groups = 2;
+  Conv2d conv(c, &rng);
+  const Shape in{37, 4, 9, 8};
+  // 2 * 9 * 5 * 8 floats of columns per sample: 5 samples per chunk.
+  conv.set_column_budget(5 * 2 * 9 * 5 * 8);
+  Tensor x(in), y(conv.output_shape(in)), dy(conv.output_shape(in)), dx(in);
+  for (int64_t i = 0; i < x.numel(); ++i) x[i] = rng.uniform(-1.0f, 1.0f);
+  for (int64_t i = 0; i < dy.numel(); ++i) dy[i] = rng.uniform(-1.0f, 1.0f);
+  RunContext training;
+  training.training = true;
+  conv.forward(x, y, training);
+  conv.backward(x, y, dy, &dx);
+  Result r{values(y), values(dx), {}, {}};
+  struct Grads final : StateVisitor {
+    Result *r;
+    void tensor(const std::string &name, TensorRole, Tensor &, Tensor *grad) override {
+      (name == "weight" ? r->dw : r->db) = values(*grad);
+    }
+  } grads;
+  grads.r = &r;
+  conv.visit_tensors("", grads);
+  return r;
+}
+
+void require_close(const std::vector<float> &a, const std::vector<float> &b) {
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    CHECK(std::fabs(a[i] - b[i]) <= 1e-5f * (1.0f + std::fabs(b[i])));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("split_batch: one thread keeps full chunks and a remainder; more threads balance") {
+  const BatchSplit one = split_batch(128, 113, 1);
+  CHECK(one.chunk == 113);
+  CHECK(one.chunks == 2);
+  CHECK(one.count(1) == 15);
+  CHECK(one.slots == 1);
+  const BatchSplit two = split_batch(128, 113, 2);
+  CHECK(two.chunk == 64);
+  CHECK(two.chunks == 2);
+  CHECK(two.slots == 2);
+  CHECK(two.first_chunk(1) == 1);
+  const BatchSplit small = split_batch(3, 100, 8);  // fewer samples than threads
+  CHECK(small.chunk == 1);
+  CHECK(small.chunks == 3);
+  CHECK(small.slots == 3);
+  const BatchSplit many = split_batch(37, 5, 2);  // 8 chunks of 5 rounded to 8: 7 of 5 and 2
+  CHECK(many.chunks == 8);
+  CHECK(many.first_chunk(1) == 4);
+  int64_t total = 0;
+  for (int64_t k = 0; k < many.chunks; ++k) total += many.count(k);
+  CHECK(total == 37);
+}
+
+TEST_CASE("Conv2d with 2 and 3 threads: forward and input gradient bitwise, weights close") {
+  const Result one = run(1);
+  for (int threads : {2, 3}) {
+    CAPTURE(threads);
+    const Result many = run(threads), again = run(threads);
+    CHECK(many.y == one.y);
+    CHECK(many.dx == one.dx);
+    require_close(many.dw, one.dw);
+    require_close(many.db, one.db);
+    CHECK(again.dw == many.dw);  // repeatable at a given thread count
+    CHECK(again.db == many.db);
+    CHECK(again.y == many.y);
+  }
+}
+
+TEST_CASE("layer_threads: 1 inside a pool task or a BLAS scope, so a conv there starts none") {
+  UserBlasThreads user(2);
+  CHECK(layer_threads() == 2);
+  ThreadPool pool(2);
+  int64_t inside[2] = {0, 0};
+  pool.for_each(2, [&](int64_t i) { inside[i] = layer_threads(); });
+  CHECK(inside[0] == 1);
+  CHECK(inside[1] == 1);
+  {
+    BlasThreadsScope single(1);
+    CHECK(layer_threads() == 1);
+  }
+  CHECK(layer_threads() == 2);
+}
+
+TEST_CASE("layer_threads: another thread's BLAS scope changes neither the split nor the count") {
+  UserBlasThreads user(2);
+  std::promise<void> opened, release;
+  std::future<void> released = release.get_future();
+  std::thread other([&] {
+    BlasThreadsScope single(1);
+    opened.set_value();
+    released.wait();
+  });
+  opened.get_future().wait();
+  CHECK(blas_threads() == 1);  // the other thread's setting is process-wide
+  CHECK(layer_threads() == 2);
+  release.set_value();
+  other.join();
+  CHECK(blas_threads() == 2);
+}
