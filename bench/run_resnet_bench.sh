@@ -45,6 +45,9 @@ fi
 tunables=glibc.malloc.trim_threshold=1073741824:glibc.malloc.mmap_threshold=1073741824
 export GLIBC_TUNABLES=${GLIBC_TUNABLES:-$tunables}
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+# libnnstate's counterpart: OpenBLAS's idle threads sleep after 2^4 cycles instead of spinning
+# for 2^28 (its default), which would steal the core the library's own conv threads need.
+export OPENBLAS_THREAD_TIMEOUT=${OPENBLAS_THREAD_TIMEOUT:-4}
 field() { # field NAME "RESULT ... NAME=value ..." -> value
   sed -n "s/.*[[:space:]]$1=\([^[:space:]]*\).*/\1/p" <<<"$2"
 }
@@ -53,7 +56,7 @@ echo "== environment"
 echo "host: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
   "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE-<unset: auto-detect>} GLIBC_TUNABLES=$GLIBC_TUNABLES" \
-  "OMP_WAIT_POLICY=$OMP_WAIT_POLICY"
+  "OMP_WAIT_POLICY=$OMP_WAIT_POLICY OPENBLAS_THREAD_TIMEOUT=$OPENBLAS_THREAD_TIMEOUT"
 echo "ResNet-18 structure, width $width, batch $batch, $epochs epoch(s) of" \
   "$([[ $subset == 0 ]] && echo all || echo "$subset") training images, Adam 1e-3"
 
