@@ -222,8 +222,10 @@ bool CheckpointPolicy::save(Trainer &trainer, std::vector<WriteTarget> targets, 
     if (config_.write_hook) config_.write_hook(WritePhase::waiting, targets.front().path);
     ++stats_.waited;
     writer_->wait();
-    collect(&trainer);
   }
+  // Also when busy() was already false: a write that ended after the first collect() left its
+  // result behind, and the writer takes no job before it is collected.
+  collect(&trainer);
   SaveOptions options;
   options.sync = config_.sync;
   options.metadata = config_.metadata;
@@ -267,6 +269,7 @@ void CheckpointPolicy::save_periodic(Trainer &trainer, bool may_skip) {
 
 void CheckpointPolicy::warm_up(Trainer &trainer) {
   if (!config_.async || warm_up_tried_ || busy()) return;
+  collect(&trainer);      // a save that ended since the last collect() must not block the writer
   warm_up_tried_ = true;  // once: the batches after it allocate nothing
   SaveOptions options;
   options.trainer = &trainer;

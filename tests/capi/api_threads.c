@@ -4,7 +4,8 @@
  * trainer whose checkpoints are written by the background writer (a save after every batch, so
  * writer and training thread overlap all the time). Every other network trains in the
  * deterministic mode (chunks on two library threads of its own), so the library's thread pool
- * runs beside the others too: ThreadSanitizer runs this test in CI.
+ * runs beside the others too, and every network starts with a convolution, whose batch split
+ * shares one process-wide pool: ThreadSanitizer runs this test in CI.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
@@ -14,7 +15,7 @@
 #include "check.h"
 
 #define THREADS 4
-#define WEIGHTS (16 * 8)
+#define WEIGHTS (16 * 2 * 2 * 2) /* the convolution's weight */
 
 struct job {
   uint64_t seed;
@@ -63,12 +64,20 @@ static void fit_with_async_saves(nnstate_network *net, const float *x, const flo
 static void train(struct job *job) {
   nnstate_network *net = NULL;
   nnstate_optimizer_options adam;
+  nnstate_conv2d_options conv;
+  const int64_t image[3] = {2, 2, 2};
   float x[32 * 8], y[32];
   int i, step;
   for (i = 0; i < 32 * 8; ++i) x[i] = (float)((i * 7 + (int)job->seed) % 13) / 13.0f - 0.5f;
   for (i = 0; i < 32; ++i) y[i] = (float)(i % 4);
   CHECK_OK(nnstate_network_create(&net, job->seed));
-  CHECK_OK(nnstate_network_add_linear(net, 8, 16, 1));
+  /* Each sample as a 2x2 image of 2 channels: the convolution splits each batch over the
+   * library's conv threads (one per OpenBLAS thread) outside the deterministic mode, so four
+   * networks contend for its pool (the losers run their slots inline, with the same bits). */
+  CHECK_OK(nnstate_network_set_input_shape(net, image, 3));
+  CHECK_OK(nnstate_conv2d_options_init(&conv, 2, 16, 2));
+  CHECK_OK(nnstate_network_add_conv2d(net, &conv));
+  CHECK_OK(nnstate_network_add_flatten(net));
   CHECK_OK(nnstate_network_add_activation(net, NNSTATE_LAYER_RELU));
   CHECK_OK(nnstate_network_add_linear(net, 16, 4, 1));
   CHECK_OK(nnstate_network_set_loss(net, NNSTATE_LOSS_CROSS_ENTROPY));
