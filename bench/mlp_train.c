@@ -18,12 +18,13 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "mlp_network.h"
 #include "nnstate/nnstate.h"
 
-#define IN 784
-#define H1 512
-#define H2 256
-#define CLASSES 10
+#define IN MLP_IN
+#define H1 MLP_H1
+#define H2 MLP_H2
+#define CLASSES MLP_CLASSES
 #define BATCH 128
 #define BATCHES 60
 
@@ -83,7 +84,6 @@ int main(int argc, char **argv) {
   double *step_seconds, start, total, median;
   long faults;
   nnstate_network *net = NULL;
-  nnstate_optimizer_options adam;
   uint64_t parameters = 0;
 
   if (argc > 3) {
@@ -101,15 +101,7 @@ int main(int argc, char **argv) {
   for (i = 0; i < (size_t)BATCHES * BATCH; ++i) targets[i] = (float)(next_u64() % CLASSES);
 
   check(nnstate_network_create(&net, 1234), "network_create");
-  check(nnstate_network_add_linear(net, IN, H1, 1), "add_linear");
-  check(nnstate_network_add_activation(net, NNSTATE_LAYER_RELU), "add_activation");
-  check(nnstate_network_add_linear(net, H1, H2, 1), "add_linear");
-  check(nnstate_network_add_activation(net, NNSTATE_LAYER_RELU), "add_activation");
-  check(nnstate_network_add_linear(net, H2, CLASSES, 1), "add_linear");
-  check(nnstate_network_set_loss(net, NNSTATE_LOSS_CROSS_ENTROPY), "set_loss");
-  check(nnstate_optimizer_options_init(&adam, NNSTATE_OPTIMIZER_ADAM), "optimizer_options_init");
-  adam.lr = 1e-3;
-  check(nnstate_network_set_optimizer(net, &adam), "set_optimizer");
+  check(build_mlp_network(net, 1e-3), "building the MLP");
   check(nnstate_network_parameter_count(net, &parameters), "parameter_count");
 
   printf(

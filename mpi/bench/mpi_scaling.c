@@ -16,9 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mlp_network.h"
 #include "nnstate/nnstate_mpi.h"
 
-enum { IN = 784, H1 = 512, H2 = 256, CLASSES = 10, BATCH = 128, BATCHES = 8, CHUNK = 32 };
+enum { IN = MLP_IN, H1 = MLP_H1, BATCH = 128, BATCHES = 8, CHUNK = 32 };
 enum { WARMUP = 5 };
 
 static int rank;
@@ -54,7 +55,6 @@ int main(int argc, char **argv) {
   uint32_t bits;
   double started, seconds;
   nnstate_network *net = NULL;
-  nnstate_optimizer_options adam;
 
   MPI_Init(&argc, &argv);
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -70,14 +70,7 @@ int main(int argc, char **argv) {
   for (i = 0; i < (size_t)BATCHES * BATCH; ++i) y[i] = (float)((size_t)(next_uniform() * 10) % 10);
 
   check(nnstate_network_create(&net, 1234), "network_create");
-  check(nnstate_network_add_linear(net, IN, H1, 1), "add_linear");
-  check(nnstate_network_add_activation(net, NNSTATE_LAYER_RELU), "add_activation");
-  check(nnstate_network_add_linear(net, H1, H2, 1), "add_linear");
-  check(nnstate_network_add_activation(net, NNSTATE_LAYER_RELU), "add_activation");
-  check(nnstate_network_add_linear(net, H2, CLASSES, 1), "add_linear");
-  check(nnstate_network_set_loss(net, NNSTATE_LOSS_CROSS_ENTROPY), "set_loss");
-  check(nnstate_optimizer_options_init(&adam, NNSTATE_OPTIMIZER_ADAM), "optimizer_options_init");
-  check(nnstate_network_set_optimizer(net, &adam), "set_optimizer");
+  check(build_mlp_network(net, 1e-3), "building the MLP");
   check(nnstate_network_set_deterministic(net, CHUNK, 1), "deterministic mode");
   check(nnstate_mpi_attach(net, MPI_COMM_WORLD), "attach");
 
