@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "parallel/thread_pool.h"
 
@@ -40,12 +41,8 @@ void run_slots(int64_t slots, ParallelJob &job);
 
 template <class F>
 void run_slots_of(int64_t slots, F &&f) {
-  struct Adapter final : ParallelJob {
-    F &f;
-    explicit Adapter(F &fn) : f(fn) {}
-    void run(int64_t task) override { f(task); }
-  } adapter(f);
-  run_slots(slots, adapter);
+  FunctionJob<std::remove_reference_t<F>> job(f);
+  run_slots(slots, job);
 }
 
 }  // namespace nnstate

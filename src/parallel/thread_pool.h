@@ -10,6 +10,7 @@
 #include <exception>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace nnstate {
@@ -19,6 +20,17 @@ class ParallelJob {
  public:
   virtual ~ParallelJob() = default;
   virtual void run(int64_t task) = 0;
+};
+
+// A callable taking the task number as a ParallelJob, without allocating.
+template <class F>
+class FunctionJob final : public ParallelJob {
+ public:
+  explicit FunctionJob(F &f) : f_(f) {}
+  void run(int64_t task) override { f_(task); }
+
+ private:
+  F &f_;
 };
 
 class ThreadPool {
@@ -41,12 +53,8 @@ class ThreadPool {
   // The same for a callable taking the task number (no allocation).
   template <class F>
   void for_each(int64_t count, F &&f) {
-    struct Adapter final : ParallelJob {
-      F &f;
-      explicit Adapter(F &fn) : f(fn) {}
-      void run(int64_t task) override { f(task); }
-    } adapter(f);
-    run(count, adapter);
+    FunctionJob<std::remove_reference_t<F>> job(f);
+    run(count, job);
   }
 
  private:
