@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "layers/layer_config.h"
+#include "parallel/batch_split.h"
 #include "util/vector_clones.h"
 
 namespace nnstate {
@@ -32,16 +33,22 @@ NNSTATE_VECTOR_CLONES void relu_gradient_loop(const float *y, const float *dy, f
 
 }  // namespace
 
+// Element-wise, so split over the layer's threads with the same bits at any count.
 void Activation::forward(const Tensor &input, Tensor &output, const RunContext &) {
-  apply(input.data(), output.data(), input.numel());
+  const float *x = input.data();
+  float *y = output.data();
+  for_each_range(input.numel(), kMinItemsPerThread,
+                 [&](int64_t begin, int64_t end) { apply(x + begin, y + begin, end - begin); });
 }
 
 void Activation::backward(const Tensor &input, const Tensor &output, const Tensor &grad_output,
                           Tensor *grad_input) {
-  if (grad_input) {
-    apply_gradient(input.data(), output.data(), grad_output.data(), grad_input->data(),
-                   input.numel());
-  }
+  if (!grad_input) return;
+  const float *x = input.data(), *y = output.data(), *dy = grad_output.data();
+  float *dx = grad_input->data();
+  for_each_range(input.numel(), kMinItemsPerThread, [&](int64_t begin, int64_t end) {
+    apply_gradient(x + begin, y + begin, dy + begin, dx + begin, end - begin);
+  });
 }
 
 LayerConfig ReLU::config() const {

@@ -7,6 +7,7 @@
 #include "layers/layer_config.h"
 #include "layers/layer_memory.h"
 #include "layers/reduce.h"
+#include "parallel/batch_split.h"
 #include "util/error.h"
 #include "util/vector_clones.h"
 
@@ -14,62 +15,61 @@ namespace nnstate {
 namespace {
 
 // The [N, C, spatial] loops, cloned per vector width (same bits in each: see vector_clones.h).
+// Each covers planes [begin, end) of the tensor (plane p is sample p / C, channel p % C), so
+// that the layer's threads can share them; a sum over planes is added up afterwards in plane
+// order, the same order at any thread count.
 
-// sum[c] += sum (x - shift[c]), sum2[c] += sum (x - shift[c])^2 over channel c's planes.
-NNSTATE_VECTOR_CLONES void plane_moments(const float *x, int64_t n, int64_t channels,
-                                         int64_t spatial, const float *shift, double *sum,
-                                         double *sum2) {
-  for (int64_t i = 0; i < n; ++i) {
-    for (int64_t c = 0; c < channels; ++c) {
-      double s, s2;
-      shifted_moments(x + (i * channels + c) * spatial, spatial, shift[c], s, s2);
-      sum[c] += s;
-      sum2[c] += s2;
-    }
+// sums[2p] = sum (x - shift[c]), sums[2p + 1] = sum (x - shift[c])^2 over plane p.
+NNSTATE_VECTOR_CLONES void plane_moments(const float *x, int64_t begin, int64_t end,
+                                         int64_t channels, int64_t spatial, const float *shift,
+                                         double *sums) {
+  for (int64_t p = begin; p < end; ++p) {
+    shifted_moments(x + p * spatial, spatial, shift[p % channels], sums[2 * p], sums[2 * p + 1]);
   }
 }
 
 // y = (x - mean[c]) a[c] + d[c].
-NNSTATE_VECTOR_CLONES void normalize_planes(const float *x, float *y, int64_t n, int64_t channels,
-                                            int64_t spatial, const float *mean, const float *a,
-                                            const float *d) {
-  for (int64_t i = 0; i < n; ++i) {
-    for (int64_t c = 0; c < channels; ++c) {
-      const int64_t base = (i * channels + c) * spatial;
-      const float mc = mean[c], ac = a[c], dc = d[c];
-      for (int64_t k = 0; k < spatial; ++k) y[base + k] = (x[base + k] - mc) * ac + dc;
-    }
+NNSTATE_VECTOR_CLONES void normalize_planes(const float *x, float *y, int64_t begin, int64_t end,
+                                            int64_t channels, int64_t spatial, const float *mean,
+                                            const float *a, const float *d) {
+  for (int64_t p = begin; p < end; ++p) {
+    const int64_t c = p % channels, base = p * spatial;
+    const float mc = mean[c], ac = a[c], dc = d[c];
+    for (int64_t k = 0; k < spatial; ++k) y[base + k] = (x[base + k] - mc) * ac + dc;
   }
 }
 
-// sum[c] += sum dy, dot[c] += sum dy (x - mean[c]) over channel c's planes.
-NNSTATE_VECTOR_CLONES void plane_gradient_moments(const float *dy, const float *x, int64_t n,
-                                                  int64_t channels, int64_t spatial,
-                                                  const float *mean, double *sum, double *dot) {
-  for (int64_t i = 0; i < n; ++i) {
-    for (int64_t c = 0; c < channels; ++c) {
-      const int64_t base = (i * channels + c) * spatial;
-      double s, s2;
-      gradient_moments(dy + base, x + base, mean[c], spatial, s, s2);
-      sum[c] += s;
-      dot[c] += s2;
-    }
+// sums[2p] = sum dy, sums[2p + 1] = sum dy (x - mean[c]) over plane p.
+NNSTATE_VECTOR_CLONES void plane_gradient_moments(const float *dy, const float *x, int64_t begin,
+                                                  int64_t end, int64_t channels, int64_t spatial,
+                                                  const float *mean, double *sums) {
+  for (int64_t p = begin; p < end; ++p) {
+    const int64_t base = p * spatial;
+    gradient_moments(dy + base, x + base, mean[p % channels], spatial, sums[2 * p],
+                     sums[2 * p + 1]);
   }
 }
 
 // dx = a[c] dy + b[c] (x - mean[c]) + d[c].
 NNSTATE_VECTOR_CLONES void input_gradient_planes(const float *x, const float *dy, float *dx,
-                                                 int64_t n, int64_t channels, int64_t spatial,
-                                                 const float *mean, const float *a, const float *b,
-                                                 const float *d) {
-  for (int64_t i = 0; i < n; ++i) {
-    for (int64_t c = 0; c < channels; ++c) {
-      const int64_t base = (i * channels + c) * spatial;
-      const float mc = mean[c], ac = a[c], bc = b[c], dc = d[c];
-      for (int64_t k = 0; k < spatial; ++k) {
-        dx[base + k] = ac * dy[base + k] + bc * (x[base + k] - mc) + dc;
-      }
+                                                 int64_t begin, int64_t end, int64_t channels,
+                                                 int64_t spatial, const float *mean, const float *a,
+                                                 const float *b, const float *d) {
+  for (int64_t p = begin; p < end; ++p) {
+    const int64_t c = p % channels, base = p * spatial;
+    const float mc = mean[c], ac = a[c], bc = b[c], dc = d[c];
+    for (int64_t k = 0; k < spatial; ++k) {
+      dx[base + k] = ac * dy[base + k] + bc * (x[base + k] - mc) + dc;
     }
+  }
+}
+
+// sum[c] += sums[2p], sum2[c] += sums[2p + 1] for every plane p, in plane order.
+void add_plane_sums(const std::vector<double> &sums, int64_t planes, int64_t channels, double *sum,
+                    double *sum2) {
+  for (int64_t p = 0; p < planes; ++p) {
+    sum[p % channels] += sums[static_cast<size_t>(2 * p)];
+    sum2[p % channels] += sums[static_cast<size_t>(2 * p + 1)];
   }
 }
 
@@ -162,7 +162,12 @@ void BatchNorm::forward(const Tensor &input, Tensor &output, const RunContext &c
         }
       }
     } else {
-      plane_moments(x, n, channels, spatial, mean_.data(), sum_.data(), sum2_.data());
+      const int64_t planes = n * channels;
+      plane_sums_.resize(static_cast<size_t>(2 * planes));
+      for_each_range(planes, min_items_for(spatial), [&](int64_t begin, int64_t end) {
+        plane_moments(x, begin, end, channels, spatial, mean_.data(), plane_sums_.data());
+      });
+      add_plane_sums(plane_sums_, planes, channels, sum_.data(), sum2_.data());
     }
     const bool update = context.training && config_.track_running_stats;
     const double m = config_.momentum;
@@ -199,7 +204,9 @@ void BatchNorm::forward(const Tensor &input, Tensor &output, const RunContext &c
     }
     return;
   }
-  normalize_planes(x, y, n, channels, spatial, mean, a, d);
+  for_each_range(n * channels, min_items_for(spatial), [&](int64_t begin, int64_t end) {
+    normalize_planes(x, y, begin, end, channels, spatial, mean, a, d);
+  });
 }
 
 void BatchNorm::backward(const Tensor &input, const Tensor &, const Tensor &grad_output,
@@ -249,7 +256,9 @@ void BatchNorm::backward(const Tensor &input, const Tensor &, const Tensor &grad
     }
     return;
   }
-  input_gradient_planes(x, dy, dx, n, channels, spatial, mean, a, b, d);
+  for_each_range(n * channels, min_items_for(spatial), [&](int64_t begin, int64_t end) {
+    input_gradient_planes(x, dy, dx, begin, end, channels, spatial, mean, a, b, d);
+  });
 }
 
 // sum_ = sum dy, sum2_ = sum dy (x - mean), per channel.
@@ -266,7 +275,12 @@ void BatchNorm::grad_moments(const float *x, const float *dy, int64_t n, int64_t
       }
     }
   } else {
-    plane_gradient_moments(dy, x, n, channels, spatial, mean, sum_.data(), sum2_.data());
+    const int64_t planes = n * channels;
+    plane_sums_.resize(static_cast<size_t>(2 * planes));
+    for_each_range(planes, min_items_for(spatial), [&](int64_t begin, int64_t end) {
+      plane_gradient_moments(dy, x, begin, end, channels, spatial, mean, plane_sums_.data());
+    });
+    add_plane_sums(plane_sums_, planes, channels, sum_.data(), sum2_.data());
   }
 }
 

@@ -75,6 +75,7 @@ class BatchNorm final : public Layer {
   // dx = a dy + b (x - mean) + d), and double accumulators.
   std::vector<float> mean_, invstd_, a_, b_, d_;
   std::vector<double> sum_, sum2_;
+  std::vector<double> plane_sums_;  // per (sample, channel) plane: its two sums, in parallel
   bool used_batch_stats_ = false;
   // Set by set_batch_moments / set_batch_grad_moments for the next pass only.
   const double *global_mean_ = nullptr, *global_var_ = nullptr;

@@ -6,7 +6,9 @@
 #include <limits>
 
 #include "layers/layer_config.h"
+#include "layers/max_pool_2x2.h"
 #include "layers/pool_window.h"
+#include "parallel/batch_split.h"
 #include "util/error.h"
 #include "util/vector_clones.h"
 
@@ -99,33 +101,6 @@ void update_row(const float *__restrict in, int64_t offset, int64_t stride, int6
   }
 }
 
-// The common 2x2 window with stride 2, no padding and no dilation: the four taps of a window are
-// compared in row-major order by the same rule as update_row (starting from the first tap, which
-// wins against the initial -inf unless it is -inf itself, with the same index either way), in one
-// pass over the output row instead of four.
-NNSTATE_VECTOR_CLONES void pool_2x2_row(const float *__restrict row0, const float *__restrict row1,
-                                        int32_t row0_index, int32_t width, int64_t ow,
-                                        float *__restrict best, int32_t *__restrict arg) {
-  for (int64_t x = 0; x < ow; ++x) {
-    const int32_t i00 = row0_index + static_cast<int32_t>(2 * x);
-    const float v00 = row0[2 * x], v01 = row0[2 * x + 1];
-    const float v10 = row1[2 * x], v11 = row1[2 * x + 1];
-    float b = v00;
-    int32_t a = i00;
-    bool wins = (v01 > b) | (v01 != v01);
-    b = wins ? v01 : b;
-    a = wins ? i00 + 1 : a;
-    wins = (v10 > b) | (v10 != v10);
-    b = wins ? v10 : b;
-    a = wins ? i00 + width : a;
-    wins = (v11 > b) | (v11 != v11);
-    b = wins ? v11 : b;
-    a = wins ? i00 + width + 1 : a;
-    best[x] = b;
-    arg[x] = a;
-  }
-}
-
 bool is_plain_2x2(const WindowGeometry &g) {
   return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && g.dh == 1 &&
          g.dw == 1;
@@ -135,26 +110,35 @@ bool is_plain_2x2(const WindowGeometry &g) {
 
 void MaxPool2d::forward(const Tensor &input, Tensor &output, const RunContext &) {
   const WindowGeometry g = geometry(input.shape());
-  const int64_t plane = g.h * g.w, out_plane = g.oh * g.ow, planes = g.n * g.c;
-  argmax_.resize(static_cast<size_t>(planes * out_plane));
+  const int64_t planes = g.n * g.c;
+  argmax_.resize(static_cast<size_t>(planes * g.oh * g.ow));
+  // Planes are independent: split over the layer's threads, the same bits at any count.
+  for_each_range(planes, min_items_for(g.h * g.w), [&](int64_t begin, int64_t end) {
+    forward_planes(g, input.data(), output.data(), begin, end);
+  });
+}
+
+void MaxPool2d::forward_planes(const WindowGeometry &g, const float *input, float *output,
+                               int64_t begin, int64_t end) {
+  const int64_t plane = g.h * g.w, out_plane = g.oh * g.ow;
   if (is_plain_2x2(g)) {
     // output_shape keeps a plane within int32; rows 2y and 2y + 1 < h for every y < oh.
-    for (int64_t p = 0; p < planes; ++p) {
-      const float *src = input.data() + p * plane;
+    for (int64_t p = begin; p < end; ++p) {
+      const float *src = input + p * plane;
       for (int64_t y = 0; y < g.oh; ++y) {
         const int64_t row0 = 2 * y * g.w;
         pool_2x2_row(src + row0, src + row0 + g.w, static_cast<int32_t>(row0),
-                     static_cast<int32_t>(g.w), g.ow, output.data() + p * out_plane + y * g.ow,
+                     static_cast<int32_t>(g.w), g.ow, output + p * out_plane + y * g.ow,
                      argmax_.data() + p * out_plane + y * g.ow);
       }
     }
     return;
   }
   auto update = g.sw == 1 ? update_row<1> : g.sw == 2 ? update_row<2> : update_row<0>;
-  for (int64_t p = 0; p < planes; ++p) {
-    const float *src = input.data() + p * plane;
+  for (int64_t p = begin; p < end; ++p) {
+    const float *src = input + p * plane;
     for (int64_t y = 0; y < g.oh; ++y) {
-      float *best = output.data() + p * out_plane + y * g.ow;
+      float *best = output + p * out_plane + y * g.ow;
       int32_t *arg = argmax_.data() + p * out_plane + y * g.ow;
       const int64_t y0 = y * g.sh - g.ph;
       int64_t i_lo, i_hi;
@@ -194,14 +178,26 @@ void MaxPool2d::backward(const Tensor &input, const Tensor &, const Tensor &grad
                          Tensor *grad_input) {
   if (!grad_input) return;
   const WindowGeometry g = geometry(input.shape());
-  const int64_t plane = g.h * g.w, out_plane = g.oh * g.ow, planes = g.n * g.c;
-  grad_input->zero();
-  for (int64_t p = 0; p < planes; ++p) {
-    const float *dy = grad_output.data() + p * out_plane;
-    const int32_t *arg = argmax_.data() + p * out_plane;
-    float *dx = grad_input->data() + p * plane;
-    for (int64_t o = 0; o < out_plane; ++o) dx[arg[o]] += dy[o];
-  }
+  const int64_t plane = g.h * g.w, out_plane = g.oh * g.ow;
+  const float *dy_all = grad_output.data();
+  float *dx_all = grad_input->data();
+  const bool tiled = is_plain_2x2(g) && g.h % 2 == 0 && g.w % 2 == 0;
+  for_each_range(g.n * g.c, min_items_for(plane), [&](int64_t begin, int64_t end) {
+    if (tiled) {
+      for (int64_t p = begin; p < end; ++p) {
+        unpool_2x2_plane(dy_all + p * out_plane, argmax_.data() + p * out_plane, g.h, g.w,
+                         dx_all + p * plane);
+      }
+      return;
+    }
+    std::fill(dx_all + begin * plane, dx_all + end * plane, 0.0f);
+    for (int64_t p = begin; p < end; ++p) {
+      const float *dy = dy_all + p * out_plane;
+      const int32_t *arg = argmax_.data() + p * out_plane;
+      float *dx = dx_all + p * plane;
+      for (int64_t o = 0; o < out_plane; ++o) dx[arg[o]] += dy[o];
+    }
+  });
 }
 
 }  // namespace nnstate

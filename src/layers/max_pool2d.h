@@ -32,6 +32,9 @@ class MaxPool2d final : public Layer {
  private:
   WindowGeometry geometry(const Shape &input) const;
   std::string describe() const;
+  // Pools planes [begin, end) of the [N, C, H, W] input (plane p is sample p / C, channel p % C).
+  void forward_planes(const WindowGeometry &g, const float *input, float *output, int64_t begin,
+                      int64_t end);
 
   MaxPool2dConfig config_;
   // For every output element, the offset of its maximum inside the input plane; grown only

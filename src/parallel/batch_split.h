@@ -4,6 +4,7 @@
 // layer's bits depend on the batch size, the chunk budget and the thread count only.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <type_traits>
 
@@ -43,6 +44,29 @@ template <class F>
 void run_slots_of(int64_t slots, F &&f) {
   FunctionJob<std::remove_reference_t<F>> job(f);
   run_slots(slots, job);
+}
+
+// Items per range below which for_each_range does not start a thread: waking one costs about
+// as much as a pass over this many floats.
+constexpr int64_t kMinItemsPerThread = 32768;
+
+// Runs f(begin, end) over [0, count) cut into contiguous ranges, one per layer thread, each of
+// at least min_per_range items (fewer ranges for small work). Only for work whose result does
+// not depend on the cut: element-wise maps, or per-item results that the caller combines in
+// item order afterwards. Then the bits do not depend on the thread count.
+template <class F>
+void for_each_range(int64_t count, int64_t min_per_range, F &&f) {
+  const int64_t ranges = std::min(layer_threads(), count / std::max<int64_t>(1, min_per_range));
+  if (ranges <= 1) {
+    if (count > 0) f(int64_t{0}, count);
+    return;
+  }
+  run_slots_of(ranges, [&](int64_t s) { f(s * count / ranges, (s + 1) * count / ranges); });
+}
+
+// for_each_range's min_per_range for items of item_size floats each.
+inline int64_t min_items_for(int64_t item_size) {
+  return std::max<int64_t>(1, kMinItemsPerThread / std::max<int64_t>(1, item_size));
 }
 
 }  // namespace nnstate

@@ -4,8 +4,6 @@
 // given thread count, and no threads of its own inside a pool task.
 #include <doctest/doctest.h>
 
-#include <cblas.h>
-
 #include <cmath>
 #include <future>
 #include <thread>
@@ -15,23 +13,12 @@
 #include "parallel/batch_split.h"
 #include "parallel/blas_threads.h"
 #include "random/rng.h"
+#include "user_blas_threads.h"
 
 using namespace nnstate;
+using nnstate::testing::UserBlasThreads;
 
 namespace {
-
-// OpenBLAS's count set as a user would set it (not a BlasThreadsScope, inside which layers
-// stay single-threaded), restored at the end.
-class UserBlasThreads {
- public:
-  explicit UserBlasThreads(int threads) : saved_(openblas_get_num_threads()) {
-    openblas_set_num_threads(threads);
-  }
-  ~UserBlasThreads() { openblas_set_num_threads(saved_); }
-
- private:
-  int saved_;
-};
 
 struct Result {
   std::vector<float> y, dx, dw, db;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -337,6 +338,43 @@ TEST_CASE("MaxPool2d 2x2 stride 2 follows PyTorch's rule for NaN, -inf and ties"
   const std::vector<float> expected = {0, 0, 2, 0, 0, 3, 0, 0,  // row 0
                                        1, 0, 0, 0, 0, 0, 0, 4};
   for (int64_t i = 0; i < dx.numel(); ++i) CHECK(dx[i] == expected[static_cast<size_t>(i)]);
+}
+
+TEST_CASE("MaxPool2d 2x2 stride 2 gives the scalar rule's bits at every row width") {
+  // Its kernel takes 8 or 4 windows at a time and moves a row's last block back over windows
+  // already done: every width from 1 to 17 windows, odd heights and widths (a row or column in
+  // no window), values drawn from a few with ties, NaN, -inf and both zeros.
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  const float pool_values[] = {1.0f, 2.0f, -0.0f, 0.0f, nan, -inf, 2.0f, -1.0f};
+  const auto same_bits = [](float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; };
+  std::unique_ptr<Layer> layer = make_layer(pool({2, 2}), nullptr);
+  Rng rng(11, RngStream::shuffle);
+  for (int64_t w = 2; w <= 35; ++w) {
+    const int64_t h = w % 3 == 0 ? 5 : 4, oh = h / 2, ow = w / 2;
+    INFO("input " << h << " x " << w);
+    Tensor x(Shape{2, 3, h, w});
+    for (int64_t i = 0; i < x.numel(); ++i) x[i] = pool_values[rng.below(8)];
+    Tensor y = run_forward(*layer, x, true);
+    Tensor dy(y.shape()), dx(x.shape()), expected_dx(x.shape());
+    for (int64_t i = 0; i < dy.numel(); ++i) dy[i] = i % 5 == 0 ? -0.0f : static_cast<float>(i);
+    layer->backward(x, y, dy, &dx);
+    expected_dx.zero();
+    for (int64_t p = 0; p < 6; ++p) {
+      for (int64_t yy = 0; yy < oh; ++yy) {
+        for (int64_t xx = 0; xx < ow; ++xx) {
+          int64_t arg = (p * h + 2 * yy) * w + 2 * xx;
+          for (int64_t tap : {arg + 1, arg + w, arg + w + 1}) {
+            if (x[tap] > x[arg] || std::isnan(x[tap])) arg = tap;
+          }
+          const int64_t o = (p * oh + yy) * ow + xx;
+          CHECK(same_bits(y[o], x[arg]));
+          expected_dx[arg] += dy[o];
+        }
+      }
+    }
+    for (int64_t i = 0; i < dx.numel(); ++i) CHECK(same_bits(dx[i], expected_dx[i]));
+  }
 }
 
 TEST_CASE("Flatten merges start_dim..end_dim and passes values and gradients through") {
