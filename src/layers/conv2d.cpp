@@ -1,14 +1,12 @@
 #include "layers/conv2d.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <climits>
 #include <cmath>
 
+#include "layers/conv_gemm.h"
 #include "layers/layer_config.h"
 #include "layers/layer_memory.h"
-#include "layers/reduce.h"
 #include "random/rng.h"
 #include "util/error.h"
 
@@ -154,30 +152,31 @@ void Conv2d::forward(const Tensor &input, Tensor &output, const RunContext &) {
                [&](int64_t s) { forward_slot(g, split, s, input.data(), output.data()); });
 }
 
+ConvGemmShape Conv2d::gemm_shape(const WindowGeometry &g, int64_t count) const {
+  ConvGemmShape shape;
+  shape.groups = config_.groups;
+  shape.group_out = config_.out_channels / config_.groups;
+  shape.group_rows = g.col_rows() / config_.groups;
+  shape.plane = g.oh * g.ow;
+  shape.count = count;
+  return shape;
+}
+
 void Conv2d::forward_slot(const WindowGeometry &g, const BatchSplit &split, int64_t s,
                           const float *input, float *output) {
   Slot &slot = slots_[static_cast<size_t>(s)];
-  const int64_t rows = g.col_rows(), plane = g.oh * g.ow, out_c = config_.out_channels;
-  const int64_t group_out = out_c / config_.groups, group_rows = rows / config_.groups;
+  const float *bias = config_.bias ? bias_.data() : nullptr;
+  const int64_t sample_size = config_.out_channels * g.oh * g.ow;
   for (int64_t k = split.first_chunk(s); k < split.first_chunk(s + 1); ++k) {
-    const int64_t start = split.start(k), count = split.count(k), cols = count * plane;
-    lower_chunk(g, input, start, count, slot);
-    for (int64_t grp = 0; grp < config_.groups; ++grp) {
-      // product[group_out, cols] = W_grp[group_out, group_rows] * col_grp[group_rows, cols]
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(group_out),
-                  static_cast<int>(cols), static_cast<int>(group_rows), 1.0f,
-                  weight_.data() + grp * group_out * group_rows, static_cast<int>(group_rows),
-                  slot.col.data() + grp * group_rows * cols, static_cast<int>(cols), 0.0f,
-                  slot.product.data() + grp * group_out * cols, static_cast<int>(cols));
-    }
-    // [out_c, count, plane] -> [count, out_c, plane], adding the bias on the way.
-    for (int64_t n = 0; n < count; ++n) {
-      for (int64_t oc = 0; oc < out_c; ++oc) {
-        const float *src = slot.product.data() + oc * cols + n * plane;
-        float *dst = output + ((start + n) * out_c + oc) * plane;
-        const float b = config_.bias ? bias_[oc] : 0.0f;
-        for (int64_t i = 0; i < plane; ++i) dst[i] = src[i] + b;
-      }
+    const int64_t start = split.start(k);
+    const ConvGemmShape shape = gemm_shape(g, split.count(k));
+    lower_chunk(g, input, start, shape.count, slot);
+    float *out = output + start * sample_size;
+    if (shape.plane >= kInPlaceMinPlane) {
+      conv_forward_in_place(shape, weight_.data(), slot.col.data(), bias, out);
+    } else {
+      conv_forward_through_product(shape, weight_.data(), slot.col.data(), bias,
+                                   slot.product.data(), out);
     }
   }
 }
@@ -211,48 +210,33 @@ void Conv2d::backward(const Tensor &input, const Tensor &, const Tensor &grad_ou
 void Conv2d::backward_slot(const WindowGeometry &g, const BatchSplit &split, int64_t s,
                            const float *input, const float *grad_output, float *grad_input) {
   Slot &slot = slots_[static_cast<size_t>(s)];
-  const int64_t rows = g.col_rows(), plane = g.oh * g.ow, out_c = config_.out_channels;
-  const int64_t group_out = out_c / config_.groups, group_rows = rows / config_.groups;
   float *weight_grad = s == 0 ? weight_grad_.data() : slot.weight_grad.data();
   std::fill(slot.bias_sums.begin(), slot.bias_sums.end(), 0.0);
+  double *bias_sums = config_.bias ? slot.bias_sums.data() : nullptr;
+  const int64_t sample_size = config_.out_channels * g.oh * g.ow;
   // Last chunk first: forward left its columns in the slot's col.
   const int64_t first = split.first_chunk(s), end = split.first_chunk(s + 1);
   for (int64_t k = end; k-- > first;) {
-    const int64_t start = split.start(k), count = split.count(k), cols = count * plane;
-    lower_chunk(g, input, start, count, slot);
-    for (int64_t n = 0; n < count; ++n) {
-      for (int64_t oc = 0; oc < out_c; ++oc) {
-        const float *src = grad_output + ((start + n) * out_c + oc) * plane;
-        std::copy(src, src + plane, slot.product.data() + oc * cols + n * plane);
-      }
+    const int64_t start = split.start(k);
+    const ConvGemmShape shape = gemm_shape(g, split.count(k));
+    lower_chunk(g, input, start, shape.count, slot);
+    const float *dy = grad_output + start * sample_size;
+    const bool accumulate = k != end - 1, in_place = shape.plane >= kInPlaceMinPlane;
+    if (in_place) {
+      conv_weight_grad_in_place(shape, dy, slot.col.data(), accumulate, weight_grad, bias_sums);
     }
-    if (config_.bias) {
-      for (int64_t oc = 0; oc < out_c; ++oc) {
-        slot.bias_sums[static_cast<size_t>(oc)] += sum_of(slot.product.data() + oc * cols, cols);
-      }
-    }
-    const float beta = k == end - 1 ? 0.0f : 1.0f;
-    for (int64_t grp = 0; grp < config_.groups; ++grp) {
-      // dW_grp[group_out, group_rows] += dY_grp[group_out, cols] * col_grp^T[cols, group_rows]
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(group_out),
-                  static_cast<int>(group_rows), static_cast<int>(cols), 1.0f,
-                  slot.product.data() + grp * group_out * cols, static_cast<int>(cols),
-                  slot.col.data() + grp * group_rows * cols, static_cast<int>(cols), beta,
-                  weight_grad + grp * group_out * group_rows, static_cast<int>(group_rows));
+    if (!grad_input && in_place) continue;
+    // The column gradient is one GEMM over the chunk: per sample, OpenBLAS repacks W each time.
+    gather_product(shape, dy, slot.product.data());
+    if (!in_place) {
+      conv_weight_grad_from_product(shape, slot.product.data(), slot.col.data(), accumulate,
+                                    weight_grad, bias_sums);
     }
     if (!grad_input) continue;
-    for (int64_t grp = 0; grp < config_.groups; ++grp) {
-      // dcol_grp[group_rows, cols] = W_grp^T[group_rows, group_out] * dY_grp[group_out, cols],
-      // written over the columns, which this chunk no longer needs.
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(group_rows),
-                  static_cast<int>(cols), static_cast<int>(group_out), 1.0f,
-                  weight_.data() + grp * group_out * group_rows, static_cast<int>(group_rows),
-                  slot.product.data() + grp * group_out * cols, static_cast<int>(cols), 0.0f,
-                  slot.col.data() + grp * group_rows * cols, static_cast<int>(cols));
-    }
+    conv_column_grad_from_product(shape, weight_.data(), slot.product.data(), slot.col.data());
     slot.col_holds_input = false;
     WindowGeometry sub = g;
-    sub.n = count;
+    sub.n = shape.count;
     col2im(sub, slot.col.data(), grad_input + start * g.c * g.h * g.w);
   }
 }

@@ -1,12 +1,13 @@
 // 2-d convolution with PyTorch's semantics and layout: input [N, C, H, W], weight
 // [out_c, in_c / groups, kh, kw], bias [out_c]; zero padding, stride, dilation and groups.
-// Lowered to im2col + one sgemm per group, over chunks of samples whose columns fit in cache;
+// Lowered to im2col + sgemm (conv_gemm.h), over chunks of samples whose columns fit in cache;
 // with T > 1 BLAS threads the chunks are split over T threads of the layer's own
 // (parallel/batch_split.h), each running single-threaded GEMMs on its own workspaces.
 #pragma once
 
 #include <vector>
 
+#include "layers/conv_gemm.h"
 #include "layers/im2col.h"
 #include "layers/layer.h"
 #include "layers/layer_state.h"
@@ -60,8 +61,8 @@ class Conv2d final : public Layer {
   WindowGeometry geometry(const Shape &input) const;
   std::string describe() const;
   // Workspaces of one slot (one thread's run of chunks), grown only when a larger batch is
-  // seen: col holds im2col of one chunk (then its column gradient), product the chunk's sgemm
-  // result in [out_c, samples * oh * ow] order (then the output gradient in that order).
+  // seen: col holds im2col of one chunk (then its column gradient), product the output
+  // gradient in [out_c, samples * oh * ow] order for the GEMMs over a chunk (conv_gemm.h).
   // weight_grad and bias_sums are the slot's partial sums (slot 0 uses the layer's own).
   struct Slot {
     Tensor col, product, weight_grad;
@@ -74,6 +75,7 @@ class Conv2d final : public Layer {
   int64_t chunk_samples(const WindowGeometry &g) const;
   // The split of this batch over this call's threads, with every slot's workspaces sized.
   BatchSplit prepare(const WindowGeometry &g, bool backward);
+  ConvGemmShape gemm_shape(const WindowGeometry &g, int64_t count) const;
   // im2col of samples [start, start + count) into slot.col, unless it already holds them.
   void lower_chunk(const WindowGeometry &g, const float *input, int64_t start, int64_t count,
                    Slot &slot);

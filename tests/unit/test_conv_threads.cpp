@@ -29,8 +29,9 @@ std::vector<float> values(const Tensor &t) {
 }
 
 // One forward and backward pass of a grouped, strided conv over 37 samples in chunks of at most
-// 5 (so 8 chunks at 1 thread), with OpenBLAS at `threads`.
-Result run(int threads) {
+// 5 (so 8 chunks at 1 thread), with OpenBLAS at `threads`. Input width 8 gives output planes of
+// 40 (GEMMs over chunks), 16 planes of 80 (GEMMs per sample in place: conv_gemm.h).
+Result run(int threads, int64_t width = 8) {
   UserBlasThreads user(threads);
   REQUIRE(layer_threads() == threads);
   Rng rng(7, RngStream::init);
@@ -42,9 +43,9 @@ Result run(int threads) {
   c.padding = {1, 1};
   c.groups = 2;
   Conv2d conv(c, &rng);
-  const Shape in{37, 4, 9, 8};
-  // 2 * 9 * 5 * 8 floats of columns per sample: 5 samples per chunk.
-  conv.set_column_budget(5 * 2 * 9 * 5 * 8);
+  const Shape in{37, 4, 9, width};
+  // 2 * 9 * 5 * width floats of columns per sample: 5 samples per chunk.
+  conv.set_column_budget(5 * 2 * 9 * 5 * width);
   Tensor x(in), y(conv.output_shape(in)), dy(conv.output_shape(in)), dx(in);
   for (int64_t i = 0; i < x.numel(); ++i) x[i] = rng.uniform(-1.0f, 1.0f);
   for (int64_t i = 0; i < dy.numel(); ++i) dy[i] = rng.uniform(-1.0f, 1.0f);
@@ -97,17 +98,20 @@ TEST_CASE("split_batch: one thread keeps full chunks and a remainder; more threa
 }
 
 TEST_CASE("Conv2d with 2 and 3 threads: forward and input gradient bitwise, weights close") {
-  const Result one = run(1);
-  for (int threads : {2, 3}) {
-    CAPTURE(threads);
-    const Result many = run(threads), again = run(threads);
-    CHECK(many.y == one.y);
-    CHECK(many.dx == one.dx);
-    require_close(many.dw, one.dw);
-    require_close(many.db, one.db);
-    CHECK(again.dw == many.dw);  // repeatable at a given thread count
-    CHECK(again.db == many.db);
-    CHECK(again.y == many.y);
+  for (int64_t width : {8, 16}) {
+    CAPTURE(width);
+    const Result one = run(1, width);
+    for (int threads : {2, 3}) {
+      CAPTURE(threads);
+      const Result many = run(threads, width), again = run(threads, width);
+      CHECK(many.y == one.y);
+      CHECK(many.dx == one.dx);
+      require_close(many.dw, one.dw);
+      require_close(many.db, one.db);
+      CHECK(again.dw == many.dw);  // repeatable at a given thread count
+      CHECK(again.db == many.db);
+      CHECK(again.y == many.y);
+    }
   }
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "layers/conv2d.h"
+#include "layers/conv_gemm.h"
 #include "layers/graph.h"
 #include "test_layers_util.h"
 #include "train/model.h"
@@ -160,6 +161,9 @@ TEST_CASE("Conv2d forward equals the direct 7-loop convolution") {
       {conv(3, 4, {3, 3}, {1, 1}, {1, 1}), Shape{2, 3, 6, 5}},
       {conv(2, 3, {3, 3}, {1, 1}, {2, 2}, {2, 2}), Shape{2, 2, 7, 6}},  // dilated
       {conv(1, 2, {5, 3}, {1, 1}, {4, 1}), Shape{1, 1, 2, 4}},          // taps reading only padding
+      // Output planes of at least kInPlaceMinPlane: GEMMs per sample in place (conv_gemm.h).
+      {conv(3, 4, {3, 3}, {1, 1}, {1, 1}), Shape{3, 3, 9, 8}},
+      {conv(4, 6, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 2, false), Shape{2, 4, 8, 9}},
   };
   for (size_t k = 0; k < cases.size(); ++k) {
     INFO("case " << k);
@@ -184,6 +188,12 @@ TEST_CASE("Conv2d gradients match finite differences") {
   // No bias, depthwise.
   check_config_gradients(conv(3, 3, {3, 3}, {2, 1}, {1, 1}, {1, 1}, 3, false),
                          test_tensor(Shape{1, 3, 5, 4}, 3), true);
+  // Output planes of 72 (the in-place GEMMs), grouped, with and without bias.
+  static_assert(kInPlaceMinPlane <= 72, "these planes must take the in-place path");
+  check_config_gradients(conv(4, 6, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 2),
+                         test_tensor(Shape{2, 4, 8, 9}, 4), true);
+  check_config_gradients(conv(2, 3, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 1, false),
+                         test_tensor(Shape{2, 2, 9, 8}, 5), true);
 }
 
 TEST_CASE("Conv2d gives the same results when the batch is lowered in chunks") {
@@ -214,6 +224,8 @@ TEST_CASE("Conv2d gives the same results when the batch is lowered in chunks") {
   check_layer_gradients(chunked, test_tensor(Shape{3, 3, 4, 5}, 15), context);
   chunked.set_column_budget(1);
   check_layer_gradients(chunked, test_tensor(Shape{3, 3, 4, 5}, 16), context);
+  // The in-place GEMMs (output planes of 8 x 9) over several chunks.
+  check_layer_gradients(chunked, test_tensor(Shape{3, 3, 8, 18}, 17), context);
 }
 
 TEST_CASE("Conv2d initialises like PyTorch: weight then bias, U(-1/sqrt(fan_in), +)") {
