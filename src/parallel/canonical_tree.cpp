@@ -1,11 +1,19 @@
 #include "parallel/canonical_tree.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "util/error.h"
+#include "util/vector_clones.h"
 
 namespace nnstate {
 namespace {
+
+// to[i] = left[i] + right[i]: the tree's node, vectorised (the same bits at any width).
+NNSTATE_VECTOR_CLONES void add_parts(const float *left, const float *right, float *to,
+                                     int64_t len) {
+  for (int64_t i = 0; i < len; ++i) to[i] = left[i] + right[i];
+}
 
 // Chan et al.'s update of part a (mean, m2, count) with part b: the one used at every node.
 inline void merge_moments(double *ma, double *qa, int64_t &na, const double *mb, const double *qb,
@@ -31,6 +39,45 @@ void canonical_tree_sum(float *const *parts, int64_t n, int64_t begin, int64_t e
       float *left = parts[k];
       const float *right = parts[k + stride];
       for (int64_t i = begin; i < end; ++i) left[i] += right[i];
+    }
+  }
+}
+
+// Node j of the level above the chunks is chunk 2j + chunk 2j + 1 (or chunk 2j alone); from
+// there the loops are the tree's own, at half the strides, over m = ceil(n / 2) nodes, each a
+// block of a scratch area (or, for a lone chunk, the chunk itself), the top node written to out.
+void canonical_tree_sum_to(const float *const *parts, int64_t n, int64_t begin, int64_t end,
+                           float *out) {
+  if (n == 1) {
+    std::memcpy(out + begin, parts[0] + begin, static_cast<size_t>(end - begin) * sizeof(float));
+    return;
+  }
+  constexpr int64_t kBlock = 1024;
+  const int64_t m = (n + 1) / 2;
+  thread_local std::vector<float> scratch;
+  thread_local std::vector<const float *> nodes;
+  if (scratch.size() < static_cast<size_t>(m * kBlock)) scratch.resize(m * kBlock);
+  if (nodes.size() < static_cast<size_t>(m)) nodes.resize(m);
+  for (int64_t b = begin; b < end; b += kBlock) {
+    const int64_t len = std::min(kBlock, end - b);
+    for (int64_t j = 0; j < m; ++j) {
+      const float *left = parts[2 * j] + b;
+      if (2 * j + 1 == n) {
+        nodes[j] = left;
+        continue;
+      }
+      const float *right = parts[2 * j + 1] + b;
+      float *to = m == 1 ? out + b : &scratch[j * kBlock];
+      add_parts(left, right, to, len);
+      nodes[j] = to;
+    }
+    for (int64_t stride = 1; stride < m; stride *= 2) {
+      for (int64_t k = 0; k + stride < m; k += 2 * stride) {
+        const float *left = nodes[k], *right = nodes[k + stride];
+        float *to = 2 * stride >= m ? out + b : &scratch[k * kBlock];
+        add_parts(left, right, to, len);
+        nodes[k] = to;
+      }
     }
   }
 }
@@ -97,6 +144,20 @@ void canonical_tree_merge(float *const *roots, const std::vector<TreeMerge> &mer
     float *left = roots[m.into];
     const float *right = roots[m.from];
     for (int64_t i = begin; i < end; ++i) left[i] += right[i];
+  }
+}
+
+void canonical_tree_merge_to(float *const *roots, const std::vector<TreeMerge> &merges,
+                             int64_t begin, int64_t end, float *out) {
+  if (merges.empty()) {
+    std::memcpy(out + begin, roots[0] + begin, static_cast<size_t>(end - begin) * sizeof(float));
+    return;
+  }
+  for (size_t m = 0; m < merges.size(); ++m) {
+    const float *left = roots[merges[m].into];
+    const float *right = roots[merges[m].from];
+    float *to = m + 1 == merges.size() ? out : roots[merges[m].into];  // the last is the top
+    add_parts(left + begin, right + begin, to + begin, end - begin);
   }
 }
 

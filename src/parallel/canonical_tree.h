@@ -15,6 +15,11 @@ namespace nnstate {
 // ranges are overwritten with partial sums. Element ranges are independent, so threads may
 // reduce disjoint ranges at once.
 void canonical_tree_sum(float *const *parts, int64_t n, int64_t begin, int64_t end);
+// out[i] = the same tree sum (the same bits) for i in [begin, end), leaving the parts as they
+// are: a block of elements at a time through all the tree's levels, so that every part is read
+// once and the partial sums stay in the cache.
+void canonical_tree_sum_to(const float *const *parts, int64_t n, int64_t begin, int64_t end,
+                           float *out);
 // values[0] = the tree sum of values[0..n) (the others overwritten with partial sums), for
 // `width` values per part stored at values[k * width + j].
 void canonical_tree_sum(double *values, int64_t n, int64_t width);
@@ -63,6 +68,10 @@ class TreeCut {
 // The merges over one part per root: roots[into][i] += roots[from][i] for i in [begin, end).
 void canonical_tree_merge(float *const *roots, const std::vector<TreeMerge> &merges, int64_t begin,
                           int64_t end);
+// The same into out[i] (root 0's sum without a copy: the last merge writes there); the roots'
+// parts but root 0's are overwritten with partial sums.
+void canonical_tree_merge_to(float *const *roots, const std::vector<TreeMerge> &merges,
+                             int64_t begin, int64_t end, float *out);
 // The same over `width` values per root at values[j * width + c].
 void canonical_tree_merge(double *values, int64_t width, const std::vector<TreeMerge> &merges);
 // Moments per root (as canonical_tree_moments) merged into root 0.

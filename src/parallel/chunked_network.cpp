@@ -496,13 +496,11 @@ void ChunkedNetwork::reduce_gradients() {
   const int64_t own_begin = own_roots_begin(), own_end = own_roots_end();
   pool_.for_each(static_cast<int64_t>(pieces_.size()), [&](int64_t p) {
     const Piece &piece = pieces_[p];
-    const size_t bytes = static_cast<size_t>(piece.end - piece.begin) * sizeof(float);
     for (int64_t j = own_begin; j < own_end; ++j) {
       float *const *parts = &grad_parts_[piece.param * n + static_cast<size_t>(roots[j].first)];
-      canonical_tree_sum(parts, roots[j].leaves, piece.begin, piece.end);
       float *to = collective_ ? gathered_.data() + j * param_floats_ + param_offset_[piece.param]
                               : params_[piece.param].grad->data();  // one root: the whole tree
-      std::memcpy(to + piece.begin, parts[0] + piece.begin, bytes);
+      canonical_tree_sum_to(parts, roots[j].leaves, piece.begin, piece.end, to);
     }
   });
   if (!collective_) return;
@@ -510,10 +508,8 @@ void ChunkedNetwork::reduce_gradients() {
   const size_t count = roots.size();
   pool_.for_each(static_cast<int64_t>(pieces_.size()), [&](int64_t p) {
     const Piece &piece = pieces_[p];
-    float *const *parts = &root_parts_[piece.param * count];
-    canonical_tree_merge(parts, cut_.merges(), piece.begin, piece.end);
-    std::memcpy(params_[piece.param].grad->data() + piece.begin, parts[0] + piece.begin,
-                static_cast<size_t>(piece.end - piece.begin) * sizeof(float));
+    canonical_tree_merge_to(&root_parts_[piece.param * count], cut_.merges(), piece.begin,
+                            piece.end, params_[piece.param].grad->data());
   });
 }
 

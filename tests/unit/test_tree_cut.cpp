@@ -52,8 +52,8 @@ std::vector<float> awkward_values(int64_t n, int64_t width, uint64_t seed) {
 void check_cut_sums(int64_t n, const std::vector<int64_t> &starts) {
   const int64_t width = 3;
   const TreeCut cut = cut_of(n, starts);
-  std::vector<float> whole = awkward_values(n, width, static_cast<uint64_t>(n));
-  std::vector<float> split = whole;
+  const std::vector<float> awkward = awkward_values(n, width, static_cast<uint64_t>(n));
+  std::vector<float> whole = awkward, split = awkward;
   std::vector<float *> ptrs;
   for (int64_t k = 0; k < n; ++k) ptrs.push_back(whole.data() + k * width);
   canonical_tree_sum(ptrs.data(), n, 0, width);
@@ -65,6 +65,18 @@ void check_cut_sums(int64_t n, const std::vector<int64_t> &starts) {
   }
   canonical_tree_merge(roots.data(), cut.merges(), 0, width);
   CHECK(std::memcmp(roots[0], whole.data(), width * sizeof(float)) == 0);
+  // Out of place: each root summed into a slot of its own, the top merge into out.
+  std::vector<float> slots(cut.roots().size() * width), out(width);
+  std::vector<float *> slot_ptrs;
+  std::vector<const float *> leaves;
+  for (int64_t k = 0; k < n; ++k) leaves.push_back(awkward.data() + k * width);
+  for (size_t j = 0; j < cut.roots().size(); ++j) {
+    const Subtree &t = cut.roots()[j];
+    slot_ptrs.push_back(slots.data() + j * width);
+    canonical_tree_sum_to(leaves.data() + t.first, t.leaves, 0, width, slot_ptrs.back());
+  }
+  canonical_tree_merge_to(slot_ptrs.data(), cut.merges(), 0, width, out.data());
+  CHECK(std::memcmp(out.data(), whole.data(), width * sizeof(float)) == 0);
   // Doubles and moments over the same cut, in compact per-root slots.
   std::vector<double> d(static_cast<size_t>(n)), m2(static_cast<size_t>(n), 0.5);
   std::vector<int64_t> counts(static_cast<size_t>(n));
@@ -95,6 +107,27 @@ void check_cut_sums(int64_t n, const std::vector<int64_t> &starts) {
 }
 
 }  // namespace
+
+TEST_CASE("the tree summed out of place, a block at a time, has the tree's bits") {
+  // Lengths past one block (1024 elements) and not a multiple of it, at an offset.
+  for (int64_t n = 1; n <= 19; ++n) {
+    const int64_t len = 2600, begin = 3, end = 2531;
+    const std::vector<float> values = awkward_values(n, len, static_cast<uint64_t>(100 + n));
+    std::vector<float> in_place = values, out(len, -1.0f);
+    std::vector<float *> ptrs;
+    std::vector<const float *> parts;
+    for (int64_t k = 0; k < n; ++k) {
+      ptrs.push_back(in_place.data() + k * len);
+      parts.push_back(values.data() + k * len);
+    }
+    canonical_tree_sum(ptrs.data(), n, begin, end);
+    canonical_tree_sum_to(parts.data(), n, begin, end, out.data());
+    INFO("n = " << n);
+    CHECK(std::memcmp(out.data() + begin, ptrs[0] + begin, (end - begin) * sizeof(float)) == 0);
+    CHECK(out[begin - 1] == -1.0f);  // only [begin, end) is written
+    CHECK(out[end] == -1.0f);
+  }
+}
 
 TEST_CASE("tree cut: each share's maximal aligned subtrees, in order") {
   SUBCASE("7 chunks on 2 ranks: [0, 4) and [4, 7), one root each") {
