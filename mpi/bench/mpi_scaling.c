@@ -4,8 +4,10 @@
  * program on the same synthetic batches, computes its share of each batch's chunks and gathers
  * the rest, so every rank count ends with the same weights. Rank 0 prints
  *   RESULT ranks=R steps=S samples_per_second=X first_weight_bits=0x...
- * and saves the final network to PATH when given, for run_mpi_bench.sh to compare the rank
- * counts' results (nnstate diff).
+ * (with bytes_per_step: the most bytes one rank contributed per training step, its blocks of
+ * the allgathers and what it broadcast as the root; collectives_per_step: the MPI calls), and
+ * saves the final network to PATH when given, for run_mpi_bench.sh to compare the rank counts'
+ * results (nnstate diff).
  *
  * Usage: mpirun -np R mpi_scaling [steps (default 60)] [PATH]
  */
@@ -23,6 +25,29 @@ enum { IN = MLP_IN, H1 = MLP_H1, BATCH = 128, BATCHES = 8, CHUNK = 32 };
 enum { WARMUP = 5 };
 
 static int rank;
+
+/* MPI's profiling interface: libnnstate_mpi's collectives land here first, to be counted. */
+static long long contributed = 0, collectives = 0;
+
+int MPI_Allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void *recvbuf,
+                   const int recvcounts[], const int displs[], MPI_Datatype recvtype,
+                   MPI_Comm comm) {
+  int me = 0, type_size = 0;
+  PMPI_Comm_rank(comm, &me);
+  PMPI_Type_size(recvtype, &type_size);
+  contributed += (long long)recvcounts[me] * type_size;
+  ++collectives;
+  return PMPI_Allgatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm);
+}
+
+int MPI_Bcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Comm comm) {
+  int me = 0, type_size = 0;
+  PMPI_Comm_rank(comm, &me);
+  PMPI_Type_size(datatype, &type_size);
+  if (me == root) contributed += (long long)count * type_size;
+  ++collectives;
+  return PMPI_Bcast(buffer, count, datatype, root, comm);
+}
 
 static void check(nnstate_status status, const char *what) {
   if (status != NNSTATE_OK) {
@@ -54,6 +79,7 @@ int main(int argc, char **argv) {
   float *x, *y, *first;
   uint32_t bits;
   double started, seconds;
+  long long counted[2], most[2];
   nnstate_network *net = NULL;
 
   MPI_Init(&argc, &argv);
@@ -76,18 +102,25 @@ int main(int argc, char **argv) {
 
   for (s = 0; s < WARMUP; ++s) step(net, x, y, s);
   MPI_Barrier(MPI_COMM_WORLD);
+  contributed = collectives = 0;
   started = MPI_Wtime();
   for (s = 0; s < steps; ++s) step(net, x, y, WARMUP + s);
+  counted[0] = contributed;
+  counted[1] = collectives;
   MPI_Barrier(MPI_COMM_WORLD);
   seconds = MPI_Wtime() - started;
+  MPI_Allreduce(counted, most, 2, MPI_LONG_LONG, MPI_MAX, MPI_COMM_WORLD);
 
   first = malloc(sizeof(float) * H1 * IN);
   if (!first) check(NNSTATE_ERR_OUT_OF_MEMORY, "weights");
   check(nnstate_network_get_tensor(net, "0.weight", first, (size_t)H1 * IN), "get_tensor");
   memcpy(&bits, first, sizeof bits);
   if (rank == 0) {
-    printf("RESULT ranks=%d steps=%ld samples_per_second=%.0f first_weight_bits=0x%08x\n", ranks,
-           steps, (double)steps * BATCH / seconds, (unsigned)bits);
+    printf(
+        "RESULT ranks=%d steps=%ld samples_per_second=%.0f bytes_per_step=%lld "
+        "collectives_per_step=%lld first_weight_bits=0x%08x\n",
+        ranks, steps, (double)steps * BATCH / seconds, most[0] / steps, most[1] / steps,
+        (unsigned)bits);
     if (path) check(nnstate_checkpoint_save(net, path, NULL), "save");
   }
   check(nnstate_mpi_detach(net), "detach");

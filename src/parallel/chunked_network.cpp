@@ -125,15 +125,24 @@ void ChunkedNetwork::size_chunk_arrays() {
   if (loss_sums_.size() < n) loss_sums_.resize(n);
   if (correct_.size() < n) correct_.resize(n);
   if (grad_parts_.size() < params_.size() * n) grad_parts_.resize(params_.size() * n);
+  const size_t roots = cut_.roots().size();
   if (collective_) {
-    const size_t floats = n * static_cast<size_t>(param_floats_);
+    const size_t floats = roots * static_cast<size_t>(param_floats_);
     if (gathered_.size() < floats) gathered_.resize(floats);
+    if (root_parts_.size() < params_.size() * roots) root_parts_.resize(params_.size() * roots);
   }
+  size_t width = 2;  // the widest root slot of root_values_: loss and correct, or BatchNorm's
+  for (const SyncNode &s : syncs_) width = std::max(width, 2 * static_cast<size_t>(s.channels) + 1);
+  if (root_values_.size() < roots * width) root_values_.resize(roots * width);
+  if (root_mean_.size() < roots * width) root_mean_.resize(roots * width);
+  if (root_m2_.size() < roots * width) root_m2_.resize(roots * width);
+  if (root_counts_.size() < roots) root_counts_.resize(roots);
   for (size_t p = 0; p < params_.size(); ++p) {
-    for (int64_t k = 0; k < chunks_; ++k) {
-      grad_parts_[p * n + static_cast<size_t>(k)] =
-          collective_ ? gathered_.data() + k * param_floats_ + param_offset_[p]
-                      : replicas_[k]->grads[p]->data();
+    for (int64_t k = first_; k < last_; ++k) {
+      grad_parts_[p * n + static_cast<size_t>(k)] = replica(k).grads[p]->data();
+    }
+    for (size_t j = 0; collective_ && j < roots; ++j) {
+      root_parts_[p * roots + j] = gathered_.data() + j * param_floats_ + param_offset_[p];
     }
   }
   const size_t ranks = collective_ ? static_cast<size_t>(collective_->size()) : 1;
@@ -165,6 +174,16 @@ void ChunkedNetwork::gather_chunks(void *base, int64_t slot_bytes) {
   collective_->allgather(base, gather_bytes_.data(), gather_offset_.data());
 }
 
+void ChunkedNetwork::gather_roots(void *base, int64_t slot_bytes) {
+  if (!collective_) return;
+  const int64_t ranks = collective_->size();
+  for (int64_t r = 0; r < ranks; ++r) {
+    gather_offset_[r] = cut_.first_root(r) * slot_bytes;
+    gather_bytes_[r] = (cut_.first_root(r + 1) - cut_.first_root(r)) * slot_bytes;
+  }
+  collective_->allgather(base, gather_bytes_.data(), gather_offset_.data());
+}
+
 void ChunkedNetwork::prepare(const float *inputs, int64_t batch, bool training, Rng &dropout_rng) {
   bool stale = network_.size() != bound_nodes_ || tensors_.empty();
   for (size_t t = 0; !stale && t < tensors_.size(); ++t) {
@@ -180,10 +199,16 @@ void ChunkedNetwork::prepare(const float *inputs, int64_t batch, bool training, 
   chunks_ = chunks;
   first_ = collective_ ? share(collective_->rank()) : 0;
   last_ = collective_ ? share(collective_->rank() + 1) : chunks;
-  // Without a collective replica k is chunk k; with one, replicas_[j] is chunk first_ + j, and
-  // the gradients are read from their gathered copies.
+  // Without a collective replica k is chunk k; with one, replicas_[j] is chunk first_ + j. The
+  // tree is cut at the ranks' shares (one share without a collective).
   const int64_t needed = collective_ ? last_ - first_ : chunks;
   while (static_cast<int64_t>(replicas_.size()) < needed) add_replica();
+  const int64_t ranks = collective_ ? collective_->size() : 1;
+  if (cut_.chunks() != chunks || cut_.ranges() != ranks) {
+    cut_starts_.resize(static_cast<size_t>(ranks) + 1);
+    for (int64_t r = 0; r <= ranks; ++r) cut_starts_[r] = share(r);
+    cut_.reset(chunks, cut_starts_.data(), ranks);
+  }
   size_chunk_arrays();
   inputs_ = inputs;
   grad_ready_ = false;
@@ -235,38 +260,72 @@ void ChunkedNetwork::run_forward_to_output(bool training) {
   });
 }
 
-// The moments a BatchNorm normalises with, into slot s.slot: the global batch's (every chunk's
-// gathered and merged), or per rank only this rank's chunks' (merged over the same tree
-// restricted to them). Every rank checks every rank's count, so that all refuse alike.
+// The moments a BatchNorm normalises with, into slot s.slot: the global batch's (this rank's
+// roots merged on their own, gathered and merged over the tree above them), or per rank only
+// this rank's chunks' (merged over the same tree restricted to them). Every rank checks every
+// rank's count, so that all refuse alike.
 void ChunkedNetwork::reduce_batch_moments(SyncNode &s, bool training) {
   const int64_t width = s.channels;
+  auto check = [&](int64_t total, int64_t rank) {
+    if (!training || total > 1) return;
+    fail(NNSTATE_ERR_SHAPE_MISMATCH,
+         std::string(layer_kind_name(s.layer->config().kind())) + " of node " +
+             std::to_string(s.node) +
+             ": expected more than 1 value per channel when training, got " +
+             std::to_string(total) + (rank < 0 ? "" : " on rank " + std::to_string(rank)));
+  };
+  if (!per_rank_batchnorm()) {
+    merge_global_moments(s);
+    check(s.counts[0], -1);
+    s.total = s.counts[0];
+    return;
+  }
   gather_chunks(s.counts.data(), sizeof(int64_t));
-  const int64_t groups = per_rank_batchnorm() ? collective_->size() : 1;
-  for (int64_t r = 0; r < groups; ++r) {
-    const int64_t begin = groups == 1 ? 0 : share(r), end = groups == 1 ? chunks_ : share(r + 1);
+  for (int64_t r = 0; r < collective_->size(); ++r) {
     int64_t total = 0;
-    for (int64_t k = begin; k < end; ++k) total += s.counts[k];
-    if (training && begin < end && total <= 1) {
-      fail(NNSTATE_ERR_SHAPE_MISMATCH,
-           std::string(layer_kind_name(s.layer->config().kind())) + " of node " +
-               std::to_string(s.node) +
-               ": expected more than 1 value per channel when training, got " +
-               std::to_string(total) + (groups == 1 ? "" : " on rank " + std::to_string(r)));
-    }
+    for (int64_t k = share(r); k < share(r + 1); ++k) total += s.counts[k];
+    if (share(r) < share(r + 1)) check(total, r);
   }
-  if (groups == 1) {
-    gather_chunks(s.mean.data(), width * static_cast<int64_t>(sizeof(double)));
-    gather_chunks(s.m2.data(), width * static_cast<int64_t>(sizeof(double)));
-    s.slot = 0;
-    canonical_tree_moments(s.mean.data(), s.m2.data(), s.counts.data(), chunks_, width);
-  } else {
-    s.slot = first_;
-    if (first_ < last_) {
-      canonical_tree_moments(&s.mean[first_ * width], &s.m2[first_ * width], &s.counts[first_],
-                             last_ - first_, width);
-    }
+  s.slot = first_;
+  if (first_ < last_) {
+    canonical_tree_moments(&s.mean[first_ * width], &s.m2[first_ * width], &s.counts[first_],
+                           last_ - first_, width);
   }
-  s.total = first_ < last_ || groups == 1 ? s.counts[s.slot] : 0;
+  s.total = first_ < last_ ? s.counts[s.slot] : 0;
+}
+
+// The global batch's moments into slot 0: each of this rank's roots merged over its chunks,
+// every rank's roots gathered (mean, m2 and count packed per root) and merged above them.
+void ChunkedNetwork::merge_global_moments(SyncNode &s) {
+  const int64_t width = s.channels;
+  s.slot = 0;
+  const std::vector<Subtree> &roots = cut_.roots();
+  for (int64_t j = own_roots_begin(); j < own_roots_end(); ++j) {
+    const Subtree &t = roots[j];
+    canonical_tree_moments(&s.mean[t.first * width], &s.m2[t.first * width], &s.counts[t.first],
+                           t.leaves, width);
+  }
+  if (!collective_) return;  // one root, over every chunk: its sum is in slot 0 already
+  const int64_t slot = 2 * width + 1;
+  for (int64_t j = own_roots_begin(); j < own_roots_end(); ++j) {
+    const int64_t k = roots[j].first;
+    double *packed = &root_values_[j * slot];
+    std::copy_n(&s.mean[k * width], width, packed);
+    std::copy_n(&s.m2[k * width], width, packed + width);
+    packed[2 * width] = static_cast<double>(s.counts[k]);  // exact: far below 2^53
+  }
+  gather_roots(root_values_.data(), slot * static_cast<int64_t>(sizeof(double)));
+  for (size_t j = 0; j < roots.size(); ++j) {
+    const double *packed = &root_values_[j * slot];
+    std::copy_n(packed, width, &root_mean_[j * width]);
+    std::copy_n(packed + width, width, &root_m2_[j * width]);
+    root_counts_[j] = static_cast<int64_t>(packed[2 * width]);
+  }
+  canonical_tree_merge_moments(root_mean_.data(), root_m2_.data(), root_counts_.data(), width,
+                               cut_.merges());
+  std::copy_n(root_mean_.begin(), width, s.mean.begin());
+  std::copy_n(root_m2_.begin(), width, s.m2.begin());
+  s.counts[0] = root_counts_[0];
 }
 
 // Per rank, the ranks' running statistics would drift apart: every rank updates them with
@@ -313,16 +372,22 @@ float ChunkedNetwork::forward_loss(const float *inputs, const float *targets, in
     loss_sums_[k] = loss.compute_sum(out, t, grad, denominator);
     correct_[k] = correct ? count_correct(loss.kind(), out, t) : 0;
   });
-  gather_chunks(loss_sums_.data(), sizeof(double));
-  gather_chunks(correct_.data(), sizeof(int64_t));
-  canonical_tree_sum(loss_sums_.data(), chunks_, 1);
-  if (correct) {
-    *correct = 0;
-    for (int64_t k = 0; k < chunks_; ++k) *correct += correct_[k];
+  // Per root: its loss sum and its correct count (exact as a double), merged together.
+  const std::vector<Subtree> &roots = cut_.roots();
+  for (int64_t j = own_roots_begin(); j < own_roots_end(); ++j) {
+    const Subtree &t = roots[j];
+    canonical_tree_sum(&loss_sums_[t.first], t.leaves, 1);
+    int64_t right = 0;
+    for (int64_t k = t.first; k < t.first + t.leaves; ++k) right += correct_[k];
+    root_values_[2 * j] = loss_sums_[t.first];
+    root_values_[2 * j + 1] = static_cast<double>(right);
   }
+  gather_roots(root_values_.data(), 2 * sizeof(double));
+  canonical_tree_merge(root_values_.data(), 2, cut_.merges());
+  if (correct) *correct = static_cast<int64_t>(root_values_[1]);
   finish_pass(dropout_rng);
   grad_ready_ = with_grad;
-  return static_cast<float>(loss_sums_[0] / static_cast<double>(denominator));
+  return static_cast<float>(root_values_[0] / static_cast<double>(denominator));
 }
 
 void ChunkedNetwork::predict(const float *inputs, int64_t batch, bool training, Rng &dropout_rng,
@@ -383,10 +448,7 @@ void ChunkedNetwork::backward(float loss_scale) {
         canonical_tree_sum(&s.dot[first_ * width], last_ - first_, width);
       }
     } else {
-      gather_chunks(s.sum.data(), width * static_cast<int64_t>(sizeof(double)));
-      gather_chunks(s.dot.data(), width * static_cast<int64_t>(sizeof(double)));
-      canonical_tree_sum(s.sum.data(), chunks_, width);
-      canonical_tree_sum(s.dot.data(), chunks_, width);
+      merge_global_grad_moments(s);
     }
     for (int64_t k = first_; k < last_; ++k) {
       replica(k).batch_norms[si]->set_batch_grad_moments(&s.sum[s.slot * width],
@@ -398,26 +460,56 @@ void ChunkedNetwork::backward(float loss_scale) {
     Replica &r = replica(k);
     if (first) start(r);
     for (size_t i = top; i-- > 0;) r.graph.backward_node(i);
-    if (!collective_) return;
-    float *slot = gathered_.data() + k * param_floats_;
-    for (size_t p = 0; p < params_.size(); ++p) {
-      std::memcpy(slot + param_offset_[p], r.grads[p]->data(), r.grads[p]->byte_size());
-    }
   });
-  gather_chunks(gathered_.data(), param_floats_ * static_cast<int64_t>(sizeof(float)));
   reduce_gradients();
 }
 
+// BatchNorm's gradient moments of the global batch into slot 0: this rank's roots summed over
+// their chunks, every rank's gathered (sum and dot packed per root) and merged above them.
+void ChunkedNetwork::merge_global_grad_moments(SyncNode &s) {
+  const int64_t width = s.channels;
+  const std::vector<Subtree> &roots = cut_.roots();
+  for (int64_t j = own_roots_begin(); j < own_roots_end(); ++j) {
+    const Subtree &t = roots[j];
+    canonical_tree_sum(&s.sum[t.first * width], t.leaves, width);
+    canonical_tree_sum(&s.dot[t.first * width], t.leaves, width);
+  }
+  if (!collective_) return;  // one root: slot 0 holds the sums already
+  const int64_t slot = 2 * width;
+  for (int64_t j = own_roots_begin(); j < own_roots_end(); ++j) {
+    const int64_t k = roots[j].first;
+    std::copy_n(&s.sum[k * width], width, &root_values_[j * slot]);
+    std::copy_n(&s.dot[k * width], width, &root_values_[j * slot + width]);
+  }
+  gather_roots(root_values_.data(), slot * static_cast<int64_t>(sizeof(double)));
+  canonical_tree_merge(root_values_.data(), slot, cut_.merges());
+  std::copy_n(root_values_.begin(), width, s.sum.begin());
+  std::copy_n(root_values_.begin() + width, width, s.dot.begin());
+}
+
 // Each gradient element is the canonical tree sum of the chunks' elements: ranges of elements
-// are independent, so they are split over the threads.
+// are independent, so they are split over the threads. Each of this rank's roots is summed
+// over its chunks; with a collective, the roots' sums are gathered and merged above them.
 void ChunkedNetwork::reduce_gradients() {
   const size_t n = static_cast<size_t>(chunks_);
+  const std::vector<Subtree> &roots = cut_.roots();
+  const int64_t own_begin = own_roots_begin(), own_end = own_roots_end();
   pool_.for_each(static_cast<int64_t>(pieces_.size()), [&](int64_t p) {
     const Piece &piece = pieces_[p];
-    float *const *parts = &grad_parts_[piece.param * n];
-    canonical_tree_sum(parts, chunks_, piece.begin, piece.end);
-    std::memcpy(params_[piece.param].grad->data() + piece.begin, parts[0] + piece.begin,
-                static_cast<size_t>(piece.end - piece.begin) * sizeof(float));
+    for (int64_t j = own_begin; j < own_end; ++j) {
+      float *const *parts = &grad_parts_[piece.param * n + static_cast<size_t>(roots[j].first)];
+      float *to = collective_ ? gathered_.data() + j * param_floats_ + param_offset_[piece.param]
+                              : params_[piece.param].grad->data();  // one root: the whole tree
+      canonical_tree_sum_to(parts, roots[j].leaves, piece.begin, piece.end, to);
+    }
+  });
+  if (!collective_) return;
+  gather_roots(gathered_.data(), param_floats_ * static_cast<int64_t>(sizeof(float)));
+  const size_t count = roots.size();
+  pool_.for_each(static_cast<int64_t>(pieces_.size()), [&](int64_t p) {
+    const Piece &piece = pieces_[p];
+    canonical_tree_merge_to(&root_parts_[piece.param * count], cut_.merges(), piece.begin,
+                            piece.end, params_[piece.param].grad->data());
   });
 }
 

@@ -9,9 +9,11 @@
 // the global sample index (layers/dropout_stream.h). Any thread count gives the same bits.
 //
 // With a Collective (parallel/collective.h) of R processes, each computes only its share of
-// the chunks (contiguous: rank r takes chunks [ceil(r n / R), ceil((r + 1) n / R))) and the
-// per-chunk results are gathered before every reduction, so every rank reduces all n chunks in
-// the same canonical order and holds the bits one process would.
+// the chunks (contiguous: rank r takes chunks [ceil(r n / R), ceil((r + 1) n / R))). Each rank
+// first sums the maximal subtrees of the canonical tree that lie in its share (TreeCut), and
+// the ranks gather only those subtrees' sums, from which every rank reduces the tree's upper
+// part: all ranks add in the canonical order and hold the bits one process would, and a rank
+// sends one gradient per subtree (one, for a power-of-two split), not one per chunk.
 //
 // BatchNorm over ranks: synchronised (the global batch's statistics, as above and as PyTorch's
 // SyncBatchNorm), or per rank (the default, PyTorch DDP's): each rank normalises its chunks
@@ -29,6 +31,7 @@
 
 #include "layers/graph.h"
 #include "losses/loss.h"
+#include "parallel/canonical_tree.h"
 #include "parallel/collective.h"
 #include "parallel/thread_pool.h"
 #include "random/rng.h"
@@ -83,6 +86,8 @@ class ChunkedNetwork {
     return !batchnorm_synchronised_ && collective_ && collective_->size() > 1;
   }
   void reduce_batch_moments(SyncNode &s, bool training);
+  void merge_global_moments(SyncNode &s);
+  void merge_global_grad_moments(SyncNode &s);
   void update_running_stats(SyncNode &s);
   void reduce_gradients();
   int64_t chunk_samples(int64_t k) const;
@@ -95,6 +100,12 @@ class ChunkedNetwork {
   // Completes `base`, an array of one slot of `slot_bytes` per chunk in which this rank's
   // chunks are filled, with every other rank's (nothing without a collective).
   void gather_chunks(void *base, int64_t slot_bytes);
+  // The same with one slot per root of cut_ (this rank's: its roots' sums).
+  void gather_roots(void *base, int64_t slot_bytes);
+  int64_t own_rank() const { return collective_ ? collective_->rank() : 0; }
+  // This rank's roots in cut_: [own_roots_begin(), own_roots_end()).
+  int64_t own_roots_begin() const { return cut_.first_root(own_rank()); }
+  int64_t own_roots_end() const { return cut_.first_root(own_rank() + 1); }
 
   Graph &network_;
   int64_t chunk_size_;
@@ -108,9 +119,16 @@ class ChunkedNetwork {
   std::vector<std::unique_ptr<Replica>> replicas_;  // [k - first_]: this rank's chunk k
   std::vector<SyncNode> syncs_;                     // BatchNorm nodes, in node order
   std::vector<Piece> pieces_;
-  // [param * chunks + k]: chunk k's gradient (a replica's own, or its slot in gathered_).
+  // [param * chunks + k]: this rank's chunk k's gradient (its replica's own).
   std::vector<float *> grad_parts_;
-  std::vector<float> gathered_;        // with a collective: [k * param_floats_ + offset]
+  // The tree cut at the ranks' shares (one range without a collective), for chunks_ chunks.
+  TreeCut cut_;
+  std::vector<int64_t> cut_starts_;
+  std::vector<float> gathered_;      // with a collective: [root * param_floats_ + offset]
+  std::vector<float *> root_parts_;  // [param * roots + root]: its slot in gathered_
+  // Per root: packed values to gather (loss and BatchNorm), and the moments unpacked.
+  std::vector<double> root_values_, root_mean_, root_m2_;
+  std::vector<int64_t> root_counts_;
   std::vector<int64_t> param_offset_;  // each parameter's offset in a chunk's slot
   int64_t param_floats_ = 0;
   std::vector<double> loss_sums_;                      // [k]

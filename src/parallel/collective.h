@@ -1,8 +1,9 @@
 // How the processes of a data-parallel run share each pass's per-chunk results. Every process
 // (rank) holds a replica of the model and runs the same training loop on the same global
 // batches; in each pass over a batch a rank computes only its share of the chunks
-// (parallel/chunked_network.h) and the ranks then gather every chunk's results, so that each
-// reduces all of them in the same canonical order and ends with the same bits as one process.
+// (parallel/chunked_network.h), reduces the subtrees of the canonical tree in its share, and
+// the ranks then gather those results, so that each reduces the rest of the tree in the same
+// canonical order and ends with the same bits as one process.
 // The transport is the caller's (the MPI component, mpi/): the core has no MPI dependency.
 #pragma once
 
