@@ -5,12 +5,20 @@
 #include <algorithm>
 
 #include "layers/reduce.h"
+#include "util/vector_clones.h"
 
 namespace nnstate {
 namespace {
 
 int blas_int(int64_t v) {
   return static_cast<int>(v);  // Conv2d checks every size against INT_MAX first
+}
+
+// bias_sums[oc] += the sum of plane oc of one sample's gradient. Cloned per vector width (same
+// bits in each: vector_clones.h); at the baseline's width this took 6% of a CNN step.
+NNSTATE_VECTOR_CLONES void add_bias_sums(const float *sample, int64_t out_c, int64_t plane,
+                                         double *bias_sums) {
+  for (int64_t oc = 0; oc < out_c; ++oc) bias_sums[oc] += sum_of(sample + oc * plane, plane);
 }
 
 }  // namespace
@@ -62,10 +70,7 @@ void conv_weight_grad_in_place(const ConvGemmShape &s, const float *dy, const fl
   const int64_t cols = s.cols(), out_c = s.out_channels();
   for (int64_t n = 0; n < s.count; ++n) {
     const float *sample = dy + n * out_c * s.plane;
-    if (bias_sums) {
-      for (int64_t oc = 0; oc < out_c; ++oc)
-        bias_sums[oc] += sum_of(sample + oc * s.plane, s.plane);
-    }
+    if (bias_sums) add_bias_sums(sample, out_c, s.plane, bias_sums);
     const float beta = accumulate || n > 0 ? 1.0f : 0.0f;
     for (int64_t g = 0; g < s.groups; ++g) {
       // dW_g[group_out, group_rows] += dY_g[group_out, plane] * col_g^T[plane, group_rows]
@@ -91,11 +96,8 @@ void gather_product(const ConvGemmShape &s, const float *dy, float *product) {
 void conv_weight_grad_from_product(const ConvGemmShape &s, const float *product, const float *col,
                                    bool accumulate, float *weight_grad, double *bias_sums) {
   const int64_t cols = s.cols();
-  if (bias_sums) {
-    for (int64_t oc = 0; oc < s.out_channels(); ++oc) {
-      bias_sums[oc] += sum_of(product + oc * cols, cols);
-    }
-  }
+  // The product holds channel oc as one row of cols values.
+  if (bias_sums) add_bias_sums(product, s.out_channels(), cols, bias_sums);
   for (int64_t g = 0; g < s.groups; ++g) {
     // dW_g[group_out, group_rows] += dY_g[group_out, cols] * col_g^T[cols, group_rows]
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blas_int(s.group_out),

@@ -1,5 +1,6 @@
 #include "layers/dropout.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -42,9 +43,16 @@ void Dropout::forward(const Tensor &input, Tensor &output, const RunContext &con
   float *mask = mask_.data();
   const float *x = input.data();
   float *y = output.data();
-  for (int64_t i = 0; i < count; ++i) {
-    mask[i] = (rng.next_u32() >> 8) < threshold ? 0.0f : scale;
-    y[i] = x[i] * mask[i];
+  // The words a piece at a time (Rng::fill_u32 computes blocks several at once).
+  uint32_t words[1024];
+  for (int64_t begin = 0; begin < count; begin += 1024) {
+    const int64_t n = std::min<int64_t>(1024, count - begin);
+    rng.fill_u32(words, n);
+    for (int64_t i = 0; i < n; ++i) {
+      const float m = (words[i] >> 8) < threshold ? 0.0f : scale;
+      mask[begin + i] = m;
+      y[begin + i] = x[begin + i] * m;
+    }
   }
 }
 

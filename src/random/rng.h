@@ -35,6 +35,9 @@ class Rng {
   explicit Rng(const RngState &state);
 
   uint32_t next_u32();
+  // The next `count` next_u32() draws into out, the same words and the same state afterwards,
+  // with whole blocks computed several at a time (dropout draws one word per value).
+  void fill_u32(uint32_t *out, int64_t count);
   // Uniform in [0, 1) with 24 random bits (every float32 value of that grid is reachable).
   float uniform();
   // Uniform in [low, high).

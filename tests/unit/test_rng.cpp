@@ -280,3 +280,32 @@ TEST_CASE("rng: an invalid state is refused") {
   CHECK(status_of_restore(make_state(kSeed, 0, 1, 3)) == NNSTATE_OK);
   CHECK(status_of_restore(make_state(kSeed, 0, ~uint64_t{0}, 2)) == NNSTATE_OK);
 }
+
+TEST_CASE("rng: fill_u32 gives next_u32's words and state from any position") {
+  // Starting at each position in a block, over lengths around the 16-block groups it computes
+  // at once (64 words), and across a block counter's 32-bit carry.
+  for (uint64_t first_block : {uint64_t{0}, uint64_t{0xFFFFFFF8u}}) {
+    for (uint32_t skip = 0; skip < 4; ++skip) {
+      for (int64_t count : {0, 1, 3, 63, 64, 65, 130, 1000}) {
+        CAPTURE(first_block);
+        CAPTURE(skip);
+        CAPTURE(count);
+        RngState start;
+        start.seed = 0x123456789abcdefull;
+        start.stream = 2;
+        start.block = first_block;
+        Rng one(start), bulk(start);
+        for (uint32_t i = 0; i < skip; ++i) {
+          one.next_u32();
+          bulk.next_u32();
+        }
+        std::vector<uint32_t> expected(static_cast<size_t>(count)), words(expected.size());
+        for (uint32_t &w : expected) w = one.next_u32();
+        bulk.fill_u32(words.data(), count);
+        CHECK(words == expected);
+        CHECK(bulk.state() == one.state());
+        CHECK(bulk.next_u32() == one.next_u32());
+      }
+    }
+  }
+}
