@@ -47,22 +47,26 @@ SharedPool &shared_pool() {
 }  // namespace
 
 void run_slots(int64_t slots, ParallelJob &job) {
-  if (slots <= 1) {
-    if (slots == 1) job.run(0);
+  run_tasks(slots, slots, job);
+}
+
+void run_tasks(int64_t tasks, int64_t threads, ParallelJob &job) {
+  if (tasks <= 1 || threads <= 1) {
+    for (int64_t t = 0; t < tasks; ++t) job.run(t);
     return;
   }
   SharedPool &shared = shared_pool();
   std::unique_lock<std::mutex> lock(shared.mutex, std::try_to_lock);
   BlasThreadsScope single(1);
   if (!lock.owns_lock()) {
-    ThreadPool::run_inline(slots, job);
+    ThreadPool::run_inline(tasks, job);
     return;
   }
-  if (!shared.pool || shared.pool->threads() < slots) {
+  if (!shared.pool || shared.pool->threads() < threads) {
     shared.pool.reset();
-    shared.pool = std::make_unique<ThreadPool>(slots);
+    shared.pool = std::make_unique<ThreadPool>(threads);
   }
-  shared.pool->run(slots, job);
+  shared.pool->run(tasks, job);
 }
 
 }  // namespace nnstate

@@ -39,6 +39,9 @@ int64_t layer_threads();
 // OpenBLAS single-threaded meanwhile. When another caller is using the pool the slots run one
 // after another on this thread instead: the same results, only slower.
 void run_slots(int64_t slots, ParallelJob &job);
+// The same for `tasks` tasks on at most `threads` threads (tasks >= threads: the threads take
+// the tasks as they come free).
+void run_tasks(int64_t tasks, int64_t threads, ParallelJob &job);
 
 template <class F>
 void run_slots_of(int64_t slots, F &&f) {
@@ -50,18 +53,27 @@ void run_slots_of(int64_t slots, F &&f) {
 // as much as a pass over this many floats.
 constexpr int64_t kMinItemsPerThread = 32768;
 
-// Runs f(begin, end) over [0, count) cut into contiguous ranges, one per layer thread, each of
-// at least min_per_range items (fewer ranges for small work). Only for work whose result does
-// not depend on the cut: element-wise maps, or per-item results that the caller combines in
-// item order afterwards. Then the bits do not depend on the thread count.
+// Ranges per thread in for_each_range: threads take ranges as they come free, so a thread the
+// system does not schedule for a while leaves only a small range for the others to wait on.
+constexpr int64_t kRangesPerThread = 4;
+
+// Runs f(begin, end) over [0, count) cut into contiguous ranges of at least min_per_range
+// items, up to kRangesPerThread per layer thread (one range for small work). Only for work
+// whose result does not depend on the cut: element-wise maps, or per-item results that the
+// caller combines in item order afterwards. Then the bits do not depend on the thread count.
 template <class F>
 void for_each_range(int64_t count, int64_t min_per_range, F &&f) {
-  const int64_t ranges = std::min(layer_threads(), count / std::max<int64_t>(1, min_per_range));
+  const int64_t threads = layer_threads();
+  const int64_t ranges = threads <= 1 ? 1
+                                      : std::min(threads * kRangesPerThread,
+                                                 count / std::max<int64_t>(1, min_per_range));
   if (ranges <= 1) {
     if (count > 0) f(int64_t{0}, count);
     return;
   }
-  run_slots_of(ranges, [&](int64_t s) { f(s * count / ranges, (s + 1) * count / ranges); });
+  auto range = [&](int64_t s) { f(s * count / ranges, (s + 1) * count / ranges); };
+  FunctionJob<decltype(range)> job(range);
+  run_tasks(ranges, std::min(threads, ranges), job);
 }
 
 // for_each_range's min_per_range for items of item_size floats each.

@@ -32,6 +32,9 @@ inline void merge_moments(double *ma, double *qa, int64_t &na, const double *mb,
 
 }  // namespace
 
+// Elements per block of canonical_tree_sum_to.
+constexpr int64_t kTreeBlock = 1024;
+
 // Bottom-up over the levels: at stride s, node k (a multiple of 2s) takes the node k + s.
 void canonical_tree_sum(float *const *parts, int64_t n, int64_t begin, int64_t end) {
   for (int64_t stride = 1; stride < n; stride *= 2) {
@@ -46,18 +49,23 @@ void canonical_tree_sum(float *const *parts, int64_t n, int64_t begin, int64_t e
 // Node j of the level above the chunks is chunk 2j + chunk 2j + 1 (or chunk 2j alone); from
 // there the loops are the tree's own, at half the strides, over m = ceil(n / 2) nodes, each a
 // block of a scratch area (or, for a lone chunk, the chunk itself), the top node written to out.
+void TreeScratch::reserve(int64_t n) {
+  const int64_t m = (n + 1) / 2;
+  if (sums.size() < static_cast<size_t>(m * kTreeBlock)) sums.resize(m * kTreeBlock);
+  if (nodes.size() < static_cast<size_t>(m)) nodes.resize(m);
+}
+
 void canonical_tree_sum_to(const float *const *parts, int64_t n, int64_t begin, int64_t end,
-                           float *out) {
+                           float *out, TreeScratch &tree_scratch) {
   if (n == 1) {
     std::memcpy(out + begin, parts[0] + begin, static_cast<size_t>(end - begin) * sizeof(float));
     return;
   }
-  constexpr int64_t kBlock = 1024;
+  constexpr int64_t kBlock = kTreeBlock;
   const int64_t m = (n + 1) / 2;
-  thread_local std::vector<float> scratch;
-  thread_local std::vector<const float *> nodes;
-  if (scratch.size() < static_cast<size_t>(m * kBlock)) scratch.resize(m * kBlock);
-  if (nodes.size() < static_cast<size_t>(m)) nodes.resize(m);
+  tree_scratch.reserve(n);
+  std::vector<float> &scratch = tree_scratch.sums;
+  std::vector<const float *> &nodes = tree_scratch.nodes;
   for (int64_t b = begin; b < end; b += kBlock) {
     const int64_t len = std::min(kBlock, end - b);
     for (int64_t j = 0; j < m; ++j) {

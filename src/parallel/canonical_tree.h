@@ -18,8 +18,15 @@ void canonical_tree_sum(float *const *parts, int64_t n, int64_t begin, int64_t e
 // out[i] = the same tree sum (the same bits) for i in [begin, end), leaving the parts as they
 // are: a block of elements at a time through all the tree's levels, so that every part is read
 // once and the partial sums stay in the cache.
+// The workspace it takes: reserve(n) once for n parts (it then allocates nothing); a thread
+// uses its own.
+struct TreeScratch {
+  std::vector<float> sums;
+  std::vector<const float *> nodes;
+  void reserve(int64_t n);
+};
 void canonical_tree_sum_to(const float *const *parts, int64_t n, int64_t begin, int64_t end,
-                           float *out);
+                           float *out, TreeScratch &scratch);
 // values[0] = the tree sum of values[0..n) (the others overwritten with partial sums), for
 // `width` values per part stored at values[k * width + j].
 void canonical_tree_sum(double *values, int64_t n, int64_t width);

@@ -209,6 +209,10 @@ void ChunkedNetwork::prepare(const float *inputs, int64_t batch, bool training, 
     for (int64_t r = 0; r <= ranks; ++r) cut_starts_[r] = share(r);
     cut_.reset(chunks, cut_starts_.data(), ranks);
   }
+  // One tree workspace per pool thread, sized now so that the reduction allocates nothing
+  // whichever thread takes which piece.
+  tree_scratch_.resize(static_cast<size_t>(pool_.threads()));
+  for (TreeScratch &scratch : tree_scratch_) scratch.reserve(chunks);
   size_chunk_arrays();
   inputs_ = inputs;
   grad_ready_ = false;
@@ -500,7 +504,8 @@ void ChunkedNetwork::reduce_gradients() {
       float *const *parts = &grad_parts_[piece.param * n + static_cast<size_t>(roots[j].first)];
       float *to = collective_ ? gathered_.data() + j * param_floats_ + param_offset_[piece.param]
                               : params_[piece.param].grad->data();  // one root: the whole tree
-      canonical_tree_sum_to(parts, roots[j].leaves, piece.begin, piece.end, to);
+      canonical_tree_sum_to(parts, roots[j].leaves, piece.begin, piece.end, to,
+                            tree_scratch_[static_cast<size_t>(ThreadPool::worker())]);
     }
   });
   if (!collective_) return;

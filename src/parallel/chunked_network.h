@@ -119,6 +119,7 @@ class ChunkedNetwork {
   std::vector<std::unique_ptr<Replica>> replicas_;  // [k - first_]: this rank's chunk k
   std::vector<SyncNode> syncs_;                     // BatchNorm nodes, in node order
   std::vector<Piece> pieces_;
+  std::vector<TreeScratch> tree_scratch_;  // per pool thread (ThreadPool::worker())
   // [param * chunks + k]: this rank's chunk k's gradient (its replica's own).
   std::vector<float *> grad_parts_;
   // The tree cut at the ranks' shares (one range without a collective), for chunks_ chunks.

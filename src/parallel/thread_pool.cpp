@@ -6,6 +6,7 @@ namespace nnstate {
 namespace {
 
 thread_local bool inside_task = false;
+thread_local int64_t worker_index = 0;
 
 // Marks the current thread as running tasks for its lifetime (restoring an outer mark).
 class TaskMark {
@@ -25,9 +26,16 @@ bool ThreadPool::in_task() {
   return inside_task;
 }
 
+int64_t ThreadPool::worker() {
+  return worker_index;
+}
+
 void ThreadPool::run_inline(int64_t count, ParallelJob &job) {
   TaskMark mark;
+  const int64_t outer = worker_index;
+  worker_index = 0;
   for (int64_t i = 0; i < count; ++i) job.run(i);
+  worker_index = outer;
 }
 
 ThreadPool::ThreadPool(int64_t threads) {
@@ -37,7 +45,7 @@ ThreadPool::ThreadPool(int64_t threads) {
   }
   workers_.reserve(static_cast<size_t>(threads - 1));
   try {
-    for (int64_t i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
+    for (int64_t i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
   } catch (...) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -75,7 +83,8 @@ void ThreadPool::take_tasks() {
 
 // A worker joins a job only while tasks are left, so run() never waits for a thread that the
 // system has not scheduled since the job started.
-void ThreadPool::worker_loop() {
+void ThreadPool::worker_loop(int64_t index) {
+  worker_index = index;
   uint64_t seen = 0;
   for (;;) {
     {
@@ -107,7 +116,13 @@ void ThreadPool::run(int64_t count, ParallelJob &job) {
     ++generation_;
   }
   wake_.notify_all();
-  take_tasks();
+  {
+    // The caller is worker 0 of this pool, even when it is another pool's worker.
+    const int64_t outer = worker_index;
+    worker_index = 0;
+    take_tasks();
+    worker_index = outer;
+  }
   std::exception_ptr error;
   {
     std::unique_lock<std::mutex> lock(mutex_);

@@ -50,6 +50,10 @@ class ThreadPool {
   // True on a thread while it runs a task of some pool (or of run_inline): code there must not
   // start threads of its own.
   static bool in_task();
+  // The calling thread's number in the pool whose task it runs: 0 for the thread that called
+  // run() (and outside any task), 1 .. threads() - 1 for the pool's own. Lets tasks use
+  // per-thread workspaces that the pool's owner allocated up front.
+  static int64_t worker();
   // The same for a callable taking the task number (no allocation).
   template <class F>
   void for_each(int64_t count, F &&f) {
@@ -58,7 +62,7 @@ class ThreadPool {
   }
 
  private:
-  void worker_loop();
+  void worker_loop(int64_t index);
   void take_tasks();
 
   std::vector<std::thread> workers_;

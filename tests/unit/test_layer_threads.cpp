@@ -1,7 +1,7 @@
 // The element-wise and per-plane layers (BatchNorm, activations, MaxPool2d) split their work
 // over the library's threads with parallel/batch_split.h's for_each_range: the ranges cover the
 // work once, small work starts no thread, and every output, gradient and running statistic has
-// the same bits at 1, 2 and 3 threads.
+// the same bits at 1, 2 and 3 threads. And ThreadPool::worker, which per-thread workspaces use.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -12,6 +12,7 @@
 
 #include "layers/factory.h"
 #include "parallel/batch_split.h"
+#include "parallel/thread_pool.h"
 #include "random/rng.h"
 #include "test_layers_util.h"
 #include "user_blas_threads.h"
@@ -73,9 +74,9 @@ bool same_bits(const std::vector<std::vector<float>> &a, const std::vector<std::
 
 }  // namespace
 
-TEST_CASE("for_each_range covers the work once, in at most one range per thread") {
+TEST_CASE("for_each_range covers the work once, in ranges of at least the minimum size") {
   UserBlasThreads user(3);
-  for (int64_t count : {0, 1, 5, 99, 100, 301}) {
+  for (int64_t count : {0, 1, 5, 99, 100, 301, 1000}) {
     CAPTURE(count);
     std::vector<int> hits(static_cast<size_t>(count), 0);
     std::vector<int64_t> sizes;
@@ -86,10 +87,11 @@ TEST_CASE("for_each_range covers the work once, in at most one range per thread"
       for (int64_t i = begin; i < end; ++i) ++hits[static_cast<size_t>(i)];
     });
     for (int h : hits) CHECK(h == 1);
-    // Ranges of at least 33 items, at most 3 of them.
+    // Ranges of at least 33 items, at most kRangesPerThread per thread.
+    const int64_t most = 3 * kRangesPerThread;
     CHECK(sizes.size() ==
-          static_cast<size_t>(count == 0 ? 0
-                                         : std::min<int64_t>(3, std::max<int64_t>(1, count / 33))));
+          static_cast<size_t>(count == 0 ? 0 : std::min(most, std::max<int64_t>(1, count / 33))));
+    for (int64_t size : sizes) CHECK(size >= std::min<int64_t>(count, 33));
   }
   CHECK(min_items_for(1) == kMinItemsPerThread);
   CHECK(min_items_for(kMinItemsPerThread * 2) == 1);
@@ -108,5 +110,32 @@ TEST_CASE("BatchNorm2d, ReLU, GELU and MaxPool2d give the same bits at 1, 2 and 
     const auto one = run(config, 1);
     CHECK(same_bits(run(config, 2), one));
     CHECK(same_bits(run(config, 3), one));
+  }
+}
+
+TEST_CASE("ThreadPool::worker numbers the threads of the pool running a task from 0") {
+  CHECK(ThreadPool::worker() == 0);
+  ThreadPool pool(3);
+  std::mutex mutex;
+  std::vector<int64_t> seen;
+  pool.for_each(64, [&](int64_t) {
+    const int64_t w = ThreadPool::worker();
+    std::lock_guard<std::mutex> lock(mutex);
+    seen.push_back(w);
+  });
+  REQUIRE(seen.size() == 64);
+  for (int64_t w : seen) CHECK((w >= 0 && w < 3));
+  // Tasks run inline from another pool's task are numbered 0, and the outer number comes back.
+  std::vector<int64_t> inner_seen(8, -1), outer_after(8, -1), outer_before(8, -1);
+  pool.for_each(8, [&](int64_t t) {
+    outer_before[t] = ThreadPool::worker();
+    auto inner_task = [&, t](int64_t) { inner_seen[t] = ThreadPool::worker(); };
+    FunctionJob<decltype(inner_task)> job(inner_task);
+    ThreadPool::run_inline(1, job);
+    outer_after[t] = ThreadPool::worker();
+  });
+  for (int64_t t = 0; t < 8; ++t) {
+    CHECK(inner_seen[t] == 0);
+    CHECK(outer_after[t] == outer_before[t]);
   }
 }

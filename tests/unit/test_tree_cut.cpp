@@ -69,11 +69,12 @@ void check_cut_sums(int64_t n, const std::vector<int64_t> &starts) {
   std::vector<float> slots(cut.roots().size() * width), out(width);
   std::vector<float *> slot_ptrs;
   std::vector<const float *> leaves;
+  TreeScratch scratch;
   for (int64_t k = 0; k < n; ++k) leaves.push_back(awkward.data() + k * width);
   for (size_t j = 0; j < cut.roots().size(); ++j) {
     const Subtree &t = cut.roots()[j];
     slot_ptrs.push_back(slots.data() + j * width);
-    canonical_tree_sum_to(leaves.data() + t.first, t.leaves, 0, width, slot_ptrs.back());
+    canonical_tree_sum_to(leaves.data() + t.first, t.leaves, 0, width, slot_ptrs.back(), scratch);
   }
   canonical_tree_merge_to(slot_ptrs.data(), cut.merges(), 0, width, out.data());
   CHECK(std::memcmp(out.data(), whole.data(), width * sizeof(float)) == 0);
@@ -121,7 +122,8 @@ TEST_CASE("the tree summed out of place, a block at a time, has the tree's bits"
       parts.push_back(values.data() + k * len);
     }
     canonical_tree_sum(ptrs.data(), n, begin, end);
-    canonical_tree_sum_to(parts.data(), n, begin, end, out.data());
+    TreeScratch scratch;
+    canonical_tree_sum_to(parts.data(), n, begin, end, out.data(), scratch);
     INFO("n = " << n);
     CHECK(std::memcmp(out.data() + begin, ptrs[0] + begin, (end - begin) * sizeof(float)) == 0);
     CHECK(out[begin - 1] == -1.0f);  // only [begin, end) is written
