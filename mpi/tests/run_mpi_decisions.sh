@@ -6,9 +6,7 @@
 set -euo pipefail
 program=$1 tool=$2 work=$3
 rm -rf "$work" && mkdir -p "$work"
-export OMPI_MCA_btl=self,vader OMPI_MCA_btl_vader_single_copy_mechanism=none
-export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_hwloc_base_binding_policy=none
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1  # CI runs as root
+source "$(dirname "${BASH_SOURCE[0]}")/loopback_env.sh"
 mpirun -np 4 --oversubscribe "$program" "$work"
 for r in 1 2 3; do
   "$tool" diff "$work/rank0.nnst" "$work/rank$r.nnst" ||

@@ -8,10 +8,7 @@
 set -euo pipefail
 program=$1 tool=$2 work=$3
 rm -rf "$work" && mkdir -p "$work"
-# Loopback only: shared memory between the ranks of this machine, no network interfaces.
-export OMPI_MCA_btl=self,vader OMPI_MCA_btl_vader_single_copy_mechanism=none
-export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_hwloc_base_binding_policy=none
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1  # CI runs as root
+source "$(dirname "${BASH_SOURCE[0]}")/loopback_env.sh"
 run() {
   local np=$1
   shift

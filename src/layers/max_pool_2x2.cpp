@@ -19,6 +19,7 @@ struct Windows {
 // The helpers below are inlined into each target clone of their callers, so they run at its
 // vector width (out of line, they would be built for the baseline only).
 #define NNSTATE_LANES_INLINE inline __attribute__((always_inline))
+#define NNSTATE_LANES_LAMBDA __attribute__((always_inline))
 
 // Even and odd elements of 2 * kLanes consecutive floats.
 NNSTATE_LANES_INLINE void deinterleave(const float *p, Windows<8>::Floats &even,
@@ -98,14 +99,13 @@ NNSTATE_LANES_INLINE void pool_window(const float *row0, const float *row1, int3
   arg[x] = a;
 }
 
-// Blocks of kLanes windows; a last block that would pass the row's end is moved back to end
-// there, recomputing a few windows with the same result.
-template <int kLanes>
-NNSTATE_LANES_INLINE void pool_row_blocks(const float *row0, const float *row1, int32_t row0_index,
-                                          int32_t width, int64_t ow, float *best, int32_t *arg) {
+// block(x) for blocks of kLanes windows from x = 0; a last block that would pass the row's end
+// is moved back to end there, recomputing a few windows with the same result.
+template <int kLanes, class Block>
+NNSTATE_LANES_INLINE void row_blocks(int64_t ow, const Block &block) {
   for (int64_t x = 0;; x += kLanes) {
     const int64_t at = x + kLanes <= ow ? x : ow - kLanes;
-    pool_windows<kLanes>(row0, row1, row0_index, width, at, best, arg);
+    block(at);
     if (at + kLanes >= ow) return;
   }
 }
@@ -130,16 +130,6 @@ NNSTATE_LANES_INLINE void unpool_windows(const float *dy, const int32_t *arg, in
   interleave(b0, b1, bottom + 2 * x);
 }
 
-template <int kLanes>
-NNSTATE_LANES_INLINE void unpool_row_blocks(const float *dy, const int32_t *arg, int32_t row0,
-                                            int32_t width, int64_t ow, float *top, float *bottom) {
-  for (int64_t x = 0;; x += kLanes) {
-    const int64_t at = x + kLanes <= ow ? x : ow - kLanes;
-    unpool_windows<kLanes>(dy, arg, row0, width, at, top, bottom);
-    if (at + kLanes >= ow) return;
-  }
-}
-
 #undef NNSTATE_LANES_INLINE
 
 }  // namespace
@@ -147,9 +137,13 @@ NNSTATE_LANES_INLINE void unpool_row_blocks(const float *dy, const int32_t *arg,
 NNSTATE_VECTOR_CLONES void pool_2x2_row(const float *row0, const float *row1, int32_t row0_index,
                                         int32_t width, int64_t ow, float *best, int32_t *arg) {
   if (ow >= 8) {
-    pool_row_blocks<8>(row0, row1, row0_index, width, ow, best, arg);
+    row_blocks<8>(ow, [&](int64_t x) NNSTATE_LANES_LAMBDA {
+      pool_windows<8>(row0, row1, row0_index, width, x, best, arg);
+    });
   } else if (ow >= 4) {
-    pool_row_blocks<4>(row0, row1, row0_index, width, ow, best, arg);
+    row_blocks<4>(ow, [&](int64_t x) NNSTATE_LANES_LAMBDA {
+      pool_windows<4>(row0, row1, row0_index, width, x, best, arg);
+    });
   } else {
     for (int64_t x = 0; x < ow; ++x) pool_window(row0, row1, row0_index, width, x, best, arg);
   }
@@ -162,11 +156,15 @@ NNSTATE_VECTOR_CLONES void unpool_2x2_plane(const float *dy, const int32_t *arg,
     float *top = dx + 2 * y * w, *bottom = top + w;
     const int32_t row0 = static_cast<int32_t>(2 * y * w), width = static_cast<int32_t>(w);
     if (ow >= 8) {
-      unpool_row_blocks<8>(dy + y * ow, arg + y * ow, row0, width, ow, top, bottom);
+      row_blocks<8>(ow, [&](int64_t x) NNSTATE_LANES_LAMBDA {
+        unpool_windows<8>(dy + y * ow, arg + y * ow, row0, width, x, top, bottom);
+      });
       continue;
     }
     if (ow >= 4) {
-      unpool_row_blocks<4>(dy + y * ow, arg + y * ow, row0, width, ow, top, bottom);
+      row_blocks<4>(ow, [&](int64_t x) NNSTATE_LANES_LAMBDA {
+        unpool_windows<4>(dy + y * ow, arg + y * ow, row0, width, x, top, bottom);
+      });
       continue;
     }
     for (int64_t x = 0; x < ow; ++x) {
@@ -179,5 +177,7 @@ NNSTATE_VECTOR_CLONES void unpool_2x2_plane(const float *dy, const int32_t *arg,
     }
   }
 }
+
+#undef NNSTATE_LANES_LAMBDA
 
 }  // namespace nnstate
