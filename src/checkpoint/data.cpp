@@ -6,6 +6,7 @@
 
 #include "checkpoint/container.h"
 #include "checkpoint/crc32c.h"
+#include "checkpoint/prefault.h"
 #include "util/error.h"
 
 namespace nnstate::checkpoint {
@@ -17,8 +18,8 @@ constexpr size_t kChunk = size_t{256} << 10;
 
 class Walker {
  public:
-  Walker(const Source &source, const Contents &contents, bool verify)
-      : source_(source), contents_(contents), verify_(verify) {}
+  Walker(const Source &source, const Contents &contents, bool verify, Prefaulter &prefaulter)
+      : source_(source), contents_(contents), verify_(verify), prefaulter_(prefaulter) {}
 
   void tensor(const ReadTarget &target) {
     const TensorEntry &e = *target.entry;
@@ -40,7 +41,9 @@ class Walker {
       }
       if (verify_) crc = crc32c(crc, chunk, n);
       done += n;
+      if (dst && !target.in_place) prefaulter_.filled(filled_ + done);
     }
+    if (dst && !target.in_place) filled_ += e.byte_length;
     if (verify_ && crc != e.crc32c) fail_tensor_crc(contents_, e, crc);
   }
 
@@ -75,6 +78,8 @@ class Walker {
   const Source &source_;
   const Contents &contents_;
   bool verify_;
+  Prefaulter &prefaulter_;
+  size_t filled_ = 0;  // bytes of the destinations before this tensor's, in file order
   std::unique_ptr<unsigned char[]> scratch_;
 };
 
@@ -117,7 +122,16 @@ void read_tensors(const Source &source, const Contents &contents, std::vector<Re
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(),
             [&](size_t a, size_t b) { return all[a].offset < all[b].offset; });
-  Walker walker(source, contents, check == DataCheck::crc_and_padding);
+  // The destinations in the order they are filled, faulted in ahead by a helper thread.
+  std::vector<Prefaulter::Range> fresh;
+  for (size_t i : order) {
+    if (destination[i] != skip && destination[i] && !in_place[i] && all[i].byte_length > 0) {
+      fresh.push_back(
+          {static_cast<unsigned char *>(destination[i]), static_cast<size_t>(all[i].byte_length)});
+    }
+  }
+  Prefaulter prefaulter(std::move(fresh));
+  Walker walker(source, contents, check == DataCheck::crc_and_padding, prefaulter);
   const bool padding = check != DataCheck::none;
   uint64_t cursor = 0;  // data-section offset up to which bytes are accounted for
   for (size_t i : order) {
