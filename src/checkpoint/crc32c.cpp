@@ -273,6 +273,36 @@ uint32_t crc32c(uint32_t crc, const void *data, size_t size) {
                                      : crc32c_portable(crc, data, size);
 }
 
+namespace {
+
+// a(x) * b(x) modulo the polynomial, both reflected (bit 31 is x^0).
+uint32_t multiply_mod(uint32_t a, uint32_t b) {
+  uint32_t product = 0;
+  for (uint32_t m = 1u << 31; m != 0; m >>= 1) {
+    if (a & m) product ^= b;
+    b = (b & 1) ? (b >> 1) ^ kPoly : b >> 1;
+  }
+  return product;
+}
+
+// x^(8 * bytes) modulo the polynomial, by squaring: x^(2^(k+3)) for each set bit k of bytes.
+uint32_t x_power_bytes(uint64_t bytes) {
+  uint32_t power = 1u << 31;         // x^0
+  uint32_t square = 1u << (31 - 8);  // x^8, one byte
+  for (; bytes != 0; bytes >>= 1) {
+    if (bytes & 1) power = multiply_mod(power, square);
+    square = multiply_mod(square, square);
+  }
+  return power;
+}
+
+}  // namespace
+
+uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t size_b) {
+  // The pre- and post-conditioning cancel out: shifting a's CRC past b's bytes and adding b's.
+  return multiply_mod(x_power_bytes(size_b), crc_a) ^ crc_b;
+}
+
 std::string crc_text(uint32_t crc) {
   char text[16];
   std::snprintf(text, sizeof text, "0x%08x", crc);

@@ -13,6 +13,10 @@ namespace nnstate::checkpoint {
 // Continues a CRC: crc32c(crc32c(0, a), b) == crc32c of a followed by b. Start with 0.
 uint32_t crc32c(uint32_t crc, const void *data, size_t size);
 
+// The CRC of a followed by b from crc32c(0, a), crc32c(0, b) and b's length (zlib's
+// crc32_combine for this polynomial): parts checksummed apart, e.g. on two threads, joined.
+uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t size_b);
+
 // How every message shows a CRC: "0x%08x", as `nnstate dump` does.
 std::string crc_text(uint32_t crc);
 

@@ -1,7 +1,7 @@
 // Reading the data section: tensors into their destinations in file order, in large chunks,
-// each chunk CRC'd while it is in cache; every byte no tensor covers (padding, unreferenced
-// blocks) checked to be zero on every path that has not verified the file before, so the
-// loaders check what verify checks.
+// each chunk CRC'd while it is in cache (large reads in pieces on two threads, their CRCs joined);
+// every byte no tensor covers (padding, unreferenced blocks) checked to be zero on every path that
+// has not verified the file before, so the loaders check what verify checks.
 #pragma once
 
 #include <vector>

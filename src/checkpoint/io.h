@@ -80,6 +80,7 @@ class Source {
   const std::string &label() const { return label_; }
   uint64_t size() const { return size_; }
   // Reads exactly `size` bytes at `offset` (inside the file); throws Error(IO) on failure.
+  // Two threads may read at once (large loads read their pieces on two threads).
   virtual void read(uint64_t offset, void *dst, size_t size) const = 0;
   // The whole file in memory (a buffer or a mapping), or null when it must be read.
   const unsigned char *bytes() const { return bytes_; }

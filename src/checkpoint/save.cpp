@@ -3,6 +3,7 @@
 // computed on a helper thread meanwhile for large images (else each chunk CRC'd while it is in
 // cache) and patched into the manifest, which follows the data; the header is written last at
 // offset 0.
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -481,18 +482,27 @@ void build_manifest(FlatBufferBuilder &b, Model &model, const Snapshot &snap,
   fbs::FinishManifestBuffer(b, m.Finish());
 }
 
-// The CRC of every tensor, computed on a helper thread that runs over the tensors while the
-// caller writes them. Only reads the bytes, which stay unchanged during write(): a staged
-// image's copy, or live tensors of a model that the saving thread owns meanwhile.
+// The CRC of every tensor, computed in pieces on a helper thread that runs over the tensors while
+// the caller writes them; the caller takes the pieces the helper has not reached once its writes
+// are done, so a helper the scheduler holds back delays the save by one piece at most. Only
+// reads the bytes, which stay unchanged during write(): a staged image's copy, or live tensors
+// of a model that the saving thread owns meanwhile.
 class ParallelCrcs {
  public:
-  explicit ParallelCrcs(const std::vector<PendingTensor> &tensors)
-      : tensors_(tensors), crcs_(tensors.size(), 0) {
-    if (std::thread::hardware_concurrency() < 2) return;
+  explicit ParallelCrcs(const std::vector<PendingTensor> &tensors) : tensors_(tensors) {
+    first_piece_.reserve(tensors.size() + 1);
+    for (size_t i = 0; i < tensors.size(); ++i) {
+      first_piece_.push_back(pieces_.size());
+      const uint64_t length = tensors[i].entry.byte_length;
+      for (uint64_t from = 0; from < length; from += kPiece) {
+        pieces_.push_back({i, from, std::min(kPiece, length - from), 0});
+      }
+    }
+    first_piece_.push_back(pieces_.size());
     try {
       thread_ = std::thread([this] { compute(); });
     } catch (const std::system_error &) {
-      // No thread: the caller computes them inline.
+      // No thread: results() computes them all.
     }
   }
   ~ParallelCrcs() {
@@ -500,22 +510,40 @@ class ParallelCrcs {
   }
   ParallelCrcs(const ParallelCrcs &) = delete;
   ParallelCrcs &operator=(const ParallelCrcs &) = delete;
-  bool running() const { return thread_.joinable(); }
-  // Waits for the helper and returns the CRCs in the order of the tensors.
-  const std::vector<uint32_t> &results() {
+  // Computes the pieces left, waits for the helper and returns the CRCs in the order of the
+  // tensors.
+  std::vector<uint32_t> results() {
+    compute();
     if (thread_.joinable()) thread_.join();
-    return crcs_;
+    std::vector<uint32_t> crcs(tensors_.size(), 0);
+    for (size_t i = 0; i < tensors_.size(); ++i) {
+      for (size_t k = first_piece_[i]; k < first_piece_[i + 1]; ++k) {
+        crcs[i] = crc32c_combine(crcs[i], pieces_[k].crc, pieces_[k].size);
+      }
+    }
+    return crcs;
   }
 
  private:
+  // Large enough that joining the CRCs costs nothing, small enough to share the work evenly.
+  static constexpr uint64_t kPiece = uint64_t{4} << 20;
+  struct Piece {
+    size_t tensor;
+    uint64_t from, size;
+    uint32_t crc;
+  };
+
   void compute() {
-    for (size_t i = 0; i < tensors_.size(); ++i) {
-      crcs_[i] = crc32c(0, tensors_[i].bytes, static_cast<size_t>(tensors_[i].entry.byte_length));
+    for (size_t k; (k = next_.fetch_add(1, std::memory_order_relaxed)) < pieces_.size();) {
+      Piece &p = pieces_[k];
+      p.crc = crc32c(0, tensors_[p.tensor].bytes + p.from, static_cast<size_t>(p.size));
     }
   }
 
   const std::vector<PendingTensor> &tensors_;
-  std::vector<uint32_t> crcs_;
+  std::vector<Piece> pieces_;
+  std::vector<size_t> first_piece_;  // of each tensor, and the end
+  std::atomic<size_t> next_{0};
   std::thread thread_;
 };
 
@@ -583,10 +611,12 @@ void CheckpointImage::write(Sink &sink, bool parallel_crcs) {
   const size_t manifest_size = parts_->manifest.size();
   const std::vector<PendingTensor> &tensors = parts_->snap.tensors;
   std::unique_ptr<ParallelCrcs> parallel;
-  if (parallel_crcs && parts_->data_length >= kThreadedCrcBytes) {
+  // On one core the CRCs are computed inline, while each chunk is in cache.
+  if (parallel_crcs && parts_->data_length >= kThreadedCrcBytes &&
+      std::thread::hardware_concurrency() > 1) {
     parallel = std::make_unique<ParallelCrcs>(tensors);
   }
-  const bool inline_crcs = !parallel || !parallel->running();
+  const bool inline_crcs = !parallel;
   std::vector<uint32_t> crcs(tensors.size(), 0);
   uint64_t offset = 0;
   for (size_t i = 0; i < tensors.size(); ++i) {

@@ -87,3 +87,20 @@ TEST_CASE("crc32c continues across split buffers") {
     CHECK(crc32c_portable(crc32c_portable(0, text, split), text + split, n - split) == whole);
   }
 }
+
+TEST_CASE("crc32c_combine joins the CRCs of parts computed apart") {
+  std::vector<unsigned char> data(70000);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<unsigned char>(i * 131 + 7);
+  const uint32_t whole = crc32c(0, data.data(), data.size());
+  for (size_t split :
+       {size_t{0}, size_t{1}, size_t{63}, size_t{4096}, size_t{65537}, data.size()}) {
+    const uint32_t a = crc32c(0, data.data(), split);
+    const uint32_t b = crc32c(0, data.data() + split, data.size() - split);
+    CHECK(crc32c_combine(a, b, data.size() - split) == whole);
+  }
+  // Three parts, joined left to right.
+  const uint32_t ab =
+      crc32c_combine(crc32c(0, data.data(), 1000), crc32c(0, data.data() + 1000, 2000), 2000);
+  CHECK(crc32c_combine(ab, crc32c(0, data.data() + 3000, data.size() - 3000), data.size() - 3000) ==
+        whole);
+}

@@ -3,6 +3,9 @@
 // must be byte for byte those of the small-file paths, and load back bit for bit.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
+#include "checkpoint/container.h"
 #include "test_checkpoint_util.h"
 
 using namespace nnstate;
@@ -49,4 +52,53 @@ TEST_CASE("large checkpoint: file (with fsync) and buffer saves are identical an
   CHECK(status_of([&] { verify_data(source, c); }) == NNSTATE_OK);
   auto rebuilt = load(source, LoadOptions{});
   CHECK(capture(*rebuilt) == capture(*model));
+}
+
+TEST_CASE(
+    "large checkpoint: a flipped bit in the last piece is refused though a second thread read "
+    "it, and a cut file is refused") {
+  auto model = large_model();
+  SaveOptions options;
+  options.created_unix_ns = 1;
+  options.sync = false;
+  TempDir dir;
+  const std::string path = dir.file("large.nnst");
+  save(*model, path, options);
+  std::vector<unsigned char> bytes = read_file(path);
+  const FileSource source(path);
+  const Contents c = read_contents(source);
+  // The last byte of the last tensor: its CRC is joined from pieces read on both threads.
+  uint64_t end = 0;
+  for (const TensorEntry &e : c.tensors) end = std::max(end, e.offset + e.byte_length);
+  bytes[static_cast<size_t>(kHeaderSize + end - 1)] ^= 0x10;
+  const std::string flipped = dir.file("flipped.nnst");
+  write_file(flipped, bytes);
+  std::string message;
+  CHECK(status_of([&] { load(FileSource(flipped), LoadOptions{}); }, &message) ==
+        NNSTATE_ERR_CORRUPT);
+  CHECK(message.find("CRC32C mismatch") != std::string::npos);
+
+  // Without CRCs the bytes are taken as they are, and still land where they belong.
+  LoadOptions unchecked;
+  unchecked.verify_crc = false;
+  auto loaded = load(FileSource(flipped), unchecked);
+  CHECK(!(capture(*loaded) == capture(*model)));
+
+  // A byte in the second piece of the largest tensor, which the helper may have read.
+  const TensorEntry *largest = &c.tensors[0];
+  for (const TensorEntry &e : c.tensors) {
+    if (e.byte_length > largest->byte_length) largest = &e;
+  }
+  REQUIRE(largest->byte_length > (uint64_t{4} << 20));
+  std::vector<unsigned char> middle = read_file(path);
+  middle[static_cast<size_t>(kHeaderSize + largest->offset + (uint64_t{4} << 20) + 3)] ^= 1;
+  write_file(flipped, middle);
+  CHECK(status_of([&] { load(FileSource(flipped), LoadOptions{}); }, &message) ==
+        NNSTATE_ERR_CORRUPT);
+  CHECK(message.find("\"" + largest->name + "\"") != std::string::npos);
+
+  bytes.resize(bytes.size() / 2);
+  const std::string cut = dir.file("cut.nnst");
+  write_file(cut, bytes);
+  CHECK(status_of([&] { load(FileSource(cut), LoadOptions{}); }) != NNSTATE_OK);
 }
