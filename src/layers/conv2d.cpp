@@ -113,7 +113,7 @@ int64_t Conv2d::chunk_samples(const WindowGeometry &g) const {
   return std::max<int64_t>(1, std::min(g.n, column_budget_ / std::max<int64_t>(per_sample, 1)));
 }
 
-BatchSplit Conv2d::prepare(const WindowGeometry &g, bool backward) {
+BatchSplit Conv2d::prepare(const WindowGeometry &g, bool backward, bool product) {
   const int64_t rows = g.col_rows(), plane = g.oh * g.ow, out_c = config_.out_channels;
   const BatchSplit split = split_batch(g.n, chunk_samples(g), layer_threads());
   if (split.chunk * plane > INT_MAX) {
@@ -126,7 +126,7 @@ BatchSplit Conv2d::prepare(const WindowGeometry &g, bool backward) {
   for (int64_t s = 0; s < split.slots; ++s) {
     Slot &slot = slots_[static_cast<size_t>(s)];
     slot.col.resize(Shape{rows, split.chunk * plane});
-    slot.product.resize(Shape{out_c, split.chunk * plane});
+    if (product) slot.product.resize(Shape{out_c, split.chunk * plane});
     if (!backward) slot.col_holds_input = false;
     if (backward && s > 0) slot.weight_grad.resize(weight_grad_.shape());
     if (backward && config_.bias) slot.bias_sums.resize(static_cast<size_t>(out_c));
@@ -147,7 +147,7 @@ void Conv2d::lower_chunk(const WindowGeometry &g, const float *input, int64_t st
 
 void Conv2d::forward(const Tensor &input, Tensor &output, const RunContext &) {
   const WindowGeometry g = geometry(input.shape());
-  const BatchSplit split = prepare(g, false);
+  const BatchSplit split = prepare(g, false, g.oh * g.ow < kInPlaceMinPlane);
   run_slots_of(split.slots,
                [&](int64_t s) { forward_slot(g, split, s, input.data(), output.data()); });
 }
@@ -184,7 +184,8 @@ void Conv2d::forward_slot(const WindowGeometry &g, const BatchSplit &split, int6
 void Conv2d::backward(const Tensor &input, const Tensor &, const Tensor &grad_output,
                       Tensor *grad_input) {
   const WindowGeometry g = geometry(input.shape());
-  const BatchSplit split = prepare(g, true);
+  const BatchSplit split =
+      prepare(g, true, g.oh * g.ow < kInPlaceMinPlane || grad_input != nullptr);
   float *dx = grad_input ? grad_input->data() : nullptr;
   run_slots_of(split.slots, [&](int64_t s) {
     backward_slot(g, split, s, input.data(), grad_output.data(), dx);

@@ -74,7 +74,8 @@ class Conv2d final : public Layer {
   // stay in cache and the workspaces stay small.
   int64_t chunk_samples(const WindowGeometry &g) const;
   // The split of this batch over this call's threads, with every slot's workspaces sized.
-  BatchSplit prepare(const WindowGeometry &g, bool backward);
+  // `product`: whether the GEMMs go through the slots' product buffers (conv_gemm.h).
+  BatchSplit prepare(const WindowGeometry &g, bool backward, bool product);
   ConvGemmShape gemm_shape(const WindowGeometry &g, int64_t count) const;
   // im2col of samples [start, start + count) into slot.col, unless it already holds them.
   void lower_chunk(const WindowGeometry &g, const float *input, int64_t start, int64_t count,

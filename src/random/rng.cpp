@@ -13,15 +13,20 @@ constexpr uint32_t kMul1 = 0xCD9E8D57u;
 constexpr uint32_t kWeyl0 = 0x9E3779B9u;
 constexpr uint32_t kWeyl1 = 0xBB67AE85u;
 
-inline void mul_hi_lo(uint32_t a, uint32_t b, uint32_t &hi, uint32_t &lo) {
-  uint64_t product = static_cast<uint64_t>(a) * b;
-  hi = static_cast<uint32_t>(product >> 32);
-  lo = static_cast<uint32_t>(product);
+// One Philox4x32 round on the counter (c0, c1, c2, c3) under the round's key (k0, k1).
+inline void philox_round(uint32_t &c0, uint32_t &c1, uint32_t &c2, uint32_t &c3, uint32_t k0,
+                         uint32_t k1) {
+  const uint64_t p0 = static_cast<uint64_t>(kMul0) * c0;
+  const uint64_t p1 = static_cast<uint64_t>(kMul1) * c2;
+  c0 = static_cast<uint32_t>(p1 >> 32) ^ c1 ^ k0;
+  c1 = static_cast<uint32_t>(p1);
+  c2 = static_cast<uint32_t>(p0 >> 32) ^ c3 ^ k1;
+  c3 = static_cast<uint32_t>(p0);
 }
 
 // Philox4x32-10 of kPhiloxLanes consecutive blocks from `first`, word w of block j at
 // out[4 j + w]: the rounds run across the blocks, so that they vectorise (32x32->64 multiplies),
-// with the reference function's operations per block.
+// each block taking the reference function's rounds.
 constexpr int kPhiloxLanes = 16;
 
 NNSTATE_VECTOR_CLONES void philox_blocks(uint64_t first, uint32_t stream, uint64_t seed,
@@ -36,16 +41,7 @@ NNSTATE_VECTOR_CLONES void philox_blocks(uint64_t first, uint32_t stream, uint64
   }
   uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
   for (int round = 0; round < 10; ++round) {
-    for (int l = 0; l < kPhiloxLanes; ++l) {
-      const uint64_t p0 = static_cast<uint64_t>(kMul0) * c0[l];
-      const uint64_t p1 = static_cast<uint64_t>(kMul1) * c2[l];
-      const uint32_t n0 = static_cast<uint32_t>(p1 >> 32) ^ c1[l] ^ k0;
-      const uint32_t n2 = static_cast<uint32_t>(p0 >> 32) ^ c3[l] ^ k1;
-      c1[l] = static_cast<uint32_t>(p1);
-      c3[l] = static_cast<uint32_t>(p0);
-      c0[l] = n0;
-      c2[l] = n2;
-    }
+    for (int l = 0; l < kPhiloxLanes; ++l) philox_round(c0[l], c1[l], c2[l], c3[l], k0, k1);
     k0 += kWeyl0;
     k1 += kWeyl1;
   }
@@ -61,10 +57,7 @@ NNSTATE_VECTOR_CLONES void philox_blocks(uint64_t first, uint32_t stream, uint64
 
 std::array<uint32_t, 4> philox4x32_10(std::array<uint32_t, 4> ctr, std::array<uint32_t, 2> key) {
   for (int round = 0; round < 10; ++round) {
-    uint32_t hi0, lo0, hi1, lo1;
-    mul_hi_lo(kMul0, ctr[0], hi0, lo0);
-    mul_hi_lo(kMul1, ctr[2], hi1, lo1);
-    ctr = {hi1 ^ ctr[1] ^ key[0], lo1, hi0 ^ ctr[3] ^ key[1], lo0};
+    philox_round(ctr[0], ctr[1], ctr[2], ctr[3], key[0], key[1]);
     key[0] += kWeyl0;
     key[1] += kWeyl1;
   }
