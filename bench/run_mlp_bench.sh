@@ -49,6 +49,7 @@ fi
 # One thread count for OpenBLAS (both programs) and PyTorch's intra-op pool.
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-$(nproc)}
 threads=$OPENBLAS_NUM_THREADS
+source "$script_dir/same_blas_core.sh"
 tunables=glibc.malloc.trim_threshold=1073741824:glibc.malloc.mmap_threshold=1073741824
 export GLIBC_TUNABLES=${GLIBC_TUNABLES:-$tunables}
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}

@@ -42,6 +42,7 @@ if ! "$python" -c 'import torch, torchvision' 2>/dev/null; then
 fi
 "$script_dir/../examples/fashion_mnist_data.sh" "$data"
 
+source "$script_dir/same_blas_core.sh"
 tunables=glibc.malloc.trim_threshold=1073741824:glibc.malloc.mmap_threshold=1073741824
 export GLIBC_TUNABLES=${GLIBC_TUNABLES:-$tunables}
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
