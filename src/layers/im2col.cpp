@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 #include "util/vector_clones.h"
 
@@ -43,6 +44,207 @@ void lower_same_rows(const float *src, int64_t shift, int64_t y_lo, int64_t y_hi
   std::fill(dst + std::max(y_lo, y_hi) * ow, dst + oh * ow, 0.0f);
 }
 
+// Small planes (a ResNet's 7x7 down to 1x1): a (channel, sample) block holds a few dozen
+// elements, so the general path's per-row set-up, fills and short copies cost more than the
+// data. There, both directions are gathers through a table built once per call (at most a few
+// thousand entries, on the stack: nothing allocated per step): for each kernel tap and each
+// destination element, where in the source block it comes from, and a mask that is zero where it
+// comes from nowhere (padding). Masked loads read inside the block (index 0) and clear the bits,
+// so the loops have no branches and vectorise as gathers.
+constexpr int64_t kTapTableMax = 2048, kMaxTableTaps = 64;  // ~18 KB of stack
+
+struct TapTable {
+  int64_t taps = 0, size = 0;   // per tap, `size` destination elements
+  int32_t index[kTapTableMax];  // source element within the block
+  uint32_t keep[kTapTableMax];  // all ones, or zero: the element is padding / receives nothing
+  // Per tap: whether every kept element reads index = element + shift (stride 1 with rows as
+  // wide as the source's), so that the block is a masked contiguous copy of [lo, hi).
+  bool shifted[kMaxTableTaps];
+  int64_t shift[kMaxTableTaps], lo[kMaxTableTaps], hi[kMaxTableTaps];
+};
+
+// Blocks of at most this many elements are filled across the samples (loops of n rather than
+// of a block's few elements). im2col gains from it on 2x2 and 1x1 planes, col2im on 1x1 inputs
+// only (its strided read-modify-writes across samples cost more than they save on 2x2).
+constexpr int64_t kFewLowered = 4, kFewRaised = 1;
+// col2im takes the table with stride 1 only on input planes larger than this (4x4).
+constexpr int64_t kMinRaisedPlane = 16;
+
+bool fits_tap_table(const WindowGeometry &g) {
+  const int64_t taps = g.kh * g.kw, out = g.oh * g.ow, in = g.h * g.w;
+  return out >= 1 && out <= 64 && in >= 1 && taps <= kMaxTableTaps && taps <= kTapTableMax / out &&
+         taps <= kTapTableMax / in;
+}
+
+// Where the table beats the general path (bench on this machine, batch 128, the ResNet's
+// planes): im2col on tiny or strided planes (the general path's shifted-plane copies are as fast
+// for stride 1 otherwise); col2im with stride 1 (masked contiguous adds) or a 1x1 input (the
+// general path's strided scatter is faster otherwise).
+bool lowers_by_table(const WindowGeometry &g) {
+  const bool same_rows = g.sh == 1 && g.sw == 1 && g.ow == g.w;
+  return fits_tap_table(g) && (g.oh * g.ow <= kFewLowered || !same_rows);
+}
+
+bool raises_by_table(const WindowGeometry &g) {
+  const int64_t in = g.h * g.w;
+  return fits_tap_table(g) &&
+         ((g.sh == 1 && g.sw == 1 && in > kMinRaisedPlane) || in <= kFewRaised);
+}
+
+void set_entry(TapTable &t, int64_t at, bool valid, int64_t index) {
+  t.index[at] = valid ? static_cast<int32_t>(index) : 0;
+  t.keep[at] = valid ? ~0u : 0u;
+}
+
+// Fills each tap's shifted, shift, lo and hi from its entries.
+void find_shifts(TapTable &t) {
+  for (int64_t tap = 0; tap < t.taps; ++tap) {
+    const int32_t *index = t.index + tap * t.size;
+    const uint32_t *keep = t.keep + tap * t.size;
+    int64_t lo = t.size, hi = 0, shift = 0;
+    bool shifted = true;
+    for (int64_t e = 0; e < t.size; ++e) {
+      if (!keep[e]) continue;
+      if (lo == t.size) shift = index[e] - e;
+      shifted = shifted && index[e] - e == shift;
+      lo = std::min(lo, e);
+      hi = e + 1;
+    }
+    t.shifted[tap] = shifted;
+    t.shift[tap] = shift;
+    t.lo[tap] = std::min(lo, hi);
+    t.hi[tap] = hi;
+  }
+}
+
+// im2col's table: destination = output position, source = input position.
+void build_lowering_table(const WindowGeometry &g, TapTable &t) {
+  t.taps = g.kh * g.kw;
+  t.size = g.oh * g.ow;
+  for (int64_t tap = 0; tap < t.taps; ++tap) {
+    const int64_t i = tap / g.kw, j = tap % g.kw;
+    for (int64_t y = 0; y < g.oh; ++y) {
+      for (int64_t x = 0; x < g.ow; ++x) {
+        const int64_t iy = y * g.sh - g.ph + i * g.dh, ix = x * g.sw - g.pw + j * g.dw;
+        set_entry(t, tap * t.size + y * g.ow + x, iy >= 0 && iy < g.h && ix >= 0 && ix < g.w,
+                  iy * g.w + ix);
+      }
+    }
+  }
+  find_shifts(t);
+}
+
+// col2im's table: destination = input position, source = the output position whose window
+// reads it through this tap (at most one: the stride maps output positions apart).
+void build_gradient_table(const WindowGeometry &g, TapTable &t) {
+  t.taps = g.kh * g.kw;
+  t.size = g.h * g.w;
+  for (int64_t tap = 0; tap < t.taps; ++tap) {
+    const int64_t i = tap / g.kw, j = tap % g.kw;
+    for (int64_t iy = 0; iy < g.h; ++iy) {
+      for (int64_t ix = 0; ix < g.w; ++ix) {
+        const int64_t ry = iy + g.ph - i * g.dh, rx = ix + g.pw - j * g.dw;
+        const int64_t y = ry / g.sh, x = rx / g.sw;
+        const bool valid =
+            ry >= 0 && rx >= 0 && ry % g.sh == 0 && rx % g.sw == 0 && y < g.oh && x < g.ow;
+        set_entry(t, tap * t.size + iy * g.w + ix, valid, y * g.ow + x);
+      }
+    }
+  }
+  find_shifts(t);
+}
+
+inline float masked(float value, uint32_t keep) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  bits &= keep;
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
+}
+
+// One tap of one block: dst[e] (= or +=) src[index[e]] where kept, 0 (or + 0) elsewhere. Shifted
+// taps read [lo, hi) contiguously, which vectorises without gathers.
+template <bool kAdd>
+inline void tap_block(const TapTable &t, int64_t tap, const float *src, float *dst) {
+  const uint32_t *keep = t.keep + tap * t.size;
+  if (t.shifted[tap]) {
+    const int64_t lo = t.lo[tap], hi = t.hi[tap];
+    const float *from = src + t.shift[tap];
+    if (!kAdd) std::fill(dst, dst + lo, 0.0f);
+    for (int64_t e = lo; e < hi; ++e) {
+      const float v = masked(from[e], keep[e]);
+      dst[e] = kAdd ? dst[e] + v : v;
+    }
+    if (!kAdd) std::fill(dst + hi, dst + t.size, 0.0f);
+    return;
+  }
+  const int32_t *index = t.index + tap * t.size;
+  for (int64_t e = 0; e < t.size; ++e) {
+    const float v = masked(src[index[e]], keep[e]);
+    dst[e] = kAdd ? dst[e] + v : v;
+  }
+}
+
+NNSTATE_VECTOR_CLONES void im2col_by_table(const WindowGeometry &g, const TapTable &t,
+                                           const float *input, float *col) {
+  const int64_t plane = g.h * g.w, cols = g.col_cols();
+  for (int64_t c = 0; c < g.c; ++c) {
+    for (int64_t tap = 0; tap < t.taps; ++tap) {
+      float *row = col + (c * t.taps + tap) * cols;
+      if (t.lo[tap] == t.hi[tap]) {  // the tap reads only padding
+        std::fill(row, row + g.n * t.size, 0.0f);
+        continue;
+      }
+      if (t.size <= kFewLowered) {  // across the samples
+        for (int64_t e = 0; e < t.size; ++e) {
+          const float *src = input + c * plane + t.index[tap * t.size + e];
+          const uint32_t keep = t.keep[tap * t.size + e];
+          for (int64_t n = 0; n < g.n; ++n) {
+            row[n * t.size + e] = masked(src[n * g.c * plane], keep);
+          }
+        }
+        continue;
+      }
+      for (int64_t n = 0; n < g.n; ++n) {
+        tap_block<false>(t, tap, input + (n * g.c + c) * plane, row + n * t.size);
+      }
+    }
+  }
+}
+
+// Each input element sums its taps' entries in tap order from +0.0, as the general col2im does;
+// a masked tap adds +0.0, which leaves such a sum unchanged (it is never -0.0): the same bits.
+NNSTATE_VECTOR_CLONES void col2im_by_table(const WindowGeometry &g, const TapTable &t,
+                                           const float *col, float *input_grad) {
+  const int64_t out_plane = g.oh * g.ow, cols = g.col_cols();
+  if (t.size <= kFewRaised) {  // across the samples, as in im2col_by_table
+    for (int64_t c = 0; c < g.c; ++c) {
+      for (int64_t e = 0; e < t.size; ++e) {
+        float *dst = input_grad + c * t.size + e;
+        const int64_t step = g.c * t.size;
+        for (int64_t n = 0; n < g.n; ++n) dst[n * step] = 0.0f;
+        for (int64_t tap = 0; tap < t.taps; ++tap) {
+          const uint32_t keep = t.keep[tap * t.size + e];
+          if (!keep) continue;
+          const float *src = col + (c * t.taps + tap) * cols + t.index[tap * t.size + e];
+          for (int64_t n = 0; n < g.n; ++n) dst[n * step] += src[n * out_plane];
+        }
+      }
+    }
+    return;
+  }
+  for (int64_t n = 0; n < g.n; ++n) {
+    for (int64_t c = 0; c < g.c; ++c) {
+      float *dst = input_grad + (n * g.c + c) * t.size;
+      std::fill(dst, dst + t.size, 0.0f);
+      for (int64_t tap = 0; tap < t.taps; ++tap) {
+        if (t.lo[tap] == t.hi[tap]) continue;  // no element receives anything from this tap
+        tap_block<true>(t, tap, col + (c * t.taps + tap) * cols + n * out_plane, dst);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 int64_t output_extent(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation) {
@@ -81,6 +283,12 @@ WindowGeometry window_geometry(const Shape &input, const Size2 &kernel, const Si
 __attribute__((optimize("no-tree-loop-distribute-patterns")))
 #endif
 void im2col(const WindowGeometry &g, const float *input, float *col) {
+  if (lowers_by_table(g)) {
+    TapTable table;
+    build_lowering_table(g, table);
+    im2col_by_table(g, table, input, col);
+    return;
+  }
   const int64_t h = g.h, w = g.w, oh = g.oh, ow = g.ow, sh = g.sh, sw = g.sw;
   const int64_t plane = h * w, out_plane = oh * ow, cols = g.col_cols();
   for (int64_t c = 0; c < g.c; ++c) {
@@ -121,6 +329,12 @@ void im2col(const WindowGeometry &g, const float *input, float *col) {
 }
 
 NNSTATE_VECTOR_CLONES void col2im(const WindowGeometry &g, const float *col, float *input_grad) {
+  if (raises_by_table(g)) {
+    TapTable table;
+    build_gradient_table(g, table);
+    col2im_by_table(g, table, col, input_grad);
+    return;
+  }
   const int64_t plane = g.h * g.w, out_plane = g.oh * g.ow, cols = g.col_cols();
   std::fill(input_grad, input_grad + g.n * g.c * plane, 0.0f);
   for (int64_t c = 0; c < g.c; ++c) {

@@ -1,0 +1,92 @@
+// im2col and col2im against their definition, on the general path (output planes over 64) and
+// the tap-table path of small planes, with stride, padding (also beyond the kernel), dilation
+// and taps that read only padding. col2im must equal the definition's sum bit for bit: both
+// add an element's contributions in (channel, kernel row, kernel column) order.
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "layers/im2col.h"
+#include "random/rng.h"
+
+using namespace nnstate;
+
+namespace {
+
+WindowGeometry geometry(int64_t n, int64_t c, int64_t h, int64_t w, Size2 k, Size2 s, Size2 p,
+                        Size2 d) {
+  return window_geometry(Shape{n, c, h, w}, k, s, p, d);
+}
+
+std::vector<float> random_values(int64_t count, uint64_t seed) {
+  Rng rng(seed, RngStream::init);
+  std::vector<float> v(static_cast<size_t>(count));
+  for (float &x : v) x = rng.uniform(-1.0f, 1.0f);
+  return v;
+}
+
+// Calls f(column index into col, input index or -1 for padding) for every column entry, in the
+// definition's order.
+template <class F>
+void for_each_entry(const WindowGeometry &g, F f) {
+  const int64_t cols = g.col_cols();
+  for (int64_t c = 0; c < g.c; ++c) {
+    for (int64_t i = 0; i < g.kh; ++i) {
+      for (int64_t j = 0; j < g.kw; ++j) {
+        for (int64_t n = 0; n < g.n; ++n) {
+          for (int64_t y = 0; y < g.oh; ++y) {
+            for (int64_t x = 0; x < g.ow; ++x) {
+              const int64_t iy = y * g.sh - g.ph + i * g.dh, ix = x * g.sw - g.pw + j * g.dw;
+              const int64_t row = (c * g.kh + i) * g.kw + j;
+              const int64_t column = row * cols + (n * g.oh + y) * g.ow + x;
+              const bool in = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
+              f(column, in ? ((n * g.c + c) * g.h + iy) * g.w + ix : -1);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("im2col and col2im equal their definition on small and large output planes") {
+  const std::vector<WindowGeometry> cases = {
+      // Small planes (at most 64 outputs): the tap table.
+      geometry(3, 2, 7, 7, {3, 3}, {1, 1}, {1, 1}, {1, 1}),  // a ResNet layer1 conv
+      geometry(2, 3, 7, 7, {3, 3}, {2, 2}, {1, 1}, {1, 1}),  // its downsampling conv
+      geometry(2, 2, 1, 1, {3, 3}, {1, 1}, {1, 1}, {1, 1}),  // 1x1 plane: 8 of 9 taps padding
+      geometry(2, 2, 2, 3, {1, 1}, {2, 2}, {0, 0}, {1, 1}),  // a 1x1 shortcut with stride
+      geometry(1, 2, 5, 4, {2, 2}, {3, 3}, {3, 2}, {1, 1}),  // padding beyond the kernel
+      geometry(2, 1, 7, 6, {3, 3}, {1, 1}, {2, 2}, {2, 2}),  // dilated
+      geometry(2, 2, 6, 6, {3, 3}, {1, 1}, {0, 0}, {1, 1}),  // narrower rows: gathers both ways
+      geometry(2, 3, 2, 2, {3, 3}, {1, 1}, {1, 1}, {1, 1}),  // 2x2, across the samples
+      // Large planes: the general path, its same-rows copies and strided rows.
+      geometry(2, 2, 9, 8, {3, 3}, {1, 1}, {1, 1}, {1, 1}),
+      geometry(2, 1, 28, 28, {7, 7}, {2, 2}, {3, 3}, {1, 1}),  // a ResNet conv1
+      geometry(1, 2, 20, 19, {3, 2}, {2, 1}, {2, 4}, {2, 1}),
+      geometry(1, 1, 12, 12, {5, 3}, {1, 1}, {4, 1}, {1, 1}),
+  };
+  for (size_t k = 0; k < cases.size(); ++k) {
+    const WindowGeometry &g = cases[k];
+    INFO("case " << k << ": output " << g.oh << "x" << g.ow);
+    const std::vector<float> input = random_values(g.n * g.c * g.h * g.w, 100 + k);
+    std::vector<float> col(static_cast<size_t>(g.col_rows() * g.col_cols()), 7.0f);
+    im2col(g, input.data(), col.data());
+    std::vector<float> expected_col(col.size());
+    for_each_entry(g, [&](int64_t column, int64_t at) {
+      expected_col[static_cast<size_t>(column)] = at < 0 ? 0.0f : input[static_cast<size_t>(at)];
+    });
+    CHECK(std::memcmp(col.data(), expected_col.data(), col.size() * sizeof(float)) == 0);
+
+    const std::vector<float> grad_col = random_values(g.col_rows() * g.col_cols(), 200 + k);
+    std::vector<float> grad(input.size(), 7.0f), expected(input.size(), 0.0f);
+    col2im(g, grad_col.data(), grad.data());
+    for_each_entry(g, [&](int64_t column, int64_t at) {
+      if (at >= 0) expected[static_cast<size_t>(at)] += grad_col[static_cast<size_t>(column)];
+    });
+    CHECK(std::memcmp(grad.data(), expected.data(), grad.size() * sizeof(float)) == 0);
+  }
+}
