@@ -49,8 +49,9 @@ void lower_same_rows(const float *src, int64_t shift, int64_t y_lo, int64_t y_hi
 // data. There, both directions are gathers through a table built once per call (at most a few
 // thousand entries, on the stack: nothing allocated per step): for each kernel tap and each
 // destination element, where in the source block it comes from, and a mask that is zero where it
-// comes from nowhere (padding). Masked loads read inside the block (index 0) and clear the bits,
-// so the loops have no branches and vectorise as gathers.
+// comes from nowhere (padding). Masked loads read inside the block and clear the bits, so the
+// loops have no branches; where a tap reads its block shifted (stride 1), they are contiguous
+// and vectorise.
 constexpr int64_t kTapTableMax = 2048, kMaxTableTaps = 64;  // ~18 KB of stack
 
 struct TapTable {
@@ -169,10 +170,10 @@ inline void tap_block(const TapTable &t, int64_t tap, const float *src, float *d
   const uint32_t *keep = t.keep + tap * t.size;
   if (t.shifted[tap]) {
     const int64_t lo = t.lo[tap], hi = t.hi[tap];
-    const float *from = src + t.shift[tap];
+    const int64_t shift = t.shift[tap];
     if (!kAdd) std::fill(dst, dst + lo, 0.0f);
     for (int64_t e = lo; e < hi; ++e) {
-      const float v = masked(from[e], keep[e]);
+      const float v = masked(src[e + shift], keep[e]);
       dst[e] = kAdd ? dst[e] + v : v;
     }
     if (!kAdd) std::fill(dst + hi, dst + t.size, 0.0f);
