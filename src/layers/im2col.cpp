@@ -118,41 +118,44 @@ void find_shifts(TapTable &t) {
   }
 }
 
-// im2col's table: destination = output position, source = input position.
-void build_lowering_table(const WindowGeometry &g, TapTable &t) {
+// Fills a table whose destination blocks are rows x cols: source(i, j, y, x, index) tells whether
+// destination element (y, x) of kernel tap (i, j) comes from somewhere, and sets where from.
+template <class Source>
+void build_table(const WindowGeometry &g, int64_t rows, int64_t cols, Source source, TapTable &t) {
   t.taps = g.kh * g.kw;
-  t.size = g.oh * g.ow;
+  t.size = rows * cols;
   for (int64_t tap = 0; tap < t.taps; ++tap) {
-    const int64_t i = tap / g.kw, j = tap % g.kw;
-    for (int64_t y = 0; y < g.oh; ++y) {
-      for (int64_t x = 0; x < g.ow; ++x) {
-        const int64_t iy = y * g.sh - g.ph + i * g.dh, ix = x * g.sw - g.pw + j * g.dw;
-        set_entry(t, tap * t.size + y * g.ow + x, iy >= 0 && iy < g.h && ix >= 0 && ix < g.w,
-                  iy * g.w + ix);
+    for (int64_t y = 0; y < rows; ++y) {
+      for (int64_t x = 0; x < cols; ++x) {
+        int64_t index = 0;
+        const bool valid = source(tap / g.kw, tap % g.kw, y, x, index);
+        set_entry(t, tap * t.size + y * cols + x, valid, index);
       }
     }
   }
   find_shifts(t);
 }
 
+// im2col's table: destination = output position, source = input position.
+void build_lowering_table(const WindowGeometry &g, TapTable &t) {
+  auto source = [&g](int64_t i, int64_t j, int64_t y, int64_t x, int64_t &index) {
+    const int64_t iy = y * g.sh - g.ph + i * g.dh, ix = x * g.sw - g.pw + j * g.dw;
+    index = iy * g.w + ix;
+    return iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
+  };
+  build_table(g, g.oh, g.ow, source, t);
+}
+
 // col2im's table: destination = input position, source = the output position whose window
 // reads it through this tap (at most one: the stride maps output positions apart).
 void build_gradient_table(const WindowGeometry &g, TapTable &t) {
-  t.taps = g.kh * g.kw;
-  t.size = g.h * g.w;
-  for (int64_t tap = 0; tap < t.taps; ++tap) {
-    const int64_t i = tap / g.kw, j = tap % g.kw;
-    for (int64_t iy = 0; iy < g.h; ++iy) {
-      for (int64_t ix = 0; ix < g.w; ++ix) {
-        const int64_t ry = iy + g.ph - i * g.dh, rx = ix + g.pw - j * g.dw;
-        const int64_t y = ry / g.sh, x = rx / g.sw;
-        const bool valid =
-            ry >= 0 && rx >= 0 && ry % g.sh == 0 && rx % g.sw == 0 && y < g.oh && x < g.ow;
-        set_entry(t, tap * t.size + iy * g.w + ix, valid, y * g.ow + x);
-      }
-    }
-  }
-  find_shifts(t);
+  auto source = [&g](int64_t i, int64_t j, int64_t iy, int64_t ix, int64_t &index) {
+    const int64_t ry = iy + g.ph - i * g.dh, rx = ix + g.pw - j * g.dw;
+    const int64_t y = ry / g.sh, x = rx / g.sw;
+    index = y * g.ow + x;
+    return ry >= 0 && rx >= 0 && ry % g.sh == 0 && rx % g.sw == 0 && y < g.oh && x < g.ow;
+  };
+  build_table(g, g.h, g.w, source, t);
 }
 
 inline float masked(float value, uint32_t keep) {
