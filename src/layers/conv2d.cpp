@@ -104,6 +104,49 @@ Shape Conv2d::output_shape(const Shape &input) const {
   return Shape{g.n, config_.out_channels, g.oh, g.ow};
 }
 
+Conv2d::Lowering Conv2d::lowering(const Shape &input) const {
+  Lowering l;
+  l.g = geometry(input);
+  l.taps = active_taps(l.g);
+  l.trimmed = trims_taps(l.g, l.taps);
+  if (l.trimmed) l.g = trim_to_active_taps(l.g, l.taps);
+  return l;
+}
+
+// The kernel [out_c, in_c / groups, kh, kw] as rows of kh * kw taps, and the trimmed one as rows
+// of the rectangle's taps: the same (row, tap) in both.
+const float *Conv2d::gemm_weight(const Lowering &l) {
+  if (!l.trimmed) return weight_.data();
+  const Conv2dConfig &c = config_;
+  const int64_t rows = c.out_channels * (c.in_channels / c.groups);
+  const int64_t kh = c.kernel_size.h, kw = c.kernel_size.w, th = l.g.kh, tw = l.g.kw;
+  trimmed_weight_.resize(Shape{rows, th * tw});
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t i = 0; i < th; ++i) {
+      for (int64_t j = 0; j < tw; ++j) {
+        trimmed_weight_[(r * th + i) * tw + j] =
+            weight_[(r * kh + l.taps.i_lo + i) * kw + l.taps.j_lo + j];
+      }
+    }
+  }
+  return trimmed_weight_.data();
+}
+
+void Conv2d::expand_trimmed_grad(const Lowering &l, const float *trimmed) {
+  const Conv2dConfig &c = config_;
+  const int64_t rows = c.out_channels * (c.in_channels / c.groups);
+  const int64_t kh = c.kernel_size.h, kw = c.kernel_size.w, th = l.g.kh, tw = l.g.kw;
+  float *grad = weight_grad_.data();
+  std::fill(grad, grad + weight_grad_.numel(), 0.0f);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t i = 0; i < th; ++i) {
+      for (int64_t j = 0; j < tw; ++j) {
+        grad[(r * kh + l.taps.i_lo + i) * kw + l.taps.j_lo + j] = trimmed[(r * th + i) * tw + j];
+      }
+    }
+  }
+}
+
 int64_t Conv2d::chunk_samples(const WindowGeometry &g) const {
   int64_t per_sample = 0;  // saturates: a huge sample simply gets chunks of one
   if (__builtin_mul_overflow(g.col_rows(), g.oh, &per_sample) ||
@@ -113,8 +156,10 @@ int64_t Conv2d::chunk_samples(const WindowGeometry &g) const {
   return std::max<int64_t>(1, std::min(g.n, column_budget_ / std::max<int64_t>(per_sample, 1)));
 }
 
-BatchSplit Conv2d::prepare(const WindowGeometry &g, bool backward, bool product) {
+BatchSplit Conv2d::prepare(const Lowering &l, bool backward, bool product) {
+  const WindowGeometry &g = l.g;
   const int64_t rows = g.col_rows(), plane = g.oh * g.ow, out_c = config_.out_channels;
+  const Shape slot_grad = l.trimmed ? Shape{out_c, rows / config_.groups} : weight_grad_.shape();
   const BatchSplit split = split_batch(g.n, chunk_samples(g), layer_threads());
   if (split.chunk * plane > INT_MAX) {
     fail(NNSTATE_ERR_INVALID_ARGUMENT, describe() + ": output height * width = " +
@@ -128,7 +173,7 @@ BatchSplit Conv2d::prepare(const WindowGeometry &g, bool backward, bool product)
     slot.col.resize(Shape{rows, split.chunk * plane});
     if (product) slot.product.resize(Shape{out_c, split.chunk * plane});
     if (!backward) slot.col_holds_input = false;
-    if (backward && s > 0) slot.weight_grad.resize(weight_grad_.shape());
+    if (backward && (s > 0 || l.trimmed)) slot.weight_grad.resize(slot_grad);
     if (backward && config_.bias) slot.bias_sums.resize(static_cast<size_t>(out_c));
   }
   return split;
@@ -146,10 +191,12 @@ void Conv2d::lower_chunk(const WindowGeometry &g, const float *input, int64_t st
 }
 
 void Conv2d::forward(const Tensor &input, Tensor &output, const RunContext &) {
-  const WindowGeometry g = geometry(input.shape());
-  const BatchSplit split = prepare(g, false, g.oh * g.ow < kInPlaceMinPlane);
-  run_slots_of(split.slots,
-               [&](int64_t s) { forward_slot(g, split, s, input.data(), output.data()); });
+  const Lowering l = lowering(input.shape());
+  const float *weight = gemm_weight(l);
+  const BatchSplit split = prepare(l, false, l.g.oh * l.g.ow < kInPlaceMinPlane);
+  run_slots_of(split.slots, [&](int64_t s) {
+    forward_slot(l.g, split, s, weight, input.data(), output.data());
+  });
 }
 
 ConvGemmShape Conv2d::gemm_shape(const WindowGeometry &g, int64_t count) const {
@@ -163,7 +210,7 @@ ConvGemmShape Conv2d::gemm_shape(const WindowGeometry &g, int64_t count) const {
 }
 
 void Conv2d::forward_slot(const WindowGeometry &g, const BatchSplit &split, int64_t s,
-                          const float *input, float *output) {
+                          const float *weight, const float *input, float *output) {
   Slot &slot = slots_[static_cast<size_t>(s)];
   const float *bias = config_.bias ? bias_.data() : nullptr;
   const int64_t sample_size = config_.out_channels * g.oh * g.ow;
@@ -173,30 +220,31 @@ void Conv2d::forward_slot(const WindowGeometry &g, const BatchSplit &split, int6
     lower_chunk(g, input, start, shape.count, slot);
     float *out = output + start * sample_size;
     if (shape.plane >= kInPlaceMinPlane) {
-      conv_forward_in_place(shape, weight_.data(), slot.col.data(), bias, out);
+      conv_forward_in_place(shape, weight, slot.col.data(), bias, out);
     } else {
-      conv_forward_through_product(shape, weight_.data(), slot.col.data(), bias,
-                                   slot.product.data(), out);
+      conv_forward_through_product(shape, weight, slot.col.data(), bias, slot.product.data(), out);
     }
   }
 }
 
 void Conv2d::backward(const Tensor &input, const Tensor &, const Tensor &grad_output,
                       Tensor *grad_input) {
-  const WindowGeometry g = geometry(input.shape());
+  const Lowering l = lowering(input.shape());
+  const float *weight = gemm_weight(l);
   const BatchSplit split =
-      prepare(g, true, g.oh * g.ow < kInPlaceMinPlane || grad_input != nullptr);
+      prepare(l, true, l.g.oh * l.g.ow < kInPlaceMinPlane || grad_input != nullptr);
   float *dx = grad_input ? grad_input->data() : nullptr;
   run_slots_of(split.slots, [&](int64_t s) {
-    backward_slot(g, split, s, input.data(), grad_output.data(), dx);
+    backward_slot(l, split, s, weight, input.data(), grad_output.data(), dx);
   });
   // The slots' partial sums, added in slot order: the same bits whichever thread ran a slot.
-  const int64_t weights = weight_grad_.numel();
+  Tensor &total = l.trimmed ? slots_[0].weight_grad : weight_grad_;
   for (int64_t s = 1; s < split.slots; ++s) {
     const float *part = slots_[static_cast<size_t>(s)].weight_grad.data();
-    float *sum = weight_grad_.data();
-    for (int64_t i = 0; i < weights; ++i) sum[i] += part[i];
+    float *sum = total.data();
+    for (int64_t i = 0; i < total.numel(); ++i) sum[i] += part[i];
   }
+  if (l.trimmed) expand_trimmed_grad(l, total.data());
   if (config_.bias) {
     for (int64_t oc = 0; oc < config_.out_channels; ++oc) {
       double total = 0.0;
@@ -208,10 +256,12 @@ void Conv2d::backward(const Tensor &input, const Tensor &, const Tensor &grad_ou
   }
 }
 
-void Conv2d::backward_slot(const WindowGeometry &g, const BatchSplit &split, int64_t s,
-                           const float *input, const float *grad_output, float *grad_input) {
+void Conv2d::backward_slot(const Lowering &l, const BatchSplit &split, int64_t s,
+                           const float *weight, const float *input, const float *grad_output,
+                           float *grad_input) {
+  const WindowGeometry &g = l.g;
   Slot &slot = slots_[static_cast<size_t>(s)];
-  float *weight_grad = s == 0 ? weight_grad_.data() : slot.weight_grad.data();
+  float *weight_grad = s == 0 && !l.trimmed ? weight_grad_.data() : slot.weight_grad.data();
   std::fill(slot.bias_sums.begin(), slot.bias_sums.end(), 0.0);
   double *bias_sums = config_.bias ? slot.bias_sums.data() : nullptr;
   const int64_t sample_size = config_.out_channels * g.oh * g.ow;
@@ -234,7 +284,7 @@ void Conv2d::backward_slot(const WindowGeometry &g, const BatchSplit &split, int
                                     weight_grad, bias_sums);
     }
     if (!grad_input) continue;
-    conv_column_grad_from_product(shape, weight_.data(), slot.product.data(), slot.col.data());
+    conv_column_grad_from_product(shape, weight, slot.product.data(), slot.col.data());
     slot.col_holds_input = false;
     WindowGeometry sub = g;
     sub.n = shape.count;

@@ -59,11 +59,26 @@ class Conv2d final : public Layer {
   // The one list of its tensors (layers/layer_state.h).
   static StateTensors<Conv2d> tensors(const Conv2dConfig &config);
   WindowGeometry geometry(const Shape &input) const;
+  // What is lowered for an input: its geometry, or, where the kernel's edge taps read only
+  // padding (a 3x3 kernel on a 1x1 plane, say), the geometry of its active taps alone
+  // (im2col.h). Then the columns and the GEMMs lose those all-zero rows (8 of 9 on a 1x1 plane)
+  // and the GEMMs take the active taps' weights, gathered into trimmed_weight_.
+  struct Lowering {
+    WindowGeometry g;
+    TapRectangle taps;
+    bool trimmed = false;
+  };
+  Lowering lowering(const Shape &input) const;
+  // The weight matrix the GEMMs of `l` multiply by: weight_, or its active taps (refreshed).
+  const float *gemm_weight(const Lowering &l);
+  // weight_grad_ from the active taps' gradient `trimmed` (the others' is zero).
+  void expand_trimmed_grad(const Lowering &l, const float *trimmed);
   std::string describe() const;
   // Workspaces of one slot (one thread's run of chunks), grown only when a larger batch is
   // seen: col holds im2col of one chunk (then its column gradient), product the output
   // gradient in [out_c, samples * oh * ow] order for the GEMMs over a chunk (conv_gemm.h).
-  // weight_grad and bias_sums are the slot's partial sums (slot 0 uses the layer's own).
+  // weight_grad and bias_sums are the slot's partial sums (slot 0 uses the layer's own weight
+  // gradient unless the lowering is trimmed: those sums are over the active taps).
   struct Slot {
     Tensor col, product, weight_grad;
     std::vector<double> bias_sums;
@@ -75,19 +90,20 @@ class Conv2d final : public Layer {
   int64_t chunk_samples(const WindowGeometry &g) const;
   // The split of this batch over this call's threads, with every slot's workspaces sized.
   // `product`: whether the GEMMs go through the slots' product buffers (conv_gemm.h).
-  BatchSplit prepare(const WindowGeometry &g, bool backward, bool product);
+  BatchSplit prepare(const Lowering &l, bool backward, bool product);
   ConvGemmShape gemm_shape(const WindowGeometry &g, int64_t count) const;
   // im2col of samples [start, start + count) into slot.col, unless it already holds them.
   void lower_chunk(const WindowGeometry &g, const float *input, int64_t start, int64_t count,
                    Slot &slot);
-  void forward_slot(const WindowGeometry &g, const BatchSplit &split, int64_t s, const float *input,
-                    float *output);
-  void backward_slot(const WindowGeometry &g, const BatchSplit &split, int64_t s,
+  void forward_slot(const WindowGeometry &g, const BatchSplit &split, int64_t s,
+                    const float *weight, const float *input, float *output);
+  void backward_slot(const Lowering &l, const BatchSplit &split, int64_t s, const float *weight,
                      const float *input, const float *grad_output, float *grad_input);
 
   Conv2dConfig config_;
   Tensor weight_, weight_grad_;
   Tensor bias_, bias_grad_;
+  Tensor trimmed_weight_;  // [out_c, in_c / groups, active rows, active columns] when trimmed
   int64_t column_budget_ = int64_t{1} << 17;  // floats of a slot's col per chunk (512 KiB)
   std::vector<Slot> slots_;                   // grown to the most threads seen, never shrunk
 };

@@ -13,17 +13,41 @@ int64_t ceil_div_clamped(int64_t a, int64_t b) {
   return a <= 0 ? 0 : (a + b - 1) / b;
 }
 
-// For kernel column j, output columns x in [lo, hi) read input column x * sw + offset; the
-// others fall into the padding. Computed once per kernel column instead of tested per element.
+// Output positions p in [lo, hi) read input position p * stride + offset inside [0, in); the
+// others fall into the padding. Computed once per kernel row or column instead of tested per
+// element.
+struct PositionRange {
+  int64_t lo, hi;
+};
+
+PositionRange reading_range(int64_t in, int64_t out, int64_t stride, int64_t offset) {
+  const int64_t hi = std::min(out, ceil_div_clamped(in - offset, stride));
+  return {std::min(hi, ceil_div_clamped(-offset, stride)), hi};
+}
+
+// The first and one past the last kernel index whose range is not empty, along one dimension.
+void active_span(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t pad,
+                 int64_t dilation, int64_t &first, int64_t &end) {
+  first = kernel;
+  end = 0;
+  for (int64_t i = 0; i < kernel; ++i) {
+    const PositionRange r = reading_range(in, out, stride, i * dilation - pad);
+    if (r.lo == r.hi) continue;
+    first = std::min(first, i);
+    end = i + 1;
+  }
+  first = std::min(first, end);
+}
+
+// For kernel column j, output columns x in [lo, hi) read input column x * sw + offset.
 struct ColumnRange {
   int64_t lo, hi, offset;
 };
 
 ColumnRange column_range(const WindowGeometry &g, int64_t j) {
   const int64_t offset = j * g.dw - g.pw;
-  const int64_t hi = std::min(g.ow, ceil_div_clamped(g.w - offset, g.sw));
-  const int64_t lo = std::min(hi, ceil_div_clamped(-offset, g.sw));
-  return {lo, hi, offset};
+  const PositionRange r = reading_range(g.w, g.ow, g.sw, offset);
+  return {r.lo, r.hi, offset};
 }
 
 // One im2col block when source and destination rows have the same width: dst[y, x] =
@@ -281,6 +305,26 @@ WindowGeometry window_geometry(const Shape &input, const Size2 &kernel, const Si
   return g;
 }
 
+TapRectangle active_taps(const WindowGeometry &g) {
+  TapRectangle r;
+  active_span(g.h, g.oh, g.kh, g.sh, g.ph, g.dh, r.i_lo, r.i_hi);
+  active_span(g.w, g.ow, g.kw, g.sw, g.pw, g.dw, r.j_lo, r.j_hi);
+  return r;
+}
+
+bool trims_taps(const WindowGeometry &g, const TapRectangle &r) {
+  return r.taps() > 0 && r.taps() < g.kh * g.kw && r.i_lo * g.dh <= g.ph && r.j_lo * g.dw <= g.pw;
+}
+
+WindowGeometry trim_to_active_taps(const WindowGeometry &g, const TapRectangle &r) {
+  WindowGeometry t = g;
+  t.kh = r.i_hi - r.i_lo;
+  t.kw = r.j_hi - r.j_lo;
+  t.ph = g.ph - r.i_lo * g.dh;
+  t.pw = g.pw - r.j_lo * g.dw;
+  return t;  // oh and ow stay: the taps left out only ever read padding
+}
+
 // Output rows are short (often 7 to 28 columns), so a library call per row segment would cost
 // more than the copy: keep GCC from turning the copy loop into memcpy.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -299,8 +343,8 @@ void im2col(const WindowGeometry &g, const float *input, float *col) {
     for (int64_t i = 0; i < g.kh; ++i) {
       // Output rows y in [y_lo, y_hi) read input row y sh + row_offset; the others are padding.
       const int64_t row_offset = i * g.dh - g.ph;
-      const int64_t y_hi = std::min(oh, ceil_div_clamped(h - row_offset, sh));
-      const int64_t y_lo = std::min(y_hi, ceil_div_clamped(-row_offset, sh));
+      const PositionRange rows = reading_range(h, oh, sh, row_offset);
+      const int64_t y_lo = rows.lo, y_hi = rows.hi;
       for (int64_t j = 0; j < g.kw; ++j) {
         const ColumnRange r = column_range(g, j);
         // Stride 1 with output rows as wide as input rows (3x3 padding 1, say): the block is the

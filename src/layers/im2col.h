@@ -31,6 +31,23 @@ int64_t output_extent(int64_t in, int64_t kernel, int64_t stride, int64_t pad, i
 WindowGeometry window_geometry(const Shape &input, const Size2 &kernel, const Size2 &stride,
                                const Size2 &padding, const Size2 &dilation);
 
+// The kernel taps that read the input at some output position: rows i in [i_lo, i_hi) and
+// columns j in [j_lo, j_hi) (a rectangle, since a tap's reach moves monotonically with i and j).
+// The other taps read only padding: a 3x3 kernel with padding 1 on a 1x1 plane has one such
+// tap in use, a strided one on a 2x2 plane four.
+struct TapRectangle {
+  int64_t i_lo = 0, i_hi = 0, j_lo = 0, j_hi = 0;
+  int64_t taps() const { return (i_hi - i_lo) * (j_hi - j_lo); }
+};
+TapRectangle active_taps(const WindowGeometry &g);
+// Whether lowering may leave out the taps outside active_taps(g): some are outside, and the
+// rest start at or after the padding (so that trim_to_active_taps' padding stays >= 0).
+bool trims_taps(const WindowGeometry &g, const TapRectangle &r);
+// The geometry whose kernel is r's taps (the same output, padding reduced by the taps left
+// out): its im2col is im2col(g) without the rows of the other taps, which are all zero, and its
+// col2im ignores them (they never reach the input).
+WindowGeometry trim_to_active_taps(const WindowGeometry &g, const TapRectangle &r);
+
 // col[(c, i, j), (n, y, x)] = input[n, c, y sh - ph + i dh, x sw - pw + j dw], 0 outside.
 void im2col(const WindowGeometry &g, const float *input, float *col);
 // The adjoint of im2col: input_grad = sum of col entries over the positions they were read

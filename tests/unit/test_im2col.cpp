@@ -90,3 +90,74 @@ TEST_CASE("im2col and col2im equal their definition on small and large output pl
     CHECK(std::memcmp(grad.data(), expected.data(), grad.size() * sizeof(float)) == 0);
   }
 }
+
+TEST_CASE("a kernel's taps that read only padding are left out of the lowering exactly") {
+  struct Case {
+    WindowGeometry g;
+    TapRectangle expected;
+  };
+  const std::vector<Case> cases = {
+      // 1x1 plane, 3x3 padding 1: the centre tap alone (a ResNet's layer4 on 28x28 images).
+      {geometry(3, 4, 1, 1, {3, 3}, {1, 1}, {1, 1}, {1, 1}), {1, 2, 1, 2}},
+      // 2x2 to 1x1 with stride 2: the four taps over the input.
+      {geometry(2, 3, 2, 2, {3, 3}, {2, 2}, {1, 1}, {1, 1}), {1, 3, 1, 3}},
+      // Dilated on a 1x3 plane: one kernel row, every column.
+      {geometry(2, 2, 1, 3, {3, 3}, {1, 1}, {2, 2}, {2, 2}), {1, 2, 0, 3}},
+      // Stride 3 on a 1-row plane with padding 2: rows 2 and 3 of a 4-row kernel.
+      {geometry(2, 1, 1, 5, {4, 2}, {3, 1}, {2, 0}, {1, 1}), {2, 3, 0, 2}},
+      // Every tap reads the input somewhere: nothing to trim.
+      {geometry(2, 2, 7, 7, {3, 3}, {1, 1}, {1, 1}, {1, 1}), {0, 3, 0, 3}},
+      {geometry(2, 2, 2, 2, {3, 3}, {1, 1}, {1, 1}, {1, 1}), {0, 3, 0, 3}},
+  };
+  for (size_t k = 0; k < cases.size(); ++k) {
+    const WindowGeometry &g = cases[k].g;
+    INFO("case " << k);
+    // Against the definition: a tap is active when one of its entries reads the input.
+    std::vector<bool> reads(static_cast<size_t>(g.kh * g.kw), false);
+    const int64_t cols = g.col_cols();
+    for_each_entry(g, [&](int64_t column, int64_t at) {
+      if (at >= 0) reads[static_cast<size_t>((column / cols) % (g.kh * g.kw))] = true;
+    });
+    const TapRectangle r = active_taps(g);
+    CHECK(r.i_lo == cases[k].expected.i_lo);
+    CHECK(r.i_hi == cases[k].expected.i_hi);
+    CHECK(r.j_lo == cases[k].expected.j_lo);
+    CHECK(r.j_hi == cases[k].expected.j_hi);
+    for (int64_t tap = 0; tap < g.kh * g.kw; ++tap) {
+      const int64_t i = tap / g.kw, j = tap % g.kw;
+      const bool inside = i >= r.i_lo && i < r.i_hi && j >= r.j_lo && j < r.j_hi;
+      CHECK(reads[static_cast<size_t>(tap)] == inside);
+    }
+    CHECK(trims_taps(g, r) == (r.taps() < g.kh * g.kw));
+    if (!trims_taps(g, r)) continue;
+
+    // im2col of the trimmed geometry: the full columns' rows of the active taps, bit for bit.
+    const WindowGeometry t = trim_to_active_taps(g, r);
+    CHECK(t.oh == g.oh);
+    CHECK(t.ow == g.ow);
+    const std::vector<float> input = random_values(g.n * g.c * g.h * g.w, 300 + k);
+    std::vector<float> full(static_cast<size_t>(g.col_rows() * cols));
+    std::vector<float> trimmed(static_cast<size_t>(t.col_rows() * cols), 7.0f);
+    im2col(g, input.data(), full.data());
+    im2col(t, input.data(), trimmed.data());
+    std::vector<float> full_grad_col = random_values(g.col_rows() * cols, 400 + k);
+    std::vector<float> trimmed_grad_col(trimmed.size());
+    for (int64_t c = 0; c < g.c; ++c) {
+      for (int64_t i = 0; i < t.kh; ++i) {
+        for (int64_t j = 0; j < t.kw; ++j) {
+          const int64_t from = (c * g.kh + r.i_lo + i) * g.kw + r.j_lo + j;
+          const int64_t to = (c * t.kh + i) * t.kw + j;
+          CHECK(std::memcmp(&trimmed[static_cast<size_t>(to * cols)],
+                            &full[static_cast<size_t>(from * cols)], cols * sizeof(float)) == 0);
+          std::memcpy(&trimmed_grad_col[static_cast<size_t>(to * cols)],
+                      &full_grad_col[static_cast<size_t>(from * cols)], cols * sizeof(float));
+        }
+      }
+    }
+    // col2im of the trimmed geometry: the full one's, whatever the rows left out hold.
+    std::vector<float> grad(input.size(), 7.0f), expected(input.size(), 7.0f);
+    col2im(g, full_grad_col.data(), expected.data());
+    col2im(t, trimmed_grad_col.data(), grad.data());
+    CHECK(std::memcmp(grad.data(), expected.data(), grad.size() * sizeof(float)) == 0);
+  }
+}

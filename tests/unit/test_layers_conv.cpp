@@ -161,6 +161,10 @@ TEST_CASE("Conv2d forward equals the direct 7-loop convolution") {
       {conv(3, 4, {3, 3}, {1, 1}, {1, 1}), Shape{2, 3, 6, 5}},
       {conv(2, 3, {3, 3}, {1, 1}, {2, 2}, {2, 2}), Shape{2, 2, 7, 6}},  // dilated
       {conv(1, 2, {5, 3}, {1, 1}, {4, 1}), Shape{1, 1, 2, 4}},          // taps reading only padding
+      // Edge taps that read only padding for every output: lowered without them (im2col.h).
+      {conv(3, 4, {3, 3}, {1, 1}, {1, 1}), Shape{3, 3, 1, 1}},             // the centre tap alone
+      {conv(4, 6, {3, 3}, {2, 2}, {1, 1}, {1, 1}, 2), Shape{2, 4, 2, 2}},  // 4 taps, grouped
+      {conv(2, 3, {3, 3}, {1, 1}, {2, 2}, {2, 2}, 1, false), Shape{2, 2, 1, 3}},  // one row
       // Output planes of at least kInPlaceMinPlane: GEMMs per sample in place (conv_gemm.h).
       {conv(3, 4, {3, 3}, {1, 1}, {1, 1}), Shape{3, 3, 9, 8}},
       {conv(4, 6, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 2, false), Shape{2, 4, 8, 9}},
@@ -194,6 +198,41 @@ TEST_CASE("Conv2d gradients match finite differences") {
                          test_tensor(Shape{2, 4, 8, 9}, 4), true);
   check_config_gradients(conv(2, 3, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 1, false),
                          test_tensor(Shape{2, 2, 9, 8}, 5), true);
+  // Lowered without the taps that read only padding: their weights' gradient is zero.
+  check_config_gradients(conv(3, 4, {3, 3}, {1, 1}, {1, 1}), test_tensor(Shape{2, 3, 1, 1}, 6),
+                         true);
+  check_config_gradients(conv(4, 6, {3, 3}, {2, 2}, {1, 1}, {1, 1}, 2),
+                         test_tensor(Shape{2, 4, 2, 2}, 7), true);
+}
+
+TEST_CASE("Conv2d without its padding-only taps: zero gradient there, the same over chunks") {
+  // A 3x3 kernel on 1x1 planes: only the centre tap reads the input.
+  const LayerConfig c = conv(3, 4, {3, 3}, {1, 1}, {1, 1});
+  Rng rng(21, RngStream::init);
+  Conv2d whole(c.as<Conv2dConfig>(), &rng);
+  Rng same(21, RngStream::init);
+  Conv2d chunked(c.as<Conv2dConfig>(), &same);
+  chunked.set_column_budget(1);  // one sample per chunk
+  const Tensor x = test_tensor(Shape{5, 3, 1, 1}, 22);
+  const Tensor y = run_forward(whole, x, true), yc = run_forward(chunked, x, true);
+  check_close(yc, y, 1e-6f);
+  const Tensor dy = test_tensor(y.shape(), 23);
+  TensorCollector a, b;
+  whole.visit_tensors("", a);
+  chunked.visit_tensors("", b);
+  REQUIRE(a.names[0] == "weight");
+  Tensor &dw = *a.grads[0];
+  for (int64_t i = 0; i < dw.numel(); ++i) dw[i] = 7.0f;  // backward must overwrite all of it
+  Tensor dx(x.shape()), dxc(x.shape());
+  whole.backward(x, y, dy, &dx);
+  chunked.backward(x, yc, dy, &dxc);
+  check_close(dxc, dx, 1e-6f);
+  for (size_t i = 0; i < a.grads.size(); ++i) check_close(*b.grads[i], *a.grads[i], 1e-5f);
+  for (int64_t i = 0; i < dw.numel(); ++i) {
+    const bool centre = i % 9 == 4;
+    INFO("weight gradient entry " << i);
+    CHECK((dw[i] != 0.0f) == centre);  // random inputs: no centre entry is exactly zero
+  }
 }
 
 TEST_CASE("Conv2d gives the same results when the batch is lowered in chunks") {
