@@ -90,8 +90,13 @@ void run_case(const ConvCase &cc, int64_t batch, int repeats, int64_t column_bud
   const double wgrad = best_of(repeats, forward_pass, [&] { conv.backward(x, y, dy, nullptr); });
   const double both = best_of(repeats, forward_pass, [&] { conv.backward(x, y, dy, &dx); });
 
-  // The same products alone: W[out_c, K] * col[K, N]; dY[out_c, N] * col^T; W^T * dY.
-  const int64_t k = cc.in_c * cc.kernel * cc.kernel, n = batch * out_shape[2] * out_shape[3];
+  // The same products alone: W[out_c, K] * col[K, N]; dY[out_c, N] * col^T; W^T * dY. K counts
+  // the taps the layer lowers: those that read only padding are left out (im2col.h).
+  const nnstate::WindowGeometry g =
+      nnstate::window_geometry(x.shape(), o.kernel_size, o.stride, o.padding, o.dilation);
+  const nnstate::TapRectangle taps = nnstate::active_taps(g);
+  const int64_t lowered_taps = nnstate::trims_taps(g, taps) ? taps.taps() : cc.kernel * cc.kernel;
+  const int64_t k = cc.in_c * lowered_taps, n = batch * out_shape[2] * out_shape[3];
   std::vector<float> w(static_cast<size_t>(cc.out_c * k), 0.01f),
       col(static_cast<size_t>(k * n), 0.5f), prod(static_cast<size_t>(cc.out_c * n), 0.25f),
       wg(w.size());
@@ -142,8 +147,11 @@ int main(int argc, char **argv) {
       {"resnet l1 16->16 3x3 7", 16, 16, 3, 1, 1, 7},
       {"resnet l2 16->32 3x3/2 7", 16, 32, 3, 2, 1, 7},
       {"resnet l2 32->32 3x3 4", 32, 32, 3, 1, 1, 4},
+      {"resnet l3 32->64 3x3/2 4", 32, 64, 3, 2, 1, 4},
       {"resnet l3 64->64 3x3 2", 64, 64, 3, 1, 1, 2},
+      {"resnet l4 64->128 3x3/2 2", 64, 128, 3, 2, 1, 2},
       {"resnet l4 128->128 3x3 1", 128, 128, 3, 1, 1, 1},
+      {"resnet l2 shortcut 1x1/2 7", 16, 32, 1, 2, 0, 7},
   };
   for (const ConvCase &c : cases) run_case(c, 128, repeats, column_budget);
   return 0;
