@@ -353,7 +353,8 @@ WindowGeometry trim_to_active_taps(const WindowGeometry &g, const TapRectangle &
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((optimize("no-tree-loop-distribute-patterns")))
 #endif
-void im2col(const WindowGeometry &g, const float *input, float *col) {
+NNSTATE_VECTOR_CLONES void
+im2col(const WindowGeometry &g, const float *input, float *col) {
   if (lowers_by_table(g)) {
     TapTable table;
     build_lowering_table(g, table);
@@ -389,6 +390,8 @@ void im2col(const WindowGeometry &g, const float *input, float *col) {
             float *d = dst + y * ow;
             if (sw == 1) {
               for (int64_t x = r.lo; x < r.hi; ++x) d[x] = src[x + r.offset];
+            } else if (sw == 2) {  // a constant stride vectorises (loads and a permute)
+              for (int64_t x = r.lo; x < r.hi; ++x) d[x] = src[x * 2 + r.offset];
             } else {
               for (int64_t x = r.lo; x < r.hi; ++x) d[x] = src[x * sw + r.offset];
             }
