@@ -30,8 +30,9 @@ std::vector<float> values(const Tensor &t) {
 
 // One forward and backward pass of a grouped, strided conv over 37 samples in chunks of at most
 // 5 (so 8 chunks at 1 thread), with OpenBLAS at `threads`. Input width 8 gives output planes of
-// 40 (GEMMs over chunks), 16 planes of 80 (GEMMs per sample in place: conv_gemm.h).
-Result run(int threads, int64_t width = 8) {
+// 40 (GEMMs over chunks), 16 planes of 80 (GEMMs per sample in place: conv_gemm.h); a 1x1
+// input leaves the centre tap alone to lower (the trimmed lowering, im2col.h).
+Result run(int threads, int64_t width = 8, int64_t height = 9) {
   UserBlasThreads user(threads);
   REQUIRE(layer_threads() == threads);
   Rng rng(7, RngStream::init);
@@ -43,9 +44,11 @@ Result run(int threads, int64_t width = 8) {
   c.padding = {1, 1};
   c.groups = 2;
   Conv2d conv(c, &rng);
-  const Shape in{37, 4, 9, width};
-  // 2 * 9 * 5 * width floats of columns per sample: 5 samples per chunk.
-  conv.set_column_budget(5 * 2 * 9 * 5 * width);
+  const Shape in{37, 4, height, width};
+  // Columns per sample: 2 input channels per group times the lowered taps (9, or 1 on a 1x1
+  // input) times the output plane (5 x width, or 1): 5 samples per chunk.
+  const int64_t per_sample = height == 1 && width == 1 ? 2 * 1 * 2 : 2 * 9 * 5 * width;
+  conv.set_column_budget(5 * per_sample);
   Tensor x(in), y(conv.output_shape(in)), dy(conv.output_shape(in)), dx(in);
   for (int64_t i = 0; i < x.numel(); ++i) x[i] = rng.uniform(-1.0f, 1.0f);
   for (int64_t i = 0; i < dy.numel(); ++i) dy[i] = rng.uniform(-1.0f, 1.0f);
@@ -98,12 +101,16 @@ TEST_CASE("split_batch: one thread keeps full chunks and a remainder; more threa
 }
 
 TEST_CASE("Conv2d with 2 and 3 threads: forward and input gradient bitwise, weights close") {
-  for (int64_t width : {8, 16}) {
+  for (int64_t width : {8, 16, 1}) {
     CAPTURE(width);
-    const Result one = run(1, width);
+    const int64_t height = width == 1 ? 1 : 9;
+    const Result one = run(1, width, height);
+    if (width == 1) {  // only the centre tap reads the 1x1 input: the others' gradient is zero
+      for (size_t i = 0; i < one.dw.size(); ++i) CHECK((one.dw[i] != 0.0f) == (i % 9 == 4));
+    }
     for (int threads : {2, 3}) {
       CAPTURE(threads);
-      const Result many = run(threads, width), again = run(threads, width);
+      const Result many = run(threads, width, height), again = run(threads, width, height);
       CHECK(many.y == one.y);
       CHECK(many.dx == one.dx);
       require_close(many.dw, one.dw);
