@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "layers/tap_table.h"
 #include "util/vector_clones.h"
 
 namespace nnstate {
@@ -71,26 +72,6 @@ inline __attribute__((always_inline)) void lower_same_rows(const float *src, int
   std::fill(dst + std::max(y_lo, y_hi) * ow, dst + oh * ow, 0.0f);
 }
 
-// Small planes (a ResNet's 7x7 down to 1x1): a (channel, sample) block holds a few dozen
-// elements, so the general path's per-row set-up, fills and short copies cost more than the
-// data. There, both directions are gathers through a table built once per call (at most a few
-// thousand entries, on the stack: nothing allocated per step): for each kernel tap and each
-// destination element, where in the source block it comes from, and a mask that is zero where it
-// comes from nowhere (padding). Masked loads read inside the block and clear the bits, so the
-// loops have no branches; where a tap reads its block shifted (stride 1), they are contiguous
-// and vectorise.
-constexpr int64_t kTapTableMax = 2048, kMaxTableTaps = 64;  // ~18 KB of stack
-
-struct TapTable {
-  int64_t taps = 0, size = 0;   // per tap, `size` destination elements
-  int32_t index[kTapTableMax];  // source element within the block
-  uint32_t keep[kTapTableMax];  // all ones, or zero: the element is padding / receives nothing
-  // Per tap: whether every kept element reads index = element + shift (stride 1 with rows as
-  // wide as the source's), so that the block is a masked contiguous copy of [lo, hi).
-  bool shifted[kMaxTableTaps];
-  int64_t shift[kMaxTableTaps], lo[kMaxTableTaps], hi[kMaxTableTaps];
-};
-
 // Blocks of at most this many elements are filled across the samples (loops of n rather than
 // of a block's few elements). im2col gains from it on 2x2 and 1x1 planes, col2im on 1x1 inputs
 // only (its strided read-modify-writes across samples cost more than they save on 2x2).
@@ -106,12 +87,6 @@ bool tiny_planes(const WindowGeometry &g) {
   return g.h * g.w <= kTinyPlane && g.oh * g.ow <= kTinyPlane;
 }
 
-bool fits_tap_table(const WindowGeometry &g) {
-  const int64_t taps = g.kh * g.kw, out = g.oh * g.ow, in = g.h * g.w;
-  return out >= 1 && out <= 64 && in >= 1 && taps <= kMaxTableTaps && taps <= kTapTableMax / out &&
-         taps <= kTapTableMax / in;
-}
-
 // Where the table beats the general path (batch 128, the ResNet's planes): im2col on every
 // plane it fits (on 7x7 and 4x4 planes with stride 1, masked copies of the shifted block took
 // 0.45-0.6 of the general path's time, per-row edge fills, on a Zen 5; on an Emerald Rapids they
@@ -125,72 +100,6 @@ bool raises_by_table(const WindowGeometry &g) {
   const int64_t in = g.h * g.w;
   return fits_tap_table(g) &&
          ((g.sh == 1 && g.sw == 1 && in > kMinRaisedPlane) || in <= kFewRaised || tiny_planes(g));
-}
-
-void set_entry(TapTable &t, int64_t at, bool valid, int64_t index) {
-  t.index[at] = valid ? static_cast<int32_t>(index) : 0;
-  t.keep[at] = valid ? ~0u : 0u;
-}
-
-// Fills each tap's shifted, shift, lo and hi from its entries.
-void find_shifts(TapTable &t) {
-  for (int64_t tap = 0; tap < t.taps; ++tap) {
-    const int32_t *index = t.index + tap * t.size;
-    const uint32_t *keep = t.keep + tap * t.size;
-    int64_t lo = t.size, hi = 0, shift = 0;
-    bool shifted = true;
-    for (int64_t e = 0; e < t.size; ++e) {
-      if (!keep[e]) continue;
-      if (lo == t.size) shift = index[e] - e;
-      shifted = shifted && index[e] - e == shift;
-      lo = std::min(lo, e);
-      hi = e + 1;
-    }
-    t.shifted[tap] = shifted;
-    t.shift[tap] = shift;
-    t.lo[tap] = std::min(lo, hi);
-    t.hi[tap] = hi;
-  }
-}
-
-// Fills a table whose destination blocks are rows x cols: source(i, j, y, x, index) tells whether
-// destination element (y, x) of kernel tap (i, j) comes from somewhere, and sets where from.
-template <class Source>
-void build_table(const WindowGeometry &g, int64_t rows, int64_t cols, Source source, TapTable &t) {
-  t.taps = g.kh * g.kw;
-  t.size = rows * cols;
-  for (int64_t tap = 0; tap < t.taps; ++tap) {
-    for (int64_t y = 0; y < rows; ++y) {
-      for (int64_t x = 0; x < cols; ++x) {
-        int64_t index = 0;
-        const bool valid = source(tap / g.kw, tap % g.kw, y, x, index);
-        set_entry(t, tap * t.size + y * cols + x, valid, index);
-      }
-    }
-  }
-  find_shifts(t);
-}
-
-// im2col's table: destination = output position, source = input position.
-void build_lowering_table(const WindowGeometry &g, TapTable &t) {
-  auto source = [&g](int64_t i, int64_t j, int64_t y, int64_t x, int64_t &index) {
-    const int64_t iy = y * g.sh - g.ph + i * g.dh, ix = x * g.sw - g.pw + j * g.dw;
-    index = iy * g.w + ix;
-    return iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
-  };
-  build_table(g, g.oh, g.ow, source, t);
-}
-
-// col2im's table: destination = input position, source = the output position whose window
-// reads it through this tap (at most one: the stride maps output positions apart).
-void build_gradient_table(const WindowGeometry &g, TapTable &t) {
-  auto source = [&g](int64_t i, int64_t j, int64_t iy, int64_t ix, int64_t &index) {
-    const int64_t ry = iy + g.ph - i * g.dh, rx = ix + g.pw - j * g.dw;
-    const int64_t y = ry / g.sh, x = rx / g.sw;
-    index = y * g.ow + x;
-    return ry >= 0 && rx >= 0 && ry % g.sh == 0 && rx % g.sw == 0 && y < g.oh && x < g.ow;
-  };
-  build_table(g, g.h, g.w, source, t);
 }
 
 inline float masked(float value, uint32_t keep) {

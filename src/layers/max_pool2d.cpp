@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "layers/layer_config.h"
 #include "layers/max_pool_2x2.h"
 #include "layers/pool_window.h"
+#include "layers/tap_table.h"
 #include "parallel/batch_split.h"
 #include "util/error.h"
 #include "util/vector_clones.h"
@@ -101,6 +103,26 @@ void update_row(const float *__restrict in, int64_t offset, int64_t stride, int6
   }
 }
 
+// One kernel tap over a whole small output plane through its table (layers/tap_table.h), the
+// same comparison as update_row; padding reads as -inf, which never wins.
+NNSTATE_VECTOR_CLONES void update_plane(const TapTable &t, int64_t tap, const float *__restrict in,
+                                        float *__restrict best, int32_t *__restrict arg) {
+  const int32_t *index = t.index + tap * t.size;
+  const uint32_t *keep = t.keep + tap * t.size;
+  const uint32_t minus_inf = 0xff800000u;
+  for (int64_t e = 0; e < t.size; ++e) {
+    // Padding entries read element 0 and become -inf: a select without a branch.
+    uint32_t bits;
+    std::memcpy(&bits, &in[index[e]], sizeof bits);
+    bits = (bits & keep[e]) | (minus_inf & ~keep[e]);
+    float v;
+    std::memcpy(&v, &bits, sizeof v);
+    const bool wins = (v > best[e]) | (v != v);
+    best[e] = wins ? v : best[e];
+    arg[e] = wins ? index[e] : arg[e];
+  }
+}
+
 bool is_plain_2x2(const WindowGeometry &g) {
   return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && g.dh == 1 &&
          g.dw == 1;
@@ -131,6 +153,27 @@ void MaxPool2d::forward_planes(const WindowGeometry &g, const float *input, floa
                      static_cast<int32_t>(g.w), g.ow, output + p * out_plane + y * g.ow,
                      argmax_.data() + p * out_plane + y * g.ow);
       }
+    }
+    return;
+  }
+  if (fits_tap_table(g)) {
+    // Small output planes (the ResNet's 3x3/2 pool to 7x7): a row of a few windows per call of
+    // update_row cost more than its work, so every tap runs over the whole plane.
+    TapTable t;
+    build_lowering_table(g, t);
+    // Each window starts from its first element inside the input, as below.
+    int32_t first[kTapTableMaxOutputs];
+    for (int64_t e = 0; e < t.size; ++e) {
+      int64_t tap = 0;
+      while (tap + 1 < t.taps && !t.keep[tap * t.size + e]) ++tap;
+      first[e] = t.index[tap * t.size + e];
+    }
+    for (int64_t p = begin; p < end; ++p) {
+      float *best = output + p * out_plane;
+      int32_t *arg = argmax_.data() + p * out_plane;
+      std::fill(best, best + out_plane, -std::numeric_limits<float>::infinity());
+      std::copy(first, first + out_plane, arg);
+      for (int64_t tap = 0; tap < t.taps; ++tap) update_plane(t, tap, input + p * plane, best, arg);
     }
     return;
   }

@@ -332,6 +332,61 @@ TEST_CASE("MaxPool2d forward equals the direct definition") {
   CHECK(make_layer(pool({3, 2}), nullptr)->config().as<MaxPool2dConfig>().stride == Size2{3, 2});
 }
 
+TEST_CASE("MaxPool2d on small and large planes: PyTorch's rule for NaN, -inf, 0 and ties") {
+  // Small output planes go through a tap table (layers/tap_table.h), large ones row by row.
+  const std::vector<LayerConfig> configs = {
+      pool({3, 3}, {2, 2}, {1, 1}),
+      pool({3, 3}, {1, 1}, {1, 1}),
+      pool({2, 3}, {1, 2}, {1, 1}),
+      pool({2, 2}, {1, 1}, {1, 0}, {2, 2}),
+  };
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::nanf("");
+  const float values[] = {-inf, -1.0f, -0.0f, 0.0f, 1.0f, 2.0f, nan};
+  for (size_t k = 0; k < configs.size(); ++k) {
+    for (const Shape &shape : {Shape{2, 2, 7, 6}, Shape{1, 2, 17, 16}}) {
+      INFO("case " << k << ", input " << shape.to_string());
+      std::unique_ptr<Layer> layer = make_layer(configs[k], nullptr);
+      const MaxPool2dConfig c = layer->config().as<MaxPool2dConfig>();
+      Rng rng(40 + k, RngStream::init);
+      Tensor x(shape);
+      for (int64_t i = 0; i < x.numel(); ++i) x[i] = values[rng.next_u32() % 7];
+      const Tensor y = run_forward(*layer, x, true);
+      Tensor dy(y.shape()), dx(x.shape()), expected_dx(x.shape());
+      dy.fill(1.0f);
+      expected_dx.fill(0.0f);
+      layer->backward(x, y, dy, &dx);
+      // The definition, window by window: from the first element inside the input, an element
+      // replaces the maximum when it is larger or NaN (PyTorch's max_pool2d).
+      const int64_t h = shape[2], w = shape[3], oh = y.shape()[2], ow = y.shape()[3];
+      for (int64_t p = 0; p < shape[0] * shape[1]; ++p) {
+        for (int64_t oy = 0; oy < oh; ++oy) {
+          for (int64_t ox = 0; ox < ow; ++ox) {
+            float best = -inf;
+            int64_t arg = -1;
+            for (int64_t i = 0; i < c.kernel_size.h; ++i) {
+              for (int64_t j = 0; j < c.kernel_size.w; ++j) {
+                const int64_t iy = oy * c.stride.h - c.padding.h + i * c.dilation.h;
+                const int64_t ix = ox * c.stride.w - c.padding.w + j * c.dilation.w;
+                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                const int64_t at = (p * h + iy) * w + ix;
+                if (arg < 0) arg = at;  // the window's first element, also when all are -inf
+                if (x[at] > best || std::isnan(x[at])) {
+                  best = x[at];
+                  arg = at;
+                }
+              }
+            }
+            const float got = y[(p * oh + oy) * ow + ox];
+            CHECK(std::memcmp(&got, &best, sizeof got) == 0);
+            expected_dx[arg] += 1.0f;
+          }
+        }
+      }
+      for (int64_t i = 0; i < x.numel(); ++i) CHECK(dx[i] == expected_dx[i]);
+    }
+  }
+}
+
 TEST_CASE("MaxPool2d gradients match finite differences on inputs without ties") {
   for (const LayerConfig &c :
        {pool({2, 2}), pool({3, 3}, {2, 2}, {1, 1}), pool({2, 3}, {1, 1}, {1, 1}, {2, 1})}) {
