@@ -133,9 +133,52 @@ inline void tap_block(const TapTable &t, int64_t tap, const float *src, float *d
   }
 }
 
+// Four floats as one vector: a 2x2 block is one shuffle of its sample's 2x2 input.
+typedef float Float4 __attribute__((vector_size(16)));
+typedef int32_t Int4 __attribute__((vector_size(16)));
+
+// in[index[0..3]]: one permute instruction where the target has one (GCC's runtime shuffle);
+// Clang's shuffles take constant indices only, so it gets the element loop.
+inline Int4 permuted(Float4 in, Int4 index) {
+#if defined(__clang__)
+  Float4 out;
+  for (int e = 0; e < 4; ++e) out[e] = in[index[e]];
+  return reinterpret_cast<Int4>(out);
+#else
+  return reinterpret_cast<Int4>(__builtin_shuffle(in, index));
+#endif
+}
+
+// im2col from 2x2 (or smaller) planes to 2x2 ones, a sample and a channel at a time: each tap's
+// block is the input's four floats shuffled by the table's indices and masked, one 16-byte
+// store (element by element across the samples, the stores stride and the loads jump a sample).
+inline __attribute__((always_inline)) void lower_to_2x2(const WindowGeometry &g, const TapTable &t,
+                                                        const float *input, float *col) {
+  const int64_t plane = g.h * g.w, cols = g.col_cols();
+  Int4 index[kMaxTableTaps], keep[kMaxTableTaps];
+  for (int64_t tap = 0; tap < t.taps; ++tap) {
+    std::memcpy(&index[tap], t.index + tap * 4, sizeof(Int4));
+    std::memcpy(&keep[tap], t.keep + tap * 4, sizeof(Int4));
+  }
+  for (int64_t n = 0; n < g.n; ++n) {
+    for (int64_t c = 0; c < g.c; ++c) {
+      Float4 in = {0.0f, 0.0f, 0.0f, 0.0f};
+      std::memcpy(&in, input + (n * g.c + c) * plane, static_cast<size_t>(plane) * sizeof(float));
+      for (int64_t tap = 0; tap < t.taps; ++tap) {
+        const Int4 block = permuted(in, index[tap]) & keep[tap];
+        std::memcpy(col + (c * t.taps + tap) * cols + n * 4, &block, sizeof block);
+      }
+    }
+  }
+}
+
 NNSTATE_VECTOR_CLONES void im2col_by_table(const WindowGeometry &g, const TapTable &t,
                                            const float *input, float *col) {
   const int64_t plane = g.h * g.w, cols = g.col_cols();
+  if (t.size == 4 && plane <= 4) {
+    lower_to_2x2(g, t, input, col);
+    return;
+  }
   for (int64_t c = 0; c < g.c; ++c) {
     for (int64_t tap = 0; tap < t.taps; ++tap) {
       float *row = col + (c * t.taps + tap) * cols;

@@ -64,6 +64,7 @@ TEST_CASE("im2col and col2im equal their definition on small and large output pl
       geometry(2, 2, 6, 6, {3, 3}, {1, 1}, {0, 0}, {1, 1}),  // narrower rows: gathers both ways
       geometry(2, 3, 2, 2, {3, 3}, {1, 1}, {1, 1}, {1, 1}),  // 2x2, across the samples
       geometry(3, 2, 1, 3, {3, 3}, {1, 1}, {1, 1}, {1, 1}),  // tiny planes: col2im per sample
+      geometry(2, 3, 1, 1, {2, 2}, {1, 1}, {1, 1}, {1, 1}),  // 1x1 to 2x2: shuffles of one float
       geometry(2, 3, 2, 2, {3, 3}, {2, 2}, {1, 1}, {1, 1}),  // tiny, strided to 1x1
       // Large planes: the general path, its same-rows copies and strided rows.
       geometry(2, 2, 9, 8, {3, 3}, {1, 1}, {1, 1}, {1, 1}),
