@@ -73,17 +73,19 @@ inline __attribute__((always_inline)) void lower_same_rows(const float *src, int
 }
 
 // Blocks of at most this many elements are filled across the samples (loops of n rather than
-// of a block's few elements). im2col gains from it on 2x2 and 1x1 planes, col2im on 1x1 inputs
-// only (its strided read-modify-writes across samples cost more than they save on 2x2).
+// of a block's few elements). im2col gains from it on 1x1 planes and on 2x2 ones lowered from
+// larger planes, col2im on 1x1 inputs only (its strided read-modify-writes across samples cost
+// more than they save on 2x2).
 constexpr int64_t kFewLowered = 4, kFewRaised = 1;
 // col2im takes the table with stride 1 on input planes larger than this (2x2, which take the
 // tiny path below). On the 4x4 planes of a ResNet's layer2, its masked adds took 0.6-0.8 of the
 // general path's time on a Zen 5 (4.4M -> 3.0M instructions per chunk); on an Emerald Rapids
 // they were as fast there.
 constexpr int64_t kMinRaisedPlane = 4;
-// col2im on planes of at most this many elements on both sides (a ResNet's 2x2 layers) runs one
-// sample and channel at a time: its few sums stay in registers while every tap's block is read
-// contiguously (2.3x faster on 2x2 planes than the general path; im2col gains nothing from it).
+// Planes of at most this many elements on both sides (a ResNet's 2x2 layers) are done one
+// sample and channel at a time: col2im keeps its few sums in registers while every tap's block
+// is read contiguously (2.3x faster on 2x2 planes than the general path), and im2col writes each
+// tap's 2x2 block as one permute of the input (lower_to_2x2, 3x faster than across the samples).
 constexpr int64_t kTinyPlane = 4;
 
 bool tiny_planes(const WindowGeometry &g) {
@@ -91,14 +93,11 @@ bool tiny_planes(const WindowGeometry &g) {
 }
 
 // Where the table beats the general path (batch 128, the ResNet's planes): im2col on every
-// plane it fits (on 7x7 and 4x4 planes with stride 1, masked copies of the shifted block took
-// 0.45-0.6 of the general path's time, per-row edge fills, on a Zen 5; on an Emerald Rapids they
-// were as fast); col2im with stride 1 (masked contiguous adds), a 1x1 input or tiny planes (the
-// general path's strided scatter is faster otherwise).
-bool lowers_by_table(const WindowGeometry &g) {
-  return fits_tap_table(g);
-}
-
+// plane it fits (fits_tap_table; on 7x7 and 4x4 planes with stride 1, masked copies of the
+// shifted block took 0.45-0.6 of the general path's time, per-row edge fills, on a Zen 5; on an
+// Emerald Rapids they were as fast); col2im with stride 1 (masked contiguous adds), a 1x1 input
+// or tiny planes (the general path's strided scatter is faster otherwise: through the table,
+// every input element visits every tap, 3x the instructions at stride 2).
 bool raises_by_table(const WindowGeometry &g) {
   const int64_t in = g.h * g.w;
   return fits_tap_table(g) &&
@@ -139,6 +138,7 @@ inline void tap_block(const TapTable &t, int64_t tap, const float *src, float *d
 // Four floats as one vector: a 2x2 block is one shuffle of its sample's 2x2 input.
 typedef float Float4 __attribute__((vector_size(16)));
 typedef int32_t Int4 __attribute__((vector_size(16)));
+static_assert(kTinyPlane == 4, "lower_to_2x2 holds a tiny plane in one Float4");
 
 // in[index[0..3]]: one permute instruction where the target has one (GCC's runtime shuffle);
 // Clang's shuffles take constant indices only, so it gets the element loop.
@@ -178,7 +178,7 @@ inline __attribute__((always_inline)) void lower_to_2x2(const WindowGeometry &g,
 NNSTATE_VECTOR_CLONES void im2col_by_table(const WindowGeometry &g, const TapTable &t,
                                            const float *input, float *col) {
   const int64_t plane = g.h * g.w, cols = g.col_cols();
-  if (t.size == 4 && plane <= 4) {
+  if (tiny_planes(g) && t.size == kTinyPlane) {
     lower_to_2x2(g, t, input, col);
     return;
   }
@@ -313,7 +313,7 @@ __attribute__((optimize("no-tree-loop-distribute-patterns")))
 #endif
 NNSTATE_VECTOR_CLONES void
 im2col(const WindowGeometry &g, const float *input, float *col) {
-  if (lowers_by_table(g)) {
+  if (fits_tap_table(g)) {
     TapTable table;
     build_lowering_table(g, table);
     im2col_by_table(g, table, input, col);
