@@ -117,12 +117,10 @@ double raw_read(Buffers &b, const std::string &path) {
   return now() - t;
 }
 
-// pread of the file into memory never touched before (huge pages, as tensors get): what any
-// load that copies into new storage pays, page faults included.
-// pread into memory mapped for it, as a rebuild gets its tensors (huge_pages_allocate: anonymous
-// huge pages, not the heap, which would hand back pages an earlier run already faulted in). On a
-// VM the first touch of such pages can cost far more than the read (the host backs them lazily
-// and takes freed ones back): this is the rebuild's floor on the same memory path.
+// pread of the file into memory mapped for it, as a rebuild gets its tensors (huge_pages_allocate:
+// anonymous huge pages, not the heap, which would hand back pages an earlier run had faulted in):
+// what any load into new storage pays, page faults included. On a VM the first touch of such
+// pages can cost far more than the read (the host backs them lazily and takes freed ones back).
 double raw_read_fresh(const std::string &path, size_t bytes) {
   constexpr size_t kHuge = size_t{2} << 20;
   const size_t mapped = (bytes + kHuge - 1) / kHuge * kHuge + kHuge;
