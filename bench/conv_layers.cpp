@@ -7,7 +7,8 @@
 // OPENBLAS_NUM_THREADS and OPENBLAS_CORETYPE apply (with N > 1 threads the layer splits the
 // batch over N threads of its own; the GEMMs alone use OpenBLAS's threads). Each figure is the
 // best wall time of `repeats` runs, which filters out a loaded machine's stalls; set
-// CONV_LAYERS_CLOCK=cpu for process CPU time instead (work done, spinning threads included).
+// CONV_LAYERS_CLOCK=cpu for process CPU time instead (work done, spinning threads included), and
+// CONV_LAYERS_ONLY=text to run only the layers whose names contain it.
 #include <cblas.h>
 
 #include <time.h>
@@ -153,6 +154,11 @@ int main(int argc, char **argv) {
       {"resnet l4 128->128 3x3 1", 128, 128, 3, 1, 1, 1},
       {"resnet l2 shortcut 1x1/2 7", 16, 32, 1, 2, 0, 7},
   };
-  for (const ConvCase &c : cases) run_case(c, 128, repeats, column_budget);
+  const char *only = std::getenv("CONV_LAYERS_ONLY");  // a part of the names to run, for perf
+  for (const ConvCase &c : cases) {
+    if (!only || std::string(c.name).find(only) != std::string::npos) {
+      run_case(c, 128, repeats, column_budget);
+    }
+  }
   return 0;
 }

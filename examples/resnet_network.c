@@ -71,7 +71,7 @@ nnstate_status resnet18_build(nnstate_network *net, int64_t in_channels, int64_t
   for (layer = 1; layer <= 4; ++layer) {
     const int64_t out = width << (layer - 1);
     for (block = 0; block < 2; ++block) {
-      char prefix[32];
+      char prefix[48]; /* "layer" and two int64s: never truncated */
       const int64_t stride = layer > 1 && block == 0 ? 2 : 1;
       snprintf(prefix, sizeof prefix, "layer%lld.%lld", (long long)layer, (long long)block);
       TRY(basic_block(net, prefix, node, channels, out, stride, &node));

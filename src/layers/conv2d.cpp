@@ -110,23 +110,33 @@ Conv2d::Lowering Conv2d::lowering(const Shape &input) const {
   l.taps = active_taps(l.g);
   l.trimmed = trims_taps(l.g, l.taps);
   if (l.trimmed) l.g = trim_to_active_taps(l.g, l.taps);
+  // Tap (i, j) of the one output reads input (i, j): the columns are the sample's values.
+  const WindowGeometry &g = l.g;
+  l.whole_input = g.oh == 1 && g.ow == 1 && g.kh == g.h && g.kw == g.w && g.ph == 0 && g.pw == 0 &&
+                  (g.dh == 1 || g.kh == 1) && (g.dw == 1 || g.kw == 1);
   return l;
 }
 
 // The kernel [out_c, in_c / groups, kh, kw] as rows of kh * kw taps, and the trimmed one as rows
-// of the rectangle's taps: the same (row, tap) in both.
+// of the rectangle's taps: the same (row, tap) in both. Both run once per step over the whole
+// kernel (on 1x1 planes a 3x3 kernel's centre taps alone): plain pointer loops, the single-tap
+// case a strided copy (the index arithmetic of the nested loops cost as much as the GEMMs).
 const float *Conv2d::gemm_weight(const Lowering &l) {
   if (!l.trimmed) return weight_.data();
   const Conv2dConfig &c = config_;
   const int64_t rows = c.out_channels * (c.in_channels / c.groups);
-  const int64_t kh = c.kernel_size.h, kw = c.kernel_size.w, th = l.g.kh, tw = l.g.kw;
+  const int64_t kw = c.kernel_size.w, taps = c.kernel_size.h * kw, th = l.g.kh, tw = l.g.kw;
   trimmed_weight_.resize(Shape{rows, th * tw});
+  const float *first = weight_.data() + l.taps.i_lo * kw + l.taps.j_lo;  // row 0's first tap
+  float *out = trimmed_weight_.data();
+  if (th * tw == 1) {
+    for (int64_t r = 0; r < rows; ++r) out[r] = first[r * taps];
+    return out;
+  }
   for (int64_t r = 0; r < rows; ++r) {
+    const float *row = first + r * taps;
     for (int64_t i = 0; i < th; ++i) {
-      for (int64_t j = 0; j < tw; ++j) {
-        trimmed_weight_[(r * th + i) * tw + j] =
-            weight_[(r * kh + l.taps.i_lo + i) * kw + l.taps.j_lo + j];
-      }
+      for (int64_t j = 0; j < tw; ++j) *out++ = row[i * kw + j];
     }
   }
   return trimmed_weight_.data();
@@ -135,14 +145,18 @@ const float *Conv2d::gemm_weight(const Lowering &l) {
 void Conv2d::expand_trimmed_grad(const Lowering &l, const float *trimmed) {
   const Conv2dConfig &c = config_;
   const int64_t rows = c.out_channels * (c.in_channels / c.groups);
-  const int64_t kh = c.kernel_size.h, kw = c.kernel_size.w, th = l.g.kh, tw = l.g.kw;
+  const int64_t kw = c.kernel_size.w, taps = c.kernel_size.h * kw, th = l.g.kh, tw = l.g.kw;
   float *grad = weight_grad_.data();
   std::fill(grad, grad + weight_grad_.numel(), 0.0f);
+  float *first = grad + l.taps.i_lo * kw + l.taps.j_lo;
+  if (th * tw == 1) {
+    for (int64_t r = 0; r < rows; ++r) first[r * taps] = trimmed[r];
+    return;
+  }
   for (int64_t r = 0; r < rows; ++r) {
+    float *row = first + r * taps;
     for (int64_t i = 0; i < th; ++i) {
-      for (int64_t j = 0; j < tw; ++j) {
-        grad[(r * kh + l.taps.i_lo + i) * kw + l.taps.j_lo + j] = trimmed[(r * th + i) * tw + j];
-      }
+      for (int64_t j = 0; j < tw; ++j) row[i * kw + j] = *trimmed++;
     }
   }
 }
@@ -160,7 +174,9 @@ BatchSplit Conv2d::prepare(const Lowering &l, bool backward, bool product) {
   const WindowGeometry &g = l.g;
   const int64_t rows = g.col_rows(), plane = g.oh * g.ow, out_c = config_.out_channels;
   const Shape slot_grad = l.trimmed ? Shape{out_c, rows / config_.groups} : weight_grad_.shape();
-  const BatchSplit split = split_batch(g.n, chunk_samples(g), layer_threads());
+  // A whole-input lowering needs no columns: one chunk per slot.
+  const int64_t chunk = l.whole_input ? g.n : chunk_samples(g);
+  const BatchSplit split = split_batch(g.n, chunk, layer_threads());
   if (split.chunk * plane > INT_MAX) {
     fail(NNSTATE_ERR_INVALID_ARGUMENT, describe() + ": output height * width = " +
                                            std::to_string(plane) + " exceeds 2^31 - 1 (BLAS)");
@@ -170,7 +186,7 @@ BatchSplit Conv2d::prepare(const Lowering &l, bool backward, bool product) {
   }
   for (int64_t s = 0; s < split.slots; ++s) {
     Slot &slot = slots_[static_cast<size_t>(s)];
-    slot.col.resize(Shape{rows, split.chunk * plane});
+    if (!l.whole_input) slot.col.resize(Shape{rows, split.chunk * plane});
     if (product) slot.product.resize(Shape{out_c, split.chunk * plane});
     if (!backward) slot.col_holds_input = false;
     if (backward && (s > 0 || l.trimmed)) slot.weight_grad.resize(slot_grad);
@@ -193,9 +209,13 @@ void Conv2d::lower_chunk(const WindowGeometry &g, const float *input, int64_t st
 void Conv2d::forward(const Tensor &input, Tensor &output, const RunContext &) {
   const Lowering l = lowering(input.shape());
   const float *weight = gemm_weight(l);
-  const BatchSplit split = prepare(l, false, l.g.oh * l.g.ow < kInPlaceMinPlane);
+  const BatchSplit split = prepare(l, false, !l.whole_input && l.g.oh * l.g.ow < kInPlaceMinPlane);
   run_slots_of(split.slots, [&](int64_t s) {
-    forward_slot(l.g, split, s, weight, input.data(), output.data());
+    if (l.whole_input) {
+      whole_input_forward_slot(l.g, split, s, weight, input.data(), output.data());
+    } else {
+      forward_slot(l.g, split, s, weight, input.data(), output.data());
+    }
   });
 }
 
@@ -231,11 +251,15 @@ void Conv2d::backward(const Tensor &input, const Tensor &, const Tensor &grad_ou
                       Tensor *grad_input) {
   const Lowering l = lowering(input.shape());
   const float *weight = gemm_weight(l);
-  const BatchSplit split =
-      prepare(l, true, l.g.oh * l.g.ow < kInPlaceMinPlane || grad_input != nullptr);
+  const BatchSplit split = prepare(
+      l, true, !l.whole_input && (l.g.oh * l.g.ow < kInPlaceMinPlane || grad_input != nullptr));
   float *dx = grad_input ? grad_input->data() : nullptr;
   run_slots_of(split.slots, [&](int64_t s) {
-    backward_slot(l, split, s, weight, input.data(), grad_output.data(), dx);
+    if (l.whole_input) {
+      whole_input_backward_slot(l, split, s, weight, input.data(), grad_output.data(), dx);
+    } else {
+      backward_slot(l, split, s, weight, input.data(), grad_output.data(), dx);
+    }
   });
   // The slots' partial sums, added in slot order: the same bits whichever thread ran a slot.
   Tensor &total = l.trimmed ? slots_[0].weight_grad : weight_grad_;
@@ -290,6 +314,32 @@ void Conv2d::backward_slot(const Lowering &l, const BatchSplit &split, int64_t s
     sub.n = shape.count;
     col2im(sub, slot.col.data(), grad_input + start * g.c * g.h * g.w);
   }
+}
+
+void Conv2d::whole_input_forward_slot(const WindowGeometry &g, const BatchSplit &split, int64_t s,
+                                      const float *weight, const float *input, float *output) {
+  const int64_t start = split.start(split.first_chunk(s));
+  const int64_t end = std::min(g.n, split.start(split.first_chunk(s + 1)));
+  const float *bias = config_.bias ? bias_.data() : nullptr;
+  whole_input_forward(gemm_shape(g, end - start), weight, input + start * g.col_rows(), bias,
+                      output + start * config_.out_channels);
+}
+
+void Conv2d::whole_input_backward_slot(const Lowering &l, const BatchSplit &split, int64_t s,
+                                       const float *weight, const float *input,
+                                       const float *grad_output, float *grad_input) {
+  const WindowGeometry &g = l.g;
+  Slot &slot = slots_[static_cast<size_t>(s)];
+  const int64_t start = split.start(split.first_chunk(s));
+  const int64_t end = std::min(g.n, split.start(split.first_chunk(s + 1)));
+  const ConvGemmShape shape = gemm_shape(g, end - start);
+  const float *x = input + start * g.col_rows();
+  const float *dy = grad_output + start * config_.out_channels;
+  float *weight_grad = s == 0 && !l.trimmed ? weight_grad_.data() : slot.weight_grad.data();
+  std::fill(slot.bias_sums.begin(), slot.bias_sums.end(), 0.0);
+  double *bias_sums = config_.bias ? slot.bias_sums.data() : nullptr;
+  whole_input_weight_grad(shape, dy, x, weight_grad, bias_sums);
+  if (grad_input) whole_input_input_grad(shape, weight, dy, grad_input + start * g.col_rows());
 }
 
 StateTensors<Conv2d> Conv2d::tensors(const Conv2dConfig &c) {

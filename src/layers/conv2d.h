@@ -63,10 +63,13 @@ class Conv2d final : public Layer {
   // padding (a 3x3 kernel on a 1x1 plane, say), the geometry of its active taps alone
   // (im2col.h). Then the columns and the GEMMs lose those all-zero rows (8 of 9 on a 1x1 plane)
   // and the GEMMs take the active taps' weights, gathered into trimmed_weight_.
+  // `whole_input`: g's window covers each sample's input exactly once (conv_gemm.h), so
+  // nothing is lowered: the GEMMs read the input as it is.
   struct Lowering {
     WindowGeometry g;
     TapRectangle taps;
     bool trimmed = false;
+    bool whole_input = false;
   };
   Lowering lowering(const Shape &input) const;
   // The weight matrix the GEMMs of `l` multiply by: weight_, or its active taps (refreshed).
@@ -99,6 +102,12 @@ class Conv2d final : public Layer {
                     const float *weight, const float *input, float *output);
   void backward_slot(const Lowering &l, const BatchSplit &split, int64_t s, const float *weight,
                      const float *input, const float *grad_output, float *grad_input);
+  // The same for a whole-input lowering: one GEMM per group over the slot's samples.
+  void whole_input_forward_slot(const WindowGeometry &g, const BatchSplit &split, int64_t s,
+                                const float *weight, const float *input, float *output);
+  void whole_input_backward_slot(const Lowering &l, const BatchSplit &split, int64_t s,
+                                 const float *weight, const float *input, const float *grad_output,
+                                 float *grad_input);
 
   Conv2dConfig config_;
   Tensor weight_, weight_grad_;

@@ -120,4 +120,52 @@ void conv_column_grad_from_product(const ConvGemmShape &s, const float *weight,
   }
 }
 
+// In all three, the batch is the GEMM's row count M and a group's slice of X, dY or dX is a
+// column range of a row-major matrix (leading dimension rows or out_c).
+void whole_input_forward(const ConvGemmShape &s, const float *weight, const float *input,
+                         const float *bias, float *out) {
+  const int64_t rows = s.groups * s.group_rows, out_c = s.out_channels();
+  for (int64_t g = 0; g < s.groups; ++g) {
+    // out_g[count, group_out] = X_g[count, group_rows] * W_g^T[group_rows, group_out]
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blas_int(s.count), blas_int(s.group_out),
+                blas_int(s.group_rows), 1.0f, input + g * s.group_rows, blas_int(rows),
+                weight + g * s.group_out * s.group_rows, blas_int(s.group_rows), 0.0f,
+                out + g * s.group_out, blas_int(out_c));
+  }
+  if (!bias) return;
+  for (int64_t n = 0; n < s.count; ++n) {
+    float *sample = out + n * out_c;
+    for (int64_t oc = 0; oc < out_c; ++oc) sample[oc] = sample[oc] + bias[oc];
+  }
+}
+
+void whole_input_weight_grad(const ConvGemmShape &s, const float *dy, const float *input,
+                             float *weight_grad, double *bias_sums) {
+  const int64_t rows = s.groups * s.group_rows, out_c = s.out_channels();
+  for (int64_t g = 0; g < s.groups; ++g) {
+    // dW_g[group_out, group_rows] = dY_g^T[group_out, count] * X_g[count, group_rows]
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, blas_int(s.group_out),
+                blas_int(s.group_rows), blas_int(s.count), 1.0f, dy + g * s.group_out,
+                blas_int(out_c), input + g * s.group_rows, blas_int(rows), 0.0f,
+                weight_grad + g * s.group_out * s.group_rows, blas_int(s.group_rows));
+  }
+  if (!bias_sums) return;
+  for (int64_t n = 0; n < s.count; ++n) {
+    const float *sample = dy + n * out_c;
+    for (int64_t oc = 0; oc < out_c; ++oc) bias_sums[oc] += static_cast<double>(sample[oc]);
+  }
+}
+
+void whole_input_input_grad(const ConvGemmShape &s, const float *weight, const float *dy,
+                            float *grad_input) {
+  const int64_t rows = s.groups * s.group_rows, out_c = s.out_channels();
+  for (int64_t g = 0; g < s.groups; ++g) {
+    // dX_g[count, group_rows] = dY_g[count, group_out] * W_g[group_out, group_rows]
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blas_int(s.count),
+                blas_int(s.group_rows), blas_int(s.group_out), 1.0f, dy + g * s.group_out,
+                blas_int(out_c), weight + g * s.group_out * s.group_rows, blas_int(s.group_rows),
+                0.0f, grad_input + g * s.group_rows, blas_int(rows));
+  }
+}
+
 }  // namespace nnstate

@@ -43,4 +43,17 @@ void conv_weight_grad_from_product(const ConvGemmShape &s, const float *product,
 void conv_column_grad_from_product(const ConvGemmShape &s, const float *weight,
                                    const float *product, float *col);
 
+// A window that covers each sample's whole input once (a 1x1 output, no padding left after
+// trimming: im2col.h): a sample's columns are the sample itself, so col = X^T for the inputs
+// X [count, rows] and the layer is Linear's three GEMMs, with no lowering and no transposes.
+// `s.plane` is 1. out[count, out_c] = X W^T + bias (bias may be null).
+void whole_input_forward(const ConvGemmShape &s, const float *weight, const float *input,
+                         const float *bias, float *out);
+// dW = dY^T X over the chunk, overwritten; bias_sums[oc] += the sum of dY's column oc.
+void whole_input_weight_grad(const ConvGemmShape &s, const float *dy, const float *input,
+                             float *weight_grad, double *bias_sums);
+// dX[count, rows] = dY W, overwritten.
+void whole_input_input_grad(const ConvGemmShape &s, const float *weight, const float *dy,
+                            float *grad_input);
+
 }  // namespace nnstate

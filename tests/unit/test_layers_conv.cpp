@@ -53,21 +53,20 @@ int64_t extent(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d) {
   return (in + 2 * p - d * (k - 1) - 1) / s + 1;
 }
 
-// The definition of a grouped, strided, padded, dilated convolution, in double.
-Tensor reference_conv(const Tensor &x, const Tensor &w, const Tensor *b,
-                      const LayerConfig &config) {
+// Every product of the definition of a grouped, strided, padded, dilated convolution: f(input
+// index, weight index, output index, output channel) for each term that reads the input.
+template <class F>
+void for_each_conv_term(const Shape &input, const LayerConfig &config, F &&f) {
   const Conv2dConfig &c = config.as<Conv2dConfig>();
-  const int64_t n = x.shape()[0], ch = x.shape()[1], h = x.shape()[2], wd = x.shape()[3];
+  const int64_t n = input[0], ch = input[1], h = input[2], wd = input[3];
   const int64_t oc = c.out_channels, kh = c.kernel_size.h, kw = c.kernel_size.w;
   const int64_t oh = extent(h, kh, c.stride.h, c.padding.h, c.dilation.h);
   const int64_t ow = extent(wd, kw, c.stride.w, c.padding.w, c.dilation.w);
   const int64_t group_in = ch / c.groups, group_out = oc / c.groups;
-  Tensor y(Shape{n, oc, oh, ow});
   for (int64_t s = 0; s < n; ++s) {
     for (int64_t o = 0; o < oc; ++o) {
       for (int64_t yy = 0; yy < oh; ++yy) {
         for (int64_t xx = 0; xx < ow; ++xx) {
-          double acc = b ? (*b)[o] : 0.0;
           const int64_t g = o / group_out;
           for (int64_t ic = 0; ic < group_in; ++ic) {
             for (int64_t i = 0; i < kh; ++i) {
@@ -75,17 +74,60 @@ Tensor reference_conv(const Tensor &x, const Tensor &w, const Tensor *b,
                 const int64_t iy = yy * c.stride.h - c.padding.h + i * c.dilation.h;
                 const int64_t ix = xx * c.stride.w - c.padding.w + j * c.dilation.w;
                 if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
-                acc += static_cast<double>(x[((s * ch + g * group_in + ic) * h + iy) * wd + ix]) *
-                       w[((o * group_in + ic) * kh + i) * kw + j];
+                f(((s * ch + g * group_in + ic) * h + iy) * wd + ix,
+                  ((o * group_in + ic) * kh + i) * kw + j, ((s * oc + o) * oh + yy) * ow + xx, o);
               }
             }
           }
-          y[((s * oc + o) * oh + yy) * ow + xx] = static_cast<float>(acc);
         }
       }
     }
   }
-  return y;
+}
+
+Shape reference_output_shape(const Shape &input, const LayerConfig &config) {
+  const Conv2dConfig &c = config.as<Conv2dConfig>();
+  return Shape{input[0], c.out_channels,
+               extent(input[2], c.kernel_size.h, c.stride.h, c.padding.h, c.dilation.h),
+               extent(input[3], c.kernel_size.w, c.stride.w, c.padding.w, c.dilation.w)};
+}
+
+Tensor to_float(const std::vector<double> &values, const Shape &shape) {
+  Tensor t(shape);
+  for (int64_t i = 0; i < t.numel(); ++i) t[i] = static_cast<float>(values[static_cast<size_t>(i)]);
+  return t;
+}
+
+// The convolution by its definition, in double.
+Tensor reference_conv(const Tensor &x, const Tensor &w, const Tensor *b,
+                      const LayerConfig &config) {
+  const Shape out = reference_output_shape(x.shape(), config);
+  std::vector<double> y(static_cast<size_t>(out.numel()));
+  for (int64_t k = 0; k < out.numel(); ++k)
+    y[static_cast<size_t>(k)] = b ? (*b)[k / (out[2] * out[3]) % out[1]] : 0.0;
+  for_each_conv_term(x.shape(), config, [&](int64_t xi, int64_t wi, int64_t yi, int64_t) {
+    y[static_cast<size_t>(yi)] += static_cast<double>(x[xi]) * w[wi];
+  });
+  return to_float(y, out);
+}
+
+// Its adjoint, in double: the gradients of sum(y * dy) by input, weight and bias.
+struct ConvGradients {
+  Tensor dx, dw, db;
+};
+ConvGradients reference_conv_backward(const Tensor &x, const Tensor &w, const Tensor &dy,
+                                      const LayerConfig &config) {
+  std::vector<double> dx(static_cast<size_t>(x.numel())), dw(static_cast<size_t>(w.numel())),
+      db(static_cast<size_t>(config.as<Conv2dConfig>().out_channels));
+  for_each_conv_term(x.shape(), config, [&](int64_t xi, int64_t wi, int64_t yi, int64_t) {
+    dx[static_cast<size_t>(xi)] += static_cast<double>(dy[yi]) * w[wi];
+    dw[static_cast<size_t>(wi)] += static_cast<double>(dy[yi]) * x[xi];
+  });
+  const Shape &out = dy.shape();
+  for (int64_t k = 0; k < out.numel(); ++k)
+    db[static_cast<size_t>(k / (out[2] * out[3]) % out[1])] += dy[k];
+  return {to_float(dx, x.shape()), to_float(dw, w.shape()),
+          to_float(db, Shape{static_cast<int64_t>(db.size())})};
 }
 
 // Max pooling by its definition: -inf padding, first maximum in row-major order.
@@ -143,14 +185,14 @@ std::string error_of(const std::function<void()> &f) {
   return "";
 }
 
-}  // namespace
+// Layers and inputs that take each of Conv2d's paths.
+struct ConvCase {
+  LayerConfig config;
+  Shape input;
+};
 
-TEST_CASE("Conv2d forward equals the direct 7-loop convolution") {
-  struct Case {
-    LayerConfig config;
-    Shape input;
-  };
-  const std::vector<Case> cases = {
+std::vector<ConvCase> conv_cases() {
+  return {
       {conv(3, 4, {3, 2}, {2, 1}, {1, 1}), Shape{2, 3, 7, 6}},
       {conv(3, 5, {3, 3}, {2, 2}, {1, 1}), Shape{3, 3, 8, 9}},
       {conv(4, 6, {3, 3}, {2, 1}, {1, 2}, {2, 1}, 2), Shape{2, 4, 9, 7}},
@@ -165,10 +207,21 @@ TEST_CASE("Conv2d forward equals the direct 7-loop convolution") {
       {conv(3, 4, {3, 3}, {1, 1}, {1, 1}), Shape{3, 3, 1, 1}},             // the centre tap alone
       {conv(4, 6, {3, 3}, {2, 2}, {1, 1}, {1, 1}, 2), Shape{2, 4, 2, 2}},  // 4 taps, grouped
       {conv(2, 3, {3, 3}, {1, 1}, {2, 2}, {2, 2}, 1, false), Shape{2, 2, 1, 3}},  // one row
+      // Windows over the whole input, so no lowering (conv_gemm.h): the kernel the input's size,
+      // grouped without bias, and a dilated kernel that skips rows (lowered as before).
+      {conv(3, 4, {3, 2}, {1, 1}, {0, 0}), Shape{3, 3, 3, 2}},
+      {conv(4, 6, {2, 2}, {3, 3}, {0, 0}, {1, 1}, 2, false), Shape{3, 4, 2, 2}},
+      {conv(2, 3, {2, 2}, {1, 1}, {0, 0}, {2, 2}), Shape{2, 2, 3, 3}},
       // Output planes of at least kInPlaceMinPlane: GEMMs per sample in place (conv_gemm.h).
       {conv(3, 4, {3, 3}, {1, 1}, {1, 1}), Shape{3, 3, 9, 8}},
       {conv(4, 6, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 2, false), Shape{2, 4, 8, 9}},
   };
+}
+
+}  // namespace
+
+TEST_CASE("Conv2d forward equals the direct 7-loop convolution") {
+  const std::vector<ConvCase> cases = conv_cases();
   for (size_t k = 0; k < cases.size(); ++k) {
     INFO("case " << k);
     Rng rng(3, RngStream::init);
@@ -179,6 +232,29 @@ TEST_CASE("Conv2d forward equals the direct 7-loop convolution") {
     const Tensor y = run_forward(*layer, x, true);
     check_close(y, reference_conv(x, *state.find("weight"), state.find("bias"), cases[k].config),
                 1e-5f);
+  }
+}
+
+// Tighter than finite differences: a gradient 1% off passes those, not this.
+TEST_CASE("Conv2d backward equals the adjoint of the direct convolution") {
+  const std::vector<ConvCase> cases = conv_cases();
+  for (size_t k = 0; k < cases.size(); ++k) {
+    INFO("case " << k);
+    Rng rng(4, RngStream::init);
+    std::unique_ptr<Layer> layer = make_layer(cases[k].config, &rng);
+    TensorCollector state;
+    layer->visit_tensors("", state);
+    const Tensor x = test_tensor(cases[k].input, 31 + static_cast<uint32_t>(k));
+    const Tensor y = run_forward(*layer, x, true);
+    const Tensor dy = test_tensor(y.shape(), 51 + static_cast<uint32_t>(k));
+    Tensor dx(x.shape());
+    layer->backward(x, y, dy, &dx);
+    const ConvGradients expected =
+        reference_conv_backward(x, *state.find("weight"), dy, cases[k].config);
+    check_close(dx, expected.dx, 1e-5f);
+    check_close(*state.grad("weight"), expected.dw, 1e-5f);
+    if (cases[k].config.as<Conv2dConfig>().bias)
+      check_close(*state.grad("bias"), expected.db, 1e-5f);
   }
 }
 
@@ -203,6 +279,11 @@ TEST_CASE("Conv2d gradients match finite differences") {
                          true);
   check_config_gradients(conv(4, 6, {3, 3}, {2, 2}, {1, 1}, {1, 1}, 2),
                          test_tensor(Shape{2, 4, 2, 2}, 7), true);
+  // A kernel the input's size: the GEMMs read the input unlowered.
+  check_config_gradients(conv(3, 4, {3, 2}, {1, 1}, {0, 0}), test_tensor(Shape{3, 3, 3, 2}, 8),
+                         true);
+  check_config_gradients(conv(4, 6, {2, 2}, {1, 1}, {0, 0}, {1, 1}, 2, false),
+                         test_tensor(Shape{2, 4, 2, 2}, 9), true);
 }
 
 TEST_CASE("Conv2d without its padding-only taps: zero gradient there, the same over chunks") {

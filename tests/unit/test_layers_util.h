@@ -32,6 +32,12 @@ struct TensorCollector : StateVisitor {
     }
     return nullptr;
   }
+  Tensor *grad(const std::string &name) const {
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == name) return grads[i];
+    }
+    return nullptr;
+  }
 };
 
 inline LayerConfig kind_config(LayerKind kind) {
