@@ -51,23 +51,25 @@ Shape AdaptiveAvgPool2d::output_shape(const Shape &input) const {
   return Shape{input[0], input[1], output_size_.h, output_size_.w};
 }
 
+// Windows depend on the output position only: computed once per position, not per plane (their
+// 128-bit divisions took 2% of a ResNet step, 16k planes of one element each). Each output, and
+// each input gradient's sum in (y, x) order, is the same whatever the loop order.
 void AdaptiveAvgPool2d::forward(const Tensor &input, Tensor &output, const RunContext &) {
   const Shape &s = input.shape();
   const int64_t h = s[2], w = s[3], oh = output_size_.h, ow = output_size_.w;
   const int64_t planes = s[0] * s[1];
-  for (int64_t p = 0; p < planes; ++p) {
-    const float *src = input.data() + p * h * w;
-    float *dst = output.data() + p * oh * ow;
-    for (int64_t y = 0; y < oh; ++y) {
-      const Window rows = window(y, oh, h);
-      for (int64_t x = 0; x < ow; ++x) {
-        const Window cols = window(x, ow, w);
+  for (int64_t y = 0; y < oh; ++y) {
+    const Window rows = window(y, oh, h);
+    for (int64_t x = 0; x < ow; ++x) {
+      const Window cols = window(x, ow, w);
+      const double count = static_cast<double>((rows.hi - rows.lo) * (cols.hi - cols.lo));
+      for (int64_t p = 0; p < planes; ++p) {
+        const float *src = input.data() + p * h * w;
         double sum = 0.0;  // each window row is contiguous: global pooling sums whole rows
         for (int64_t i = rows.lo; i < rows.hi; ++i) {
           sum += sum_of(src + i * w + cols.lo, cols.hi - cols.lo);
         }
-        const double count = static_cast<double>((rows.hi - rows.lo) * (cols.hi - cols.lo));
-        dst[y * ow + x] = static_cast<float>(sum / count);
+        output.data()[(p * oh + y) * ow + x] = static_cast<float>(sum / count);
       }
     }
   }
@@ -80,15 +82,14 @@ void AdaptiveAvgPool2d::backward(const Tensor &input, const Tensor &, const Tens
   const int64_t h = s[2], w = s[3], oh = output_size_.h, ow = output_size_.w;
   const int64_t planes = s[0] * s[1];
   grad_input->zero();
-  for (int64_t p = 0; p < planes; ++p) {
-    const float *dy = grad_output.data() + p * oh * ow;
-    float *dx = grad_input->data() + p * h * w;
-    for (int64_t y = 0; y < oh; ++y) {
-      const Window rows = window(y, oh, h);
-      for (int64_t x = 0; x < ow; ++x) {
-        const Window cols = window(x, ow, w);
-        const double count = static_cast<double>((rows.hi - rows.lo) * (cols.hi - cols.lo));
-        const float share = static_cast<float>(dy[y * ow + x] / count);
+  for (int64_t y = 0; y < oh; ++y) {
+    const Window rows = window(y, oh, h);
+    for (int64_t x = 0; x < ow; ++x) {
+      const Window cols = window(x, ow, w);
+      const double count = static_cast<double>((rows.hi - rows.lo) * (cols.hi - cols.lo));
+      for (int64_t p = 0; p < planes; ++p) {
+        const float share = static_cast<float>(grad_output.data()[(p * oh + y) * ow + x] / count);
+        float *dx = grad_input->data() + p * h * w;
         for (int64_t i = rows.lo; i < rows.hi; ++i) {
           for (int64_t j = cols.lo; j < cols.hi; ++j) dx[i * w + j] += share;
         }
