@@ -175,11 +175,49 @@ inline __attribute__((always_inline)) void lower_to_2x2(const WindowGeometry &g,
   }
 }
 
-NNSTATE_VECTOR_CLONES void im2col_by_table(const WindowGeometry &g, const TapTable &t,
-                                           const float *input, float *col) {
+bool all_taps_shifted(const TapTable &t) {
+  return std::all_of(t.shifted, t.shifted + t.taps, [](bool shifted) { return shifted; });
+}
+
+// im2col when every tap reads its block shifted (stride 1, output rows as wide as the input's:
+// a ResNet's 3x3 layers on 7x7 and 4x4 planes), a sample and channel at a time: the plane is
+// copied between zero margins, so each tap's block is one masked copy of all its elements that
+// never reads outside the buffer, with no fills before and after the kept run (each of those
+// was a memset call for a few floats; the masks still clear padding and wrapped-around columns).
+inline __attribute__((always_inline)) void lower_shifted(const WindowGeometry &g, const TapTable &t,
+                                                         const float *input, float *col) {
+  const int64_t plane = g.h * g.w, cols = g.col_cols(), size = t.size;
+  // Reads of tap blocks run from shift to shift + size - 1, inside (-size, plane + size).
+  float buffer[kTapTableMaxOutputs + kTapTableMax + kTapTableMaxOutputs];
+  float *centre = buffer + size;
+  for (int64_t e = 0; e < size; ++e) centre[e - size] = centre[plane + e] = 0.0f;
+  for (int64_t n = 0; n < g.n; ++n) {
+    for (int64_t c = 0; c < g.c; ++c) {
+      const float *src = input + (n * g.c + c) * plane;
+      for (int64_t e = 0; e < plane; ++e) centre[e] = src[e];
+      for (int64_t tap = 0; tap < t.taps; ++tap) {
+        const float *from = centre + t.shift[tap];
+        const uint32_t *keep = t.keep + tap * size;
+        float *dst = col + (c * t.taps + tap) * cols + n * size;
+        for (int64_t e = 0; e < size; ++e) dst[e] = masked(from[e], keep[e]);
+      }
+    }
+  }
+}
+
+// Blocks are a few dozen floats: keep GCC from turning their copies into library calls.
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
+NNSTATE_VECTOR_CLONES void
+im2col_by_table(const WindowGeometry &g, const TapTable &t, const float *input, float *col) {
   const int64_t plane = g.h * g.w, cols = g.col_cols();
   if (tiny_planes(g) && t.size == kTinyPlane) {
     lower_to_2x2(g, t, input, col);
+    return;
+  }
+  if (t.size > kFewLowered && all_taps_shifted(t)) {
+    lower_shifted(g, t, input, col);
     return;
   }
   for (int64_t c = 0; c < g.c; ++c) {

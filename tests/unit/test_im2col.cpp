@@ -64,6 +64,9 @@ TEST_CASE("im2col and col2im equal their definition on small and large output pl
       geometry(2, 2, 6, 6, {3, 3}, {1, 1}, {0, 0}, {1, 1}),  // narrower rows: gathers both ways
       geometry(2, 3, 2, 2, {3, 3}, {1, 1}, {1, 1}, {1, 1}),  // 2x2, across the samples
       geometry(3, 2, 4, 4, {3, 3}, {1, 1}, {1, 1}, {1, 1}),  // 4x4: masked adds both ways
+      // Shifted taps whose reads reach furthest into the zero margins (lower_shifted).
+      geometry(2, 2, 3, 3, {5, 5}, {1, 1}, {2, 2}, {1, 1}),
+      geometry(2, 1, 1, 8, {1, 3}, {1, 1}, {0, 1}, {1, 1}),
       geometry(2, 2, 3, 3, {2, 2}, {1, 1}, {0, 0}, {1, 1}),  // 3x3 to 2x2
       geometry(3, 2, 1, 3, {3, 3}, {1, 1}, {1, 1}, {1, 1}),  // tiny planes: col2im per sample
       geometry(2, 3, 1, 1, {2, 2}, {1, 1}, {1, 1}, {1, 1}),  // 1x1 to 2x2: shuffles of one float
