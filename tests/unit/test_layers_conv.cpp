@@ -218,19 +218,33 @@ std::vector<ConvCase> conv_cases() {
   };
 }
 
+// A case's layer, initialised from `seed`, after a forward pass over a test input from
+// `input_seed`.
+struct ConvRun {
+  std::unique_ptr<Layer> layer;
+  TensorCollector state;
+  Tensor x, y;
+};
+
+ConvRun run_case(const ConvCase &c, uint64_t seed, uint32_t input_seed) {
+  ConvRun r;
+  Rng rng(seed, RngStream::init);
+  r.layer = make_layer(c.config, &rng);
+  r.layer->visit_tensors("", r.state);
+  r.x = test_tensor(c.input, input_seed);
+  r.y = run_forward(*r.layer, r.x, true);
+  return r;
+}
+
 }  // namespace
 
 TEST_CASE("Conv2d forward equals the direct 7-loop convolution") {
   const std::vector<ConvCase> cases = conv_cases();
   for (size_t k = 0; k < cases.size(); ++k) {
     INFO("case " << k);
-    Rng rng(3, RngStream::init);
-    std::unique_ptr<Layer> layer = make_layer(cases[k].config, &rng);
-    TensorCollector state;
-    layer->visit_tensors("", state);
-    const Tensor x = test_tensor(cases[k].input, 11 + static_cast<uint32_t>(k));
-    const Tensor y = run_forward(*layer, x, true);
-    check_close(y, reference_conv(x, *state.find("weight"), state.find("bias"), cases[k].config),
+    const ConvRun r = run_case(cases[k], 3, 11 + static_cast<uint32_t>(k));
+    check_close(r.y,
+                reference_conv(r.x, *r.state.find("weight"), r.state.find("bias"), cases[k].config),
                 1e-5f);
   }
 }
@@ -240,21 +254,17 @@ TEST_CASE("Conv2d backward equals the adjoint of the direct convolution") {
   const std::vector<ConvCase> cases = conv_cases();
   for (size_t k = 0; k < cases.size(); ++k) {
     INFO("case " << k);
-    Rng rng(4, RngStream::init);
-    std::unique_ptr<Layer> layer = make_layer(cases[k].config, &rng);
-    TensorCollector state;
-    layer->visit_tensors("", state);
-    const Tensor x = test_tensor(cases[k].input, 31 + static_cast<uint32_t>(k));
-    const Tensor y = run_forward(*layer, x, true);
-    const Tensor dy = test_tensor(y.shape(), 51 + static_cast<uint32_t>(k));
-    Tensor dx(x.shape());
-    layer->backward(x, y, dy, &dx);
+    ConvRun r = run_case(cases[k], 4, 31 + static_cast<uint32_t>(k));
+    const Tensor dy = test_tensor(r.y.shape(), 51 + static_cast<uint32_t>(k));
+    Tensor dx(r.x.shape());
+    r.layer->backward(r.x, r.y, dy, &dx);
     const ConvGradients expected =
-        reference_conv_backward(x, *state.find("weight"), dy, cases[k].config);
+        reference_conv_backward(r.x, *r.state.find("weight"), dy, cases[k].config);
     check_close(dx, expected.dx, 1e-5f);
-    check_close(*state.grad("weight"), expected.dw, 1e-5f);
-    if (cases[k].config.as<Conv2dConfig>().bias)
-      check_close(*state.grad("bias"), expected.db, 1e-5f);
+    check_close(*r.state.grad("weight"), expected.dw, 1e-5f);
+    if (cases[k].config.as<Conv2dConfig>().bias) {
+      check_close(*r.state.grad("bias"), expected.db, 1e-5f);
+    }
   }
 }
 
