@@ -110,10 +110,12 @@ Conv2d::Lowering Conv2d::lowering(const Shape &input) const {
   l.taps = active_taps(l.g);
   l.trimmed = trims_taps(l.g, l.taps);
   if (l.trimmed) l.g = trim_to_active_taps(l.g, l.taps);
-  // Tap (i, j) of the one output reads input (i, j): the columns are the sample's values.
+  // Tap (i, j) of the one output reads input (i, j): the columns are the sample's values. The
+  // sample's size c h w (an input tensor's, so no int64 overflow) is then a BLAS leading
+  // dimension: at most 2^31 - 1 (larger samples take the lowered path, whose GEMMs take groups).
   const WindowGeometry &g = l.g;
   l.whole_input = g.oh == 1 && g.ow == 1 && g.kh == g.h && g.kw == g.w && g.ph == 0 && g.pw == 0 &&
-                  (g.dh == 1 || g.kh == 1) && (g.dw == 1 || g.kw == 1);
+                  (g.dh == 1 || g.kh == 1) && (g.dw == 1 || g.kw == 1) && g.col_rows() <= INT_MAX;
   return l;
 }
 
