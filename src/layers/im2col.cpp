@@ -180,21 +180,38 @@ bool all_taps_shifted(const TapTable &t) {
 }
 
 // im2col when every tap reads its block shifted (stride 1, output rows as wide as the input's:
-// a ResNet's 3x3 layers on 7x7 and 4x4 planes), a sample and channel at a time: the plane is
-// copied between zero margins, so each tap's block is one masked copy of all its elements that
-// never reads outside the buffer, with no fills before and after the kept run (each of those
-// was a memset call for a few floats; the masks still clear padding and wrapped-around columns).
+// a ResNet's 3x3 layers on 7x7 and 4x4 planes; or through the phase planes of a strided window,
+// `phases` not null), a sample and channel at a time: the plane (or its phase planes) is copied
+// between zero margins, so each tap's block is one masked copy of all its elements that never
+// reads outside the buffer, with no fills before and after the kept run (each of those was a
+// memset call for a few floats; the masks still clear padding and wrapped-around columns).
 inline __attribute__((always_inline)) void lower_shifted(const WindowGeometry &g, const TapTable &t,
+                                                         const PhasePlanes *phases,
                                                          const float *input, float *col) {
   const int64_t plane = g.h * g.w, cols = g.col_cols(), size = t.size;
-  // Reads of tap blocks run from shift to shift + size - 1, inside (-size, plane + size).
+  const int64_t source = phases ? phases->total : plane;  // at most kTapTableMax floats
+  // Reads of tap blocks run from shift to shift + size - 1, inside (-size, source + size).
   float buffer[kTapTableMaxOutputs + kTapTableMax + kTapTableMaxOutputs];
   float *centre = buffer + size;
-  for (int64_t e = 0; e < size; ++e) centre[e - size] = centre[plane + e] = 0.0f;
+  // Zero margins, and phase slots past the input's last row or column, which stay zero.
+  std::fill(buffer, centre + source + size, 0.0f);
   for (int64_t n = 0; n < g.n; ++n) {
     for (int64_t c = 0; c < g.c; ++c) {
       const float *src = input + (n * g.c + c) * plane;
-      for (int64_t e = 0; e < plane; ++e) centre[e] = src[e];
+      if (!phases) {
+        for (int64_t e = 0; e < plane; ++e) centre[e] = src[e];
+      } else {
+        float *to = centre;
+        for (int64_t a = 0; a < g.sh; ++a) {
+          for (int64_t b = 0; b < g.sw; ++b, to += phases->rows * phases->cols) {
+            for (int64_t u = 0, iy = a; iy < g.h; ++u, iy += g.sh) {
+              for (int64_t v = 0, ix = b; ix < g.w; ++v, ix += g.sw) {
+                to[u * phases->cols + v] = src[iy * g.w + ix];
+              }
+            }
+          }
+        }
+      }
       for (int64_t tap = 0; tap < t.taps; ++tap) {
         const float *from = centre + t.shift[tap];
         const uint32_t *keep = t.keep + tap * size;
@@ -203,6 +220,17 @@ inline __attribute__((always_inline)) void lower_shifted(const WindowGeometry &g
       }
     }
   }
+}
+
+// A strided window's table through its phase planes, where that makes every tap a shifted copy
+// of more than kFewLowered elements: the phase planes as wide as the output (a ResNet's 3x3/2
+// and 1x1/2 layers on 7x7 planes) and small enough for lower_shifted's buffer.
+bool strided_taps_shift(const WindowGeometry &g, PhasePlanes &phases, TapTable &t) {
+  if (g.sh == 1 && g.sw == 1) return false;
+  phases = phase_planes(g);
+  if (phases.cols != g.ow || phases.total > kTapTableMax) return false;
+  build_phase_lowering_table(g, phases, t);
+  return t.size > kFewLowered && all_taps_shifted(t);
 }
 
 // Blocks are a few dozen floats: keep GCC from turning their copies into library calls.
@@ -217,7 +245,7 @@ im2col_by_table(const WindowGeometry &g, const TapTable &t, const float *input, 
     return;
   }
   if (t.size > kFewLowered && all_taps_shifted(t)) {
-    lower_shifted(g, t, input, col);
+    lower_shifted(g, t, nullptr, input, col);
     return;
   }
   for (int64_t c = 0; c < g.c; ++c) {
@@ -353,6 +381,11 @@ NNSTATE_VECTOR_CLONES void
 im2col(const WindowGeometry &g, const float *input, float *col) {
   if (fits_tap_table(g)) {
     TapTable table;
+    PhasePlanes phases;
+    if (strided_taps_shift(g, phases, table)) {
+      lower_shifted(g, table, &phases, input, col);
+      return;
+    }
     build_lowering_table(g, table);
     im2col_by_table(g, table, input, col);
     return;

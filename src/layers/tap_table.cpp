@@ -67,6 +67,26 @@ void build_lowering_table(const WindowGeometry &g, TapTable &t) {
   build_table(g, g.oh, g.ow, source, t);
 }
 
+PhasePlanes phase_planes(const WindowGeometry &g) {
+  PhasePlanes p;
+  p.rows = (g.h + g.sh - 1) / g.sh;
+  p.cols = (g.w + g.sw - 1) / g.sw;
+  // rows cols <= h w <= kTapTableMax (fits_tap_table); strides past that count as too many.
+  const bool few = g.sh <= kTapTableMax && g.sw <= kTapTableMax;
+  p.total = few ? g.sh * g.sw * p.rows * p.cols : INT64_MAX;
+  return p;
+}
+
+void build_phase_lowering_table(const WindowGeometry &g, const PhasePlanes &p, TapTable &t) {
+  auto source = [&g, &p](int64_t i, int64_t j, int64_t y, int64_t x, int64_t &index) {
+    const int64_t iy = y * g.sh - g.ph + i * g.dh, ix = x * g.sw - g.pw + j * g.dw;
+    const bool valid = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
+    index = valid ? p.index(g, iy, ix) : 0;
+    return valid;
+  };
+  build_table(g, g.oh, g.ow, source, t);
+}
+
 void build_gradient_table(const WindowGeometry &g, TapTable &t) {
   auto source = [&g](int64_t i, int64_t j, int64_t iy, int64_t ix, int64_t &index) {
     const int64_t ry = iy + g.ph - i * g.dh, rx = ix + g.pw - j * g.dw;

@@ -67,6 +67,11 @@ TEST_CASE("im2col and col2im equal their definition on small and large output pl
       // Shifted taps whose reads reach furthest into the zero margins (lower_shifted).
       geometry(2, 2, 3, 3, {5, 5}, {1, 1}, {2, 2}, {1, 1}),
       geometry(2, 1, 1, 8, {1, 3}, {1, 1}, {0, 1}, {1, 1}),
+      // Strided windows read through their phase planes (shifted copies there).
+      geometry(2, 2, 7, 7, {1, 1}, {2, 2}, {0, 0}, {1, 1}),  // a ResNet 1x1/2 shortcut
+      geometry(1, 2, 8, 8, {3, 3}, {2, 2}, {1, 1}, {1, 1}),  // an even plane
+      geometry(2, 1, 9, 8, {3, 3}, {3, 2}, {1, 1}, {1, 1}),  // strides 3 and 2
+      geometry(1, 2, 7, 8, {3, 3}, {2, 2}, {2, 2}, {2, 2}),  // dilated and strided
       geometry(2, 2, 3, 3, {2, 2}, {1, 1}, {0, 0}, {1, 1}),  // 3x3 to 2x2
       geometry(3, 2, 1, 3, {3, 3}, {1, 1}, {1, 1}, {1, 1}),  // tiny planes: col2im per sample
       geometry(2, 3, 1, 1, {2, 2}, {1, 1}, {1, 1}, {1, 1}),  // 1x1 to 2x2: shuffles of one float
