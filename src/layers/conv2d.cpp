@@ -320,8 +320,7 @@ void Conv2d::backward_slot(const Lowering &l, const BatchSplit &split, int64_t s
 
 void Conv2d::whole_input_forward_slot(const WindowGeometry &g, const BatchSplit &split, int64_t s,
                                       const float *weight, const float *input, float *output) {
-  const int64_t start = split.start(split.first_chunk(s));
-  const int64_t end = std::min(g.n, split.start(split.first_chunk(s + 1)));
+  const int64_t start = split.first_sample(s), end = split.first_sample(s + 1);
   const float *bias = config_.bias ? bias_.data() : nullptr;
   whole_input_forward(gemm_shape(g, end - start), weight, input + start * g.col_rows(), bias,
                       output + start * config_.out_channels);
@@ -332,8 +331,7 @@ void Conv2d::whole_input_backward_slot(const Lowering &l, const BatchSplit &spli
                                        const float *grad_output, float *grad_input) {
   const WindowGeometry &g = l.g;
   Slot &slot = slots_[static_cast<size_t>(s)];
-  const int64_t start = split.start(split.first_chunk(s));
-  const int64_t end = std::min(g.n, split.start(split.first_chunk(s + 1)));
+  const int64_t start = split.first_sample(s), end = split.first_sample(s + 1);
   const ConvGemmShape shape = gemm_shape(g, end - start);
   const float *x = input + start * g.col_rows();
   const float *dy = grad_output + start * config_.out_channels;

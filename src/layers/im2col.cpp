@@ -226,11 +226,11 @@ inline __attribute__((always_inline)) void lower_shifted(const WindowGeometry &g
 // of more than kFewLowered elements: the phase planes as wide as the output (a ResNet's 3x3/2
 // and 1x1/2 layers on 7x7 planes) and small enough for lower_shifted's buffer.
 bool strided_taps_shift(const WindowGeometry &g, PhasePlanes &phases, TapTable &t) {
-  if (g.sh == 1 && g.sw == 1) return false;
+  if ((g.sh == 1 && g.sw == 1) || g.oh * g.ow <= kFewLowered) return false;
   phases = phase_planes(g);
   if (phases.cols != g.ow || phases.total > kTapTableMax) return false;
   build_phase_lowering_table(g, phases, t);
-  return t.size > kFewLowered && all_taps_shifted(t);
+  return all_taps_shifted(t);
 }
 
 // Blocks are a few dozen floats: keep GCC from turning their copies into library calls.

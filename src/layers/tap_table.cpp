@@ -56,15 +56,23 @@ void build_table(const WindowGeometry &g, int64_t rows, int64_t cols, Source sou
   find_shifts(t);
 }
 
+// im2col's table with input position (iy, ix) at index_of(iy, ix) of the source block.
+template <class IndexOf>
+void build_lowering(const WindowGeometry &g, IndexOf index_of, TapTable &t) {
+  auto source = [&g, &index_of](int64_t i, int64_t j, int64_t y, int64_t x, int64_t &index) {
+    const int64_t iy = y * g.sh - g.ph + i * g.dh, ix = x * g.sw - g.pw + j * g.dw;
+    const bool valid = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
+    index = valid ? index_of(iy, ix) : 0;
+    return valid;
+  };
+  build_table(g, g.oh, g.ow, source, t);
+}
+
 }  // namespace
 
 void build_lowering_table(const WindowGeometry &g, TapTable &t) {
-  auto source = [&g](int64_t i, int64_t j, int64_t y, int64_t x, int64_t &index) {
-    const int64_t iy = y * g.sh - g.ph + i * g.dh, ix = x * g.sw - g.pw + j * g.dw;
-    index = iy * g.w + ix;
-    return iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
-  };
-  build_table(g, g.oh, g.ow, source, t);
+  build_lowering(
+      g, [&g](int64_t iy, int64_t ix) { return iy * g.w + ix; }, t);
 }
 
 PhasePlanes phase_planes(const WindowGeometry &g) {
@@ -78,13 +86,8 @@ PhasePlanes phase_planes(const WindowGeometry &g) {
 }
 
 void build_phase_lowering_table(const WindowGeometry &g, const PhasePlanes &p, TapTable &t) {
-  auto source = [&g, &p](int64_t i, int64_t j, int64_t y, int64_t x, int64_t &index) {
-    const int64_t iy = y * g.sh - g.ph + i * g.dh, ix = x * g.sw - g.pw + j * g.dw;
-    const bool valid = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
-    index = valid ? p.index(g, iy, ix) : 0;
-    return valid;
-  };
-  build_table(g, g.oh, g.ow, source, t);
+  build_lowering(
+      g, [&g, &p](int64_t iy, int64_t ix) { return p.index(g, iy, ix); }, t);
 }
 
 void build_gradient_table(const WindowGeometry &g, TapTable &t) {

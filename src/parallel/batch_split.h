@@ -22,6 +22,8 @@ struct BatchSplit {
   int64_t count(int64_t k) const { return n - k * chunk < chunk ? n - k * chunk : chunk; }
   // Slot s owns chunks [first_chunk(s), first_chunk(s + 1)).
   int64_t first_chunk(int64_t s) const { return s * chunks / slots; }
+  // Slot s owns samples [first_sample(s), first_sample(s + 1)).
+  int64_t first_sample(int64_t s) const { return std::min(n, start(first_chunk(s))); }
 };
 
 // One thread: chunks of max_chunk and a remainder (the layout every earlier release used, so

@@ -26,15 +26,14 @@ struct TensorCollector : StateVisitor {
     values.push_back(&value);
     grads.push_back(grad);
   }
-  Tensor *find(const std::string &name) const {
+  // A tensor's value or gradient by name (null when there is none).
+  Tensor *find(const std::string &name) const { return lookup(name, values); }
+  Tensor *grad(const std::string &name) const { return lookup(name, grads); }
+
+ private:
+  Tensor *lookup(const std::string &name, const std::vector<Tensor *> &of) const {
     for (size_t i = 0; i < names.size(); ++i) {
-      if (names[i] == name) return values[i];
-    }
-    return nullptr;
-  }
-  Tensor *grad(const std::string &name) const {
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (names[i] == name) return grads[i];
+      if (names[i] == name) return of[i];
     }
     return nullptr;
   }
