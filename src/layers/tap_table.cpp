@@ -79,9 +79,12 @@ PhasePlanes phase_planes(const WindowGeometry &g) {
   PhasePlanes p;
   p.rows = (g.h + g.sh - 1) / g.sh;
   p.cols = (g.w + g.sw - 1) / g.sw;
-  // rows cols <= h w <= kTapTableMax (fits_tap_table); strides past that count as too many.
-  const bool few = g.sh <= kTapTableMax && g.sw <= kTapTableMax;
-  p.total = few ? g.sh * g.sw * p.rows * p.cols : INT64_MAX;
+  // Saturated: a caller's huge stride or plane simply counts as too many to copy.
+  int64_t total = 0;
+  const bool fits = !__builtin_mul_overflow(g.sh, g.sw, &total) &&
+                    !__builtin_mul_overflow(total, p.rows, &total) &&
+                    !__builtin_mul_overflow(total, p.cols, &total);
+  p.total = fits ? total : INT64_MAX;
   return p;
 }
 

@@ -78,7 +78,11 @@ TEST_CASE("im2col and col2im equal their definition on small and large output pl
       geometry(2, 3, 2, 2, {3, 3}, {2, 2}, {1, 1}, {1, 1}),  // tiny, strided to 1x1
       // Large planes: the general path, its same-rows copies and strided rows.
       geometry(2, 2, 9, 8, {3, 3}, {1, 1}, {1, 1}, {1, 1}),
-      geometry(2, 1, 28, 28, {7, 7}, {2, 2}, {3, 3}, {1, 1}),  // a ResNet conv1
+      // Strided, through the phase planes (as wide as the output): a ResNet conv1; an odd
+      // plane (the last phase row and column shorter); strides 3 with dilated rows.
+      geometry(2, 1, 28, 28, {7, 7}, {2, 2}, {3, 3}, {1, 1}),
+      geometry(2, 2, 29, 29, {7, 7}, {2, 2}, {3, 3}, {1, 1}),
+      geometry(1, 2, 30, 27, {5, 3}, {3, 3}, {2, 1}, {2, 1}),
       geometry(1, 2, 20, 19, {3, 2}, {2, 1}, {2, 4}, {2, 1}),
       geometry(1, 1, 12, 12, {5, 3}, {1, 1}, {4, 1}, {1, 1}),
   };
