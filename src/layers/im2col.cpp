@@ -85,8 +85,13 @@ constexpr int64_t kMinRaisedPlane = 4;
 // Planes of at most this many elements on both sides (a ResNet's 2x2 layers) are done one
 // sample and channel at a time: col2im keeps its few sums in registers while every tap's block
 // is read contiguously (2.3x faster on 2x2 planes than the general path), and im2col writes each
-// tap's 2x2 block as one permute of the input (lower_to_2x2, 3x faster than across the samples).
+// tap's 2x2 block from one shuffle of the input (lower_to_2x2).
 constexpr int64_t kTinyPlane = 4;
+
+// 2x2 output planes from input planes of at most this many floats (two 8-float vectors) are
+// lowered and raised a sample and channel at a time by shuffles (lower_to_2x2, raise_from_2x2):
+// a ResNet's 3x3 and 1x1/2 layers on 4x4 and 2x2 planes.
+constexpr int64_t kShuffledPlane = 16;
 
 bool tiny_planes(const WindowGeometry &g) {
   return g.h * g.w <= kTinyPlane && g.oh * g.ow <= kTinyPlane;
@@ -101,7 +106,8 @@ bool tiny_planes(const WindowGeometry &g) {
 bool raises_by_table(const WindowGeometry &g) {
   const int64_t in = g.h * g.w;
   return fits_tap_table(g) &&
-         ((g.sh == 1 && g.sw == 1 && in > kMinRaisedPlane) || in <= kFewRaised || tiny_planes(g));
+         ((g.sh == 1 && g.sw == 1 && in > kMinRaisedPlane) || in <= kFewRaised || tiny_planes(g) ||
+          (g.oh * g.ow == 4 && in <= kShuffledPlane));
 }
 
 inline float masked(float value, uint32_t keep) {
@@ -135,41 +141,132 @@ inline void tap_block(const TapTable &t, int64_t tap, const float *src, float *d
   }
 }
 
-// Four floats as one vector: a 2x2 block is one shuffle of its sample's 2x2 input.
+// im2col to 2x2 output planes from input planes of at most 16 floats (a ResNet's 2x2 layers,
+// and its strided ones on 4x4), a sample and a channel at a time: the input is held in two
+// 8-float vectors, and each pair of taps' blocks is one two-source shuffle of them by the
+// table's indices, masked, written as two 16-byte stores (across the samples, the stores stride
+// and the loads jump a sample: 3x slower on 2x2 planes).
+typedef float Float8 __attribute__((vector_size(32)));
+typedef int32_t Int8 __attribute__((vector_size(32)));
 typedef float Float4 __attribute__((vector_size(16)));
-typedef int32_t Int4 __attribute__((vector_size(16)));
-static_assert(kTinyPlane == 4, "lower_to_2x2 holds a tiny plane in one Float4");
 
-// in[index[0..3]]: one permute instruction where the target has one (GCC's runtime shuffle);
-// Clang's shuffles take constant indices only, so it gets the element loop.
-inline Int4 permuted(Float4 in, Int4 index) {
-#if defined(__clang__)
-  Float4 out;
-  for (int e = 0; e < 4; ++e) out[e] = in[index[e]];
-  return reinterpret_cast<Int4>(out);
-#else
-  return reinterpret_cast<Int4>(__builtin_shuffle(in, index));
-#endif
+// Four floats twice: a 2x2 block as a shuffle source, loaded as one 16-byte vector (not stored
+// into a zeroed 32-byte one, which stalls the load that follows on store forwarding).
+inline __attribute__((always_inline)) void load_block_twice(const float *block, Float8 &out) {
+  Float4 four;
+  std::memcpy(&four, block, sizeof four);
+  out = __builtin_shufflevector(four, four, 0, 1, 2, 3, 0, 1, 2, 3);
 }
 
-// im2col from 2x2 (or smaller) planes to 2x2 ones, a sample and a channel at a time: each tap's
-// block is the input's four floats shuffled by the table's indices and masked, one 16-byte
-// store (element by element across the samples, the stores stride and the loads jump a sample).
+// in[index[e]] & keep[e] with in = lo:hi (indices below 8 unless kTwoSources), one shuffle:
+// GCC's runtime shuffle, a permute (plus a second and a blend for two sources); Clang's shuffles
+// take constant indices only, so it gets the element loop. By reference: 32-byte vectors passed
+// by value change the ABI without AVX.
+template <bool kTwoSources>
+inline __attribute__((always_inline)) void shuffle_masked(const Float8 &lo, const Float8 &hi,
+                                                          const Int8 &index, const Int8 &keep,
+                                                          Float8 &out) {
+#if defined(__clang__)
+  Float8 picked;
+  for (int e = 0; e < 8; ++e) picked[e] = index[e] < 8 ? lo[index[e]] : hi[index[e] - 8];
+#else
+  const Float8 picked =
+      kTwoSources ? __builtin_shuffle(lo, hi, index) : __builtin_shuffle(lo, index);
+#endif
+  Int8 bits;
+  std::memcpy(&bits, &picked, sizeof bits);
+  bits &= keep;
+  std::memcpy(&out, &bits, sizeof out);
+}
+
+// kPlane: the input plane's floats where they are 4 (2x2) or 16 (4x4), so that it loads as
+// whole vectors; 0 for any other count up to 16 (copied element by element).
+template <int64_t kPlane>
 inline __attribute__((always_inline)) void lower_to_2x2(const WindowGeometry &g, const TapTable &t,
                                                         const float *input, float *col) {
-  const int64_t plane = g.h * g.w, cols = g.col_cols();
-  Int4 index[kMaxTableTaps], keep[kMaxTableTaps];
-  for (int64_t tap = 0; tap < t.taps; ++tap) {
-    std::memcpy(&index[tap], t.index + tap * 4, sizeof(Int4));
-    std::memcpy(&keep[tap], t.keep + tap * 4, sizeof(Int4));
+  constexpr int64_t kBlock = 4;  // a 2x2 output plane
+  constexpr bool kTwoSources = kPlane == 0 || kPlane > 8;
+  const int64_t plane = g.h * g.w, cols = g.col_cols(), pairs = (t.taps + 1) / 2;
+  // Pair k holds taps 2k and 2k + 1 (an odd count's last pair holds its last tap twice).
+  Int8 index[kMaxTableTaps / 2], keep[kMaxTableTaps / 2];
+  for (int64_t tap = 0; tap < 2 * pairs; ++tap) {
+    const int64_t from = std::min(tap, t.taps - 1) * kBlock;
+    for (int64_t e = 0; e < kBlock; ++e) {
+      index[tap / 2][tap % 2 * kBlock + e] = t.index[from + e];
+      keep[tap / 2][tap % 2 * kBlock + e] = static_cast<int32_t>(t.keep[from + e]);
+    }
   }
   for (int64_t n = 0; n < g.n; ++n) {
     for (int64_t c = 0; c < g.c; ++c) {
-      Float4 in = {0.0f, 0.0f, 0.0f, 0.0f};
-      std::memcpy(&in, input + (n * g.c + c) * plane, static_cast<size_t>(plane) * sizeof(float));
+      const float *src = input + (n * g.c + c) * plane;
+      Float8 lo = {}, hi = {};
+      if (kPlane == 16) {
+        std::memcpy(&lo, src, sizeof lo);
+        std::memcpy(&hi, src + 8, sizeof hi);
+      } else if (kPlane == 4) {
+        load_block_twice(src, lo);
+      } else {
+        float in[kShuffledPlane] = {};
+        for (int64_t e = 0; e < plane; ++e) in[e] = src[e];
+        std::memcpy(&lo, in, sizeof lo);
+        std::memcpy(&hi, in + 8, sizeof hi);
+      }
+      float *dst = col + c * t.taps * cols + n * kBlock;
+      for (int64_t k = 0; k < pairs; ++k) {
+        Float8 blocks;
+        shuffle_masked<kTwoSources>(lo, hi, index[k], keep[k], blocks);
+        std::memcpy(dst + 2 * k * cols, &blocks, kBlock * sizeof(float));
+        if (2 * k + 1 < t.taps) {
+          std::memcpy(dst + (2 * k + 1) * cols, reinterpret_cast<const char *>(&blocks) + 16,
+                      kBlock * sizeof(float));
+        }
+      }
+    }
+  }
+}
+
+// Its adjoint from 2x2 output planes (col2im's table: sources within the 2x2 block), a sample
+// and a channel at a time: the input plane's sums are held in two 8-float vectors, and each tap
+// adds its block shuffled to the input positions it reaches, masked (+0.0 elsewhere: the same
+// bits as the general path's sums in tap order).
+template <int64_t kPlane>
+inline __attribute__((always_inline)) void raise_from_2x2(const WindowGeometry &g,
+                                                          const TapTable &t, const float *col,
+                                                          float *input_grad) {
+  constexpr int64_t kBlock = 4;
+  const int64_t plane = t.size, cols = g.col_cols();
+  // Per tap, the sums' lanes 0-7 and 8-15 (past the plane: masked).
+  Int8 index[2][kMaxTableTaps], keep[2][kMaxTableTaps];
+  for (int64_t tap = 0; tap < t.taps; ++tap) {
+    for (int64_t e = 0; e < kShuffledPlane; ++e) {
+      const bool inside = e < plane;
+      index[e / 8][tap][e % 8] = inside ? t.index[tap * plane + e] : 0;
+      keep[e / 8][tap][e % 8] = inside ? static_cast<int32_t>(t.keep[tap * plane + e]) : 0;
+    }
+  }
+  for (int64_t n = 0; n < g.n; ++n) {
+    for (int64_t c = 0; c < g.c; ++c) {
+      Float8 lo = {}, hi = {};
       for (int64_t tap = 0; tap < t.taps; ++tap) {
-        const Int4 block = permuted(in, index[tap]) & keep[tap];
-        std::memcpy(col + (c * t.taps + tap) * cols + n * 4, &block, sizeof block);
+        Float8 block, part;
+        load_block_twice(col + (c * t.taps + tap) * cols + n * kBlock, block);
+        shuffle_masked<false>(block, block, index[0][tap], keep[0][tap], part);
+        lo += part;
+        if (kPlane == 4) continue;
+        shuffle_masked<false>(block, block, index[1][tap], keep[1][tap], part);
+        hi += part;
+      }
+      float *dst = input_grad + (n * g.c + c) * plane;
+      if (kPlane == 16) {
+        std::memcpy(dst, &lo, sizeof lo);
+        std::memcpy(dst + 8, &hi, sizeof hi);
+      } else if (kPlane == 4) {
+        std::memcpy(dst, &lo, 4 * sizeof(float));
+      } else {
+        float sums[kShuffledPlane];
+        std::memcpy(sums, &lo, sizeof lo);
+        std::memcpy(sums + 8, &hi, sizeof hi);
+        for (int64_t e = 0; e < plane; ++e) dst[e] = sums[e];
       }
     }
   }
@@ -247,8 +344,14 @@ __attribute__((optimize("no-tree-loop-distribute-patterns")))
 NNSTATE_VECTOR_CLONES void
 im2col_by_table(const WindowGeometry &g, const TapTable &t, const float *input, float *col) {
   const int64_t plane = g.h * g.w, cols = g.col_cols();
-  if (tiny_planes(g) && t.size == kTinyPlane) {
-    lower_to_2x2(g, t, input, col);
+  if (plane <= kShuffledPlane && t.size == 4) {
+    if (plane == 16) {
+      lower_to_2x2<16>(g, t, input, col);
+    } else if (plane == 4) {
+      lower_to_2x2<4>(g, t, input, col);
+    } else {
+      lower_to_2x2<0>(g, t, input, col);
+    }
     return;
   }
   if (t.size > kFewLowered && all_taps_shifted(t)) {
@@ -297,6 +400,16 @@ NNSTATE_VECTOR_CLONES void col2im_by_table(const WindowGeometry &g, const TapTab
           for (int64_t n = 0; n < g.n; ++n) dst[n * step] += src[n * out_plane];
         }
       }
+    }
+    return;
+  }
+  if (out_plane == 4 && t.size <= kShuffledPlane) {
+    if (t.size == 16) {
+      raise_from_2x2<16>(g, t, col, input_grad);
+    } else if (t.size == 4) {
+      raise_from_2x2<4>(g, t, col, input_grad);
+    } else {
+      raise_from_2x2<0>(g, t, col, input_grad);
     }
     return;
   }

@@ -76,6 +76,11 @@ TEST_CASE("im2col and col2im equal their definition on small and large output pl
       geometry(3, 2, 1, 3, {3, 3}, {1, 1}, {1, 1}, {1, 1}),  // tiny planes: col2im per sample
       geometry(2, 3, 1, 1, {2, 2}, {1, 1}, {1, 1}, {1, 1}),  // 1x1 to 2x2: shuffles of one float
       geometry(2, 3, 2, 2, {3, 3}, {2, 2}, {1, 1}, {1, 1}),  // tiny, strided to 1x1
+      // 2x2 outputs from planes of 5-16 floats, shuffled from two vectors: a ResNet layer3's
+      // 3x3/2 and 1x1/2 on 4x4, and a 3x4 plane (copied element by element).
+      geometry(2, 3, 4, 4, {3, 3}, {2, 2}, {1, 1}, {1, 1}),
+      geometry(2, 2, 4, 4, {1, 1}, {2, 2}, {0, 0}, {1, 1}),
+      geometry(2, 2, 3, 4, {2, 3}, {2, 2}, {1, 1}, {1, 1}),
       // Large planes: the general path, its same-rows copies and strided rows.
       geometry(2, 2, 9, 8, {3, 3}, {1, 1}, {1, 1}, {1, 1}),
       // Strided, through the phase planes (as wide as the output): a ResNet conv1; an odd
