@@ -272,13 +272,14 @@ inline __attribute__((always_inline)) void raise_from_2x2(const WindowGeometry &
   }
 }
 
-// An input plane into its phase planes at `to`; slots past the input's last row or column are
-// left as they are (zero).
+// An input plane into the phase planes at `to` that some tap reads; the others, and slots past
+// the input's last row or column, are left as they are (zero).
 inline __attribute__((always_inline)) void copy_to_phase_planes(const WindowGeometry &g,
                                                                 const PhasePlanes &p,
                                                                 const float *src, float *to) {
   for (int64_t a = 0; a < g.sh; ++a) {
     for (int64_t b = 0; b < g.sw; ++b, to += p.rows * p.cols) {
+      if (!p.read(a, b)) continue;
       for (int64_t u = 0, iy = a; iy < g.h; ++u, iy += g.sh) {
         for (int64_t v = 0, ix = b; ix < g.w; ++v, ix += g.sw) {
           to[u * p.cols + v] = src[iy * g.w + ix];

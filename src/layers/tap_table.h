@@ -38,6 +38,13 @@ void build_lowering_table(const WindowGeometry &g, TapTable &t);
 // tap's (when cols equals the output width).
 struct PhasePlanes {
   int64_t rows = 0, cols = 0, total = 0;  // total = sh sw rows cols (INT64_MAX for huge strides)
+  // Bit a of row_phases (b of column_phases) set: some kernel tap reads phase rows a (columns b);
+  // the others need not be copied (a 1x1/2 kernel reads one phase plane of four). All set for
+  // strides above 64.
+  uint64_t row_phases = 0, column_phases = 0;
+  bool read(int64_t a, int64_t b) const {
+    return (row_phases >> (a & 63) & 1) && (column_phases >> (b & 63) & 1);
+  }
   int64_t index(const WindowGeometry &g, int64_t iy, int64_t ix) const {
     return ((iy % g.sh) * g.sw + ix % g.sw) * rows * cols + (iy / g.sh) * cols + ix / g.sw;
   }
