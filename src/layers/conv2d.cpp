@@ -149,16 +149,23 @@ void Conv2d::expand_trimmed_grad(const Lowering &l, const float *trimmed) {
   const int64_t rows = c.out_channels * (c.in_channels / c.groups);
   const int64_t kw = c.kernel_size.w, taps = c.kernel_size.h * kw, th = l.g.kh, tw = l.g.kw;
   float *grad = weight_grad_.data();
-  std::fill(grad, grad + weight_grad_.numel(), 0.0f);
-  float *first = grad + l.taps.i_lo * kw + l.taps.j_lo;
-  if (th * tw == 1) {
-    for (int64_t r = 0; r < rows; ++r) first[r * taps] = trimmed[r];
-    return;
-  }
-  for (int64_t r = 0; r < rows; ++r) {
-    float *row = first + r * taps;
-    for (int64_t i = 0; i < th; ++i) {
-      for (int64_t j = 0; j < tw; ++j) row[i * kw + j] = *trimmed++;
+  const int64_t first_tap = l.taps.i_lo * kw + l.taps.j_lo;
+  // A block of rows at a time, zeroed and then filled while in L1: the whole gradient zeroed first
+  // (590 KB for a 128 x 128 x 3 x 3 kernel) left the scatter to fetch its lines again.
+  constexpr int64_t kBlockFloats = 4096;
+  const int64_t block_rows = std::max<int64_t>(1, kBlockFloats / taps);
+  for (int64_t r0 = 0; r0 < rows; r0 += block_rows) {
+    const int64_t r1 = std::min(rows, r0 + block_rows);
+    std::fill(grad + r0 * taps, grad + r1 * taps, 0.0f);
+    if (th * tw == 1) {
+      for (int64_t r = r0; r < r1; ++r) grad[r * taps + first_tap] = trimmed[r];
+      continue;
+    }
+    for (int64_t r = r0; r < r1; ++r) {
+      float *row = grad + r * taps + first_tap;
+      for (int64_t i = 0; i < th; ++i) {
+        for (int64_t j = 0; j < tw; ++j) row[i * kw + j] = *trimmed++;
+      }
     }
   }
 }
@@ -252,7 +259,7 @@ void Conv2d::forward_slot(const WindowGeometry &g, const BatchSplit &split, int6
 void Conv2d::backward(const Tensor &input, const Tensor &, const Tensor &grad_output,
                       Tensor *grad_input) {
   const Lowering l = lowering(input.shape());
-  const float *weight = gemm_weight(l);
+  const float *weight = grad_input ? gemm_weight(l) : nullptr;  // for the input gradient only
   const BatchSplit split = prepare(
       l, true, !l.whole_input && (l.g.oh * l.g.ow < kInPlaceMinPlane || grad_input != nullptr));
   float *dx = grad_input ? grad_input->data() : nullptr;

@@ -207,6 +207,9 @@ std::vector<ConvCase> conv_cases() {
       {conv(3, 4, {3, 3}, {1, 1}, {1, 1}), Shape{3, 3, 1, 1}},             // the centre tap alone
       {conv(4, 6, {3, 3}, {2, 2}, {1, 1}, {1, 1}, 2), Shape{2, 4, 2, 2}},  // 4 taps, grouped
       {conv(2, 3, {3, 3}, {1, 1}, {2, 2}, {2, 2}, 1, false), Shape{2, 2, 1, 3}},  // one row
+      // Kernels of more rows than the trimmed gradient expands a block at a time.
+      {conv(24, 24, {3, 3}, {1, 1}, {1, 1}), Shape{2, 24, 1, 1}},
+      {conv(16, 40, {3, 3}, {2, 2}, {1, 1}), Shape{2, 16, 2, 2}},
       // Windows over the whole input, so no lowering (conv_gemm.h): the kernel the input's size,
       // grouped without bias, and a dilated kernel that skips rows (lowered as before).
       {conv(3, 4, {3, 2}, {1, 1}, {0, 0}), Shape{3, 3, 3, 2}},
