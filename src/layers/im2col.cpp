@@ -4,27 +4,13 @@
 #include <cstdint>
 #include <cstring>
 
+#include "layers/phase_planes.h"
 #include "layers/tap_table.h"
+#include "layers/window_ranges.h"
 #include "util/vector_clones.h"
 
 namespace nnstate {
 namespace {
-
-int64_t ceil_div_clamped(int64_t a, int64_t b) {
-  return a <= 0 ? 0 : (a + b - 1) / b;
-}
-
-// Output positions p in [lo, hi) read input position p * stride + offset inside [0, in); the
-// others fall into the padding. Computed once per kernel row or column instead of tested per
-// element.
-struct PositionRange {
-  int64_t lo, hi;
-};
-
-PositionRange reading_range(int64_t in, int64_t out, int64_t stride, int64_t offset) {
-  const int64_t hi = std::min(out, ceil_div_clamped(in - offset, stride));
-  return {std::min(hi, ceil_div_clamped(-offset, stride)), hi};
-}
 
 // The first and one past the last kernel index whose range is not empty, along one dimension.
 void active_span(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t pad,
@@ -38,17 +24,6 @@ void active_span(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_
     end = i + 1;
   }
   first = std::min(first, end);
-}
-
-// For kernel column j, output columns x in [lo, hi) read input column x * sw + offset.
-struct ColumnRange {
-  int64_t lo, hi, offset;
-};
-
-ColumnRange column_range(const WindowGeometry &g, int64_t j) {
-  const int64_t offset = j * g.dw - g.pw;
-  const PositionRange r = reading_range(g.w, g.ow, g.sw, offset);
-  return {r.lo, r.hi, offset};
 }
 
 // One im2col block when source and destination rows have the same width: dst[y, x] =
@@ -272,23 +247,6 @@ inline __attribute__((always_inline)) void raise_from_2x2(const WindowGeometry &
   }
 }
 
-// An input plane into the phase planes at `to` that some tap reads; the others, and slots past
-// the input's last row or column, are left as they are (zero).
-inline __attribute__((always_inline)) void copy_to_phase_planes(const WindowGeometry &g,
-                                                                const PhasePlanes &p,
-                                                                const float *src, float *to) {
-  for (int64_t a = 0; a < g.sh; ++a) {
-    for (int64_t b = 0; b < g.sw; ++b, to += p.rows * p.cols) {
-      if (!p.read(a, b)) continue;
-      for (int64_t u = 0, iy = a; iy < g.h; ++u, iy += g.sh) {
-        for (int64_t v = 0, ix = b; ix < g.w; ++v, ix += g.sw) {
-          to[u * p.cols + v] = src[iy * g.w + ix];
-        }
-      }
-    }
-  }
-}
-
 bool all_taps_shifted(const TapTable &t) {
   return std::all_of(t.shifted, t.shifted + t.taps, [](bool shifted) { return shifted; });
 }
@@ -315,7 +273,7 @@ inline __attribute__((always_inline)) void lower_shifted(const WindowGeometry &g
       if (!phases) {
         for (int64_t e = 0; e < plane; ++e) centre[e] = src[e];
       } else {
-        copy_to_phase_planes(g, *phases, src, centre);
+        copy_to_phase_planes(g, *phases, phases->cols, src, centre);
       }
       for (int64_t tap = 0; tap < t.taps; ++tap) {
         const float *from = centre + t.shift[tap];
@@ -441,78 +399,6 @@ NNSTATE_VECTOR_CLONES void col2im_by_table(const WindowGeometry &g, const TapTab
   }
 }
 
-// Phase planes of at most this many floats (16 KiB of stack: 64x64 input planes) are copied
-// for the general path below.
-constexpr int64_t kPhaseBufferMax = 4096;
-
-// Strided windows on planes too large for a tap table whose phase planes are as wide as the
-// output (a ResNet stem's 7x7/2 on 28x28): through the phase planes every tap's block is a
-// plane shifted, one long copy (lower_same_rows) instead of a strided copy per output row.
-bool lowers_through_phases(const WindowGeometry &g, PhasePlanes &p) {
-  if (g.sh == 1 && g.sw == 1) return false;
-  p = phase_planes(g);
-  return p.cols == g.ow && p.total <= kPhaseBufferMax;
-}
-
-// Where a tap's offset along one dimension (i dh - ph, say) lands in the phase planes: input
-// position y stride + offset is phase `phase`, position y + shift of its plane.
-struct PhaseOffset {
-  int64_t phase, shift;
-};
-
-PhaseOffset phase_offset(int64_t offset, int64_t stride) {
-  const int64_t phase = (offset % stride + stride) % stride;
-  return {phase, (offset - phase) / stride};
-}
-
-// The phase plane and shift (in phase-plane elements) that kernel tap (i, j) reads, and the
-// output rows and columns that read inside the input; none for a tap that reads only padding.
-struct PhaseTap {
-  int64_t plane = 0, shift = 0;
-  PositionRange rows{0, 0};
-  ColumnRange columns{0, 0, 0};
-  bool reads_input() const { return rows.lo < rows.hi && columns.lo < columns.hi; }
-};
-
-PhaseTap phase_tap(const WindowGeometry &g, const PhasePlanes &p, int64_t i, int64_t j) {
-  PhaseTap t;
-  const int64_t row_offset = i * g.dh - g.ph;
-  t.rows = reading_range(g.h, g.oh, g.sh, row_offset);
-  t.columns = column_range(g, j);
-  // Only then is the shift small: its first element lies in the planes (a huge dilation's taps
-  // may lie 2^62 away).
-  if (!t.reads_input()) return PhaseTap{};
-  const PhaseOffset y = phase_offset(row_offset, g.sh), x = phase_offset(t.columns.offset, g.sw);
-  t.plane = (y.phase * g.sw + x.phase) * p.rows * p.cols;
-  t.shift = y.shift * p.cols + x.shift;
-  return t;
-}
-
-inline __attribute__((always_inline)) void im2col_through_phases(const WindowGeometry &g,
-                                                                 const PhasePlanes &p,
-                                                                 const float *input, float *col) {
-  const int64_t plane = g.h * g.w, out_plane = g.oh * g.ow, cols = g.col_cols();
-  float phases[kPhaseBufferMax];
-  std::fill(phases, phases + p.total, 0.0f);  // the slots no input element fills
-  for (int64_t n = 0; n < g.n; ++n) {
-    for (int64_t c = 0; c < g.c; ++c) {
-      copy_to_phase_planes(g, p, input + (n * g.c + c) * plane, phases);
-      for (int64_t i = 0; i < g.kh; ++i) {
-        for (int64_t j = 0; j < g.kw; ++j) {
-          const PhaseTap t = phase_tap(g, p, i, j);
-          float *dst = col + ((c * g.kh + i) * g.kw + j) * cols + n * out_plane;
-          if (!t.reads_input()) {
-            std::fill(dst, dst + out_plane, 0.0f);
-            continue;
-          }
-          lower_same_rows(phases + t.plane, t.shift, t.rows.lo, t.rows.hi, t.columns.lo,
-                          t.columns.hi, g.ow, g.oh, dst);
-        }
-      }
-    }
-  }
-}
-
 }  // namespace
 
 int64_t output_extent(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation) {
@@ -583,11 +469,7 @@ im2col(const WindowGeometry &g, const float *input, float *col) {
     im2col_by_table(g, table, input, col);
     return;
   }
-  PhasePlanes phases;
-  if (lowers_through_phases(g, phases)) {
-    im2col_through_phases(g, phases, input, col);
-    return;
-  }
+  if (im2col_through_phases(g, input, col)) return;
   const int64_t h = g.h, w = g.w, oh = g.oh, ow = g.ow, sh = g.sh, sw = g.sw;
   const int64_t plane = h * w, out_plane = oh * ow, cols = g.col_cols();
   for (int64_t c = 0; c < g.c; ++c) {

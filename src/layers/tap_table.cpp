@@ -1,7 +1,5 @@
 #include "layers/tap_table.h"
 
-#include <algorithm>
-
 namespace nnstate {
 
 bool fits_tap_table(const WindowGeometry &g) {
@@ -73,36 +71,6 @@ void build_lowering(const WindowGeometry &g, IndexOf index_of, TapTable &t) {
 void build_lowering_table(const WindowGeometry &g, TapTable &t) {
   build_lowering(
       g, [&g](int64_t iy, int64_t ix) { return iy * g.w + ix; }, t);
-}
-
-namespace {
-
-uint64_t phases_read(int64_t kernel, int64_t stride, int64_t pad, int64_t dilation) {
-  if (stride > 64) return ~uint64_t{0};
-  uint64_t read = 0;
-  // Tap i's phase is (i dilation - pad) mod stride, periodic in i with period stride.
-  for (int64_t i = 0; i < std::min(kernel, stride); ++i) {
-    const int64_t phase = ((i * dilation - pad) % stride + stride) % stride;
-    read |= uint64_t{1} << phase;
-  }
-  return read;
-}
-
-}  // namespace
-
-PhasePlanes phase_planes(const WindowGeometry &g) {
-  PhasePlanes p;
-  p.rows = (g.h + g.sh - 1) / g.sh;
-  p.cols = (g.w + g.sw - 1) / g.sw;
-  // Saturated: a caller's huge stride or plane simply counts as too many to copy.
-  int64_t total = 0;
-  const bool fits = !__builtin_mul_overflow(g.sh, g.sw, &total) &&
-                    !__builtin_mul_overflow(total, p.rows, &total) &&
-                    !__builtin_mul_overflow(total, p.cols, &total);
-  p.total = fits ? total : INT64_MAX;
-  p.row_phases = phases_read(g.kh, g.sh, g.ph, g.dh);
-  p.column_phases = phases_read(g.kw, g.sw, g.pw, g.dw);
-  return p;
 }
 
 void build_phase_lowering_table(const WindowGeometry &g, const PhasePlanes &p, TapTable &t) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "layers/im2col.h"
+#include "layers/phase_planes.h"
 
 namespace nnstate {
 
@@ -32,24 +33,6 @@ struct TapTable {
 bool fits_tap_table(const WindowGeometry &g);
 // im2col's table, also MaxPool2d's: destination = output position, source = input position.
 void build_lowering_table(const WindowGeometry &g, TapTable &t);
-// The phase planes of a strided window's input: plane (a, b) of the sh x sw holds input rows a,
-// a + sh, ... and columns b, b + sw, ..., each `rows` x `cols` (ceil(h / sh) x ceil(w / sw)),
-// one after another. Read through them, a strided tap's block is a shifted copy like a stride-1
-// tap's (when cols equals the output width).
-struct PhasePlanes {
-  int64_t rows = 0, cols = 0, total = 0;  // total = sh sw rows cols (INT64_MAX for huge strides)
-  // Bit a of row_phases (b of column_phases) set: some kernel tap reads phase rows a (columns b);
-  // the others need not be copied (a 1x1/2 kernel reads one phase plane of four). All set for
-  // strides above 64.
-  uint64_t row_phases = 0, column_phases = 0;
-  bool read(int64_t a, int64_t b) const {
-    return (row_phases >> (a & 63) & 1) && (column_phases >> (b & 63) & 1);
-  }
-  int64_t index(const WindowGeometry &g, int64_t iy, int64_t ix) const {
-    return ((iy % g.sh) * g.sw + ix % g.sw) * rows * cols + (iy / g.sh) * cols + ix / g.sw;
-  }
-};
-PhasePlanes phase_planes(const WindowGeometry &g);
 // im2col's table with its sources in g's phase planes (which must hold at most kTapTableMax
 // floats).
 void build_phase_lowering_table(const WindowGeometry &g, const PhasePlanes &p, TapTable &t);

@@ -88,6 +88,7 @@ TEST_CASE("im2col and col2im equal their definition on small and large output pl
       geometry(2, 1, 28, 28, {7, 7}, {2, 2}, {3, 3}, {1, 1}),
       geometry(2, 2, 29, 29, {7, 7}, {2, 2}, {3, 3}, {1, 1}),
       geometry(1, 2, 30, 27, {5, 3}, {3, 3}, {2, 1}, {2, 1}),
+      geometry(1, 2, 30, 30, {3, 3}, {2, 2}, {40, 40}, {40, 40}),  // edge taps read only padding
       geometry(1, 2, 20, 19, {3, 2}, {2, 1}, {2, 4}, {2, 1}),
       geometry(1, 1, 12, 12, {5, 3}, {1, 1}, {4, 1}, {1, 1}),
   };
