@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "layers/phase_planes.h"
+#include "layers/short_rows.h"
 #include "layers/tap_table.h"
 #include "layers/window_ranges.h"
 #include "util/vector_clones.h"
@@ -498,7 +499,7 @@ im2col(const WindowGeometry &g, const float *input, float *col) {
             const float *src = src_plane + (y * sh + row_offset) * w;
             float *d = dst + y * ow;
             if (sw == 1) {
-              for (int64_t x = r.lo; x < r.hi; ++x) d[x] = src[x + r.offset];
+              copy_short_row(src + r.lo + r.offset, r.hi - r.lo, d + r.lo);
             } else if (sw == 2) {  // a constant stride vectorises (loads and a permute)
               for (int64_t x = r.lo; x < r.hi; ++x) d[x] = src[x * 2 + r.offset];
             } else {

@@ -1,8 +1,8 @@
 #include "layers/phase_planes.h"
 
 #include <algorithm>
-#include <cstring>
 
+#include "layers/short_rows.h"
 #include "layers/window_ranges.h"
 #include "util/vector_clones.h"
 
@@ -56,20 +56,6 @@ struct PaddedPhases {
     return (y.phase * g.sw + x.phase) * plane + y.shift * pitch + left + x.shift;
   }
 };
-
-// dst[0, n) = src[0, n) for rows of a few dozen floats: 8-float moves, the last one overlapping
-// the one before where n is not a multiple of 8 (a 14-float row is two moves, not a vector loop's
-// prologue, body and epilogue).
-inline __attribute__((always_inline)) void copy_short_row(const float *src, int64_t n, float *dst) {
-  constexpr int64_t kMove = 8;
-  if (n < kMove) {
-    for (int64_t x = 0; x < n; ++x) dst[x] = src[x];
-    return;
-  }
-  int64_t x = 0;
-  for (; x + kMove <= n; x += kMove) std::memcpy(dst + x, src + x, kMove * sizeof(float));
-  if (x < n) std::memcpy(dst + n - kMove, src + n - kMove, kMove * sizeof(float));
-}
 
 bool plan_padded_phases(const WindowGeometry &g, PaddedPhases &pp) {
   if ((g.sh == 1 && g.sw == 1) || g.kh > kMaxPhaseKernel || g.kw > kMaxPhaseKernel) return false;

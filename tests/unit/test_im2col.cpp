@@ -83,6 +83,9 @@ TEST_CASE("im2col and col2im equal their definition on small and large output pl
       geometry(2, 2, 3, 4, {2, 3}, {2, 2}, {1, 1}, {1, 1}),
       // Large planes: the general path, its same-rows copies and strided rows.
       geometry(2, 2, 9, 8, {3, 3}, {1, 1}, {1, 1}, {1, 1}),
+      // Stride 1 with output rows narrower than the input's: rows of 9 and of 28 floats.
+      geometry(2, 2, 12, 11, {3, 3}, {1, 1}, {0, 0}, {1, 1}),
+      geometry(1, 1, 10, 30, {3, 5}, {1, 1}, {0, 1}, {1, 1}),
       // Strided, through the phase planes (as wide as the output): a ResNet conv1; an odd
       // plane (the last phase row and column shorter); strides 3 with dilated rows.
       geometry(2, 1, 28, 28, {7, 7}, {2, 2}, {3, 3}, {1, 1}),
