@@ -50,7 +50,8 @@ struct PaddedPhases {
   PhasePlanes p;
   int64_t left = 0, pitch = 0, plane = 0, total = 0;  // plane = p.rows * pitch
   PhaseSpan rows[kMaxPhaseKernel], columns[kMaxPhaseKernel];
-  // The first float of tap (i, j)'s block: output (y, x) reads block[y pitch + x].
+  // Where tap (i, j)'s block starts: output (y, x) reads buffer[block + y pitch + x] (an offset
+  // that may be negative: only the rows in range are read).
   int64_t block(const WindowGeometry &g, int64_t i, int64_t j) const {
     const PhaseOffset &y = rows[i].at, &x = columns[j].at;
     return (y.phase * g.sw + x.phase) * plane + y.shift * pitch + left + x.shift;
@@ -128,10 +129,11 @@ im2col_through_phases(const WindowGeometry &g, const float *input, float *col) {
             std::fill(dst, dst + out_plane, 0.0f);
             continue;
           }
-          const float *from = buffer + pp.block(g, i, j);
+          // Output row rows.lo's source (rows above it may lie before the buffer).
+          const float *from = buffer + (pp.block(g, i, j) + rows.lo * pp.pitch);
           std::fill(dst, dst + rows.lo * ow, 0.0f);
-          for (int64_t y = rows.lo; y < rows.hi; ++y) {
-            copy_short_row(from + y * pp.pitch, ow, dst + y * ow);
+          for (int64_t y = rows.lo; y < rows.hi; ++y, from += pp.pitch) {
+            copy_short_row(from, ow, dst + y * ow);
           }
           std::fill(dst + rows.hi * ow, dst + out_plane, 0.0f);
         }

@@ -15,7 +15,11 @@ namespace nnstate::testing {
 
 inline void check_first_values(const checkpoint::Source &source, const checkpoint::Contents &c,
                                std::initializer_list<std::pair<const char *, uint32_t>> bits) {
-  for (const auto &[name, expected] : bits) {
+  for (const auto &entry : bits) {
+    // Named copies, not a structured binding: INFO captures `name` in a lambda, which C++17
+    // allows for variables only (Clang refuses the binding).
+    const char *name = entry.first;
+    const uint32_t expected = entry.second;
     const checkpoint::TensorEntry *e = c.find(name);
     REQUIRE(e != nullptr);
     Tensor t(e->shape);

@@ -105,7 +105,9 @@ TEST_CASE("BatchNorm2d, ReLU, GELU and MaxPool2d give the same bits at 1, 2 and 
       {"MaxPool2d 2x2", max_pool({2, 2}, {2, 2})},
       {"MaxPool2d 3x3 stride 2", max_pool({3, 3}, {2, 2})},
   };
-  for (const auto &[name, config] : layers) {
+  for (const auto &layer : layers) {
+    const char *name = layer.first;  // not a binding: CAPTURE's lambda takes variables only
+    const LayerConfig &config = layer.second;
     CAPTURE(name);
     const auto one = run(config, 1);
     CHECK(same_bits(run(config, 2), one));

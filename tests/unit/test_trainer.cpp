@@ -110,7 +110,9 @@ void check_identical(const Snapshot &a, const Snapshot &b) {
   CHECK(a.lr == b.lr);
   CHECK(a.steps == b.steps);
   REQUIRE(a.tensors.size() == b.tensors.size());
-  for (const auto &[name, values] : a.tensors) {
+  for (const auto &tensor : a.tensors) {
+    const std::string &name = tensor.first;  // not a binding: INFO's lambda takes variables only
+    const auto &values = tensor.second;
     INFO("tensor " << name);
     const auto &other = b.tensors.at(name);
     REQUIRE(values.size() == other.size());
