@@ -58,10 +58,10 @@ constexpr int64_t kFewLowered = 4, kFewRaised = 1;
 // general path's time on a Zen 5 (4.4M -> 3.0M instructions per chunk); on an Emerald Rapids
 // they were as fast there.
 constexpr int64_t kMinRaisedPlane = 4;
-// Planes of at most this many elements on both sides (a ResNet's 2x2 layers) are done one
-// sample and channel at a time: col2im keeps its few sums in registers while every tap's block
-// is read contiguously (2.3x faster on 2x2 planes than the general path), and im2col writes each
-// tap's 2x2 block from one shuffle of the input (lower_to_2x2).
+// Planes of at most this many elements on both sides (a ResNet's 2x2 -> 1x1 layers) are raised
+// one sample and channel at a time: col2im keeps its few sums in registers while every tap's
+// block is read contiguously (2.3x faster on 2x2 planes than the general path). 2x2 outputs take
+// the shuffles below instead.
 constexpr int64_t kTinyPlane = 4;
 
 // 2x2 output planes from input planes of at most this many floats (two 8-float vectors) are
@@ -77,7 +77,8 @@ bool tiny_planes(const WindowGeometry &g) {
 // plane it fits (fits_tap_table; on 7x7 and 4x4 planes with stride 1, masked copies of the
 // shifted block took 0.45-0.6 of the general path's time, per-row edge fills, on a Zen 5; on an
 // Emerald Rapids they were as fast); col2im with stride 1 (masked contiguous adds), a 1x1 input
-// or tiny planes (the general path's strided scatter is faster otherwise: through the table,
+// or tiny planes, and 2x2 outputs from planes of up to 16 floats (raise_from_2x2: 3x3/2 on 4x4
+// 2.0-2.7x faster) (the general path's strided scatter is faster otherwise: through the table,
 // every input element visits every tap, 3x the instructions at stride 2).
 bool raises_by_table(const WindowGeometry &g) {
   const int64_t in = g.h * g.w;

@@ -1,6 +1,6 @@
 // Phase planes: a strided window's input split by stride phase, so that each kernel tap reads
 // a plane shifted, as with stride 1 (contiguous copies instead of strided ones). Used by the tap
-// tables (tap_table.h) and by im2col / col2im on larger planes (below).
+// tables (tap_table.h) and by im2col on larger planes (below).
 #pragma once
 
 #include <cstdint>
