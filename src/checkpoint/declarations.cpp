@@ -12,10 +12,6 @@
 namespace nnstate::checkpoint {
 namespace {
 
-std::string pair_string(const Size2 &s) {
-  return "(" + std::to_string(s.h) + ", " + std::to_string(s.w) + ")";
-}
-
 [[noreturn]] void refuse(LayerKind kind, const std::string &why) {
   fail(NNSTATE_ERR_INVALID_ARGUMENT, std::string(layer_kind_name(kind)) + " " + why);
 }
@@ -29,8 +25,8 @@ void require_count(LayerKind c, const char *field, int64_t value, int64_t low) {
 
 void require_pair(LayerKind c, const char *field, const Size2 &value, int64_t low) {
   if (value.h < low || value.h > INT_MAX || value.w < low || value.w > INT_MAX) {
-    refuse(c, std::string(field) + " " + pair_string(value) + " is outside [" +
-                  std::to_string(low) + ", 2^31 - 1]");
+    refuse(c, std::string(field) + " " + value.to_string() + " is outside [" + std::to_string(low) +
+                  ", 2^31 - 1]");
   }
 }
 
@@ -64,7 +60,7 @@ void check_conv2d(const Conv2dConfig &c) {
   // Each factor is below 2^31, so the products below cannot overflow 64 bits.
   const int64_t fan_in = c.in_channels / c.groups * c.kernel_size.h;
   if (fan_in > INT_MAX || fan_in * c.kernel_size.w > INT_MAX) {
-    refuse(kind, "kernel_size " + pair_string(c.kernel_size) + " with " +
+    refuse(kind, "kernel_size " + c.kernel_size.to_string() + " with " +
                      std::to_string(c.in_channels / c.groups) +
                      " input channels per group: fan_in exceeds 2^31 - 1");
   }
@@ -79,12 +75,12 @@ void check_max_pool2d(const MaxPool2dConfig &c) {
   require_pair(kind, "kernel_size", c.kernel_size, 1);
   const Size2 stride = pool_stride(c);
   if (stride.h < 1 || stride.h > INT_MAX || stride.w < 1 || stride.w > INT_MAX) {
-    refuse(kind, "stride " + pair_string(c.stride) + " must be positive (or both 0)");
+    refuse(kind, "stride " + c.stride.to_string() + " must be positive (or both 0)");
   }
   require_pair(kind, "dilation", c.dilation, 1);
   if (c.padding.h < 0 || c.padding.w < 0 || c.padding.h > c.kernel_size.h / 2 ||
       c.padding.w > c.kernel_size.w / 2) {
-    refuse(kind, "padding " + pair_string(c.padding) + " is outside [0, kernel_size / 2]");
+    refuse(kind, "padding " + c.padding.to_string() + " is outside [0, kernel_size / 2]");
   }
 }
 

@@ -13,10 +13,6 @@
 namespace nnstate {
 namespace {
 
-std::string pair_string(const Size2 &s) {
-  return "(" + std::to_string(s.h) + ", " + std::to_string(s.w) + ")";
-}
-
 void require(bool ok, const std::string &what, const std::string &message) {
   if (!ok) fail(NNSTATE_ERR_INVALID_ARGUMENT, what + ": " + message);
 }
@@ -66,10 +62,10 @@ LayerConfig Conv2d::config() const {
 std::string Conv2d::describe() const {
   const Conv2dConfig &c = config_;
   std::string s = "Conv2d(" + std::to_string(c.in_channels) + ", " +
-                  std::to_string(c.out_channels) + ", kernel_size=" + pair_string(c.kernel_size) +
-                  ", stride=" + pair_string(c.stride) +
-                  ", padding=" + (c.padding_same ? "'same'" : pair_string(c.padding));
-  if (c.dilation != Size2{1, 1}) s += ", dilation=" + pair_string(c.dilation);
+                  std::to_string(c.out_channels) + ", kernel_size=" + c.kernel_size.to_string() +
+                  ", stride=" + c.stride.to_string() +
+                  ", padding=" + (c.padding_same ? "'same'" : c.padding.to_string());
+  if (c.dilation != Size2{1, 1}) s += ", dilation=" + c.dilation.to_string();
   if (c.groups != 1) s += ", groups=" + std::to_string(c.groups);
   if (!c.bias) s += ", bias=False";
   return s + ")";

@@ -10,20 +10,13 @@
 #include "layers/max_pool_2x2.h"
 #include "layers/pool_window.h"
 #include "layers/tap_table.h"
+#include "layers/window_ranges.h"
 #include "parallel/batch_split.h"
 #include "util/error.h"
 #include "util/vector_clones.h"
 
 namespace nnstate {
 namespace {
-
-std::string pair_string(const Size2 &s) {
-  return "(" + std::to_string(s.h) + ", " + std::to_string(s.w) + ")";
-}
-
-int64_t ceil_div_clamped(int64_t a, int64_t b) {
-  return a <= 0 ? 0 : (a + b - 1) / b;
-}
 
 // Kernel offsets k in [lo, hi) whose input coordinate start + k * dilation lies in [0, size).
 // Runs once per output element, so the common dilation 1 avoids the divisions.
@@ -55,10 +48,10 @@ LayerConfig MaxPool2d::config() const {
 }
 
 std::string MaxPool2d::describe() const {
-  std::string s = "MaxPool2d(kernel_size=" + pair_string(config_.kernel_size) +
-                  ", stride=" + pair_string(config_.stride) +
-                  ", padding=" + pair_string(config_.padding);
-  if (config_.dilation != Size2{1, 1}) s += ", dilation=" + pair_string(config_.dilation);
+  std::string s = "MaxPool2d(kernel_size=" + config_.kernel_size.to_string() +
+                  ", stride=" + config_.stride.to_string() +
+                  ", padding=" + config_.padding.to_string();
+  if (config_.dilation != Size2{1, 1}) s += ", dilation=" + config_.dilation.to_string();
   return s + ")";
 }
 
